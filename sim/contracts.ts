@@ -1,0 +1,197 @@
+/**
+ * The contract between the Microsoft Graph simulator and everything that uses it
+ * (tests, benchmarks, `drivewarden demo`). The simulator is a separate program: the
+ * product only ever talks to it over HTTPS like it would to Graph, and tests read the
+ * ground truth through the admin API (`/_sim/...`, bearer `adminSecret`).
+ */
+
+/** What `startSimulator` needs. Everything has a default; the tenant is a pure function of `seed` + sizes. */
+export interface SimOptions {
+  /** Deterministic tenant generator seed. */
+  seed?: number; // default 1
+  /** Number of users (members + guests). */
+  users?: number; // default 50
+  /** Total drive items across all drives (approximate, ± a few %). */
+  items?: number; // default 2_000
+  /** Share of users without a provisioned OneDrive (GET /users/{id}/drive → 404). */
+  unprovisionedRatio?: number; // default 0.05
+  /** Share of items that are roots of a unique permission hierarchy (explicitly shared). */
+  sharedRatio?: number; // default 0.05
+  /** Share of items with an anonymous ("Anyone") link. */
+  anonymousRatio?: number; // default 0.01
+  /** Listen port (0 = random). Host is always 127.0.0.1. */
+  port?: number;
+  /** Also deliver notifications to http:// URLs on loopback (tests). Graph requires https. */
+  allowHttpNotifications?: boolean;
+  /** Per-tenant RU budget per minute; undefined = unlimited. */
+  ruBudgetPerMinute?: number;
+  /** Simulated minute length divisor: timeScale 60 makes a budget "minute" last 1 s. */
+  timeScale?: number; // default 1
+  /** Added latency per request in ms (uniform 0..latencyMs). */
+  latencyMs?: number; // default 0
+  /** Directory where the generated CA + certificate are written. */
+  stateDir?: string;
+}
+
+/** What a running simulator gives back; also printed as one JSON line by `drivewarden sim`. */
+export interface SimConnectionInfo {
+  graphBaseUrl: string; // e.g. https://127.0.0.1:PORT/v1.0
+  authorityUrl: string; // e.g. https://127.0.0.1:PORT  (token: {authorityUrl}/{tenantId}/oauth2/v2.0/token)
+  managementBaseUrl: string; // e.g. https://127.0.0.1:PORT/api/v1.0  (+ /{tenantId}/activity/feed/...)
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caCertPath: string; // PEM of the CA that signed the server certificate
+  adminUrl: string; // e.g. https://127.0.0.1:PORT/_sim
+  adminSecret: string;
+  verifiedDomains: string[]; // the tenant's own domains, e.g. ["contoso.test"]
+}
+
+export interface SimHandle extends SimConnectionInfo {
+  close(): Promise<void>;
+}
+
+/** Fault kinds the simulator can serve (by rate or at a scheduled request number). */
+export type SimFaultKind =
+  | 'throttle429' // 429 + Retry-After (decimal seconds sometimes)
+  | 'unavailable503'
+  | 'gatewayTimeout504'
+  | 'hang' // never answers (client timeout must fire)
+  | 'reset' // destroys the socket mid-response
+  | 'truncated' // 200 with a cut JSON body
+  | 'gone410' // on delta with a token: resyncRequired
+  | 'expiredToken401'
+  | 'forbidden403'; // permission missing for one resource type (see `resourceType`)
+
+export interface SimFaultRule {
+  kind: SimFaultKind;
+  /** 0..1 probability per matching request. */
+  rate?: number;
+  /** Serve the fault exactly at the Nth matching request (1-based), once. */
+  atRequest?: number;
+  /** Only requests whose path matches this regex (source string), e.g. "/root/delta". */
+  pathPattern?: string;
+  /** For forbidden403: 'users' | 'groups' | 'drives' | 'items' | 'permissions' | 'signInActivity' | 'mfa' | 'audit' | 'subscriptions'. */
+  resourceType?: string;
+  /** For gone410: serve at most once per drive. */
+  oncePerDrive?: boolean;
+}
+
+/**
+ * Ground truth: `GET /_sim/truth` streams NDJSON, one record per line, in this shape.
+ * The collector's inventory must equal it exactly after a full sync.
+ */
+export type TruthRecord =
+  | {
+      kind: 'user';
+      id: string;
+      userPrincipalName: string;
+      displayName: string;
+      mail: string | null;
+      accountEnabled: boolean;
+      userType: 'Member' | 'Guest';
+      externalUserState: string | null;
+      managerId: string | null;
+      lastSignInDateTime: string | null;
+      isMfaRegistered: boolean | null; // null for disabled users (not in the MFA report)
+    }
+  | { kind: 'group'; id: string; displayName: string; mail: string | null }
+  | { kind: 'member'; groupId: string; memberId: string } // transitive membership
+  | {
+      kind: 'drive';
+      id: string;
+      ownerId: string;
+      driveType: 'business';
+      quotaTotal: number;
+      quotaUsed: number;
+      quotaRemaining: number;
+      quotaDeleted: number;
+      quotaState: 'normal' | 'nearing' | 'critical' | 'exceeded';
+    }
+  | { kind: 'noDrive'; userId: string } // user without a provisioned OneDrive
+  | {
+      kind: 'item';
+      driveId: string;
+      id: string;
+      parentId: string | null; // null for the drive root
+      name: string; // "root" for the drive root
+      path: string; // "/" for the root, "/Documents/Plan.docx" below it
+      isFolder: boolean;
+      size: number;
+      lastModifiedDateTime: string;
+      /** scope of the `shared` facet as served with Prefer: hierarchicalsharing, or null. */
+      sharedScope: 'anonymous' | 'organization' | 'users' | null;
+    }
+  | {
+      /** Every permission GET /drives/{d}/items/{i}/permissions returns, for every item that has a
+       *  `shared` facet under hierarchicalsharing (the sharing roots). Includes inherited ones and
+       *  the owner's. */
+      kind: 'permission';
+      driveId: string;
+      itemId: string;
+      id: string;
+      roles: string[];
+      linkType: 'view' | 'edit' | 'embed' | null;
+      linkScope: 'anonymous' | 'organization' | 'existingAccess' | 'users' | null;
+      expirationDateTime: string | null; // null when none ("0001-01-01T00:00:00Z" on the wire)
+      /** email, or loginName for siteUser/siteGroup, or null for pure links. Lower-case. */
+      recipients: string[];
+    };
+
+/** Counters from `GET /_sim/counters`. */
+export interface SimCounters {
+  requests: number;
+  requestsByEndpoint: Record<string, number>; // key: "GET /drives/{id}/root/delta" style templates
+  ruSpent: number;
+  faultsServed: Record<string, number>;
+  throttledResponses: number;
+  /** Requests that arrived while a Retry-After given to the tenant had not expired. */
+  requestsDuringRetryAfter: number;
+  notificationsDelivered: number;
+  notificationsFailed: number;
+}
+
+/** Mutations: `POST /_sim/mutations` with one of these bodies; answers `{ok:true, ...ids}`. */
+export type SimMutation =
+  | { op: 'createItem'; driveId: string; parentId: string; name: string; folder?: boolean; size?: number; actorId?: string }
+  | { op: 'renameItem'; driveId: string; itemId: string; name: string; actorId?: string }
+  | { op: 'moveItem'; driveId: string; itemId: string; newParentId: string; actorId?: string }
+  | { op: 'modifyItem'; driveId: string; itemId: string; size?: number; actorId?: string }
+  | { op: 'deleteItem'; driveId: string; itemId: string; actorId?: string } // subtree
+  | {
+      op: 'share';
+      driveId: string;
+      itemId: string;
+      kind: 'anonymous' | 'organization' | 'users' | 'guest' | 'external' | 'internal';
+      linkType?: 'view' | 'edit';
+      expirationDateTime?: string | null;
+      email?: string;
+      actorId?: string;
+    }
+  | { op: 'unshare'; driveId: string; itemId: string; permissionId?: string; actorId?: string } // all explicit when no id
+  | { op: 'setQuotaUsed'; driveId: string; used: number }
+  | { op: 'disableUser'; userId: string }
+  | { op: 'addGuest'; email: string; displayName?: string }
+  | { op: 'massDelete'; driveId: string; count: number; actorId?: string }
+  | { op: 'massDownload'; driveId: string; count: number; actorId?: string; clientIp?: string } // audit events only
+  | { op: 'invalidateDeltaTokens'; driveId: string } // next delta with an old token → 410
+  | { op: 'advanceClock'; seconds: number }
+  | { op: 'setNotificationDelivery'; enabled: boolean }
+  | { op: 'setFaults'; faults: SimFaultRule[] };
+
+/** Emitted inside the simulator for every change (feeds delta, notifications and audit). */
+export interface SimChangeEvent {
+  seq: number;
+  at: string; // ISO time on the simulated clock
+  kind: 'item' | 'permission' | 'drive' | 'user' | 'group' | 'access';
+  op: 'created' | 'updated' | 'deleted' | 'shared' | 'unshared' | 'downloaded' | 'accessed';
+  driveId?: string;
+  itemId?: string;
+  userId?: string;
+  actorId?: string;
+  actorUpn?: string;
+  clientIp?: string;
+  permissionId?: string;
+  linkScope?: string;
+  targetEmail?: string;
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+test('defaults apply when nothing is set', () => {
+  const config = loadConfig({ HOME: '/home/x' });
+  assert.equal(config.logLevel, 'info');
+  assert.equal(config.server.port, 8080);
+  assert.equal(config.sync.pollIntervalSeconds, 900);
+  assert.match(config.dataDir, /\.drivewarden$/);
+  assert.equal(config.databaseUrl, undefined);
+});
+
+test('env values are coerced and override the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ server: { port: 9000 }, sync: { concurrency: 2 } }));
+  const config = loadConfig({ DW_CONFIG: file, DW_PORT: '9100', DW_DATA_DIR: dir });
+  assert.equal(config.server.port, 9100);
+  assert.equal(config.sync.concurrency, 2);
+  assert.equal(config.dataDir, dir);
+});
+
+test('every invalid value is reported at once, by its env name', () => {
+  try {
+    loadConfig({
+      DW_PORT: 'eighty',
+      DW_LOG_LEVEL: 'loud',
+      DW_DATABASE_URL: 'mysql://x',
+      DW_SECRET_KEY: 'short',
+      DW_SYNC_CONCURRENCY: '0',
+    });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const names = err.problems.map((p) => p.split(':')[0]).sort();
+    assert.deepEqual(names, [
+      'DW_DATABASE_URL',
+      'DW_LOG_LEVEL',
+      'DW_PORT',
+      'DW_SECRET_KEY',
+      'DW_SYNC_CONCURRENCY',
+    ]);
+  }
+});
+
+test('a config file that is not JSON names the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+  const file = join(dir, 'bad.json');
+  writeFileSync(file, '{nope');
+  assert.throws(
+    () => loadConfig({ DW_CONFIG: file }),
+    (err: Error) => err.message.includes(file),
+  );
+});

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The whole configuration: one schema, read from `DW_*` environment variables and an
+ * optional JSON file (`DW_CONFIG`). The environment wins over the file. Every invalid
+ * value is reported at once, by the name the user wrote it under.
+ */
+
+const positiveInt = z.coerce.number().int().positive();
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const configSchema = z.object({
+  dataDir: z.string().min(1),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  logLevel: logLevel.default('info'),
+  /** base64 of 32 bytes; when unset a key file is created in dataDir on first run. */
+  secretKey: z
+    .string()
+    .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  server: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      /** The https URL Graph can reach this server at; unset = no webhooks, polling only. */
+      publicUrl: z.string().url().optional(),
+    })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  sync: z
+    .object({
+      /** Drives synced at once per integration. */
+      concurrency: positiveInt.default(4),
+      /** Safety-net delta poll of every drive, in seconds. */
+      pollIntervalSeconds: positiveInt.default(900),
+      /** Users and groups refresh, in seconds. */
+      directoryIntervalSeconds: positiveInt.default(3600),
+      /** Webhook notifications for one drive within this window become one delta run. */
+      debounceMs: z.coerce.number().int().min(0).default(250),
+    })
+    .default({ concurrency: 4, pollIntervalSeconds: 900, directoryIntervalSeconds: 3600, debounceMs: 250 }),
+  graph: z
+    .object({
+      timeoutMs: positiveInt.default(60_000),
+      maxRetries: z.coerce.number().int().min(0).default(8),
+    })
+    .default({ timeoutMs: 60_000, maxRetries: 8 }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable → config path. */
+export const ENV_NAMES: Record<string, string> = {
+  DW_DATA_DIR: 'dataDir',
+  DW_DATABASE_URL: 'databaseUrl',
+  DW_LOG_LEVEL: 'logLevel',
+  DW_SECRET_KEY: 'secretKey',
+  DW_HOST: 'server.host',
+  DW_PORT: 'server.port',
+  DW_PUBLIC_URL: 'server.publicUrl',
+  DW_SYNC_CONCURRENCY: 'sync.concurrency',
+  DW_POLL_INTERVAL_SECONDS: 'sync.pollIntervalSeconds',
+  DW_DIRECTORY_INTERVAL_SECONDS: 'sync.directoryIntervalSeconds',
+  DW_WEBHOOK_DEBOUNCE_MS: 'sync.debounceMs',
+  DW_GRAPH_TIMEOUT_MS: 'graph.timeoutMs',
+  DW_GRAPH_MAX_RETRIES: 'graph.maxRetries',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** Loads and validates the configuration; throws ConfigError listing every problem. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+): Config {
+  const problems: string[] = [];
+  let input: Record<string, unknown> = {};
+  const where = new Map<string, string>();
+  if (env.DW_CONFIG) {
+    try {
+      input = JSON.parse(readFileSync(env.DW_CONFIG, 'utf8')) as Record<string, unknown>;
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new Error('the file must hold one JSON object');
+      }
+    } catch (err) {
+      throw new ConfigError([`DW_CONFIG (${env.DW_CONFIG}): ${(err as Error).message}`]);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      setPath(input, path, value);
+      where.set(path, name);
+    }
+  }
+  for (const [path, value] of Object.entries(overrides)) {
+    if (value !== undefined) setPath(input, path, value);
+  }
+  if (input.dataDir === undefined) input.dataDir = join(homedir(), '.drivewarden');
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.join('.');
+      const name = where.get(path) ?? (env.DW_CONFIG ? `${path} (in ${env.DW_CONFIG})` : path);
+      problems.push(`${name}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+}
