@@ -195,3 +195,41 @@ export interface SimChangeEvent {
   linkScope?: string;
   targetEmail?: string;
 }
+
+/**
+ * What the simulator core (tenant model, Graph endpoints, admin API) hands to the event
+ * half (subscriptions, notification delivery, lifecycle events, the Office 365
+ * Management Activity API). The core builds one `SimRuntime` and calls
+ * `registerEventRoutes(app, runtime)` from `sim/events/index.ts` once at start-up.
+ */
+export interface SimRuntime {
+  readonly tenantId: string;
+  readonly options: SimOptions;
+  /** The simulated clock: real time plus whatever the admin API advanced it by. */
+  readonly clock: SimClock;
+  /** Every change to the tenant, emitted synchronously after the model applied it. */
+  onChange(listener: (event: SimChangeEvent) => void): () => void;
+  /** Mutable counters shared by both halves (served by GET /_sim/counters). */
+  readonly counters: SimCounters;
+  /** Set by the admin mutation `setNotificationDelivery`; delivery pauses while false (notifications are then lost, as on Graph after retries run out). */
+  notificationsEnabled: boolean;
+  /** Checks an `Authorization: Bearer …` header against tokens the simulator issued for that audience. */
+  verifyBearer(authorization: string | undefined, audience: 'graph' | 'management'): boolean;
+  /** Answers true when the configured faults make `forbidden403` apply to this resource type. */
+  isForbidden(resourceType: string): boolean;
+  lookupUser(userId: string): { id: string; userPrincipalName: string; userType: 'Member' | 'Guest' } | undefined;
+  lookupDrive(driveId: string): { id: string; ownerId: string; webUrl: string } | undefined;
+  lookupItem(
+    driveId: string,
+    itemId: string,
+  ): { id: string; name: string; path: string; webUrl: string; isFolder: boolean; deleted: boolean } | undefined;
+  listDriveIds(): string[];
+}
+
+export interface SimClock {
+  /** Milliseconds since the epoch on the simulated clock. */
+  now(): number;
+  /** Moves the clock forward and calls every onAdvance listener. */
+  advance(seconds: number): void;
+  onAdvance(listener: (nowMs: number) => void): () => void;
+}
