@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import { DeltaCoordinator } from './coordinator.ts';
+import { InboxWorker, type LifecycleHandler } from './inbox-worker.ts';
+import { getRealtimeStatus } from './status.ts';
+import { openTestDb, quietLogger, RecordingRunner } from './test-support.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function insertRows(
+  db: Kysely<Database>,
+  count: number,
+  over: Partial<{
+    integration_id: string;
+    resource: string;
+    lifecycle_event: string | null;
+    subscription_id: string;
+  }> = {},
+) {
+  const rows = Array.from({ length: count }, () => ({
+    integration_id: over.integration_id ?? 'int-1',
+    subscription_id: over.subscription_id ?? 'sub-1',
+    resource: over.resource ?? '/drives/d1/root',
+    change_type: over.lifecycle_event ? null : 'updated',
+    lifecycle_event: over.lifecycle_event ?? null,
+    received_at: new Date().toISOString(),
+    processed_at: null,
+    last_error: null,
+  }));
+  await db.insertInto('webhook_inbox').values(rows).execute();
+}
+
+const unprocessed = async (db: Kysely<Database>) =>
+  (await db.selectFrom('webhook_inbox').select('id').where('processed_at', 'is', null).execute()).length;
+
+class RecordingLifecycle implements LifecycleHandler {
+  readonly calls: string[] = [];
+  failuresLeft = 0;
+  async reauthorize(integrationId: string, subscriptionId: string) {
+    this.calls.push(`reauthorize ${integrationId} ${subscriptionId}`);
+    if (this.failuresLeft-- > 0) throw new Error('transient');
+  }
+  async recreate(integrationId: string, subscriptionId: string) {
+    this.calls.push(`recreate ${integrationId} ${subscriptionId}`);
+    if (this.failuresLeft-- > 0) throw new Error('transient');
+  }
+}
+
+async function setup(debounceMs = 40) {
+  const db = await openTestDb();
+  const runner = new RecordingRunner();
+  const lifecycle = new RecordingLifecycle();
+  const coordinator = new DeltaCoordinator({
+    db,
+    runner,
+    logger: quietLogger,
+    debounceMs,
+    retryBaseMs: 30,
+    retryMaxMs: 200,
+  });
+  const worker = new InboxWorker({
+    db,
+    coordinator,
+    lifecycle,
+    logger: quietLogger,
+    scanIntervalMs: 20,
+    retryBaseMs: 20,
+  });
+  const close = async () => {
+    await worker.close();
+    await coordinator.close();
+    await db.destroy();
+  };
+  return { db, runner, lifecycle, coordinator, worker, close };
+}
+
+describe('inbox worker', () => {
+  it('coalesces 50 notifications for one drive into one delta run and marks them processed', async () => {
+    const t = await setup(150);
+    try {
+      t.worker.start();
+      await sleep(30);
+      // 50 notifications in 5 commits a few ms apart, each waking the worker
+      for (let i = 0; i < 5; i++) {
+        await insertRows(t.db, 10);
+        t.worker.wake();
+        await sleep(5);
+      }
+      await t.runner.waitForRuns(1);
+      await sleep(10);
+      await t.coordinator.idle();
+      assert.equal(t.runner.runs.length, 1);
+      assert.deepEqual(
+        t.runner.runs.map((r) => [r.kind, r.integrationId, r.driveId, r.source]),
+        [['drive', 'int-1', 'd1', 'webhook']],
+      );
+      assert.equal(await unprocessed(t.db), 0);
+      await sleep(100); // later scans find nothing more to do
+      assert.equal(t.runner.runs.length, 1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('runs one delta per drive, users notifications run the users delta', async () => {
+    const t = await setup();
+    try {
+      await insertRows(t.db, 3, { resource: '/drives/d1/root' });
+      await insertRows(t.db, 3, { resource: '/drives/d2/root' });
+      await insertRows(t.db, 2, { resource: 'users' });
+      await insertRows(t.db, 1, { integration_id: 'int-2', resource: '/drives/d1/root' });
+      t.worker.start();
+      await t.runner.waitForRuns(4);
+      await sleep(20);
+      await t.coordinator.idle();
+      const seen = t.runner.runs.map((r) => `${r.integrationId}:${r.kind}:${r.driveId ?? ''}`).sort();
+      assert.deepEqual(seen, ['int-1:drive:d1', 'int-1:drive:d2', 'int-1:users:', 'int-2:drive:d1']);
+      assert.equal(await unprocessed(t.db), 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('notifications arriving during a run cause exactly one follow-up run, never two at once', async () => {
+    const t = await setup(20);
+    let release!: () => void;
+    const firstRunBlocked = new Promise<void>((r) => {
+      release = r;
+    });
+    t.runner.behaviour = async () => {
+      if (t.runner.runs.length === 1) await firstRunBlocked;
+    };
+    try {
+      await insertRows(t.db, 5);
+      t.worker.start();
+      await t.runner.waitForRuns(1);
+      // while the first run is in flight: 30 more notifications in several commits
+      for (let i = 0; i < 3; i++) {
+        await insertRows(t.db, 10);
+        t.worker.wake();
+        await sleep(30);
+      }
+      assert.equal(t.runner.runs.length, 1, 'no second run while the first is in flight');
+      release();
+      await t.runner.waitForRuns(2);
+      await sleep(100);
+      await t.coordinator.idle();
+      assert.equal(t.runner.runs.length, 2, 'exactly one follow-up');
+      assert.equal(t.runner.maxInFlight, 1);
+      assert.equal(await unprocessed(t.db), 0);
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
+  it('a failing runner leaves rows unprocessed, counts attempts, retries with backoff until it succeeds', async () => {
+    const t = await setup(10);
+    let failures = 3;
+    t.runner.behaviour = async () => {
+      if (failures-- > 0) throw new Error('throttled by Graph');
+    };
+    try {
+      await insertRows(t.db, 4);
+      t.worker.start();
+      await t.runner.waitForRuns(2);
+      // after a failure nothing is lost: rows are still unprocessed, attempts counted
+      const mid = await t.db.selectFrom('webhook_inbox').selectAll().execute();
+      assert.ok(mid.every((r) => r.processed_at === null));
+      assert.ok(mid.every((r) => Number(r.attempts) >= 1));
+      assert.match(mid[0].last_error ?? '', /throttled/);
+      const status = await getRealtimeStatus(t.db);
+      const drive = status.targets.find((x) => x.driveId === 'd1');
+      assert.equal(drive?.pendingNotifications, 4);
+      assert.match(drive?.lastError ?? '', /throttled/);
+      await t.runner.waitForRuns(4);
+      await sleep(20);
+      await t.coordinator.idle();
+      assert.equal(t.runner.runs.length, 4, '3 failures + 1 success');
+      const gaps = t.runner.runs.slice(1).map((r, i) => r.at - t.runner.runs[i].at);
+      assert.ok(gaps[2] >= gaps[0], `backoff grows: ${gaps.join(', ')}`);
+      const rows = await t.db.selectFrom('webhook_inbox').selectAll().execute();
+      assert.ok(rows.every((r) => r.processed_at !== null));
+      assert.ok(rows.every((r) => Number(r.attempts) === 3));
+      const after = await getRealtimeStatus(t.db);
+      const d = after.targets.find((x) => x.driveId === 'd1');
+      assert.equal(d?.pendingNotifications, 0);
+      assert.equal(d?.consecutiveFailures, 0);
+      assert.ok(d?.lastDeltaAt);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('rows left unprocessed by a stopped worker are picked up by the next one (at-least-once)', async () => {
+    const db = await openTestDb();
+    const runner = new RecordingRunner();
+    runner.behaviour = async () => {
+      throw new Error('collector down');
+    };
+    const lifecycle = new RecordingLifecycle();
+    const c1 = new DeltaCoordinator({ db, runner, logger: quietLogger, debounceMs: 5, retryBaseMs: 10_000 });
+    const w1 = new InboxWorker({ db, coordinator: c1, lifecycle, logger: quietLogger, scanIntervalMs: 20 });
+    try {
+      await insertRows(db, 7);
+      w1.start();
+      await runner.waitForRuns(1);
+      await sleep(20);
+      await w1.close();
+      await c1.close();
+      assert.equal(await unprocessed(db), 7);
+      runner.behaviour = async () => undefined;
+      const c2 = new DeltaCoordinator({ db, runner, logger: quietLogger, debounceMs: 5 });
+      const w2 = new InboxWorker({ db, coordinator: c2, lifecycle, logger: quietLogger, scanIntervalMs: 20 });
+      w2.start();
+      await runner.waitForRuns(2);
+      await sleep(20);
+      await c2.idle();
+      assert.equal(await unprocessed(db), 0);
+      await w2.close();
+      await c2.close();
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('handles lifecycle events: reauthorize, re-create then delta, missed → delta', async () => {
+    const t = await setup(10);
+    try {
+      await insertRows(t.db, 1, { lifecycle_event: 'reauthorizationRequired', subscription_id: 'sub-a' });
+      await insertRows(t.db, 1, {
+        lifecycle_event: 'subscriptionRemoved',
+        subscription_id: 'sub-b',
+        resource: '/drives/d2/root',
+      });
+      await insertRows(t.db, 1, { lifecycle_event: 'missed', subscription_id: 'sub-c', resource: 'users' });
+      t.worker.start();
+      await t.runner.waitForRuns(2);
+      await sleep(50);
+      await t.coordinator.idle();
+      assert.deepEqual(t.lifecycle.calls.sort(), ['reauthorize int-1 sub-a', 'recreate int-1 sub-b']);
+      assert.deepEqual(t.runner.runs.map((r) => `${r.kind}:${r.driveId ?? ''}:${r.source}`).sort(), [
+        'drive:d2:lifecycle',
+        'users::lifecycle',
+      ]);
+      assert.equal(await unprocessed(t.db), 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('retries lifecycle handling that failed transiently', async () => {
+    const t = await setup(10);
+    t.lifecycle.failuresLeft = 2;
+    try {
+      await insertRows(t.db, 1, { lifecycle_event: 'subscriptionRemoved', subscription_id: 'sub-b' });
+      t.worker.start();
+      await t.runner.waitForRuns(1);
+      await sleep(20);
+      await t.coordinator.idle();
+      assert.deepEqual(t.lifecycle.calls, [
+        'recreate int-1 sub-b',
+        'recreate int-1 sub-b',
+        'recreate int-1 sub-b',
+      ]);
+      assert.equal(t.runner.runs.length, 1);
+      assert.equal(await unprocessed(t.db), 0);
+    } finally {
+      await t.close();
+    }
+  });
+});

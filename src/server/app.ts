@@ -1,0 +1,57 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { sql } from 'kysely';
+import type { RealtimeStore } from '../collect/realtime/types.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../util/logger.ts';
+import { VERSION } from '../version.ts';
+import type { WebhookReceiver } from './webhooks/receiver.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
+
+export interface ServerDeps {
+  /** When given, the Graph webhook routes are mounted. */
+  receiver?: WebhookReceiver;
+  /** Request body limit of the webhook routes (bytes; default 1 MiB). */
+  webhookBodyLimit?: number;
+}
+
+export interface CreateServerOptions {
+  config: Config;
+  store: RealtimeStore;
+  logger: Logger;
+  deps?: ServerDeps;
+}
+
+/**
+ * The Fastify app: `GET /healthz` and, with a receiver, the Graph webhook routes. Not
+ * listening yet: call `app.listen({ host: config.server.host, port: config.server.port })`.
+ * Per-request logging is off (notification bursts would flood the log); errors are logged.
+ */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const { store, logger, deps = {} } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Graph's notifications are small; the other routes (later) take JSON of modest size.
+    bodyLimit: deps.webhookBodyLimit ?? 1024 * 1024,
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    let database: 'ok' | 'error' = 'ok';
+    try {
+      await sql`select 1`.execute(store.db);
+    } catch {
+      database = 'error';
+    }
+    return reply.code(database === 'ok' ? 200 : 503).send({
+      status: database === 'ok' ? 'ok' : 'degraded',
+      version: VERSION,
+      database,
+      uptimeSeconds: Math.round(process.uptime()),
+    });
+  });
+
+  if (deps.receiver) {
+    await webhookRoutes(app, { receiver: deps.receiver, logger, bodyLimit: deps.webhookBodyLimit });
+  }
+  return app;
+}

@@ -1,0 +1,261 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Insertable, Kysely } from 'kysely';
+import type { CachedSubscription, SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
+import type { Database } from '../../store/schema.ts';
+import type { WebhookInboxTable } from '../../store/tables/realtime.ts';
+import type { Logger } from '../../util/logger.ts';
+
+export type RejectReason =
+  | 'unknown_subscription'
+  | 'client_state_mismatch'
+  | 'tenant_mismatch'
+  | 'malformed_entry';
+
+export const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'] as const;
+
+export interface AcceptResult {
+  accepted: number;
+  rejected: number;
+}
+
+export interface WebhookReceiverOptions {
+  db: Kysely<Database>;
+  cache: SubscriptionCache;
+  logger: Logger;
+  now?: () => number;
+  /** Called after rows were committed (the inbox worker's wake-up). */
+  onPersisted?: () => void;
+  /** Rejection counters are written to the database this often (ms). */
+  flushIntervalMs?: number;
+}
+
+type InboxRow = Insertable<WebhookInboxTable>;
+
+/** Rows are inserted in chunks of this many (SQLite caps bound parameters per statement). */
+const INSERT_CHUNK = 500;
+
+/**
+ * Checks every entry of a notification POST against the cached subscriptions and
+ * persists the accepted ones in `webhook_inbox`. Entries from requests that arrive
+ * within the same event-loop turn share one transaction (group commit); each request's
+ * promise resolves only once its rows are committed, and rejects if they were not.
+ * Nothing else happens here: no Graph call, no delta.
+ */
+export class WebhookReceiver {
+  private readonly db: Kysely<Database>;
+  private readonly cache: SubscriptionCache;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly onPersisted?: () => void;
+  private queue: Array<{ rows: InboxRow[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private flushScheduled = false;
+  private readonly rejections = new Map<
+    string,
+    { integrationId: string; reason: RejectReason; count: number; lastAt: number }
+  >();
+  private readonly flushTimer: NodeJS.Timeout;
+  private readonly totals = { accepted: 0, rejected: 0 };
+
+  constructor(options: WebhookReceiverOptions) {
+    this.db = options.db;
+    this.cache = options.cache;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.onPersisted = options.onPersisted;
+    this.flushTimer = setInterval(() => {
+      this.flushRejections().catch((err) =>
+        this.logger.warn({ err }, 'could not store webhook rejection counters'),
+      );
+    }, options.flushIntervalMs ?? 1000);
+    this.flushTimer.unref();
+  }
+
+  /** Totals since start (accepted / rejected entries), for logs and benchmarks. */
+  stats(): { accepted: number; rejected: number } {
+    return { ...this.totals };
+  }
+
+  /**
+   * Validates `entries` (the `value` array of a notification POST) and persists the
+   * accepted ones. Resolves once they are committed; rejects when the inbox cannot persist.
+   */
+  async accept(entries: unknown[]): Promise<AcceptResult> {
+    const receivedAt = new Date(this.now()).toISOString();
+    const rows: InboxRow[] = [];
+    let rejected = 0;
+    let reloaded = false;
+    for (const entry of entries) {
+      const check = this.check(entry);
+      let sub: CachedSubscription | undefined;
+      if (check.ok) sub = check.sub;
+      else if (check.reason === 'unknown_subscription' && !reloaded) {
+        // A subscription created a moment ago (or by another process): one rate-limited reload.
+        reloaded = true;
+        await this.cache.reloadIfStale(1000);
+        const again = this.check(entry);
+        if (again.ok) sub = again.sub;
+        else this.reject(again.integrationId, again.reason, entry);
+      } else this.reject(check.integrationId, check.reason, entry);
+      if (!sub) {
+        rejected += 1;
+        continue;
+      }
+      const n = entry as Record<string, unknown>;
+      rows.push({
+        integration_id: sub.integrationId,
+        subscription_id: sub.id,
+        resource: sub.resource,
+        change_type: typeof n.changeType === 'string' ? n.changeType.slice(0, 100) : null,
+        lifecycle_event: typeof n.lifecycleEvent === 'string' ? n.lifecycleEvent.slice(0, 100) : null,
+        received_at: receivedAt,
+        processed_at: null,
+        last_error: null,
+      });
+    }
+    this.totals.rejected += rejected;
+    if (rows.length > 0) {
+      await this.persist(rows);
+      this.totals.accepted += rows.length;
+    }
+    return { accepted: rows.length, rejected };
+  }
+
+  private check(
+    entry: unknown,
+  ): { ok: true; sub: CachedSubscription } | { ok: false; reason: RejectReason; integrationId: string } {
+    if (typeof entry !== 'object' || entry === null)
+      return { ok: false, reason: 'malformed_entry', integrationId: '' };
+    const n = entry as Record<string, unknown>;
+    if (typeof n.subscriptionId !== 'string' || n.subscriptionId === '') {
+      return { ok: false, reason: 'malformed_entry', integrationId: '' };
+    }
+    const sub = this.cache.get(n.subscriptionId);
+    if (!sub) return { ok: false, reason: 'unknown_subscription', integrationId: '' };
+    if (typeof n.clientState !== 'string' || !sameSecret(sub.clientState, n.clientState)) {
+      return { ok: false, reason: 'client_state_mismatch', integrationId: sub.integrationId };
+    }
+    if (typeof n.tenantId !== 'string' || n.tenantId.toLowerCase() !== sub.tenantId.toLowerCase()) {
+      return { ok: false, reason: 'tenant_mismatch', integrationId: sub.integrationId };
+    }
+    return { ok: true, sub };
+  }
+
+  private reject(integrationId: string, reason: RejectReason, entry: unknown): void {
+    const key = `${integrationId}\u0000${reason}`;
+    const counter = this.rejections.get(key) ?? { integrationId, reason, count: 0, lastAt: 0 };
+    counter.count += 1;
+    counter.lastAt = this.now();
+    this.rejections.set(key, counter);
+    // Never the clientState: only which subscription the entry claimed to be for.
+    const subscriptionId =
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof (entry as { subscriptionId?: unknown }).subscriptionId === 'string'
+        ? String((entry as { subscriptionId: string }).subscriptionId).slice(0, 100)
+        : undefined;
+    this.logger.debug(
+      { reason, integrationId: integrationId || undefined, subscriptionId },
+      'webhook notification dropped',
+    );
+  }
+
+  private persist(rows: InboxRow[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flushQueue());
+      }
+    });
+  }
+
+  private async flushQueue(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.flushScheduled = false;
+    const rows = batch.flatMap((b) => b.rows);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          await trx
+            .insertInto('webhook_inbox')
+            .values(rows.slice(i, i + INSERT_CHUNK))
+            .execute();
+        }
+      });
+    } catch (err) {
+      this.logger.error({ err, rows: rows.length }, 'webhook inbox could not persist notifications');
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    for (const b of batch) b.resolve();
+    try {
+      this.onPersisted?.();
+    } catch (err) {
+      this.logger.warn({ err }, 'inbox wake-up failed');
+    }
+  }
+
+  /** Rejected counts not yet written to the database. */
+  pendingRejections(): Array<{ integrationId: string; reason: RejectReason; count: number }> {
+    return [...this.rejections.values()].map(({ integrationId, reason, count }) => ({
+      integrationId,
+      reason,
+      count,
+    }));
+  }
+
+  /** Adds the in-memory rejection counts to `webhook_rejections` (one upsert per integration+reason). */
+  async flushRejections(): Promise<void> {
+    if (this.rejections.size === 0) return;
+    const counters = [...this.rejections.values()];
+    this.rejections.clear();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const c of counters) {
+          await trx
+            .insertInto('webhook_rejections')
+            .values({
+              integration_id: c.integrationId,
+              reason: c.reason,
+              count: c.count,
+              last_at: new Date(c.lastAt).toISOString(),
+            })
+            .onConflict((oc) =>
+              oc.columns(['integration_id', 'reason']).doUpdateSet((eb) => ({
+                count: eb('webhook_rejections.count', '+', eb.ref('excluded.count')),
+                last_at: eb.ref('excluded.last_at'),
+              })),
+            )
+            .execute();
+        }
+      });
+    } catch (err) {
+      // put them back so the counts are not lost
+      for (const c of counters) {
+        const key = `${c.integrationId}\u0000${c.reason}`;
+        const now = this.rejections.get(key);
+        if (now) now.count += c.count;
+        else this.rejections.set(key, c);
+      }
+      throw err;
+    }
+  }
+
+  /** Stops the flush timer and writes the last counters. */
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushRejections();
+  }
+}
+
+/** Constant-time comparison of a stored secret with a presented one. */
+export function sameSecret(stored: Buffer, presented: string): boolean {
+  const given = Buffer.from(presented, 'utf8');
+  if (given.length !== stored.length) {
+    // compare anyway so the time taken does not depend on where the lengths differ
+    timingSafeEqual(stored, stored);
+    return false;
+  }
+  return timingSafeEqual(stored, given);
+}
