@@ -31,6 +31,14 @@ export interface SimOptions {
   latencyMs?: number; // default 0
   /** Directory where the generated CA + certificate are written. */
   stateDir?: string;
+  /** Faults served from the start (same rules as the admin mutation `setFaults`). */
+  faults?: SimFaultRule[];
+  /** Share of delta items deliberately repeated on a later page (0..1). */
+  deltaRepeatRate?: number; // default 0.01
+  /** The generator's "now" (ISO): every generated timestamp lies before it. Default: today 00:00 UTC. */
+  referenceTime?: string;
+  /** Admin consent answer served by `/{tenant}/v2.0/adminconsent`. */
+  adminConsent?: 'approve' | 'decline'; // default approve
 }
 
 /** What a running simulator gives back; also printed as one JSON line by `drivewarden sim`. */
@@ -45,6 +53,10 @@ export interface SimConnectionInfo {
   adminUrl: string; // e.g. https://127.0.0.1:PORT/_sim
   adminSecret: string;
   verifiedDomains: string[]; // the tenant's own domains, e.g. ["contoso.test"]
+  /** PEM with the private key and certificate registered on the app (for client_assertion). */
+  clientCertificatePath?: string;
+  /** SHA-1 thumbprint (hex, upper case) of that certificate. */
+  clientCertificateThumbprint?: string;
 }
 
 export interface SimHandle extends SimConnectionInfo {
@@ -177,7 +189,11 @@ export type SimMutation =
   | { op: 'invalidateDeltaTokens'; driveId: string } // next delta with an old token → 410
   | { op: 'advanceClock'; seconds: number }
   | { op: 'setNotificationDelivery'; enabled: boolean }
-  | { op: 'setFaults'; faults: SimFaultRule[] };
+  | { op: 'setFaults'; faults: SimFaultRule[] }
+  // Additions (optional to use): directory changes that make /users/delta and /groups/delta report removals.
+  | { op: 'deleteUser'; userId: string } // only users without a OneDrive (guests, unprovisioned)
+  | { op: 'addGroupMember'; groupId: string; memberId: string }
+  | { op: 'removeGroupMember'; groupId: string; memberId: string };
 
 /** Emitted inside the simulator for every change (feeds delta, notifications and audit). */
 export interface SimChangeEvent {
@@ -217,6 +233,8 @@ export interface SimRuntime {
   verifyBearer(authorization: string | undefined, audience: 'graph' | 'management'): boolean;
   /** Answers true when the configured faults make `forbidden403` apply to this resource type. */
   isForbidden(resourceType: string): boolean;
+  /** Optional: checks an `Authorization: Bearer <adminSecret>` header (used by the event half's `/_sim/events/*` routes). */
+  verifyAdmin?(authorization: string | undefined): boolean;
   lookupUser(userId: string): { id: string; userPrincipalName: string; userType: 'Member' | 'Guest' } | undefined;
   lookupDrive(driveId: string): { id: string; ownerId: string; webUrl: string } | undefined;
   lookupItem(

@@ -1,0 +1,95 @@
+/**
+ * End to end through the real simulator (HTTPS, real tokens, real tenant model): a drive subscription
+ * receives a notification for an admin mutation, and the audit feed serves the matching events.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startTestSim, type TestSim } from '../test-helpers.ts';
+import { Receiver, waitFor } from './test-support.ts';
+
+let ts: TestSim;
+let receiver: Receiver;
+
+before(async () => {
+  ts = await startTestSim({ allowHttpNotifications: true, users: 8, items: 120 });
+  receiver = await new Receiver().start();
+});
+after(async () => {
+  await receiver?.close();
+  await ts?.close();
+});
+
+test('subscription → notification → audit content, through the real simulator', async () => {
+  const drives = await ts.admin.drives();
+  const drive = drives[0];
+  assert.ok(drive, 'the tenant has a drive');
+
+  const created = await ts.call('POST', '/subscriptions', {
+    changeType: 'updated',
+    notificationUrl: `${receiver.url}/hook`,
+    resource: `/drives/${drive.id}/root`,
+    expirationDateTime: new Date(Date.now() + 24 * 3600_000).toISOString(),
+    clientState: 'e2e-state',
+  });
+  assert.equal(created.status, 201, created.text);
+  assert.equal(receiver.validations().length, 1);
+
+  const { itemId } = await ts.admin.mutate<{ itemId: string }>({
+    op: 'createItem',
+    driveId: drive.id,
+    parentId: drive.rootId,
+    name: 'e2e-report.xlsx',
+  });
+  await ts.admin.mutate({ op: 'share', driveId: drive.id, itemId, kind: 'anonymous' });
+  await waitFor(() => receiver.notifications().length >= 1, 5_000, 'a notification');
+  const entry = receiver.notifications()[0].json!.value[0];
+  assert.equal(entry.subscriptionId, created.body.id);
+  assert.equal(entry.clientState, 'e2e-state');
+  assert.equal(entry.tenantId, ts.sim.tenantId);
+  assert.equal(entry.resourceData, null);
+
+  const mgmt = { authorization: `Bearer ${await ts.token('management')}` };
+  const feed = `${ts.sim.managementBaseUrl}/${ts.sim.tenantId}/activity/feed`;
+  const noToken = await ts.call('GET', `${feed}/subscriptions/list`, undefined, { authorization: '' });
+  assert.equal(noToken.status, 401);
+  const graphToken = await ts.call('GET', `${feed}/subscriptions/list`);
+  assert.equal(graphToken.status, 401, 'a Graph token is not a management token');
+  assert.equal(
+    (await ts.call('POST', `${feed}/subscriptions/start?contentType=Audit.SharePoint`, undefined, mgmt))
+      .status,
+    200,
+  );
+  await ts.admin.mutate({ op: 'advanceClock', seconds: 30 });
+  const listing = await ts.call(
+    'GET',
+    `${feed}/subscriptions/content?contentType=Audit.SharePoint`,
+    undefined,
+    mgmt,
+  );
+  assert.equal(listing.status, 200, listing.text);
+  assert.ok(listing.body.length >= 1);
+  const records = [];
+  for (const c of listing.body) {
+    const blob = await ts.call('GET', c.contentUri, undefined, mgmt);
+    assert.equal(blob.status, 200);
+    records.push(...blob.body);
+  }
+  const mine = records.filter((r) => r.ListItemUniqueId === itemId);
+  assert.deepEqual(
+    mine.map((r) => r.Operation),
+    ['FileUploaded', 'AnonymousLinkCreated'],
+  );
+  assert.equal(mine[0].SourceFileName, 'e2e-report.xlsx');
+  assert.equal(mine[0].SourceFileExtension, 'xlsx');
+  assert.equal(mine[0].UserId, drive.ownerUserPrincipalName);
+
+  const stats = await ts.call('GET', `${ts.sim.adminUrl}/events/stats`, undefined, {
+    authorization: `Bearer ${ts.sim.adminSecret}`,
+  });
+  assert.equal(stats.status, 200);
+  assert.equal(stats.body.subscriptions.length, 1);
+  const counters = await ts.admin.counters();
+  assert.ok(counters.notificationsDelivered >= 1);
+
+  assert.equal((await ts.call('DELETE', `/subscriptions/${created.body.id}`)).status, 204);
+});
