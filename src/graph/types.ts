@@ -32,6 +32,12 @@ export interface GraphClientOptions extends GraphCredentials {
   maxConcurrency?: number; // default 16
   /** Label used in errors and logs, e.g. the integration name. */
   label?: string;
+  /** (added) Base of the exponential backoff when no Retry-After is given. */
+  retryBaseMs?: number; // default 500
+  /** (added) Cap of one backoff delay. */
+  retryMaxDelayMs?: number; // default 30_000
+  /** (added) Extra length added to the pacing window to absorb latency jitter (default 3% of the window, ≥ 25 ms). */
+  ruPacingMarginMs?: number;
 }
 
 export interface GraphRequest {
@@ -44,6 +50,8 @@ export interface GraphRequest {
   api?: 'graph' | 'management';
   /** Resource type for error reports and RU accounting labels: 'users', 'items', 'permissions', … */
   resource?: string;
+  /** (added) batch() only: ids of requests in the same batch that must succeed first. */
+  dependsOn?: string[];
 }
 
 export interface GraphResponse<T = unknown> {

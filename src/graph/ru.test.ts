@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyRequest, estimateRu, RuPacer } from './ru.ts';
+
+const G = 'https://graph.microsoft.com/v1.0';
+
+describe('RU prices (GRAPH-FACTS.md)', () => {
+  const cases: Array<[string, string, number, string]> = [
+    ['GET', `${G}/drives/d1/items/i1/permissions`, 5, 'permission list'],
+    ['DELETE', `${G}/drives/d1/items/i1/permissions/p1`, 5, 'permission removal'],
+    ['GET', `${G}/drives/d1/items/i1/permissions?$skiptoken=x`, 5, 'permission page'],
+    ['GET', `${G}/drives/d1/root/delta`, 2, 'delta without token'],
+    ['GET', `${G}/drives/d1/root/delta?$select=id,name&$top=999`, 2, 'delta with params, no token'],
+    ['GET', `${G}/drives/d1/root/delta?token=abc`, 1, 'delta with token'],
+    ['GET', `${G}/drives/d1/root/microsoft.graph.delta(token='abc')?$top=5`, 1, 'delta(token=) form'],
+    ['GET', `${G}/users/delta?$deltatoken=abc`, 2, 'directory delta: priced like a list'],
+    ['GET', `${G}/users/delta?$skiptoken=abc`, 2, 'directory delta next page'],
+    ['GET', `${G}/drives/d1/root/delta?token=latest`, 1, 'delta token=latest'],
+    ['GET', `${G}/reports/authenticationMethods/userRegistrationDetails`, 2, 'MFA report'],
+    ['GET', `${G}/drives/d1/root`, 1, 'drive root'],
+    ['GET', `${G}/users`, 2, 'list'],
+    ['GET', `${G}/users?$select=id&$top=999`, 2, 'list with $top'],
+    ['GET', `${G}/groups/g1/transitiveMembers`, 2, 'members list'],
+    ['GET', `${G}/drives/d1/items/i1/children`, 2, 'children'],
+    ['GET', `${G}/users/u1`, 1, 'single user'],
+    ['GET', `${G}/users/u1/drive`, 1, 'single drive'],
+    ['GET', `${G}/drives/d1/items/i1`, 1, 'single item'],
+    ['GET', `${G}/users/u1/manager`, 1, 'manager'],
+    ['POST', `${G}/subscriptions`, 2, 'write'],
+    ['PATCH', `${G}/subscriptions/s1`, 2, 'write'],
+    ['POST', `${G}/$batch`, 0, 'batch envelope'],
+  ];
+  for (const [method, url, ru, what] of cases) {
+    it(`${what}: ${method} ${url.slice(G.length)} = ${ru} RU`, () => {
+      assert.equal(estimateRu(method, url), ru, classifyRequest(method, url));
+    });
+  }
+  it('the management API is not priced in RU', () => {
+    assert.equal(
+      estimateRu(
+        'GET',
+        'https://manage.office.com/api/v1.0/t/activity/feed/subscriptions/content',
+        'management',
+      ),
+      0,
+    );
+  });
+});
+
+describe('RuPacer', () => {
+  it('never lets more than the budget through in any window, FIFO', async () => {
+    const pacer = new RuPacer(10, 600, 0); // window = 100 ms
+    const grants: Array<{ at: number; ru: number }> = [];
+    const started = Date.now();
+    const sizes = [5, 1, 1, 5, 5, 1, 5, 1, 5, 5];
+    await Promise.all(
+      sizes.map((ru) =>
+        pacer.acquire(ru).then((ticket) => {
+          grants.push({ at: Date.now() - started, ru });
+          ticket.settle();
+        }),
+      ),
+    );
+    // FIFO: grants come in request order.
+    assert.deepEqual(
+      grants.map((g) => g.ru),
+      sizes,
+    );
+    for (const g of grants) {
+      const inWindow = grants.filter((h) => h.at > g.at - 100 && h.at <= g.at).reduce((s, h) => s + h.ru, 0);
+      assert.ok(inWindow <= 10, `at ${g.at} ms the window held ${inWindow} RU`);
+    }
+    // 34 RU at 10 RU / 100 ms cannot finish before ~300 ms.
+    assert.ok(grants[grants.length - 1].at >= 290, `finished too early: ${grants[grants.length - 1].at}`);
+    pacer.close();
+  });
+
+  it('counts a request from its completion: in-flight RU never expire', async () => {
+    const pacer = new RuPacer(5, 600, 0); // window 100 ms
+    const first = await pacer.acquire(5);
+    let granted = false;
+    const second = pacer.acquire(5).then((t) => {
+      granted = true;
+      return t;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(granted, false, 'still in flight after more than a window');
+    const settledAt = Date.now();
+    first.settle();
+    (await second).settle();
+    assert.ok(Date.now() - settledAt >= 100, 'granted one window after the first completed');
+    pacer.close();
+  });
+
+  it('refund gives RU back', async () => {
+    const pacer = new RuPacer(5, 60, 0); // window 1 s
+    const ticket = await pacer.acquire(5);
+    assert.equal(pacer.inWindow(), 5);
+    ticket.refund();
+    assert.equal(pacer.inWindow(), 0);
+    const t = Date.now();
+    (await pacer.acquire(5)).settle();
+    assert.ok(Date.now() - t < 50);
+    pacer.close();
+  });
+
+  it('a request larger than the budget is clamped, not blocked forever', async () => {
+    const pacer = new RuPacer(3, 600, 0);
+    (await pacer.acquire(100)).settle();
+    assert.equal(pacer.inWindow(), 3);
+    pacer.close();
+  });
+});
