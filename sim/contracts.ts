@@ -165,7 +165,15 @@ export interface SimCounters {
 
 /** Mutations: `POST /_sim/mutations` with one of these bodies; answers `{ok:true, ...ids}`. */
 export type SimMutation =
-  | { op: 'createItem'; driveId: string; parentId: string; name: string; folder?: boolean; size?: number; actorId?: string }
+  | {
+      op: 'createItem';
+      driveId: string;
+      parentId: string;
+      name: string;
+      folder?: boolean;
+      size?: number;
+      actorId?: string;
+    }
   | { op: 'renameItem'; driveId: string; itemId: string; name: string; actorId?: string }
   | { op: 'moveItem'; driveId: string; itemId: string; newParentId: string; actorId?: string }
   | { op: 'modifyItem'; driveId: string; itemId: string; size?: number; actorId?: string }
@@ -235,12 +243,16 @@ export interface SimRuntime {
   isForbidden(resourceType: string): boolean;
   /** Optional: checks an `Authorization: Bearer <adminSecret>` header (used by the event half's `/_sim/events/*` routes). */
   verifyAdmin?(authorization: string | undefined): boolean;
-  lookupUser(userId: string): { id: string; userPrincipalName: string; userType: 'Member' | 'Guest' } | undefined;
+  lookupUser(
+    userId: string,
+  ): { id: string; userPrincipalName: string; userType: 'Member' | 'Guest' } | undefined;
   lookupDrive(driveId: string): { id: string; ownerId: string; webUrl: string } | undefined;
   lookupItem(
     driveId: string,
     itemId: string,
-  ): { id: string; name: string; path: string; webUrl: string; isFolder: boolean; deleted: boolean } | undefined;
+  ):
+    | { id: string; name: string; path: string; webUrl: string; isFolder: boolean; deleted: boolean }
+    | undefined;
   listDriveIds(): string[];
 }
 

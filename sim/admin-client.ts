@@ -1,0 +1,155 @@
+/** Typed client of the simulator's admin API (`/_sim/*`), trusting the simulator's CA (never skipping checks). */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import type { SimConnectionInfo, SimCounters, SimFaultRule, SimMutation, TruthRecord } from './contracts.ts';
+
+export interface SimDriveSummary {
+  id: string;
+  ownerId: string;
+  ownerUserPrincipalName: string;
+  rootId: string;
+  itemCount: number;
+  quotaState: string;
+}
+
+export interface SimItemSummary {
+  id: string;
+  parentId: string | null;
+  name: string;
+  path: string;
+  isFolder: boolean;
+  deleted: boolean;
+  size: number;
+  explicitPermissions: number;
+  sharedScope: string | null;
+}
+
+export interface SimUserSummary {
+  id: string;
+  userPrincipalName: string;
+  mail: string | null;
+  userType: 'Member' | 'Guest';
+  accountEnabled: boolean;
+  driveId: string | null;
+  managerId: string | null;
+}
+
+export class SimAdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SimAdminError';
+  }
+}
+
+export class SimAdminClient {
+  private readonly agent: Agent;
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(info: Pick<SimConnectionInfo, 'adminUrl' | 'adminSecret' | 'caCertPath'>) {
+    this.agent = new Agent({ connect: { ca: readFileSync(info.caCertPath, 'utf8') } });
+    this.base = info.adminUrl.replace(/\/$/, '');
+    this.auth = `Bearer ${info.adminSecret}`;
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await request(`${this.base}${path}`, {
+      method,
+      dispatcher: this.agent,
+      headers: {
+        authorization: this.auth,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new SimAdminError(
+        res.statusCode,
+        `simulator admin ${method} ${path}: answer is not JSON: ${text.slice(0, 200)}`,
+      );
+    }
+    if (res.statusCode >= 400) {
+      const msg = (json as { error?: unknown })?.error;
+      throw new SimAdminError(
+        res.statusCode,
+        `simulator admin ${method} ${path} → ${res.statusCode}: ${typeof msg === 'string' ? msg : JSON.stringify(msg ?? json)}`,
+      );
+    }
+    return json as T;
+  }
+
+  /** Streams the ground truth, one record at a time. */
+  async *truth(): AsyncIterable<TruthRecord> {
+    const res = await request(`${this.base}/truth`, {
+      dispatcher: this.agent,
+      headers: { authorization: this.auth },
+    });
+    if (res.statusCode !== 200)
+      throw new SimAdminError(
+        res.statusCode,
+        `simulator admin GET /truth → ${res.statusCode}: ${await res.body.text()}`,
+      );
+    let buf = '';
+    for await (const chunk of res.body) {
+      buf += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) yield JSON.parse(line) as TruthRecord;
+        nl = buf.indexOf('\n');
+      }
+    }
+    if (buf.trim()) yield JSON.parse(buf) as TruthRecord;
+  }
+
+  /** All truth records in memory (small tenants only). */
+  async truthArray(): Promise<TruthRecord[]> {
+    const out: TruthRecord[] = [];
+    for await (const r of this.truth()) out.push(r);
+    return out;
+  }
+
+  counters(): Promise<SimCounters> {
+    return this.call('GET', '/counters');
+  }
+
+  async resetCounters(): Promise<void> {
+    await this.call('POST', '/counters/reset');
+  }
+
+  mutate<R extends Record<string, unknown> = Record<string, unknown>>(
+    m: SimMutation,
+  ): Promise<{ ok: true } & R> {
+    return this.call('POST', '/mutations', m);
+  }
+
+  setFaults(faults: SimFaultRule[]): Promise<{ ok: true }> {
+    return this.mutate({ op: 'setFaults', faults });
+  }
+
+  async drives(): Promise<SimDriveSummary[]> {
+    return (await this.call<{ value: SimDriveSummary[] }>('GET', '/drives')).value;
+  }
+
+  async items(driveId: string): Promise<SimItemSummary[]> {
+    return (
+      await this.call<{ value: SimItemSummary[] }>('GET', `/items?driveId=${encodeURIComponent(driveId)}`)
+    ).value;
+  }
+
+  async users(): Promise<SimUserSummary[]> {
+    return (await this.call<{ value: SimUserSummary[] }>('GET', '/users')).value;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
