@@ -1,4 +1,19 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.ts';
+import { registerIntegrations } from './integrations.ts';
+import { registerQuery } from './query.ts';
+import { registerServe } from './serve.ts';
+import { registerSimCommand } from './sim.ts';
+import { registerStatus } from './status.ts';
+import { registerSync } from './sync.ts';
 
 /** Every sub-command registers itself on the program; add one line per command file. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [
+  registerIntegrations,
+  registerSync,
+  registerServe,
+  registerStatus,
+  registerQuery,
+  registerSimCommand,
+  registerDemo,
+];

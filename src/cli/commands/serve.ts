@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { startService } from '../../service/service.ts';
+import { openApp } from '../context.ts';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run drivewarden: collection, webhook receiver, Graph subscriptions and the polling safety net',
+    )
+    .option('--host <host>', 'listen address (DW_HOST)')
+    .option('--port <port>', 'listen port (DW_PORT)')
+    .option(
+      '--public-url <url>',
+      'https URL Graph can reach this server at (DW_PUBLIC_URL); unset = polling only',
+    )
+    .action(async (opts: { host?: string; port?: string; publicUrl?: string }) => {
+      const app = await openApp({
+        'server.host': opts.host,
+        'server.port': opts.port,
+        'server.publicUrl': opts.publicUrl,
+      });
+      const service = await startService(app);
+      app.logger.info(`drivewarden listening on ${service.realtime.url}`);
+      const stop = async () => {
+        app.logger.info('stopping');
+        await service.close();
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

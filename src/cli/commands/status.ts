@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { getRealtimeStatus } from '../../collect/realtime/status.ts';
+import { listSyncErrors, listSyncStates } from '../../store/sync-state.ts';
+import { withApp } from '../context.ts';
+
+function ago(iso: string | null): string {
+  if (!iso) return 'never';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description(
+      'collection status per integration and drive: last full sync, last delta, lag, pending notifications, errors',
+    )
+    .option('--integration <name>', 'only this integration')
+    .option('--json', 'print JSON')
+    .action(async (opts: { integration?: string; json?: boolean }) => {
+      await withApp(async (app) => {
+        const list = (await app.integrations.list()).filter(
+          (i) => !opts.integration || i.name === opts.integration || i.id === opts.integration,
+        );
+        if (opts.integration && list.length === 0) throw new Error(`no integration "${opts.integration}"`);
+        const report = [];
+        for (const i of list) {
+          const states = await listSyncStates(app.store.db, i.id);
+          const errors = await listSyncErrors(app.store.db, i.id, { open: true });
+          const realtime = await getRealtimeStatus(app.store.db, {
+            integrationId: i.id,
+            webhooks: app.config.server.publicUrl
+              ? { enabled: true }
+              : { enabled: false, message: 'DW_PUBLIC_URL not set: polling only' },
+          });
+          report.push({ integration: i, states, errors, realtime });
+        }
+        if (opts.json) return console.log(JSON.stringify(report, null, 2));
+        if (report.length === 0) return console.log('no integrations');
+        for (const { integration, states, errors, realtime } of report) {
+          const drives = states.filter((s) => s.scope.startsWith('drive:'));
+          const current = drives.filter((s) => s.deltaLink).length;
+          console.log(
+            `${integration.name} (${integration.enabled ? 'enabled' : 'disabled'}), tenant ${integration.tenantId}`,
+          );
+          for (const s of states.filter((x) => !x.scope.startsWith('drive:'))) {
+            console.log(
+              `  ${s.scope.padEnd(10)} last full ${ago(s.lastFullSyncAt)}, last delta ${ago(s.lastDeltaAt)}`,
+            );
+          }
+          console.log(`  drives     ${current}/${drives.length} with a delta checkpoint`);
+          const lagging = realtime.targets.filter((t) => t.pendingNotifications > 0 || t.lastError);
+          for (const t of lagging) {
+            console.log(
+              `  ${t.resource}: ${t.pendingNotifications} pending, lag ${Math.round(t.lagMs / 1000)}s${t.lastError ? `, last error ${t.lastError}` : ''}`,
+            );
+          }
+          const subs = realtime.integrations.flatMap((x) => x.subscriptions);
+          console.log(
+            `  webhooks   ${realtime.webhooks.enabled ? `${subs.filter((s) => s.status === 'active').length} active subscriptions` : realtime.webhooks.message}`,
+          );
+          for (const [reason, n] of Object.entries(realtime.integrations[0]?.rejected ?? {})) {
+            console.log(`  rejected notifications: ${reason} ×${n}`);
+          }
+          console.log(`  errors     ${errors.length} open`);
+          for (const e of errors.slice(0, 10)) {
+            console.log(
+              `    ${e.resource_type} ${e.resource_id ?? ''} ${e.code}: ${e.message}${e.request_id ? ` (request-id ${e.request_id})` : ''}`,
+            );
+          }
+        }
+      });
+    });
+}

@@ -1,0 +1,59 @@
+import { type Config, loadConfig } from '../config/config.ts';
+import { createGraphClient } from '../graph/client.ts';
+import type { GraphClient } from '../graph/types.ts';
+import { IntegrationRepository, type IntegrationWithCredentials } from '../store/integrations.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
+import { SecretBox } from '../util/secret-box.ts';
+
+/** What most commands need: config, logger, the open store and the integrations repository. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  integrations: IntegrationRepository;
+  /** A Graph client for an integration, paced and labelled from the config. */
+  graphClientFor(integration: IntegrationWithCredentials): GraphClient;
+  close(): Promise<void>;
+}
+
+export async function openApp(overrides: Record<string, unknown> = {}): Promise<AppContext> {
+  const config = loadConfig(process.env, overrides);
+  // Logs go to stderr so that stdout stays for command output (tables, JSON).
+  const logger = createLogger(config.logLevel, 2);
+  const store = await openStore(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+  );
+  const box = SecretBox.open(config.dataDir, config.secretKey);
+  const integrations = new IntegrationRepository(store, box);
+  return {
+    config,
+    logger,
+    store,
+    integrations,
+    graphClientFor: (integration) =>
+      createGraphClient(
+        {
+          ...integration.clientOptions,
+          timeoutMs: config.graph.timeoutMs,
+          maxRetries: config.graph.maxRetries,
+          ...(config.graph.ruBudgetPerMinute !== undefined
+            ? { ruBudgetPerMinute: config.graph.ruBudgetPerMinute, timeScale: config.graph.timeScale }
+            : {}),
+        },
+        logger.child({ integration: integration.name }),
+      ),
+    close: () => store.close(),
+  };
+}
+
+/** Runs a command body with an open app and closes it whatever happens. */
+export async function withApp<T>(fn: (app: AppContext) => Promise<T>): Promise<T> {
+  // One-shot commands print their own results; logs below warn are noise there.
+  const app = await openApp(process.env.DW_LOG_LEVEL ? {} : { logLevel: 'warn' });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}

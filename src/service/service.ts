@@ -1,0 +1,127 @@
+import type { AppContext } from '../cli/context.ts';
+import type { SyncContext } from '../collect/context.ts';
+import { syncDrive } from '../collect/drive-sync.ts';
+import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
+import { syncIntegration } from '../collect/sync.ts';
+import type { GraphClient } from '../graph/types.ts';
+import { type RealtimeHandle, startRealtime } from '../server/realtime.ts';
+
+/**
+ * The long-running product (`drivewarden serve`): for every enabled integration a
+ * catch-up collection at start (a full collection the first time, deltas from the stored
+ * checkpoints after), then the real-time path — webhook receiver, Graph subscriptions,
+ * inbox → debounced delta runs, and the polling safety net — all driving the collector.
+ */
+export interface Service {
+  realtime: RealtimeHandle;
+  /** Resolves when every integration's start-up collection has finished. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  listen?: { host?: string; port?: number } | false;
+  /** Run the start-up collection (default true). */
+  initialSync?: boolean;
+}
+
+export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
+  const { logger } = app;
+  const contexts = new Map<string, SyncContext>();
+  const clients: GraphClient[] = [];
+  /** Integrations whose start-up collection finished: only these are watched and polled. */
+  const ready = new Set<string>();
+
+  const contextFor = async (integrationId: string): Promise<SyncContext> => {
+    let ctx = contexts.get(integrationId);
+    if (!ctx) {
+      const integration = await app.integrations.getWithCredentials(integrationId);
+      const client = app.graphClientFor(integration);
+      clients.push(client);
+      ctx = {
+        store: app.store,
+        client,
+        integration: { ...integration },
+        logger,
+        concurrency: app.config.sync.concurrency,
+      };
+      contexts.set(integrationId, ctx);
+    }
+    return ctx;
+  };
+
+  const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
+  const runner: DeltaRunner = {
+    async runDriveDelta(integrationId, driveId, source) {
+      const result = await syncDrive(await contextFor(integrationId), driveId, {
+        source: historySource(source),
+      });
+      // A rejected run is retried by the real-time path with the notifications kept.
+      if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
+    },
+    async runUsersDelta(integrationId) {
+      await syncIntegration(await contextFor(integrationId), { mode: 'delta', items: false });
+    },
+  };
+
+  const integrations = async (): Promise<RealtimeIntegration[]> => {
+    const list = await app.integrations.list();
+    const out: RealtimeIntegration[] = [];
+    for (const i of list) {
+      const drives = ready.has(i.id)
+        ? await app.store.db
+            .selectFrom('drives')
+            .select('id')
+            .where('integration_id', '=', i.id)
+            .where('deleted_at', 'is', null)
+            .execute()
+        : [];
+      out.push({ id: i.id, tenantId: i.tenantId, enabled: i.enabled, driveIds: drives.map((d) => d.id) });
+    }
+    return out;
+  };
+
+  const realtime = await startRealtime({
+    store: app.store,
+    config: app.config,
+    logger,
+    graphClientFor: async (id) => (await contextFor(id)).client,
+    runner,
+    integrations,
+    listen: options.listen,
+  });
+  if (!app.config.server.publicUrl) {
+    logger.warn(
+      `webhooks off: DW_PUBLIC_URL is not set, so Graph cannot reach this server; relying on polling every ${Math.round(app.config.sync.pollIntervalSeconds / 60)} min`,
+    );
+  }
+
+  const startup = (async () => {
+    if (options.initialSync === false) return;
+    for (const info of await app.integrations.list()) {
+      if (!info.enabled) continue;
+      try {
+        const result = await syncIntegration(await contextFor(info.id), { mode: 'delta' });
+        logger.info(
+          { integration: info.name, items: result.items, changes: result.changes, ru: result.graph.ruSpent },
+          `integration ${info.name}: start-up collection done`,
+        );
+      } catch (err) {
+        logger.error({ integration: info.name, err: (err as Error).message }, 'start-up collection failed');
+      }
+      ready.add(info.id);
+    }
+    // Subscribe the drives that just became ready.
+    await realtime.syncSubscriptions();
+  })();
+
+  return {
+    realtime,
+    ready: startup,
+    async close() {
+      await startup.catch(() => undefined);
+      await realtime.close();
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
