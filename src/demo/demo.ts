@@ -119,7 +119,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         const t = started.get(c.scope.item_id ?? c.id);
         const latency = t ? ` (${Date.now() - t} ms after the change in the tenant)` : '';
         log(
-          `  ${batch.source.padEnd(7)} ${batch.resourceType} ${c.changeType} ${c.id}${c.fields.length ? ` [${c.fields.join(', ')}]` : ''}${latency}`,
+          `  ${batch.source.padEnd(7)} ${batch.resourceType} ${c.changeType} ${c.id}${c.changeType === 'modified' && c.fields.length ? ` [${c.fields.join(', ')}]` : ''}${latency}`,
         );
       }
     });
