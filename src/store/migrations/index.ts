@@ -1,7 +1,12 @@
 import type { Migration } from 'kysely';
+import * as m0001 from './0001-inventory.ts';
+import * as m0100realtime from './0100-realtime.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
  * dialects (sqlite and postgres). Append, never edit a migration that has shipped.
  */
-export const migrations: Record<string, Migration> = {};
+export const migrations: Record<string, Migration> = {
+  '0001-inventory': m0001,
+  '0100-realtime': m0100realtime,
+};

@@ -1,0 +1,211 @@
+import { GraphError } from '../graph/errors.ts';
+import type { BatchItemResponse } from '../graph/types.ts';
+import { group } from '../resources/group.ts';
+import { groupMember } from '../resources/group-member.ts';
+import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import { USER_SELECT, user } from '../resources/user.ts';
+import { userMfa } from '../resources/user-mfa.ts';
+import { type ChangeSource, replaceScope, sweepScope, upsertRows } from '../store/apply.ts';
+import { putSyncState, resolveSyncErrors } from '../store/sync-state.ts';
+import {
+  type CollectError,
+  describeError,
+  inTransaction,
+  reportError,
+  rowContext,
+  type SyncContext,
+  zodMessage,
+} from './context.ts';
+import { batchError } from './graph-util.ts';
+import { collectListing } from './listing.ts';
+
+const memberDef = groupMember as ResourceDef<unknown>;
+
+async function restartListing(ctx: SyncContext, scope: string): Promise<void> {
+  await putSyncState(ctx.store.db, ctx.integration.id, scope, {
+    phase: 'enumerating',
+    enumerationStartedAt: new Date().toISOString(),
+    nextLink: null,
+  });
+}
+
+/** Users with the security fields, their managers and (when allowed) sign-in activity. */
+export async function collectUsers(
+  ctx: SyncContext,
+  source: ChangeSource = 'full',
+): Promise<{ signInActivity: boolean }> {
+  const select = USER_SELECT.join(',');
+  const expand = '$expand=manager($select=id)';
+  const listing = (url: string) =>
+    collectListing(ctx, { scope: 'users', resource: 'users', def: user, url, source });
+  try {
+    await listing(`/users?$select=${select},signInActivity&${expand}&$top=999`);
+    await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'signInActivity');
+    return { signInActivity: true };
+  } catch (err) {
+    if (!(err instanceof GraphError && err.isAccessDenied)) throw err;
+    // signInActivity needs AuditLog.Read.All and P1/P2: collect users without it.
+    await restartListing(ctx, 'users');
+    await listing(`/users?$select=${select}&${expand}&$top=999`);
+    await reportError(ctx, describeError(err, 'signInActivity'));
+    return { signInActivity: false };
+  }
+}
+
+/** GET /reports/authenticationMethods/userRegistrationDetails (AuditLog.Read.All). */
+export async function collectMfa(ctx: SyncContext, source: ChangeSource = 'full'): Promise<void> {
+  await collectListing(ctx, {
+    scope: 'mfa',
+    resource: 'mfa',
+    def: userMfa,
+    url: '/reports/authenticationMethods/userRegistrationDetails',
+    source,
+  });
+}
+
+// onPremisesSyncEnabled is a real group property the simulator does not know yet (reported).
+const GROUP_SELECT =
+  'id,displayName,description,mail,mailEnabled,securityEnabled,groupTypes,visibility,createdDateTime';
+const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail';
+
+/** Groups, then the transitive members of every group (first pages 20 per $batch). */
+export async function collectGroups(
+  ctx: SyncContext,
+  source: ChangeSource = 'full',
+): Promise<{ members: boolean }> {
+  await collectListing(ctx, {
+    scope: 'groups',
+    resource: 'groups',
+    def: group,
+    url: `/groups?$select=${GROUP_SELECT}&$top=999`,
+    source,
+  });
+  // Members of groups that are gone.
+  await inTransaction(ctx, source, async (actx) => {
+    const gone = await actx.db
+      .selectFrom('group_members')
+      .select('group_id')
+      .distinct()
+      .where('integration_id', '=', ctx.integration.id)
+      .where('deleted_at', 'is', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('groups')
+              .select('groups.id')
+              .whereRef('groups.integration_id', '=', 'group_members.integration_id')
+              .whereRef('groups.id', '=', 'group_members.group_id')
+              .where('groups.deleted_at', 'is', null),
+          ),
+        ),
+      )
+      .execute();
+    const out = [];
+    for (const g of gone) out.push(...(await replaceScope(actx, memberDef, { group_id: g.group_id }, [])));
+    return out;
+  });
+  return { members: await collectMembers(ctx, source) };
+}
+
+async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<boolean> {
+  let after = '';
+  for (;;) {
+    const groups = await ctx.store.db
+      .selectFrom('groups')
+      .select('id')
+      .where('integration_id', '=', ctx.integration.id)
+      .where('deleted_at', 'is', null)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(20)
+      .execute();
+    if (groups.length === 0) break;
+    after = groups[groups.length - 1].id;
+    const responses = await ctx.client.batch<{ value?: unknown[]; '@odata.nextLink'?: string }>(
+      groups.map((g, i) => ({
+        id: String(i),
+        url: `/groups/${encodeURIComponent(g.id)}/transitiveMembers?$select=${MEMBER_SELECT}&$top=999`,
+        resource: 'group_members',
+      })),
+    );
+    for (let i = 0; i < groups.length; i++) {
+      const ok = await applyMembers(ctx, source, groups[i].id, responses[i]);
+      if (ok === 'denied') return false;
+    }
+  }
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
+  return true;
+}
+
+async function applyMembers(
+  ctx: SyncContext,
+  source: ChangeSource,
+  groupId: string,
+  first: BatchItemResponse<{ value?: unknown[]; '@odata.nextLink'?: string }>,
+): Promise<'ok' | 'denied' | 'skipped'> {
+  const url = `/groups/${groupId}/transitiveMembers`;
+  if (first.status === 404) return 'skipped';
+  if (first.status < 200 || first.status >= 300 || !Array.isArray(first.body?.value)) {
+    const err = batchError(first as BatchItemResponse<unknown>, 'group_members', url);
+    if (err.isAccessDenied) {
+      await reportError(ctx, describeError(err, 'group_members'));
+      return 'denied';
+    }
+    await reportError(ctx, describeError(err, 'group_members', { resourceId: groupId }));
+    return 'skipped';
+  }
+  const scope = { group_id: groupId };
+  const requestId = first.headers?.['request-id'] ?? null;
+  const mapPage = (values: unknown[], reqId: string | null) => {
+    const rows: ResourceRow[] = [];
+    const invalid: CollectError[] = [];
+    for (const raw of values) {
+      const parsed = groupMember.schema.safeParse(raw);
+      if (!parsed.success) {
+        const id = (raw as { id?: unknown })?.id;
+        invalid.push({
+          resourceType: 'group_member',
+          resourceId: typeof id === 'string' ? `${groupId}/${id}` : groupId,
+          code: 'invalidPayload',
+          message: `unexpected group member payload: ${zodMessage(parsed.error)}`,
+          requestId: reqId,
+        });
+        continue;
+      }
+      rows.push(groupMember.toRow(parsed.data, rowContext(ctx, scope)));
+    }
+    return { rows, invalid };
+  };
+  const nextLink = first.body['@odata.nextLink'];
+  const firstPage = mapPage(first.body.value, requestId);
+  if (!nextLink) {
+    await inTransaction(ctx, source, async (actx) => {
+      for (const e of firstPage.invalid) await reportError(ctx, e, actx.db);
+      if (firstPage.invalid.length > 0) {
+        // Keep members that could not be read this time.
+        const out = (await upsertRows(actx, memberDef, firstPage.rows)).changes;
+        return out;
+      }
+      return replaceScope(actx, memberDef, scope, firstPage.rows);
+    });
+    return 'ok';
+  }
+  // Several pages: upsert page by page, then sweep what the listing no longer returned.
+  const started = new Date().toISOString();
+  let invalidSeen = firstPage.invalid.length > 0;
+  await inTransaction(ctx, source, async (actx) => {
+    for (const e of firstPage.invalid) await reportError(ctx, e, actx.db);
+    return (await upsertRows(actx, memberDef, firstPage.rows)).changes;
+  });
+  for await (const page of ctx.client.pages<unknown>({ url: nextLink, resource: 'group_members' })) {
+    const mapped = mapPage(page.value, page.requestId ?? null);
+    invalidSeen ||= mapped.invalid.length > 0;
+    await inTransaction(ctx, source, async (actx) => {
+      for (const e of mapped.invalid) await reportError(ctx, e, actx.db);
+      return (await upsertRows(actx, memberDef, mapped.rows)).changes;
+    });
+  }
+  // A member that could not be read this time is kept rather than removed.
+  if (!invalidSeen) await inTransaction(ctx, source, (actx) => sweepScope(actx, memberDef, scope, started));
+  return 'ok';
+}

@@ -1,0 +1,382 @@
+import { GraphError } from '../graph/errors.ts';
+import type { GraphPage } from '../graph/types.ts';
+import { driveItem, sharedChanged } from '../resources/drive-item.ts';
+import { permission } from '../resources/permission.ts';
+import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
+import { applyItemsPage, applyPermissionSet, removePermissionsOf, sweepDrive } from '../store/items.ts';
+import { getSyncState, putSyncState, resolveSyncErrors, type SyncPhase } from '../store/sync-state.ts';
+import {
+  type CollectError,
+  describeError,
+  inTransaction,
+  reportError,
+  rowContext,
+  type SyncContext,
+  zodMessage,
+} from './context.ts';
+import { batchError } from './graph-util.ts';
+
+/** Sharing roots only (hierarchicalsharing) plus sharing changes and removals in the feed. */
+export const DELTA_PREFER =
+  'hierarchicalsharing, deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges';
+
+const itemDef = driveItem as ResourceDef<unknown>;
+
+export interface DriveSyncOptions {
+  /** full: enumerate the drive from scratch (unless an enumeration is in progress: it resumes). delta (default): continue from the stored deltaLink, enumerating when there is none. */
+  mode?: 'full' | 'delta';
+  /** History source of a delta round: delta (default), webhook or poll. */
+  source?: 'delta' | 'webhook' | 'poll';
+  /** Called after each committed page. */
+  onPage?: (info: { driveId: string; items: number; changes: number; permissionCalls: number }) => void;
+}
+
+export interface DriveSyncResult {
+  driveId: string;
+  pages: number;
+  items: number;
+  changes: number;
+  permissionCalls: number;
+  invalidItems: number;
+  /** A 410 made the drive enumerate again. */
+  resynced: boolean;
+  /** Ended with a fresh deltaLink. */
+  completed: boolean;
+  error?: CollectError;
+}
+
+// ---------- one run per drive at a time ----------
+
+interface Slot {
+  current: Promise<DriveSyncResult>;
+  queued?: Promise<DriveSyncResult>;
+}
+const slots = new Map<string, Slot>();
+
+/**
+ * Runs one drive's delta (the realtime path and the full sync both come through here).
+ * At most one run per drive at a time: a call while one runs queues exactly one follow-up
+ * run, and further calls share that follow-up (it starts after them, so it sees their changes).
+ */
+export function syncDrive(
+  ctx: SyncContext,
+  driveId: string,
+  opts: DriveSyncOptions = {},
+): Promise<DriveSyncResult> {
+  const key = `${ctx.integration.id}\u0000${driveId}`;
+  const slot = slots.get(key);
+  if (!slot) {
+    const current = runDrive(ctx, driveId, opts).finally(() => {
+      const s = slots.get(key);
+      if (s && s.current === current) {
+        if (s.queued) s.current = s.queued;
+        else slots.delete(key);
+        s.queued = undefined;
+      }
+    });
+    slots.set(key, { current });
+    return current;
+  }
+  if (!slot.queued) {
+    const queued = slot.current
+      .catch(() => undefined)
+      .then(() => runDrive(ctx, driveId, opts))
+      .finally(() => {
+        const s = slots.get(key);
+        if (s && s.current === queued) {
+          if (s.queued) s.current = s.queued;
+          else slots.delete(key);
+          s.queued = undefined;
+        }
+      });
+    slot.queued = queued;
+  }
+  return slot.queued;
+}
+
+/** True while a run for this drive is in flight (for tests and the realtime path's metrics). */
+export function driveSyncInFlight(integrationId: string, driveId: string): boolean {
+  return slots.has(`${integrationId}\u0000${driveId}`);
+}
+
+// ---------- the run ----------
+
+function sourceOf(phase: SyncPhase, opts: DriveSyncOptions): ChangeSource {
+  if (phase === 'enumerating') return 'full';
+  if (phase === 'resyncing') return 'resync';
+  return opts.source ?? 'delta';
+}
+
+async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOptions): Promise<DriveSyncResult> {
+  const scope = `drive:${driveId}`;
+  const integrationId = ctx.integration.id;
+  const initialUrl = `/drives/${encodeURIComponent(driveId)}/root/delta?$top=${ctx.deltaPageSize ?? 999}`;
+  const result: DriveSyncResult = {
+    driveId,
+    pages: 0,
+    items: 0,
+    changes: 0,
+    permissionCalls: 0,
+    invalidItems: 0,
+    resynced: false,
+    completed: false,
+  };
+
+  const state = await getSyncState(ctx.store.db, integrationId, scope);
+  let phase: SyncPhase = 'delta';
+  let url = initialUrl;
+  let started: string | null = null;
+  const startEnumeration = async (p: 'enumerating' | 'resyncing') => {
+    phase = p;
+    url = initialUrl;
+    started = new Date().toISOString();
+    await putSyncState(ctx.store.db, integrationId, scope, {
+      phase: p,
+      enumerationStartedAt: started,
+      nextLink: null,
+    });
+  };
+  if (state && state.phase !== 'idle' && (state.nextLink || state.phase !== 'delta')) {
+    // Resume where the last run committed its last page.
+    phase = state.phase;
+    started = state.enumerationStartedAt;
+    url = state.nextLink ?? (phase === 'delta' ? (state.deltaLink ?? initialUrl) : initialUrl);
+  } else if (opts.mode === 'full' || !state?.deltaLink) {
+    await startEnumeration('enumerating');
+  } else {
+    phase = 'delta';
+    started = null;
+    url = state.deltaLink;
+    await putSyncState(ctx.store.db, integrationId, scope, { phase: 'delta' });
+  }
+
+  // Open per-item errors of this drive get resolved when their item reads fine again.
+  const openItemErrors = new Set(
+    (
+      await ctx.store.db
+        .selectFrom('sync_errors')
+        .select('resource_id')
+        .where('integration_id', '=', integrationId)
+        .where('resource_type', '=', 'drive_item')
+        .where('scope', '=', scope)
+        .where('resolved_at', 'is', null)
+        .execute()
+    ).map((r) => r.resource_id as string),
+  );
+
+  let permissionsReadable = false;
+  let resyncs = 0;
+  for (;;) {
+    try {
+      for await (const page of ctx.client.pages<unknown>({
+        url,
+        headers: { Prefer: DELTA_PREFER },
+        resource: 'items',
+      })) {
+        await applyPage(page, phase, started);
+      }
+      result.completed = true;
+      break;
+    } catch (err) {
+      if (err instanceof GraphError && err.isResyncRequired && resyncs < 3) {
+        resyncs++;
+        result.resynced = true;
+        ctx.logger?.info(
+          { integration: ctx.integration.name, driveId, code: err.code, requestId: err.requestId },
+          'delta token expired (410): enumerating the drive again',
+        );
+        await startEnumeration('resyncing');
+        continue;
+      }
+      // Files.Read.All missing is an error of the whole resource type; anything else of this drive.
+      const e =
+        err instanceof GraphError && err.isAccessDenied
+          ? describeError(err, 'items', { scope })
+          : describeError(err, 'drive_sync', { resourceId: driveId, scope });
+      result.error = e;
+      await reportError(ctx, e);
+      await putSyncState(ctx.store.db, integrationId, scope, {
+        lastErrorCode: e.code,
+        lastErrorMessage: e.message,
+        lastErrorRequestId: e.requestId ?? null,
+        lastErrorAt: new Date().toISOString(),
+      });
+      return result;
+    }
+  }
+  await resolveSyncErrors(ctx.store.db, integrationId, 'drive_sync', { resourceId: driveId });
+  await resolveSyncErrors(ctx.store.db, integrationId, 'items', { onlyTypeWide: true });
+  if (permissionsReadable)
+    await resolveSyncErrors(ctx.store.db, integrationId, 'permissions', { onlyTypeWide: true });
+  return result;
+
+  async function applyPage(
+    page: GraphPage<unknown>,
+    phase: SyncPhase,
+    started: string | null,
+  ): Promise<void> {
+    const source = sourceOf(phase, opts);
+    const rctx = rowContext(ctx, { drive_id: driveId });
+    const entries: Array<{ id: string; row?: ResourceRow }> = [];
+    const invalid: CollectError[] = [];
+    const live = new Map<string, { shared: boolean; changed: boolean }>();
+    for (const raw of page.value) {
+      const obj = raw as Record<string, unknown> | null;
+      const id = typeof obj?.id === 'string' ? obj.id : null;
+      if (obj && id && (obj.deleted != null || obj['@removed'] != null)) {
+        entries.push({ id });
+        live.delete(id);
+        continue;
+      }
+      const parsed = driveItem.schema.safeParse(raw);
+      if (!parsed.success) {
+        invalid.push({
+          resourceType: 'drive_item',
+          resourceId: id,
+          scope,
+          code: 'invalidPayload',
+          message: `drive ${driveId}: unexpected item payload: ${zodMessage(parsed.error)}`,
+          requestId: page.requestId ?? null,
+        });
+        continue;
+      }
+      entries.push({ id: parsed.data.id, row: driveItem.toRow(parsed.data, rctx) });
+      live.delete(parsed.data.id);
+      live.set(parsed.data.id, { shared: parsed.data.shared != null, changed: sharedChanged(parsed.data) });
+    }
+    result.items += page.value.length;
+    result.invalidItems += invalid.length;
+
+    // Permissions of the sharing roots in this page, fetched before the transaction opens.
+    const sharedIds = [...live].filter(([, v]) => v.shared).map(([id]) => id);
+    const unshared = [...live].filter(([, v]) => !v.shared).map(([id]) => id);
+    const fetched = await fetchPermissions(sharedIds);
+
+    const pageIds = new Set(entries.map((e) => e.id));
+    const records = await inTransaction(ctx, source, async (actx) => {
+      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries });
+      for (const [itemId, rows] of fetched.sets)
+        out.push(...(await applyPermissionSet(actx, driveId, itemId, rows)));
+      // Items that are no sharing root (any more) have no permission set of their own.
+      if (unshared.length > 0) out.push(...(await removePermissionsOf(actx, driveId, unshared)));
+      for (const e of [...invalid, ...fetched.errors]) await reportError(ctx, e, actx.db);
+      const spare = invalid.map((e) => e.resourceId).filter((x): x is string => !!x);
+      if (spare.length > 0) await touchRows(actx, itemDef, { drive_id: driveId }, spare);
+      const resolved = [...openItemErrors].filter((id) => pageIds.has(id) && !spare.includes(id));
+      for (const id of resolved) {
+        await resolveSyncErrors(actx.db, integrationId, 'drive_item', { resourceId: id, scope });
+        openItemErrors.delete(id);
+      }
+      if (page.deltaLink) {
+        // Reconcile: what the fresh enumeration no longer returned is gone.
+        if ((phase === 'enumerating' || phase === 'resyncing') && started) {
+          out.push(...(await sweepDrive(actx, driveId, started)));
+        }
+        await putSyncState(actx.db, integrationId, scope, {
+          phase: 'idle',
+          nextLink: null,
+          deltaLink: page.deltaLink,
+          ...(phase === 'delta' ? { lastDeltaAt: actx.now } : { lastFullSyncAt: actx.now }),
+          lastSuccessAt: actx.now,
+          lastErrorCode: null,
+          lastErrorMessage: null,
+          lastErrorRequestId: null,
+        });
+      } else if (page.nextLink) {
+        await putSyncState(actx.db, integrationId, scope, { nextLink: page.nextLink });
+      } else {
+        throw new GraphError({
+          status: 200,
+          code: 'invalidPage',
+          message: `drive ${driveId}: delta page has neither nextLink nor deltaLink`,
+          requestId: page.requestId,
+          resource: 'items',
+        });
+      }
+      return out;
+    });
+    result.pages++;
+    result.changes += records.length;
+    opts.onPage?.({
+      driveId,
+      items: page.value.length,
+      changes: records.length,
+      permissionCalls: fetched.calls,
+    });
+  }
+
+  async function fetchPermissions(
+    itemIds: string[],
+  ): Promise<{ sets: Map<string, ResourceRow[]>; errors: CollectError[]; calls: number }> {
+    const sets = new Map<string, ResourceRow[]>();
+    const errors: CollectError[] = [];
+    let calls = 0;
+    let denied = false;
+    for (let i = 0; i < itemIds.length && !denied; i += 20) {
+      const part = itemIds.slice(i, i + 20);
+      const urlOf = (id: string) =>
+        `/drives/${encodeURIComponent(driveId)}/items/${encodeURIComponent(id)}/permissions`;
+      const responses = await ctx.client.batch<{ value?: unknown[]; '@odata.nextLink'?: string }>(
+        part.map((id, j) => ({ id: String(j), url: urlOf(id), resource: 'permissions' })),
+      );
+      calls += part.length;
+      for (let j = 0; j < part.length; j++) {
+        const itemId = part[j];
+        const res = responses[j];
+        const requestId = res.headers?.['request-id'] ?? null;
+        if (res.status === 404) {
+          // Gone since the page was served: its removal follows in the feed.
+          sets.set(itemId, []);
+          continue;
+        }
+        if (res.status < 200 || res.status >= 300 || !Array.isArray(res.body?.value)) {
+          const err = batchError(res, 'permissions', urlOf(itemId));
+          if (err.isAccessDenied) {
+            errors.push(describeError(err, 'permissions'));
+            denied = true;
+            break;
+          }
+          errors.push(describeError(err, 'permission', { resourceId: itemId, scope }));
+          continue;
+        }
+        permissionsReadable = true;
+        const values: unknown[] = [...res.body.value];
+        let next = res.body['@odata.nextLink'];
+        try {
+          if (next) {
+            for await (const p of ctx.client.pages<unknown>({ url: next, resource: 'permissions' })) {
+              values.push(...p.value);
+              calls++;
+            }
+            next = undefined;
+          }
+        } catch (err) {
+          errors.push(describeError(err, 'permission', { resourceId: itemId, scope }));
+          continue;
+        }
+        const rows: ResourceRow[] = [];
+        let bad = false;
+        for (const raw of values) {
+          const parsed = permission.schema.safeParse(raw);
+          if (!parsed.success) {
+            bad = true;
+            errors.push({
+              resourceType: 'permission',
+              resourceId: itemId,
+              scope,
+              code: 'invalidPayload',
+              message: `drive ${driveId} item ${itemId}: unexpected permission payload: ${zodMessage(parsed.error)}`,
+              requestId,
+            });
+            break;
+          }
+          rows.push(permission.toRow(parsed.data, rowContext(ctx, { drive_id: driveId, item_id: itemId })));
+        }
+        // A set with an unreadable permission is left as stored rather than half-replaced.
+        if (!bad) sets.set(itemId, rows);
+      }
+    }
+    return { sets, errors, calls };
+  }
+}

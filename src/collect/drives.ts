@@ -1,0 +1,153 @@
+import { drive } from '../resources/drive.ts';
+import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import { userDrive } from '../resources/user-drive.ts';
+import { type ChangeSource, sweepScope, touchRows, upsertRows } from '../store/apply.ts';
+import { resolveSyncErrors } from '../store/sync-state.ts';
+import {
+  type CollectError,
+  inTransaction,
+  reportError,
+  rowContext,
+  type SyncContext,
+  zodMessage,
+} from './context.ts';
+import { batchError } from './graph-util.ts';
+
+const driveDef = drive as ResourceDef<unknown>;
+const userDriveDef = userDrive as ResourceDef<unknown>;
+
+export interface DiscoveryResult {
+  users: number;
+  provisioned: number;
+  notProvisioned: number;
+  failed: number;
+  /** Files.Read.All missing: no drive could be read. */
+  denied: boolean;
+}
+
+/**
+ * GET /users/{id}/drive for every live user, 20 per $batch: the drive (owner, quota) or,
+ * on 404, the fact that the user has no OneDrive. Drives of users that are gone are
+ * swept once every user was answered.
+ */
+export async function discoverDrives(
+  ctx: SyncContext,
+  source: ChangeSource = 'full',
+): Promise<DiscoveryResult> {
+  const started = new Date().toISOString();
+  const result: DiscoveryResult = { users: 0, provisioned: 0, notProvisioned: 0, failed: 0, denied: false };
+  let after = '';
+  for (;;) {
+    const users = await ctx.store.db
+      .selectFrom('users')
+      .select('id')
+      .where('integration_id', '=', ctx.integration.id)
+      .where('deleted_at', 'is', null)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(20)
+      .execute();
+    if (users.length === 0) break;
+    after = users[users.length - 1].id;
+    result.users += users.length;
+    const responses = await ctx.client.batch(
+      users.map((u, i) => ({
+        id: String(i),
+        url: `/users/${encodeURIComponent(u.id)}/drive`,
+        resource: 'drives',
+      })),
+    );
+    const drives: ResourceRow[] = [];
+    const statuses: ResourceRow[] = [];
+    const errors: CollectError[] = [];
+    const failedUsers: string[] = [];
+    for (let i = 0; i < users.length; i++) {
+      const userId = users[i].id;
+      const res = responses[i];
+      const requestId = res.headers?.['request-id'] ?? null;
+      if (res.status >= 200 && res.status < 300) {
+        const parsed = drive.schema.safeParse(res.body);
+        if (!parsed.success) {
+          errors.push({
+            resourceType: 'drive',
+            resourceId: userId,
+            code: 'invalidPayload',
+            message: `unexpected drive payload for user ${userId}: ${zodMessage(parsed.error)}`,
+            requestId,
+          });
+          failedUsers.push(userId);
+          continue;
+        }
+        drives.push(drive.toRow(parsed.data, rowContext(ctx)));
+        statuses.push(
+          userDrive.toRow(
+            { id: userId, driveId: parsed.data.id, provisioned: true, code: null },
+            rowContext(ctx),
+          ),
+        );
+        result.provisioned++;
+      } else if (res.status === 404) {
+        const body = res.body as { error?: { code?: string } } | undefined;
+        statuses.push(
+          userDrive.toRow(
+            { id: userId, driveId: null, provisioned: false, code: body?.error?.code ?? 'itemNotFound' },
+            rowContext(ctx),
+          ),
+        );
+        result.notProvisioned++;
+      } else {
+        const err = batchError(res, 'drives', `/users/${userId}/drive`);
+        if (err.isAccessDenied) {
+          await reportError(ctx, {
+            resourceType: 'drives',
+            status: err.status,
+            code: err.code,
+            message: err.message,
+            requestId: err.requestId ?? null,
+          });
+          result.denied = true;
+          return result;
+        }
+        errors.push({
+          resourceType: 'drive',
+          resourceId: userId,
+          status: err.status,
+          code: err.code,
+          message: err.message,
+          requestId: err.requestId ?? null,
+        });
+        failedUsers.push(userId);
+      }
+    }
+    result.failed += failedUsers.length;
+    await inTransaction(ctx, source, async (actx) => {
+      const out = (await upsertRows(actx, driveDef, drives)).changes;
+      out.push(...(await upsertRows(actx, userDriveDef, statuses)).changes);
+      for (const e of errors) await reportError(ctx, e, actx.db);
+      if (failedUsers.length > 0) {
+        // Keep what we knew about users we could not ask this time.
+        await touchRows(actx, userDriveDef, {}, failedUsers);
+        const known = await actx.db
+          .selectFrom('user_drives')
+          .select('drive_id')
+          .where('integration_id', '=', ctx.integration.id)
+          .where('id', 'in', failedUsers)
+          .where('drive_id', 'is not', null)
+          .execute();
+        await touchRows(
+          actx,
+          driveDef,
+          {},
+          known.map((k) => k.drive_id as string),
+        );
+      }
+      return out;
+    });
+  }
+  await inTransaction(ctx, source, async (actx) => [
+    ...(await sweepScope(actx, driveDef, {}, started)),
+    ...(await sweepScope(actx, userDriveDef, {}, started)),
+  ]);
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drives');
+  return result;
+}

@@ -1,0 +1,33 @@
+import { drive } from './drive.ts';
+import { driveItem } from './drive-item.ts';
+import { group } from './group.ts';
+import { groupMember } from './group-member.ts';
+import { permission } from './permission.ts';
+import type { ResourceDef } from './types.ts';
+import { user } from './user.ts';
+import { userDrive } from './user-drive.ts';
+import { userMfa } from './user-mfa.ts';
+
+export type { ColumnDef, ColumnKind, ResourceDef, ResourceRow, RowContext } from './types.ts';
+export { STANDARD_COLUMNS } from './types.ts';
+export { drive, driveItem, group, groupMember, permission, user, userDrive, userMfa };
+
+/** Every resource type drivewarden collects. Adding one = one file + one line here. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds defs of different payload types
+export const resources: ReadonlyArray<ResourceDef<any>> = [
+  user,
+  userMfa,
+  group,
+  groupMember,
+  drive,
+  userDrive,
+  driveItem,
+  permission,
+];
+
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export function resourceByType(type: string): ResourceDef<any> {
+  const def = resources.find((r) => r.type === type);
+  if (!def) throw new Error(`unknown resource type ${type}`);
+  return def;
+}

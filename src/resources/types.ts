@@ -1,0 +1,112 @@
+import type { z } from 'zod';
+
+/**
+ * How a typed column is stored on each dialect:
+ * - text: text / text
+ * - integer: integer / integer
+ * - bigint: integer / bigint (read back as a JS number)
+ * - boolean: integer 0/1 / boolean (read back as a JS boolean)
+ * - timestamp: ISO-8601 UTC text with milliseconds / timestamptz (read back as the same ISO text)
+ * - json: text / jsonb (read back parsed)
+ */
+export type ColumnKind = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamp' | 'json';
+
+export interface ColumnDef {
+  kind: ColumnKind;
+  /** One line, for the generated tables reference. */
+  description: string;
+  /** Updated on every read but never a reason for a history record (sign-in times, eTags). */
+  volatile?: boolean;
+}
+
+/** What a mapping needs besides the Graph object. */
+export interface RowContext {
+  integrationId: string;
+  tenantId: string;
+  /** The tenant's verified domains, lower case (for is_external). */
+  verifiedDomains: readonly string[];
+  /** Extra keys a scoped resource needs (drive_id, item_id, group_id). */
+  scope?: Record<string, string>;
+}
+
+/** A row as the resource mapping produces it: the key columns and the typed columns, plus raw. */
+export type ResourceRow = Record<string, unknown> & { id: string; raw: unknown };
+
+export interface ResourceDef<G = unknown> {
+  /** Name used in history (changes.resource_type), errors and the change stream: 'drive_item'. */
+  type: string;
+  /** The table the rows land in. */
+  table: string;
+  /** One line, for the generated tables reference. */
+  description: string;
+  /** The Graph payload, tolerant (.passthrough(), optional fields optional). */
+  schema: z.ZodType<G>;
+  /** Key columns besides integration_id, the last one being `id`: ['drive_id', 'id']. */
+  key: readonly string[];
+  /** Typed columns besides the standard ones and the key (these make history). */
+  columns: Record<string, ColumnDef>;
+  /** Descriptions of the key columns other than id. */
+  keyDescriptions?: Record<string, string>;
+  toRow(obj: G, ctx: RowContext): ResourceRow;
+  /** Who made the change, when Graph says (lastModifiedBy). */
+  actor?(obj: G): string | null;
+}
+
+/** Standard columns on every resource table. */
+export const STANDARD_COLUMNS: Record<string, ColumnDef> = {
+  integration_id: {
+    kind: 'text',
+    description: 'The drivewarden integration (tenant connection) the row belongs to.',
+  },
+  tenant_id: { kind: 'text', description: 'Microsoft Entra tenant id.' },
+  id: { kind: 'text', description: 'Microsoft Graph id of the resource.' },
+  first_seen: { kind: 'timestamp', description: 'When drivewarden first saw the resource.' },
+  last_seen: { kind: 'timestamp', description: 'When drivewarden last read the resource from Graph.' },
+  deleted_at: {
+    kind: 'timestamp',
+    description: 'When the resource was found deleted (tombstone); null while it exists.',
+  },
+  raw: { kind: 'json', description: 'The full Graph JSON payload as last read.' },
+};
+
+// ---- small helpers shared by the mappings ----
+
+/** Graph timestamps → ISO-8601 with milliseconds (what the store keeps); null for missing/"0001-01-01". */
+export function isoOrNull(value: unknown): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  if (value.startsWith('0001-01-01')) return null;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) return null;
+  return new Date(t).toISOString();
+}
+
+export function strOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+export function lowerOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value.toLowerCase() : null;
+}
+
+export function numOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function boolOrNull(value: unknown): boolean | null {
+  return typeof value === 'boolean' ? value : null;
+}
+
+/** The domain of an e-mail address or UPN, lower case. */
+export function domainOf(email: string | null | undefined): string | null {
+  if (!email) return null;
+  const at = email.lastIndexOf('@');
+  if (at < 0 || at === email.length - 1) return null;
+  return email.slice(at + 1).toLowerCase();
+}
+
+/** Guest markers in UPNs / SharePoint login names. */
+export function isGuestLogin(value: string | null | undefined): boolean {
+  if (!value) return false;
+  const v = value.toLowerCase();
+  return v.includes('#ext#') || v.includes('urn:spo:guest');
+}

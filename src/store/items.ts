@@ -1,0 +1,270 @@
+import { driveItem } from '../resources/drive-item.ts';
+import { permission } from '../resources/permission.ts';
+import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import {
+  type ApplyContext,
+  type ChangeRecord,
+  removeRows,
+  replaceScope,
+  run,
+  sweepScope,
+  upsertRows,
+} from './apply.ts';
+
+/**
+ * Drive items: paths from parent ids (delta gives none, and may give children before
+ * parents), subtree path rewrites on folder rename/move, subtree tombstones on folder
+ * delete, permissions as one scoped set per item.
+ */
+
+const itemDef = driveItem as ResourceDef<unknown>;
+const permDef = permission as ResourceDef<unknown>;
+
+export interface ItemsPage {
+  driveId: string;
+  /** The page in feed order: a live item's mapped row (driveItem.toRow), or only the id of a deleted one. */
+  entries: Array<{ id: string; row?: ResourceRow }>;
+}
+
+function ph(ctx: ApplyContext, n: number): string {
+  return ctx.dialect === 'sqlite' ? '?' : `$${n}`;
+}
+
+function joinPath(parentPath: string, name: string): string {
+  return parentPath === '/' ? `/${name}` : `${parentPath}/${name}`;
+}
+
+/** Paths of the given ids as stored (live rows only). */
+async function storedPaths(
+  ctx: ApplyContext,
+  driveId: string,
+  ids: string[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
+    const { rows } = await run(
+      ctx.db,
+      `select id, path from drive_items where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} ` +
+        `and deleted_at is null and id in (${list})`,
+      [ctx.integrationId, driveId, ...part],
+    );
+    for (const r of rows) out.set(String(r.id), (r.path as string | null) ?? null);
+  }
+  return out;
+}
+
+/**
+ * Applies one page of a drive's delta feed: last occurrence of an id wins; live items are
+ * upserted with computed paths; renamed/moved folders get their subtree paths rewritten;
+ * deleted items are tombstoned with their subtree and their permissions; items waiting
+ * for a parent get their path once it is known.
+ */
+export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promise<ChangeRecord[]> {
+  const { driveId } = page;
+  // Last occurrence wins across upserts and deletes, keeping feed order.
+  const latest = new Map<string, { row?: ResourceRow }>();
+  for (const entry of page.entries) {
+    latest.delete(entry.id);
+    latest.set(entry.id, entry);
+  }
+  const rows: ResourceRow[] = [];
+  const deletes: string[] = [];
+  for (const [id, v] of latest) {
+    if (v.row) rows.push(v.row);
+    else deletes.push(id);
+  }
+
+  // Paths: from parents in this page, else from the store.
+  const inPage = new Map(rows.map((r) => [r.id, r]));
+  const deletedInPage = new Set(deletes);
+  const outside = new Set<string>();
+  for (const r of rows) {
+    const p = r.parent_id as string | null;
+    if (p && !inPage.has(p) && !deletedInPage.has(p)) outside.add(p);
+  }
+  const known = await storedPaths(ctx, driveId, [...outside]);
+  const computed = new Map<string, string | null>();
+  const pathOf = (id: string, depth: number): string | null => {
+    if (computed.has(id)) return computed.get(id) ?? null;
+    const row = inPage.get(id);
+    if (!row) return deletedInPage.has(id) ? null : (known.get(id) ?? null);
+    if (row.is_root) {
+      computed.set(id, '/');
+      return '/';
+    }
+    const parent = row.parent_id as string | null;
+    const name = row.name as string | null;
+    if (!parent || !name || depth > 10_000) {
+      computed.set(id, null);
+      return null;
+    }
+    computed.set(id, null); // cycle guard
+    const pp = pathOf(parent, depth + 1);
+    const path = pp === null ? null : joinPath(pp, name);
+    computed.set(id, path);
+    return path;
+  };
+  for (const r of rows) r.path = pathOf(r.id, 0);
+
+  const changes: ChangeRecord[] = [];
+  const { changes: upserted, previous } = await upsertRows(ctx, itemDef, rows);
+  changes.push(...upserted);
+
+  // Folders whose path changed carry their subtree along: deepest old path first, so a
+  // renamed folder inside a renamed folder is rewritten before its ancestor.
+  const moved: Array<{ oldPath: string; newPath: string | null }> = [];
+  for (const r of rows) {
+    if (!r.is_folder) continue;
+    const prev = previous.get(r.id);
+    const oldPath = (prev?.path as string | null | undefined) ?? null;
+    if (oldPath !== null && oldPath !== r.path)
+      moved.push({ oldPath, newPath: (r.path as string | null) ?? null });
+  }
+  moved.sort((a, b) => b.oldPath.split('/').length - a.oldPath.split('/').length);
+  for (const m of moved) await rewriteSubtree(ctx, driveId, m.oldPath, m.newPath);
+
+  if (deletes.length > 0) {
+    const subtree = await subtreeIds(ctx, driveId, deletes);
+    const removed = await removeRows(ctx, itemDef, { drive_id: driveId }, subtree);
+    changes.push(...removed);
+    changes.push(...(await removePermissionsOf(ctx, driveId, subtree)));
+  }
+
+  await resolvePendingPaths(ctx, driveId);
+  return changes;
+}
+
+/** Rewrites the paths below a folder whose path changed from oldPath to newPath (null: unknown). */
+async function rewriteSubtree(
+  ctx: ApplyContext,
+  driveId: string,
+  oldPath: string,
+  newPath: string | null,
+): Promise<number> {
+  const prefix = oldPath === '/' ? '/' : `${oldPath}/`;
+  // Range on the (integration_id, drive_id, path) index; '0' sorts right after '/'.
+  const upper = `${prefix.slice(0, -1)}0`;
+  const set =
+    newPath === null
+      ? 'path = null'
+      : `path = ${ph(ctx, 5)} || substr(path, ${ctx.dialect === 'sqlite' ? '?' : '$6'})`;
+  const params: unknown[] = [ctx.integrationId, driveId, prefix, upper];
+  if (newPath !== null) params.push(newPath === '/' ? '/' : `${newPath}/`, prefix.length + 1);
+  const text =
+    `update drive_items set ${set} where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} ` +
+    `and path >= ${ph(ctx, 3)} and path < ${ph(ctx, 4)} and deleted_at is null`;
+  // SQLite binds positionally: the SET parameters come first in the statement text.
+  const ordered =
+    ctx.dialect === 'sqlite' && newPath !== null ? [params[4], params[5], ...params.slice(0, 4)] : params;
+  const { affected } = await run(ctx.db, text, ordered);
+  return affected;
+}
+
+/** The given items and every live descendant (by parent id, so also items without a path). */
+async function subtreeIds(ctx: ApplyContext, driveId: string, roots: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < roots.length; i += 500) {
+    const part = roots.slice(i, i + 500);
+    const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
+    const a = ph(ctx, 1);
+    const b = ph(ctx, 2);
+    const { rows } = await run(
+      ctx.db,
+      `with recursive sub(id) as (
+         select id from drive_items where integration_id = ${a} and drive_id = ${b} and id in (${list})
+         union
+         select c.id from drive_items c join sub on c.parent_id = sub.id
+         where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
+       ) select id from sub`,
+      ctx.dialect === 'sqlite'
+        ? [ctx.integrationId, driveId, ...part, ctx.integrationId, driveId]
+        : [ctx.integrationId, driveId, ...part],
+    );
+    for (const r of rows) out.push(String(r.id));
+  }
+  // Ids the store never saw are still passed on: removeRows ignores them.
+  return [...new Set([...roots, ...out])];
+}
+
+/** Gives a path to live items still waiting for their parent's, level by level. */
+export async function resolvePendingPaths(ctx: ApplyContext, driveId: string): Promise<number> {
+  const a = ph(ctx, 1);
+  const b = ph(ctx, 2);
+  const pending = await run(
+    ctx.db,
+    `select 1 as x from drive_items where integration_id = ${a} and drive_id = ${b} and path is null and deleted_at is null limit 1`,
+    [ctx.integrationId, driveId],
+  );
+  if (pending.rows.length === 0) return 0;
+  const parent =
+    'from drive_items p where p.integration_id = drive_items.integration_id and p.drive_id = drive_items.drive_id ' +
+    'and p.id = drive_items.parent_id and p.deleted_at is null';
+  const text =
+    `update drive_items set path = (select case when p.path = '/' then '/' || drive_items.name ` +
+    `else p.path || '/' || drive_items.name end ${parent}) ` +
+    `where integration_id = ${a} and drive_id = ${b} and path is null and deleted_at is null ` +
+    `and name is not null and parent_id is not null and exists (select 1 ${parent} and p.path is not null)`;
+  let total = 0;
+  for (;;) {
+    const { affected } = await run(ctx.db, text, [ctx.integrationId, driveId]);
+    total += affected;
+    if (affected === 0) break;
+  }
+  return total;
+}
+
+/** Sets the complete permission set of one item (empty = the item no longer has its own). */
+export async function applyPermissionSet(
+  ctx: ApplyContext,
+  driveId: string,
+  itemId: string,
+  rows: ResourceRow[],
+): Promise<ChangeRecord[]> {
+  return replaceScope(ctx, permDef, { drive_id: driveId, item_id: itemId }, rows);
+}
+
+/**
+ * After a fresh enumeration of a drive that started at `since`: tombstones the items it
+ * no longer returned, and their permissions.
+ */
+export async function sweepDrive(ctx: ApplyContext, driveId: string, since: string): Promise<ChangeRecord[]> {
+  const removed = await sweepScope(ctx, itemDef, { drive_id: driveId }, since);
+  const perms = await removePermissionsOf(
+    ctx,
+    driveId,
+    removed.map((c) => c.id),
+  );
+  return [...removed, ...perms];
+}
+
+/** Tombstones the live permissions of these items. */
+export async function removePermissionsOf(
+  ctx: ApplyContext,
+  driveId: string,
+  itemIds: string[],
+): Promise<ChangeRecord[]> {
+  const byItem = new Map<string, string[]>();
+  for (let i = 0; i < itemIds.length; i += 500) {
+    const part = itemIds.slice(i, i + 500);
+    const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
+    const { rows } = await run(
+      ctx.db,
+      `select item_id, id from permissions where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} ` +
+        `and deleted_at is null and item_id in (${list})`,
+      [ctx.integrationId, driveId, ...part],
+    );
+    for (const r of rows) {
+      const item = String(r.item_id);
+      const ids = byItem.get(item) ?? [];
+      ids.push(String(r.id));
+      byItem.set(item, ids);
+    }
+  }
+  const changes: ChangeRecord[] = [];
+  for (const [itemId, ids] of byItem) {
+    changes.push(...(await removeRows(ctx, permDef, { drive_id: driveId, item_id: itemId }, ids)));
+  }
+  return changes;
+}

@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Dialect } from './codec.ts';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type StoreOptions =
+  | { dataDir: string }
+  | { file: string }
+  | {
+      databaseUrl: string;
+      /** PostgreSQL schema to work in (created if missing, put first on search_path). */
+      schema?: string;
+      /** Pool size (default 10). */
+      maxConnections?: number;
+    };
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The SQLite file, when the dialect is sqlite. */
+  file?: string;
+  /** The PostgreSQL schema, when one was given. */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+// int8 → number (byte counts stay far below 2^53), timestamptz → ISO-8601 with ms.
+const PG_TYPES = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1184 || oid === 1114)
+      return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads
+    return (pg.types.getTypeParser as any)(oid, format);
+  },
+};
+
+/**
+ * Opens (and creates, and migrates) the store: SQLite `<dataDir>/drivewarden.db` or a
+ * given file by default, PostgreSQL when a databaseUrl is given.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  let store: Store;
+  if ('databaseUrl' in options) {
+    const schema = options.schema;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
+    if (schema) {
+      const client = new pg.Client({ connectionString: options.databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`create schema if not exists "${schema}"`);
+      } finally {
+        await client.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 10,
+      types: PG_TYPES,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    store = { db, dialect: 'postgres', schema, close: () => db.destroy() };
+  } else {
+    const file = 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const database = new SQLite(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 10000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  }
+  try {
+    await migrate(store.db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+/** Runs every pending migration (src/store/migrations/index.ts). */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+}
+
+/** Drops a PostgreSQL schema (tests). */
+export async function dropPgSchema(databaseUrl: string, schema: string): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every table with an integration_id column (the inventory's and other areas'). */
+export async function tablesWithIntegrationId(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ table_name: string }>`
+      select table_name from information_schema.columns
+      where column_name = 'integration_id' and table_schema = current_schema()`.execute(db);
+    return rows.map((r) => r.table_name);
+  }
+  const { rows } = await sql<{ name: string }>`
+    select m.name from sqlite_master m join pragma_table_info(m.name) p
+    where m.type = 'table' and p.name = 'integration_id'`.execute(db);
+  return rows.map((r) => r.name);
+}
