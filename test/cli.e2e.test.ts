@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SimAdminClient } from '../sim/admin-client.ts';
+import type { SimHandle } from '../sim/contracts.ts';
+import { startSimulator } from '../sim/index.ts';
+
+const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
+
+/**
+ * Runs the real `drivewarden` command in a child process with its own data dir. Async:
+ * the simulator lives in this process and must keep answering while the child runs.
+ */
+function dw(dataDir: string, args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('the drivewarden command against the simulator', () => {
+  let sim: SimHandle;
+  let dataDir: string;
+  let simInfo: string;
+
+  before(async () => {
+    sim = await startSimulator({ seed: 5, users: 12, items: 400 });
+    dataDir = mkdtempSync(join(tmpdir(), 'dw-cli-'));
+    simInfo = join(dataDir, 'sim.json');
+    const { close: _close, ...info } = sim;
+    writeFileSync(simInfo, JSON.stringify(info));
+  });
+  after(() => sim.close());
+
+  it('adds an integration, probing each permission, without storing or printing the secret', async () => {
+    const add = await dw(dataDir, ['integrations', 'add', '--name', 'acme', '--sim-info', simInfo]);
+    assert.equal(add.status, 0, add.stderr);
+    assert.match(add.stdout, /added integration "acme"/);
+    assert.match(add.stdout, /granted\s+users\s+User\.Read\.All/);
+    assert.match(add.stdout, /granted\s+audit/);
+    assert.ok(!add.stdout.includes(sim.clientSecret));
+
+    const list = await dw(dataDir, ['integrations', 'list', '--json']);
+    assert.equal(list.status, 0, list.stderr);
+    const [integration] = JSON.parse(list.stdout);
+    assert.equal(integration.name, 'acme');
+    assert.equal(integration.tenantId, sim.tenantId);
+    assert.ok(!list.stdout.includes(sim.clientSecret));
+
+    // Nothing on disk holds the secret in plain text (database, WAL, key file).
+    for (const file of readdirSync(dataDir)) {
+      if (file === 'sim.json') continue;
+      assert.ok(
+        !readFileSync(join(dataDir, file)).includes(sim.clientSecret),
+        `${file} holds no plain secret`,
+      );
+    }
+  });
+
+  it('refuses credentials that do not work and stores nothing', async () => {
+    const bad = join(dataDir, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...JSON.parse(readFileSync(simInfo, 'utf8')), clientSecret: 'wrong' }),
+    );
+    const add = await dw(dataDir, ['integrations', 'add', '--name', 'bad', '--sim-info', bad]);
+    assert.notEqual(add.status, 0);
+    assert.match(add.stderr, /credentials do not work for tenant .*invalid_client/);
+    assert.ok(!add.stderr.includes('wrong'), 'the secret is not echoed');
+    const list = JSON.parse((await dw(dataDir, ['integrations', 'list', '--json'])).stdout);
+    assert.deepEqual(
+      list.map((i: { name: string }) => i.name),
+      ['acme'],
+    );
+  });
+
+  it('collects with sync --once, then answers SQL and shows status', async () => {
+    const sync = await dw(dataDir, ['sync', '--once', '--json']);
+    assert.equal(sync.status, 0, sync.stderr);
+    const { results } = JSON.parse(sync.stdout);
+    assert.equal(results[0].drives.failed, 0);
+    assert.ok(results[0].items > 300);
+
+    const query = await dw(dataDir, [
+      'query',
+      '--json',
+      'select count(*) as n from drive_items where deleted_at is null',
+    ]);
+    assert.equal(query.status, 0, query.stderr);
+    const admin = new SimAdminClient(sim);
+    const truthItems = (await admin.truthArray()).filter((r) => r.kind === 'item').length;
+    await admin.close();
+    assert.equal(JSON.parse(query.stdout)[0].n, truthItems);
+
+    const write = await dw(dataDir, ['query', 'delete from drive_items']);
+    assert.notEqual(write.status, 0);
+    assert.match(write.stderr, /only queries that return rows/);
+
+    const status = await dw(dataDir, ['status']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /acme \(enabled\)/);
+    assert.match(status.stdout, /drives\s+\d+\/\d+ with a delta checkpoint/);
+  });
+
+  it('disables, enables and deletes with purge (confirmation required)', async () => {
+    assert.equal((await dw(dataDir, ['integrations', 'disable', 'acme'])).status, 0);
+    const paused = await dw(dataDir, ['sync', '--once', '--integration', 'acme']);
+    assert.notEqual(paused.status, 0);
+    assert.match(paused.stderr, /disabled/);
+    assert.equal((await dw(dataDir, ['integrations', 'enable', 'acme'])).status, 0);
+
+    const unconfirmed = await dw(dataDir, ['integrations', 'delete', 'acme']);
+    assert.notEqual(unconfirmed.status, 0);
+    assert.match(unconfirmed.stderr, /--yes/);
+
+    const del = await dw(dataDir, ['integrations', 'delete', 'acme', '--yes']);
+    assert.equal(del.status, 0, del.stderr);
+    assert.match(del.stdout, /deleted "acme": \d+ rows purged/);
+    const left = await dw(dataDir, [
+      'query',
+      '--json',
+      'select (select count(*) from drive_items) + (select count(*) from permissions) + (select count(*) from changes) + (select count(*) from users) as n',
+    ]);
+    assert.equal(JSON.parse(left.stdout)[0].n, 0);
+  });
+
+  it('reports bad configuration by name', async () => {
+    const out = await dw(dataDir, ['integrations', 'list'], { DW_PORT: 'x', DW_SYNC_CONCURRENCY: '-1' });
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /DW_PORT/);
+    assert.match(out.stderr, /DW_SYNC_CONCURRENCY/);
+  });
+});
+
+describe('drivewarden demo', () => {
+  it('runs the product against a generated tenant and prints the inventory summary', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dw-demo-'));
+    const child = spawn(
+      process.execPath,
+      [bin, 'demo', '--exit-after-sync', '--users', '10', '--items', '300', '--port', '0'],
+      { env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn' } },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /9\/9 permissions granted/);
+    assert.match(stdout, /collected \d+ items/);
+    assert.match(stdout, /anonymous_links/);
+  });
+});
