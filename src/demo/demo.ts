@@ -33,7 +33,7 @@ select
   (select count(*) from drive_items where deleted_at is null) as items,
   (select count(*) from permissions where deleted_at is null) as permissions,
   (select count(*) from permissions where deleted_at is null and link_scope = 'anonymous') as anonymous_links,
-  (select count(*) from permissions where deleted_at is null and is_external = 1) as external_grants`;
+  (select count(*) from permissions where deleted_at is null and is_external = true) as external_grants`;
 
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const base = await openApp(process.env.DW_LOG_LEVEL ? {} : { logLevel: 'warn' });
