@@ -48,8 +48,15 @@ export const configSchema = z.object({
     .object({
       timeoutMs: positiveInt.default(60_000),
       maxRetries: z.coerce.number().int().min(0).default(8),
+      /**
+       * Per-tenant RU budget per minute the client paces itself to (GRAPH-FACTS: 1,200–6,000
+       * by licence count). Unset = no pacing, only react to 429 / Retry-After.
+       */
+      ruBudgetPerMinute: positiveInt.optional(),
+      /** Divides the pacing minute, to match a simulator run with --time-scale (benchmarks, demos). */
+      timeScale: z.coerce.number().positive().default(1),
     })
-    .default({ timeoutMs: 60_000, maxRetries: 8 }),
+    .default({ timeoutMs: 60_000, maxRetries: 8, timeScale: 1 }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -69,6 +76,8 @@ export const ENV_NAMES: Record<string, string> = {
   DW_WEBHOOK_DEBOUNCE_MS: 'sync.debounceMs',
   DW_GRAPH_TIMEOUT_MS: 'graph.timeoutMs',
   DW_GRAPH_MAX_RETRIES: 'graph.maxRetries',
+  DW_GRAPH_RU_BUDGET: 'graph.ruBudgetPerMinute',
+  DW_GRAPH_TIME_SCALE: 'graph.timeScale',
 };
 
 export class ConfigError extends Error {

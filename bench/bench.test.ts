@@ -1,0 +1,91 @@
+/**
+ * Runs every scenario's --quick variant through the same entry point as
+ * `npm run bench -- --scenario NAME --quick --json` and checks the JSON it prints:
+ * the shape, and that the inventory was correct. Never a time.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from './lib/processes.ts';
+
+function runQuick(scenario: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench/run.ts'), '--scenario', scenario, '--quick', '--json'],
+      { cwd: ROOT, env: { ...process.env, DW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.once('exit', (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+async function quick(scenario: string): Promise<Record<string, unknown>> {
+  const run = await runQuick(scenario);
+  assert.equal(run.code, 0, `bench ${scenario} exited with ${run.code}\n${run.stderr.slice(-3000)}`);
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  const record = JSON.parse(last) as Record<string, unknown>;
+  assert.equal(record.scenario, scenario);
+  assert.equal(record.quick, true);
+  return record;
+}
+
+function assertNumbers(record: Record<string, unknown>, fields: string[]): void {
+  for (const f of fields) {
+    assert.equal(typeof record[f], 'number', `${f} should be a number in ${JSON.stringify(record)}`);
+    assert.ok(Number.isFinite(record[f] as number) && (record[f] as number) >= 0, `${f} = ${record[f]}`);
+  }
+}
+
+describe('benchmarks (--quick)', { concurrency: 1 }, () => {
+  it('full-sync reports speed, memory and Graph cost of a correct inventory', async () => {
+    const r = await quick('full-sync');
+    assertNumbers(r, [
+      'items',
+      'seconds',
+      'items_per_s',
+      'peak_rss_mb',
+      'requests',
+      'ru_spent',
+      'ru_minimum',
+      'ru_ratio',
+    ]);
+    assert.ok((r.items as number) > 0 && (r.ru_minimum as number) > 0);
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
+
+  it('throttled-sync reports time against the budget limit and throttling', async () => {
+    const r = await quick('throttled-sync');
+    assertNumbers(r, [
+      'seconds',
+      'limit_seconds',
+      'time_ratio',
+      'throttled_responses',
+      'requests_during_retry_after',
+    ]);
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
+
+  it('realtime sees every mutation in the inventory and ends correct', async () => {
+    const r = await quick('realtime');
+    assertNumbers(r, ['inventory_p50_ms', 'inventory_p95_ms', 'inventory_p99_ms']);
+    assert.equal(r.unseen, 0, JSON.stringify(r));
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
+
+  it('webhook-load acknowledges notifications and loses none', async () => {
+    const r = await quick('webhook-load');
+    assertNumbers(r, ['ack_p50_ms', 'ack_p99_ms', 'acked_under_3s_pct', 'lost']);
+    assert.equal(r.lost, 0, JSON.stringify(r));
+    assert.equal(r.acked, r.notifications, JSON.stringify(r));
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * full-sync: a generated tenant (default 2,000 users, 1,000,000 items; ~5% of items under
+ * unique permissions, 1% anonymous links), no latency, no RU budget. The simulator and
+ * the product each run in their own process; the product is the real CLI
+ * (`integrations add --sim-info`, then `sync --once --json`) on a temporary store.
+ */
+import { numberFlag, round, type Scenario } from '../harness.ts';
+import { startSimProcess } from '../lib/processes.ts';
+import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
+import { ruMinimum } from '../lib/ru-minimum.ts';
+import { profileArgs, scenarioDir } from '../lib/temp.ts';
+
+export const fullSync: Scenario = {
+  name: 'full-sync',
+  description:
+    'first full inventory of a generated tenant: speed, peak RSS, Graph cost vs the minimum, correctness',
+  async run(ctx) {
+    const users = numberFlag(ctx, 'users', 2_000, 20);
+    const items = numberFlag(ctx, 'items', 1_000_000, 3_000);
+    const seed = numberFlag(ctx, 'seed', 1, 1);
+    const tmp = scenarioDir('full-sync', ctx.flags.keep === 'true');
+    ctx.log(`tenant: ${users} users, ${items} items (seed ${seed}); temp ${tmp.dir}`);
+    const t0 = performance.now();
+    const sim = await startSimProcess(
+      tmp.dir,
+      ['--seed', String(seed), '--users', String(users), '--items', String(items)],
+      { extraNodeArgs: profileArgs(ctx.flags, 'sim') },
+    );
+    try {
+      ctx.log(
+        `simulator up in ${round((performance.now() - t0) / 1000, 1)} s (pid ${sim.pid}); pricing the minimum`,
+      );
+      const minimum = await ruMinimum(sim.admin.truth());
+      const p = productEnv(tmp.dir);
+      const integrationId = await addIntegration(p, sim);
+      await sim.admin.resetCounters();
+      ctx.log(`integration ${integrationId} added; syncing ${minimum.items} items`);
+      const run = await runSync(p, profileArgs(ctx.flags, 'product'));
+      const counters = await sim.admin.counters();
+      ctx.log(`sync done in ${round(run.syncSeconds, 1)} s; comparing with the ground truth`);
+      const check = await checkDataDir(p, integrationId, sim.admin);
+      if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
+      const failed = Object.entries(run.result.resources).filter(([, s]) => s !== 'ok');
+      if (failed.length > 0) ctx.log(`resources not collected: ${JSON.stringify(failed)}`);
+      return {
+        users: minimum.users,
+        drives: minimum.drives,
+        items: minimum.items,
+        seconds: round(run.syncSeconds, 2),
+        process_seconds: round(run.cli.seconds, 2),
+        items_per_s: Math.round(minimum.items / run.syncSeconds),
+        peak_rss_mb: run.maxRssMb,
+        requests: counters.requests,
+        ru_spent: counters.ruSpent,
+        ru_minimum: minimum.total,
+        ru_ratio: round(counters.ruSpent / minimum.total, 3),
+        ru_minimum_delta: minimum.delta,
+        ru_minimum_permissions: minimum.permissions,
+        ru_minimum_directory: minimum.directory,
+        delta_pages: counters.requestsByEndpoint['GET /drives/{id}/root/delta'] ?? 0,
+        delta_pages_minimum: minimum.deltaPages,
+        permission_calls: run.result.permissionCalls,
+        sharing_roots: minimum.sharingRoots,
+        throttled_responses: counters.throttledResponses,
+        correct: check.correct,
+      };
+    } finally {
+      await sim.close();
+      tmp.cleanup();
+    }
+  },
+};
