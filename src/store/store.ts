@@ -107,7 +107,8 @@ export async function migrate(db: Kysely<Database>, pgSchema?: string): Promise<
 
 async function currentSchema(db: Kysely<Database>): Promise<string> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  if (!rows[0]?.schema) throw new Error('PostgreSQL has no current schema: check the search_path of DW_DATABASE_URL');
+  if (!rows[0]?.schema)
+    throw new Error('PostgreSQL has no current schema: check the search_path of DW_DATABASE_URL');
   return rows[0].schema;
 }
 
