@@ -130,7 +130,7 @@ describe('the drivewarden command against the simulator', () => {
 
     const del = await dw(dataDir, ['integrations', 'delete', 'acme', '--yes']);
     assert.equal(del.status, 0, del.stderr);
-    assert.match(del.stdout, /deleted "acme": \d+ rows purged/);
+    assert.match(del.stdout, /deleted "acme": 0 Graph subscriptions deleted; \d+ rows purged/);
     const left = await dw(dataDir, [
       'query',
       '--json',

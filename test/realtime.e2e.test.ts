@@ -9,6 +9,8 @@ import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
 import { type AppContext, openApp } from '../src/cli/context.ts';
 import { describeDiff, diffWithTruth } from '../src/collect/test-support.ts';
+import { createGraphClient } from '../src/graph/client.ts';
+import { deleteIntegration } from '../src/integrations/lifecycle.ts';
 import { type Service, startService } from '../src/service/service.ts';
 
 /**
@@ -257,6 +259,28 @@ describe('real-time inventory against the simulator', () => {
         return s.integrations[0].rejected.client_state_mismatch ? s.integrations[0].rejected : undefined;
       });
       assert.equal(rejected.client_state_mismatch, 1);
+
+      // Deleting the integration deletes its subscriptions on Graph and purges its data.
+      await env.service.close();
+      const result = await deleteIntegration(env.app, env.integrationId);
+      assert.equal(result.subscriptions.deleted, (await env.admin.drives()).length + 1);
+      assert.deepEqual(result.subscriptions.errors, []);
+      const graph = createGraphClient({
+        tenantId: env.sim.tenantId,
+        clientId: env.sim.clientId,
+        clientSecret: env.sim.clientSecret,
+        graphBaseUrl: env.sim.graphBaseUrl,
+        authorityUrl: env.sim.authorityUrl,
+        caPem: readFileSync(env.sim.caCertPath, 'utf8'),
+      });
+      const left = await graph.request<{ value: unknown[] }>({ url: '/subscriptions' });
+      await graph.close();
+      assert.equal(left.body.value.length, 0, 'no subscription left on Graph');
+      const rows = await env.app.store.db
+        .selectFrom('drive_items')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(rows.n), 0);
     } finally {
       await env.close();
     }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createGraphClient } from '../../graph/client.ts';
 import { GraphError } from '../../graph/errors.ts';
 import type { GraphClientOptions } from '../../graph/types.ts';
+import { deleteIntegration, describeRemoval, disableIntegration } from '../../integrations/lifecycle.ts';
 import { type ProbeResult, probeIntegration } from '../../integrations/probe.ts';
 import { withApp } from '../context.ts';
 
@@ -187,8 +188,14 @@ export function registerIntegrations(program: Command): void {
       .description(enabled ? 'resume collection' : 'pause all collection and webhooks; the data stays')
       .action(async (integration: string) => {
         await withApp(async (app) => {
-          await app.integrations.setEnabled(integration, enabled);
-          console.log(`${integration}: ${enabled ? 'enabled' : 'disabled'}`);
+          if (enabled) {
+            await app.integrations.setEnabled(integration, true);
+            console.log(`${integration}: enabled`);
+          } else {
+            console.log(
+              `${integration}: disabled; ${describeRemoval(await disableIntegration(app, integration))}`,
+            );
+          }
         });
       });
   }
@@ -204,9 +211,10 @@ export function registerIntegrations(program: Command): void {
         if (!opts.yes && !(await confirm(`Delete "${info.name}" and purge all of its data?`))) {
           throw new Error('not deleted: confirm with --yes (or answer y)');
         }
-        const counts = await app.integrations.delete(info.id);
-        const total = Object.values(counts).reduce((a, b) => a + b, 0);
-        console.log(`deleted "${info.name}": ${total} rows purged`);
+        const result = await deleteIntegration(app, info.id);
+        console.log(
+          `deleted "${info.name}": ${describeRemoval(result.subscriptions)}; ${result.rowsPurged} rows purged`,
+        );
       });
     });
 }
