@@ -320,4 +320,18 @@ describe('real-time inventory against the simulator', () => {
       await env.close();
     }
   });
+
+  it('polling only: random mutations end exact with consistent history', async () => {
+    const mutations = Number(process.env.DW_E2E_MUTATIONS ?? 100);
+    const env = await startEnv({ webhooks: false, seed: 24, pollSeconds: 1 });
+    try {
+      const rng = seeded(24);
+      const drives = await env.admin.drives();
+      for (let i = 0; i < mutations; i++) await randomMutation(env, rng, drives);
+      await converge(env, 60_000);
+      await assertHistoryConsistent(env);
+    } finally {
+      await env.close();
+    }
+  });
 });
