@@ -93,3 +93,32 @@ test('mutations emit change events to runtime listeners (massDownload: access ev
   assert.equal(rt.lookupItem(d.id, itemId)?.path, '/a.txt');
   assert.equal(rt.lookupDrive(d.id)?.ownerId, rt.tenant.users[d.ownerIdx].id);
 });
+
+test('SimOptions.events: validated by resolveOptions, kept on the runtime options; CLI flag for coalescing', async () => {
+  const o = resolveOptions({ events: { coalesceMs: 5, auditLateRate: 0.5, autoMissed: true } });
+  assert.deepEqual(o.events, { coalesceMs: 5, auditLateRate: 0.5, autoMissed: true });
+  const rt = new Runtime(generateFromOptions({ users: 5, items: 50 }), o);
+  const { resolveEventOptions } = await import('./events/options.ts');
+  const resolved = resolveEventOptions(rt, { applicationId: 'app' });
+  assert.equal(resolved.coalesceMs, 5);
+  assert.equal(resolved.applicationId, 'app');
+  assert.throws(
+    () => resolveOptions({ events: { coalesceMs: -1 } }),
+    /events\.coalesceMs must be a number ≥ 0/,
+  );
+  assert.throws(
+    () => resolveOptions({ events: { auditLateRate: 2 } }),
+    /events\.auditLateRate must be in 0\.\.1/,
+  );
+  assert.throws(
+    () => resolveOptions({ events: { nope: 1 } as never }),
+    /events\.nope is not an event option/,
+  );
+  assert.throws(() => resolveOptions({ events: { autoMissed: 'yes' } as never }), /must be a boolean/);
+  const { parseSimArgs } = await import('./main.ts');
+  assert.deepEqual(parseSimArgs(['--seed', '3', '--notification-coalesce-ms', '25']), {
+    seed: 3,
+    events: { coalesceMs: 25 },
+  });
+  assert.throws(() => parseSimArgs(['--notification-coalesce-ms', 'x']), /expects a number/);
+});

@@ -5,6 +5,8 @@
  * ground truth through the admin API (`/_sim/...`, bearer `adminSecret`).
  */
 
+import type { EventOptions } from './events/options.ts';
+
 /** What `startSimulator` needs. Everything has a default; the tenant is a pure function of `seed` + sizes. */
 export interface SimOptions {
   /** Deterministic tenant generator seed. */
@@ -39,6 +41,8 @@ export interface SimOptions {
   referenceTime?: string;
   /** Admin consent answer served by `/{tenant}/v2.0/adminconsent`. */
   adminConsent?: 'approve' | 'decline'; // default approve
+  /** Tunables of subscriptions, notification delivery and the audit feed (defaults: `defaultEventOptions`). */
+  events?: Partial<EventOptions>;
 }
 
 /** What a running simulator gives back; also printed as one JSON line by `drivewarden sim`. */
@@ -83,7 +87,7 @@ export interface SimFaultRule {
   atRequest?: number;
   /** Only requests whose path matches this regex (source string), e.g. "/root/delta". */
   pathPattern?: string;
-  /** For forbidden403: 'users' | 'groups' | 'drives' | 'items' | 'permissions' | 'signInActivity' | 'mfa' | 'audit' | 'subscriptions'. */
+  /** For forbidden403: 'users' | 'groups' | 'organization' | 'drives' | 'items' | 'permissions' | 'signInActivity' | 'mfa' | 'audit' | 'subscriptions'. */
   resourceType?: string;
   /** For gone410: serve at most once per drive. */
   oncePerDrive?: boolean;
@@ -218,6 +222,12 @@ export interface SimChangeEvent {
   permissionId?: string;
   linkScope?: string;
   targetEmail?: string;
+  /** Rename: the item's name before it (the audit feed logs FileRenamed/FolderRenamed). */
+  previousName?: string;
+  /** Move: the id of the folder the item was in before it (FileMoved/FolderMoved). */
+  previousParentId?: string;
+  /** Rename or move: the item's path before it ("/Documents/old.docx"). */
+  previousPath?: string;
 }
 
 /**

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimConnectionInfo, SimHandle, SimOptions } from './contracts.ts';
 import { registerEventRoutes } from './events/index.ts';
+import { checkEventOptions } from './events/options.ts';
 import { defaultReferenceMs, generateTenant } from './model/generate.ts';
 import { Prng } from './model/prng.ts';
 import type { Tenant } from './model/tenant.ts';
@@ -53,7 +54,7 @@ export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
       'port must be 0..65535',
     ],
   ];
-  const bad = checks.filter(([ok]) => !ok).map(([, m]) => m);
+  const bad = [...checks.filter(([ok]) => !ok).map(([, m]) => m), ...checkEventOptions(o.events)];
   if (bad.length > 0) throw new Error(`invalid simulator options: ${bad.join('; ')}`);
   validateFaultRules(o.faults ?? []);
   return o;
@@ -87,7 +88,9 @@ export async function startSimulator(options: SimOptions = {}): Promise<SimHandl
   const adminSecret = randomBytes(24).toString('hex');
   rt.adminSecret = adminSecret;
   const { app, releaseHung } = buildApp(rt, certs, { clientId, clientSecret }, adminSecret);
-  const events = registerEventRoutes(app, rt);
+  // subscriptions show the app's id (tokens carry it as appid too); SimOptions.events reach the
+  // event half through rt.options.events
+  const events = registerEventRoutes(app, rt, { applicationId: o.events?.applicationId ?? clientId });
   await app.listen({ host: '127.0.0.1', port: o.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;

@@ -34,6 +34,11 @@ export function parseSimArgs(argv: string[]): SimOptions {
       const n = Number(v);
       if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${flag} expects a number, got '${v}'`);
       rec[NUMERIC[flag]] = n;
+    } else if (flag === '--notification-coalesce-ms') {
+      const v = value();
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${flag} expects a number, got '${v}'`);
+      o.events = { ...o.events, coalesceMs: n };
     } else if (flag === '--allow-http-notifications') o.allowHttpNotifications = true;
     else if (flag === '--state-dir') o.stateDir = value();
     else if (flag === '--reference-time') o.referenceTime = value();
@@ -48,7 +53,8 @@ export function parseSimArgs(argv: string[]): SimOptions {
       throw new Error(
         'usage: sim [--seed N] [--users N] [--items N] [--port N] [--ru-budget N] [--time-scale N] [--latency-ms N] ' +
           '[--allow-http-notifications] [--state-dir DIR] [--reference-time ISO] [--faults JSON] ' +
-          '[--unprovisioned-ratio R] [--shared-ratio R] [--anonymous-ratio R] [--delta-repeat-rate R]',
+          '[--unprovisioned-ratio R] [--shared-ratio R] [--anonymous-ratio R] [--delta-repeat-rate R] ' +
+          '[--notification-coalesce-ms N]',
       );
     } else throw new Error(`unknown flag '${flag}' (try --help)`);
   }

@@ -42,11 +42,8 @@ export interface ContentBlob {
   events: AuditRecord[];
 }
 
-/** Optional hints the core may add to a change event (not in the contract): the item's state before the change. */
+/** Optional hints beyond the contract's `previousName`/`previousParentId`/`previousPath` (set by rename/move). */
 interface ChangeHints {
-  previousName?: string;
-  previousPath?: string;
-  previousParentId?: string;
   userAgent?: string;
 }
 

@@ -80,7 +80,7 @@ export const defaultEventOptions: EventOptions = {
 
 /** Defaults, then `runtime.options.events` (if the core passes one through), then `overrides`. */
 export function resolveEventOptions(runtime: SimRuntime, overrides?: Partial<EventOptions>): EventOptions {
-  const fromRuntime = (runtime.options as { events?: Partial<EventOptions> }).events ?? {};
+  const fromRuntime = runtime.options.events ?? {};
   const merged: EventOptions = { ...defaultEventOptions };
   for (const source of [fromRuntime, overrides ?? {}]) {
     for (const [key, value] of Object.entries(source)) {
@@ -88,6 +88,41 @@ export function resolveEventOptions(runtime: SimRuntime, overrides?: Partial<Eve
     }
   }
   return merged;
+}
+
+const RATIOS = new Set<keyof EventOptions>([
+  'reauthorizationFraction',
+  'auditLateRate',
+  'auditDuplicateRate',
+]);
+const AT_LEAST_ONE = new Set<keyof EventOptions>([
+  'maxEntriesPerPost',
+  'tickMs',
+  'auditContentPageSize',
+  'managementRateLimitPerMinute',
+]);
+const STRINGS = new Set<string>(['deliveryCa', 'applicationId', 'adminSecret']);
+
+/** Problems with a partial EventOptions (unknown keys, wrong types, out of range); empty when fine. */
+export function checkEventOptions(events: unknown): string[] {
+  if (events === undefined) return [];
+  if (events === null || typeof events !== 'object' || Array.isArray(events))
+    return ['events must be an object of event options'];
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(events)) {
+    if (value === undefined) continue;
+    const k = key as keyof EventOptions;
+    if (STRINGS.has(key)) {
+      if (typeof value !== 'string') problems.push(`events.${key} must be a string`);
+    } else if (!(key in defaultEventOptions)) problems.push(`events.${key} is not an event option`);
+    else if (typeof defaultEventOptions[k] === 'boolean') {
+      if (typeof value !== 'boolean') problems.push(`events.${key} must be a boolean`);
+    } else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      problems.push(`events.${key} must be a number ≥ 0`);
+    else if (RATIOS.has(k) && value > 1) problems.push(`events.${key} must be in 0..1`);
+    else if (AT_LEAST_ONE.has(k) && value < 1) problems.push(`events.${key} must be ≥ 1`);
+  }
+  return problems;
 }
 
 /** Small deterministic PRNG (mulberry32) so a seed gives the same late/duplicate pattern. */

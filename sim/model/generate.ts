@@ -19,7 +19,7 @@ import {
 import { Prng } from './prng.ts';
 import { F_FOLDER, F_ROOT } from './store.ts';
 import type { LinkScope, SimDrive, SimGroup, SimPermission, SimRecipient, SimUser } from './tenant.ts';
-import { Tenant, toBase32 } from './tenant.ts';
+import { Tenant, toBase32, uniquePermissionId } from './tenant.ts';
 
 export interface GenerateOptions {
   seed: number;
@@ -397,6 +397,22 @@ export function generateTenant(o: GenerateOptions): Tenant {
           perms.push(makeGrant(t, sr, pickRecipient(t, sr, kind, internal, guests, owner), owner, when, ref));
       }
       t.perms.set(i, perms);
+    }
+  }
+  // Graph permission ids are unique per item. A grant's id is derived from the recipient's login
+  // name, so two grants to one person (on one item, or on an item and an ancestor, or a grant to the
+  // owner) would share an id: give every repeat a distinct one, unique within the drive.
+  const usedIds = new Map<number, Set<string>>();
+  for (const [i, ps] of t.perms) {
+    const di = t.items.drive[i];
+    let used = usedIds.get(di);
+    if (!used) {
+      used = new Set([t.ownerPermissionId(t.drives[di])]);
+      usedIds.set(di, used);
+    }
+    for (const p of ps) {
+      p.id = uniquePermissionId(p.id, used);
+      used.add(p.id);
     }
   }
   return t;

@@ -4,7 +4,15 @@ import { makeGrant, makeLink, pickRecipient } from './generate.ts';
 import { mimeTypeFor } from './names.ts';
 import type { Prng } from './prng.ts';
 import { F_DELETED, F_FOLDER } from './store.ts';
-import type { LinkScope, SimDrive, SimPermission, SimRecipient, SimUser, Tenant } from './tenant.ts';
+import {
+  type LinkScope,
+  type SimDrive,
+  type SimPermission,
+  type SimRecipient,
+  type SimUser,
+  type Tenant,
+  uniquePermissionId,
+} from './tenant.ts';
 
 export type ChangeInput = Omit<SimChangeEvent, 'seq' | 'at'>;
 
@@ -136,6 +144,8 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
       const i = liveItem(t, d, m.itemId);
       if (it.isRoot(i)) throw new MutationError('the drive root cannot be renamed');
       checkName(t, it.parent[i], m.name, i);
+      const previousName = it.name[i];
+      const previousPath = t.pathOf(i);
       it.name[i] = m.name;
       it.modified[i] = now;
       it.modifiedBy[i] = who.idx;
@@ -147,6 +157,8 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
         itemId: m.itemId,
         actorId: who.id,
         actorUpn: who.userPrincipalName,
+        previousName,
+        previousPath,
       });
       return { itemId: m.itemId };
     }
@@ -159,6 +171,7 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
       if (np === i || t.isAncestor(i, np)) throw new MutationError('an item cannot be moved into itself');
       checkName(t, np, it.name[i], i);
       const before = t.sharedScope(i);
+      const previousPath = t.pathOf(i);
       const op = it.parent[i];
       it.childCount[op]--;
       it.childCount[np]++;
@@ -175,6 +188,8 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
         itemId: m.itemId,
         actorId: who.id,
         actorUpn: who.userPrincipalName,
+        previousParentId: t.itemId(op),
+        previousPath,
       });
       return { itemId: m.itemId };
     }
@@ -286,9 +301,9 @@ function share(ctx: MutationContext, m: Extract<SimMutation, { op: 'share' }>): 
       now,
       m.linkType === 'edit' ? 'write' : 'read',
     );
-    const existing = t.perms.get(i)?.find((x) => x.id === p.id);
-    if (existing) p.id = `${p.id.replace(/=+$/, '')}${t.nextId()}`;
   }
+  // unique across what the item lists (owner, explicit, inherited), and after later moves
+  p.id = uniquePermissionId(p.id, t.permissionIdsInDrive(d.idx));
   p.expiresMs = m.expirationDateTime ? Date.parse(m.expirationDateTime) : null;
   if (m.expirationDateTime && Number.isNaN(p.expiresMs))
     throw new MutationError(`invalid expirationDateTime '${m.expirationDateTime}'`);

@@ -157,6 +157,16 @@ const MUL_INV = (() => {
   return inv >>> 0;
 })();
 
+/** `base` when unused, else a variant of it (padding dropped, a counter appended) that is not in `used`. */
+export function uniquePermissionId(base: string, used: ReadonlySet<string>): string {
+  if (!used.has(base)) return base;
+  const stem = base.replace(/=+$/, '');
+  for (let n = 1; ; n++) {
+    const id = `${stem}${n}`;
+    if (!used.has(id)) return id;
+  }
+}
+
 export class Tenant {
   readonly tenantId: string;
   readonly domain: string;
@@ -178,8 +188,6 @@ export class Tenant {
   dirSeq = 0;
   /** Ids of directory objects removed, with the dirSeq of removal (users/delta @removed). */
   removedUsers: Array<{ id: string; seq: number }> = [];
-  /** Sequence for permission / share tokens created by mutations. */
-  private idCounter = 0;
   readonly idKey: number;
 
   constructor(init: { tenantId: string; seed: number; itemCapacity: number }) {
@@ -211,10 +219,6 @@ export class Tenant {
     const i = Math.imul((raw ^ this.idKey) >>> 0, MUL_INV) >>> 0;
     if (i >= this.items.length || this.items.drive[i] !== driveIdx) return -1;
     return i;
-  }
-
-  nextId(): number {
-    return ++this.idCounter;
   }
 
   // ---------- tree ----------
@@ -267,6 +271,23 @@ export class Tenant {
       cur = this.items.parent[cur];
     }
     return out;
+  }
+
+  /** Id of the owner entry every item of the drive lists first (base64 of the owner's login name). */
+  ownerPermissionId(d: SimDrive): string {
+    return Buffer.from(this.loginNameOf(this.users[d.ownerIdx])).toString('base64');
+  }
+
+  /**
+   * Permission ids in use in a drive: the owner entry's and every explicit permission's. Keeping
+   * ids unique per drive keeps them unique in every item's listing (owner + explicit + inherited),
+   * also after items move between folders (moves stay inside the drive).
+   */
+  permissionIdsInDrive(driveIdx: number): Set<string> {
+    const used = new Set<string>([this.ownerPermissionId(this.drives[driveIdx])]);
+    for (const [i, ps] of this.perms)
+      if (this.items.drive[i] === driveIdx) for (const p of ps) used.add(p.id);
+    return used;
   }
 
   hasExplicit(i: number): boolean {

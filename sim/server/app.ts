@@ -91,7 +91,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
       req.sim.resourceType ||= rtype;
       if (rt.faults.isForbidden(rtype, req.url)) {
         counters.faultsServed.forbidden403 = (counters.faultsServed.forbidden403 ?? 0) + 1;
-        const directory = ['users', 'groups', 'signInActivity', 'mfa'].includes(rtype);
+        const directory = ['users', 'groups', 'signInActivity', 'mfa', 'organization'].includes(rtype);
         return fail(
           403,
           directory ? 'Authorization_RequestDenied' : 'accessDenied',

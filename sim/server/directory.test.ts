@@ -262,3 +262,85 @@ test('unknown segments and malformed URLs answer 400 BadRequest with the Graph s
   assert.equal(dup.status, 400);
   assert.ok(GRAPH_ERROR_SHAPE(dup.body));
 });
+
+test('/groups: documented properties in $select (onPremisesSyncEnabled null for cloud groups)', async () => {
+  const r = await ts.get(
+    '/groups?$select=id,displayName,mail,securityEnabled,groupTypes,onPremisesSyncEnabled,securityIdentifier,proxyAddresses,membershipRule,renewedDateTime&$top=999',
+  );
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.body.value.length > 3);
+  for (const g of r.body.value) {
+    assert.equal(g.onPremisesSyncEnabled, null);
+    assert.equal(g.membershipRule, null);
+    assert.match(g.securityIdentifier, /^S-1-12-1-\d+-\d+-\d+-\d+$/);
+    assert.deepEqual(g.proxyAddresses, g.mail ? [`SMTP:${g.mail}`] : []);
+    assert.equal(typeof g.renewedDateTime, 'string');
+    assert.equal('description' in g, false, 'only what was selected');
+  }
+  // the collector's own selection plus the sync flag
+  const collector = await ts.get(
+    '/groups?$select=id,displayName,description,mail,mailEnabled,securityEnabled,groupTypes,visibility,createdDateTime,onPremisesSyncEnabled&$top=999',
+  );
+  assert.equal(collector.status, 200, collector.text);
+  const one = r.body.value[0];
+  const single = await ts.get(`/groups/${one.id}?$select=id,onPremisesSyncEnabled,hideFromOutlookClients`);
+  assert.equal(single.status, 200, single.text);
+  assert.equal(single.body.onPremisesSyncEnabled, null);
+  assert.ok('hideFromOutlookClients' in single.body);
+  // Exchange-backed properties only on GET /groups/{id}; unknown names stay 400
+  assert.equal((await ts.get('/groups?$select=id,hideFromOutlookClients')).status, 400);
+  const bad = await ts.get('/groups?$select=id,noSuchProperty');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'Request_BadRequest');
+  const delta = await ts.get('/groups/delta?$select=id,displayName,onPremisesSyncEnabled');
+  assert.equal(delta.status, 200, delta.text);
+  assert.equal(delta.body.value[0].onPremisesSyncEnabled, null);
+});
+
+test('/organization: the tenant with its verified domains; forbidden403 resourceType organization', async () => {
+  const r = await ts.get('/organization?$select=id,verifiedDomains');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.value.length, 1);
+  const org = r.body.value[0];
+  assert.equal(org.id, ts.sim.tenantId);
+  assert.deepEqual(Object.keys(org).sort(), ['id', 'verifiedDomains']);
+  assert.deepEqual(
+    org.verifiedDomains.map((d: { name: string }) => d.name),
+    ts.sim.verifiedDomains,
+  );
+  for (const d of org.verifiedDomains) {
+    assert.equal(d.type, 'Managed');
+    assert.equal(typeof d.capabilities, 'string');
+  }
+  assert.deepEqual(
+    org.verifiedDomains
+      .filter((d: { isDefault: boolean }) => d.isDefault)
+      .map((d: { name: string }) => d.name),
+    ['contoso.test'],
+  );
+  assert.deepEqual(
+    org.verifiedDomains
+      .filter((d: { isInitial: boolean }) => d.isInitial)
+      .map((d: { name: string }) => d.name),
+    ['contoso.onmicrosoft.test'],
+  );
+  const full = await ts.get('/organization');
+  assert.equal(full.status, 200);
+  assert.equal(full.body.value[0].displayName, 'Contoso');
+  assert.equal(full.body.value[0].tenantType, 'AAD');
+  assert.equal(
+    (await ts.get(`/organization/${ts.sim.tenantId}?$select=displayName`)).body.displayName,
+    'Contoso',
+  );
+  assert.equal((await ts.get('/organization?$select=nope')).status, 400);
+  await ts.admin.setFaults([{ kind: 'forbidden403', resourceType: 'organization' }]);
+  try {
+    const denied = await ts.get('/organization?$select=id,verifiedDomains');
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'Authorization_RequestDenied');
+    assert.ok(GRAPH_ERROR_SHAPE(denied.body));
+    assert.equal((await ts.get('/users?$top=1')).status, 200, 'only the organization is denied');
+  } finally {
+    await ts.admin.setFaults([]);
+  }
+});

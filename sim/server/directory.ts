@@ -1,5 +1,5 @@
 /** Directory endpoints: /users, /users/{id}, /users/{id}/manager, /users/delta, /groups, /groups/{id},
- *  /groups/{id}/transitiveMembers, /groups/delta, /reports/authenticationMethods/userRegistrationDetails. */
+ *  /groups/{id}/transitiveMembers, /groups/delta, /organization, /reports/authenticationMethods/userRegistrationDetails. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SimGroup, SimUser } from '../model/tenant.ts';
 import type { Runtime } from '../runtime.ts';
@@ -80,7 +80,45 @@ const GROUP_DEFAULT = [
   'securityEnabled',
   'visibility',
 ];
-const GROUP_PROPS = new Set([...GROUP_DEFAULT, 'members']);
+/** Documented v1.0 group properties that are served with $select (null / empty where the tenant has nothing). */
+const GROUP_SELECTABLE = [
+  ...GROUP_DEFAULT,
+  'assignedLabels',
+  'assignedLicenses',
+  'classification',
+  'deletedDateTime',
+  'expirationDateTime',
+  'hasMembersWithLicenseErrors',
+  'isAssignableToRole',
+  'licenseProcessingState',
+  'membershipRule',
+  'membershipRuleProcessingState',
+  'onPremisesDomainName',
+  'onPremisesLastSyncDateTime',
+  'onPremisesNetBiosName',
+  'onPremisesProvisioningErrors',
+  'onPremisesSamAccountName',
+  'onPremisesSecurityIdentifier',
+  'onPremisesSyncEnabled',
+  'preferredDataLocation',
+  'preferredLanguage',
+  'proxyAddresses',
+  'renewedDateTime',
+  'securityIdentifier',
+  'serviceProvisioningErrors',
+  'theme',
+  'uniqueName',
+];
+const GROUP_PROPS = new Set([...GROUP_SELECTABLE, 'members']);
+/** Exchange-backed properties: "supported only on the Get group API (GET /groups/{ID})". */
+const GROUP_GET_ONLY = [
+  'allowExternalSenders',
+  'autoSubscribeNewMembers',
+  'hideFromAddressLists',
+  'hideFromOutlookClients',
+  'isArchived',
+];
+const GROUP_GET_PROPS = new Set([...GROUP_PROPS, ...GROUP_GET_ONLY]);
 const GROUP_FILTER_PROPS = new Set([
   'displayName',
   'mail',
@@ -89,6 +127,46 @@ const GROUP_FILTER_PROPS = new Set([
   'id',
   'mailNickname',
 ]);
+
+/** Entra's security identifier of a cloud object: S-1-12-1- and the object id as four 32-bit words. */
+function securityIdentifier(id: string): string {
+  const b = Buffer.from(id.replace(/-/g, ''), 'hex');
+  if (b.length !== 16) return `S-1-12-1-${id}`;
+  const bytes = Buffer.concat([
+    b.subarray(0, 4).reverse(),
+    b.subarray(4, 6).reverse(),
+    b.subarray(6, 8).reverse(),
+    b.subarray(8),
+  ]);
+  return `S-1-12-1-${[0, 4, 8, 12].map((o) => bytes.readUInt32LE(o)).join('-')}`;
+}
+
+export function groupProp(g: SimGroup, p: string): unknown {
+  const unified = g.groupTypes.includes('Unified');
+  switch (p) {
+    case 'assignedLabels':
+    case 'assignedLicenses':
+    case 'onPremisesProvisioningErrors':
+    case 'serviceProvisioningErrors':
+      return [];
+    case 'hasMembersWithLicenseErrors':
+      return false;
+    case 'proxyAddresses':
+      return g.mail ? [`SMTP:${g.mail}`] : [];
+    case 'renewedDateTime':
+      return g.createdDateTime;
+    case 'securityIdentifier':
+      return securityIdentifier(g.id);
+    case 'allowExternalSenders':
+    case 'autoSubscribeNewMembers':
+    case 'hideFromAddressLists':
+    case 'hideFromOutlookClients':
+    case 'isArchived':
+      return unified ? false : null;
+    default:
+      return (g as unknown as Record<string, unknown>)[p] ?? null;
+  }
+}
 
 export function userProp(_t: Runtime['tenant'], u: SimUser, p: string): unknown {
   switch (p) {
@@ -277,8 +355,7 @@ export function registerDirectoryRoutes(app: FastifyInstance, rt: Runtime): void
 
   const groupJson = (g: SimGroup, select: string[] | null) => {
     const o: Record<string, unknown> = { id: g.id };
-    for (const p of select ?? GROUP_DEFAULT)
-      if (p !== 'members') o[p] = (g as unknown as Record<string, unknown>)[p] ?? null;
+    for (const p of select ?? GROUP_DEFAULT) if (p !== 'members') o[p] = groupProp(g, p);
     return o;
   };
 
@@ -371,7 +448,7 @@ export function registerDirectoryRoutes(app: FastifyInstance, rt: Runtime): void
   app.get('/v1.0/groups/:groupId', async (req) => {
     const q = req.query as Query;
     checkOptions(q, ['$select'], 'directory');
-    const select = parseSelect(q, GROUP_PROPS, 'microsoft.graph.group', 'directory');
+    const select = parseSelect(q, GROUP_GET_PROPS, 'microsoft.graph.group', 'directory');
     return {
       '@odata.context': ctx('groups/$entity'),
       ...groupJson(findGroup((req.params as { groupId: string }).groupId), select),
@@ -421,6 +498,72 @@ export function registerDirectoryRoutes(app: FastifyInstance, rt: Runtime): void
       return body;
     });
   }
+
+  // ---------- organization (Organization.Read.All) ----------
+
+  const orgJson = (select: string[] | null) => {
+    const created = t.users.map((u) => u.createdDateTime).sort()[0] ?? '2020-01-01T00:00:00Z';
+    const all: Record<string, unknown> = {
+      id: t.tenantId,
+      deletedDateTime: null,
+      businessPhones: ['+1 425 555 0100'],
+      city: 'Redmond',
+      country: null,
+      countryLetterCode: 'US',
+      createdDateTime: created,
+      defaultUsageLocation: null,
+      displayName: t.tenantName.charAt(0).toUpperCase() + t.tenantName.slice(1),
+      isMultipleDataLocationsForServicesEnabled: null,
+      marketingNotificationEmails: [],
+      onPremisesLastSyncDateTime: null,
+      onPremisesSyncEnabled: null,
+      partnerTenantType: null,
+      postalCode: '98052',
+      preferredLanguage: 'en',
+      securityComplianceNotificationMails: [],
+      securityComplianceNotificationPhones: [],
+      state: 'WA',
+      street: '1 Contoso Way',
+      technicalNotificationMails: [t.users[0]?.userPrincipalName ?? `admin@${t.domain}`],
+      tenantType: 'AAD',
+      directorySizeQuota: { used: t.users.length + t.groups.length, total: 300_000 },
+      privacyProfile: null,
+      assignedPlans: [],
+      provisionedPlans: [],
+      verifiedDomains: t.verifiedDomains.map((name, k) => ({
+        capabilities: 'Email, OfficeCommunicationsOnline',
+        isDefault: k === 0,
+        isInitial: name.includes('.onmicrosoft.'),
+        name,
+        type: 'Managed',
+      })),
+    };
+    if (!select) return all;
+    const o: Record<string, unknown> = {};
+    if (!select.includes('id')) o.id = t.tenantId;
+    for (const p of select) o[p] = all[p];
+    return o;
+  };
+  const ORG_PROPS = new Set(Object.keys(orgJson(null)));
+
+  app.get('/v1.0/organization', async (req) => {
+    const q = req.query as Query;
+    checkOptions(q, ['$select'], 'directory');
+    const select = parseSelect(q, ORG_PROPS, 'microsoft.graph.organization', 'directory');
+    return {
+      '@odata.context': ctx(select ? `organization(${select.join(',')})` : 'organization'),
+      value: [orgJson(select)],
+    };
+  });
+
+  app.get('/v1.0/organization/:orgId', async (req) => {
+    const q = req.query as Query;
+    checkOptions(q, ['$select'], 'directory');
+    const select = parseSelect(q, ORG_PROPS, 'microsoft.graph.organization', 'directory');
+    const id = (req.params as { orgId: string }).orgId;
+    if (id.toLowerCase() !== t.tenantId.toLowerCase()) throw directoryNotFound(id);
+    return { '@odata.context': ctx('organization/$entity'), ...orgJson(select) };
+  });
 
   const MFA_FILTER = new Set([
     'isMfaRegistered',

@@ -169,9 +169,9 @@ export function identitySet(t: Tenant, r: SimRecipient): Record<string, unknown>
 export function ownerPermission(t: Tenant, d: SimDrive) {
   const o = t.users[d.ownerIdx];
   return {
-    id: Buffer.from(t.loginNameOf(o)).toString('base64'),
+    id: t.ownerPermissionId(d),
     roles: ['owner'],
-    shareId: Buffer.from(t.loginNameOf(o)).toString('base64'),
+    shareId: t.ownerPermissionId(d),
     expirationDateTime: NO_EXPIRY,
     grantedToV2: {
       user: identityUser(t, o),

@@ -30,6 +30,7 @@ export function resourceTypeOf(template: string, query: Record<string, unknown>)
     return select.includes('signinactivity') ? ['users', 'signInActivity'] : ['users'];
   }
   if (template.startsWith('/groups')) return ['groups'];
+  if (template.startsWith('/organization')) return ['organization'];
   return [];
 }
 

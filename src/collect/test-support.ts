@@ -285,23 +285,8 @@ export async function diffWithTruth(
 ): Promise<TruthDiff> {
   const expected = new Map<string, number>();
   const counts: Record<string, number> = {};
-  // Simulator bug (reported): an item can list two permissions with the same id (a read and a
-  // write grant to one person). Graph ids are unique per item; the last one served wins here,
-  // as it does in the store.
-  const permKey = new Map<string, string>();
   for await (const r of admin.truth()) {
     const k = truthKey(r);
-    if (r.kind === 'permission') {
-      const pk = `${r.driveId}|${r.itemId}|${r.id}`;
-      const earlier = permKey.get(pk);
-      if (earlier !== undefined) {
-        const n = expected.get(earlier) ?? 0;
-        if (n <= 1) expected.delete(earlier);
-        else expected.set(earlier, n - 1);
-        counts.permission--;
-      }
-      permKey.set(pk, k);
-    }
     expected.set(k, (expected.get(k) ?? 0) + 1);
     counts[r.kind] = (counts[r.kind] ?? 0) + 1;
   }
