@@ -5,7 +5,14 @@ import { groupMember } from '../resources/group-member.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { USER_SELECT, user } from '../resources/user.ts';
 import { userMfa } from '../resources/user-mfa.ts';
-import { type ChangeSource, replaceScope, sweepScope, upsertRows } from '../store/apply.ts';
+import {
+  type ApplyContext,
+  type ChangeRecord,
+  type ChangeSource,
+  replaceScope,
+  sweepScope,
+  upsertRows,
+} from '../store/apply.ts';
 import { putSyncState, resolveSyncErrors } from '../store/sync-state.ts';
 import {
   type CollectError,
@@ -64,7 +71,7 @@ export async function collectMfa(ctx: SyncContext, source: ChangeSource = 'full'
 }
 
 // onPremisesSyncEnabled is a real group property the simulator does not know yet (reported).
-const GROUP_SELECT =
+export const GROUP_SELECT =
   'id,displayName,description,mail,mailEnabled,securityEnabled,groupTypes,visibility,createdDateTime';
 const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail';
 
@@ -81,30 +88,33 @@ export async function collectGroups(
     source,
   });
   // Members of groups that are gone.
-  await inTransaction(ctx, source, async (actx) => {
-    const gone = await actx.db
-      .selectFrom('group_members')
-      .select('group_id')
-      .distinct()
-      .where('integration_id', '=', ctx.integration.id)
-      .where('deleted_at', 'is', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('groups')
-              .select('groups.id')
-              .whereRef('groups.integration_id', '=', 'group_members.integration_id')
-              .whereRef('groups.id', '=', 'group_members.group_id')
-              .where('groups.deleted_at', 'is', null),
-          ),
-        ),
-      )
-      .execute();
-    const out = [];
-    for (const g of gone) out.push(...(await replaceScope(actx, memberDef, { group_id: g.group_id }, [])));
-    return out;
-  });
+  await inTransaction(ctx, source, (actx) => removeMembersOfGoneGroups(actx));
   return { members: await collectMembers(ctx, source) };
+}
+
+/** Tombstones the member rows of groups that are no longer live (inside the caller's transaction). */
+export async function removeMembersOfGoneGroups(actx: ApplyContext): Promise<ChangeRecord[]> {
+  const gone = await actx.db
+    .selectFrom('group_members')
+    .select('group_id')
+    .distinct()
+    .where('integration_id', '=', actx.integrationId)
+    .where('deleted_at', 'is', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('groups')
+            .select('groups.id')
+            .whereRef('groups.integration_id', '=', 'group_members.integration_id')
+            .whereRef('groups.id', '=', 'group_members.group_id')
+            .where('groups.deleted_at', 'is', null),
+        ),
+      ),
+    )
+    .execute();
+  const out: ChangeRecord[] = [];
+  for (const g of gone) out.push(...(await replaceScope(actx, memberDef, { group_id: g.group_id }, [])));
+  return out;
 }
 
 async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<boolean> {
@@ -121,19 +131,42 @@ async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<b
       .execute();
     if (groups.length === 0) break;
     after = groups[groups.length - 1].id;
+    if (
+      !(await readTransitiveMembers(
+        ctx,
+        source,
+        groups.map((g) => g.id),
+      ))
+    )
+      return false;
+  }
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
+  return true;
+}
+
+/**
+ * Re-reads the transitive members of these groups (20 per $batch) and replaces each group's
+ * member rows with them. False when the app may not read members (403, reported).
+ */
+export async function readTransitiveMembers(
+  ctx: SyncContext,
+  source: ChangeSource,
+  groupIds: string[],
+): Promise<boolean> {
+  for (let start = 0; start < groupIds.length; start += 20) {
+    const part = groupIds.slice(start, start + 20);
     const responses = await ctx.client.batch<{ value?: unknown[]; '@odata.nextLink'?: string }>(
-      groups.map((g, i) => ({
+      part.map((id, i) => ({
         id: String(i),
-        url: `/groups/${encodeURIComponent(g.id)}/transitiveMembers?$select=${MEMBER_SELECT}&$top=999`,
+        url: `/groups/${encodeURIComponent(id)}/transitiveMembers?$select=${MEMBER_SELECT}&$top=999`,
         resource: 'group_members',
       })),
     );
-    for (let i = 0; i < groups.length; i++) {
-      const ok = await applyMembers(ctx, source, groups[i].id, responses[i]);
+    for (let i = 0; i < part.length; i++) {
+      const ok = await applyMembers(ctx, source, part[i], responses[i]);
       if (ok === 'denied') return false;
     }
   }
-  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
   return true;
 }
 

@@ -3,7 +3,8 @@ import type { GraphClientStats } from '../graph/types.ts';
 import { encodeValue } from '../store/codec.ts';
 import { listSyncErrors, type SyncErrorRecord } from '../store/sync-state.ts';
 import { describeError, reportError, type SyncContext, type SyncProgress, statsDelta } from './context.ts';
-import { collectGroups, collectMfa, collectUsers } from './directory.ts';
+import { collectMfa } from './directory.ts';
+import { syncGroups, syncUsers } from './directory-delta.ts';
 import { type DriveSyncResult, syncDrive } from './drive-sync.ts';
 import { discoverDrives } from './drives.ts';
 
@@ -99,15 +100,16 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   emit();
   if (opts.directory !== false) {
     const usersOk = await attempt('users', async () => {
-      const r = await collectUsers(ctx, 'full');
-      resources.signInActivity = r.signInActivity ? 'ok' : 'accessDenied';
+      // Full listing in full mode (or when due), /users/delta otherwise (directory-delta.ts).
+      const r = await syncUsers(ctx, opts.mode);
+      if (r.signInActivity !== null) resources.signInActivity = r.signInActivity ? 'ok' : 'accessDenied';
     });
     if (ctx.integration.verifiedDomains.length === 0) await ensureVerifiedDomains(ctx);
     emit();
     await Promise.all([
       attempt('mfa', () => collectMfa(ctx, 'full')),
       attempt('groups', async () => {
-        const r = await collectGroups(ctx, 'full');
+        const r = await syncGroups(ctx, opts.mode);
         resources.group_members = r.members ? 'ok' : 'accessDenied';
       }),
       usersOk
