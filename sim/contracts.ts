@@ -75,6 +75,7 @@ export type SimFaultKind =
   | 'hang' // never answers (client timeout must fire)
   | 'reset' // destroys the socket mid-response
   | 'truncated' // 200 with a cut JSON body
+  | 'malformedItem' // 200, but one entry of the page's `value` has a field of the wrong type (size: "large")
   | 'gone410' // on delta with a token: resyncRequired
   | 'expiredToken401'
   | 'forbidden403'; // permission missing for one resource type (see `resourceType`)

@@ -150,6 +150,9 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
           if (err instanceof GraphHttpError) return fail(err.status, err.code, err.message, err.headers);
           return fail(410, 'resyncRequired', 'Resync required.');
         }
+        case 'malformedItem':
+          req.sim.malform = true;
+          break;
         case 'hang':
         case 'reset':
         case 'truncated':
@@ -183,6 +186,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
   app.addHook('onSend', async (req, _reply, payload) => {
     if (req.sim?.truncate && typeof payload === 'string' && payload.length > 1)
       return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
+    if (req.sim?.malform && typeof payload === 'string') return malformOneItem(payload);
     return payload;
   });
 
@@ -238,4 +242,24 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
       hung.clear();
     },
   };
+}
+
+/**
+ * The malformedItem fault: one file entry in the middle of the page (not a folder, not a
+ * tombstone) gets a field of the wrong type, as a Graph payload a client did not expect.
+ */
+function malformOneItem(payload: string): string {
+  let body: { value?: Array<Record<string, unknown>> };
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  const candidates = (body.value ?? []).filter(
+    (e) => typeof e.id === 'string' && !e.root && !e.deleted && !e.folder,
+  );
+  const victim = candidates[Math.floor(candidates.length / 2)];
+  if (!victim) return payload;
+  victim.size = 'large';
+  return JSON.stringify(body);
 }

@@ -6,6 +6,8 @@ export interface SimRequestState {
   clientRequestId: string;
   /** Set by the fault layer: cut the JSON body of this response. */
   truncate: boolean;
+  /** malformedItem fault: corrupt one entry of the page's value. */
+  malform?: boolean;
   /** Sub-request of a $batch (served through inject). */
   inBatch: boolean;
   resourceType: string;

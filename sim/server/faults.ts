@@ -10,6 +10,7 @@ const KINDS: SimFaultKind[] = [
   'hang',
   'reset',
   'truncated',
+  'malformedItem',
   'gone410',
   'expiredToken401',
   'forbidden403',
