@@ -5,7 +5,10 @@
  * time to the receiver's 2xx per POST and checks that every acknowledged notification
  * became a delta run (its inbox row processed).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { numberFlag, percentile, round, type Scenario } from '../harness.ts';
 import { startSimProcess } from '../lib/processes.ts';
@@ -100,19 +103,69 @@ export const webhookLoad: Scenario = {
           refused++;
         }
       };
+      // The sender runs in its own thread by default (`--client thread`), like Graph, whose
+      // timing does not depend on our event loop; `--client inline` sends from the product's
+      // event loop (the earlier method: a blocked loop then also delays the sending).
+      const clientMode = ctx.flags.client === 'inline' ? 'inline' : 'thread';
       const loop = monitorEventLoopDelay({ resolution: 5 });
       loop.enable();
+      // Stalls: a 5 ms timer that fires late by more than 50 ms means the event loop was
+      // blocked (one synchronous chunk) for that long; nothing can be acknowledged meanwhile.
+      // The process's CPU time over the stall tells a blocked loop (busy: CPU ≈ wall time)
+      // from a process the OS did not run (a loaded machine: CPU ≪ wall time).
+      const stalls: number[] = [];
+      let busyStalls = 0;
+      let lastTick = performance.now();
+      let lastCpu = process.cpuUsage();
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        const cpu = process.cpuUsage();
+        const late = now - lastTick - 5;
+        if (late > 50) {
+          stalls.push(late);
+          const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+          if (cpuMs >= 0.8 * (now - lastTick)) busyStalls++;
+        }
+        lastTick = now;
+        lastCpu = cpu;
+      }, 5);
+      // Server side: from the request's headers parsed to its response finished (no client queueing).
+      const serverMs: number[] = [];
+      const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+        if (req.method !== 'POST') return;
+        const t0 = performance.now();
+        res.once('finish', () => serverMs.push(performance.now() - t0));
+      };
+      bench.rt.server.server.on('request', onRequest);
       const loadStarted = performance.now();
-      const inFlight: Promise<void>[] = [];
-      for (let sent = 0; sent < total; sent += burst) {
-        const n = Math.min(burst, total - sent);
-        const wave: Promise<void>[] = [];
-        for (let j = 0; j < n; j++) wave.push(send(sent + j));
-        inFlight.push(...wave);
-        await sleep(gapMs);
+      if (clientMode === 'thread') {
+        const result = await sendFromThread({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          bodies,
+          total,
+          burst,
+          gapMs,
+          connections,
+        });
+        acks.push(...result.acks);
+        acked = result.acked;
+        refused = result.refused;
+      } else {
+        const inFlight: Promise<void>[] = [];
+        for (let sent = 0; sent < total; sent += burst) {
+          const n = Math.min(burst, total - sent);
+          const wave: Promise<void>[] = [];
+          for (let j = 0; j < n; j++) wave.push(send(sent + j));
+          inFlight.push(...wave);
+          await sleep(gapMs);
+        }
+        await Promise.all(inFlight);
       }
-      await Promise.all(inFlight);
+      bench.rt.server.server.off('request', onRequest);
       loop.disable();
+      clearInterval(ticker);
+      stalls.sort((a, b) => b - a);
       const loadSeconds = (performance.now() - loadStarted) / 1000;
       const syncStillRunning = syncSeconds === 0;
       await sync;
@@ -123,39 +176,43 @@ export const webhookLoad: Scenario = {
       // Every acknowledged notification must end processed (a delta run covered it).
       const drainStart = performance.now();
       let unprocessed = Number.POSITIVE_INFINITY;
+      // The inbox the receiver wrote (its own file next to the SQLite store).
+      const inbox = bench.rt.inbox;
       while (performance.now() - drainStart < drainTimeoutMs) {
-        const row = await db
-          .selectFrom('webhook_inbox')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('processed_at', 'is', null)
-          .executeTakeFirstOrThrow();
-        unprocessed = Number(row.n);
+        unprocessed = await inbox.count({ processed: false });
         if (unprocessed === 0) break;
         await sleep(100);
       }
       await bench.rt.coordinator.idle();
-      const processedRow = await db
-        .selectFrom('webhook_inbox')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('lifecycle_event', 'is', null)
-        .where('received_at', '>=', loadStart)
-        .where('processed_at', 'is not', null)
-        .executeTakeFirstOrThrow();
-      const processed = Number(processedRow.n);
+      const processed = await inbox.count({ lifecycle: false, receivedSince: loadStart, processed: true });
       const webhookRuns = bench.runs.filter((r) => r.source === 'webhook');
       const check = await checkAgainstTruth(bench.app.store, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
       const under3s = acks.filter((ms) => ms < 3000).length;
       return {
+        client: clientMode,
         notifications: total,
         acked,
         refused,
         ack_p50_ms: round(percentile(acks, 50), 1),
         ack_p99_ms: round(percentile(acks, 99), 1),
         ack_max_ms: round(Math.max(...acks), 1),
+        server_p50_ms: round(percentile(serverMs, 50), 1),
+        server_p99_ms: round(percentile(serverMs, 99), 1),
         acked_under_3s_pct: round((100 * under3s) / total, 2),
         event_loop_delay_p99_ms: round(loop.percentile(99) / 1e6, 1),
         event_loop_delay_max_ms: round(loop.max / 1e6, 1),
+        event_loop_stalls_over_50ms: stalls.length,
+        event_loop_stalls_over_100ms: stalls.filter((ms) => ms > 100).length,
+        event_loop_stalls_cpu_busy: busyStalls,
+        event_loop_stalled_ms: round(
+          stalls.reduce((a, b) => a + b, 0),
+          0,
+        ),
+        event_loop_longest_stalls_ms: stalls
+          .slice(0, 5)
+          .map((ms) => round(ms, 0))
+          .join(' '),
         load_seconds: round(loadSeconds, 2),
         sync_seconds: round(syncSeconds, 2),
         load_during_sync: syncStillRunning,
@@ -172,3 +229,63 @@ export const webhookLoad: Scenario = {
     }
   },
 };
+
+interface SendPlan {
+  origin: string;
+  path: string;
+  bodies: string[];
+  total: number;
+  burst: number;
+  gapMs: number;
+  connections: number;
+}
+
+/** The load generator in a worker thread: same bursts, same pool, its own event loop. */
+const SENDER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Pool } = require(workerData.undici);
+const plan = workerData.plan;
+const pool = new Pool(plan.origin, { connections: plan.connections });
+const acks = [];
+let acked = 0;
+let refused = 0;
+const send = async (k) => {
+  const t0 = performance.now();
+  try {
+    const res = await pool.request({
+      path: plan.path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: plan.bodies[k % plan.bodies.length],
+    });
+    await res.body.dump();
+    const ms = performance.now() - t0;
+    if (res.statusCode >= 200 && res.statusCode < 300) { acked++; acks.push(ms); } else refused++;
+  } catch { refused++; }
+};
+(async () => {
+  const inFlight = [];
+  for (let sent = 0; sent < plan.total; sent += plan.burst) {
+    const n = Math.min(plan.burst, plan.total - sent);
+    for (let j = 0; j < n; j++) inFlight.push(send(sent + j));
+    await new Promise((r) => setTimeout(r, plan.gapMs));
+  }
+  await Promise.all(inFlight);
+  await pool.close();
+  parentPort.postMessage({ acks, acked, refused });
+})();
+`;
+
+async function sendFromThread(plan: SendPlan): Promise<{ acks: number[]; acked: number; refused: number }> {
+  const undici = createRequire(import.meta.url).resolve('undici');
+  const worker = new Worker(SENDER, { eval: true, workerData: { plan, undici } });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`sender thread exited (${code})`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DeltaCoordinator } from '../collect/realtime/coordinator.ts';
+import { type InboxChoice, type InboxStore, openInbox } from '../collect/realtime/inbox-store.ts';
 import { InboxWorker } from '../collect/realtime/inbox-worker.ts';
 import { Poller } from '../collect/realtime/poller.ts';
 import { getRealtimeStatus, type RealtimeStatus } from '../collect/realtime/status.ts';
@@ -34,6 +35,14 @@ export interface StartRealtimeOptions {
    * and subscriptions of integrations no longer listed are deleted too.
    */
   integrations(): Promise<RealtimeIntegration[]>;
+  /**
+   * Where the webhook inbox lives (see inbox-store.ts). Default: on a SQLite store file its
+   * own file next to it (`<store>-inbox.db`, own connection: acks never wait for the
+   * collector's queries); on PostgreSQL and in-memory SQLite the main database's table.
+   * On PostgreSQL pass `{ kind: 'postgres', databaseUrl }` so inserts get their own pool.
+   * An InboxStore passed in is not closed by `close()`.
+   */
+  inbox?: InboxChoice;
   /** Defaults to real time; tests pass ManualTimers. */
   timers?: Timers;
   /** Where to listen (default config.server host/port); false = don't listen (inject only). */
@@ -52,6 +61,8 @@ export interface RealtimeHandle {
   /** http://host:port the server listens on (undefined when listen: false). */
   url?: string;
   receiver: WebhookReceiver;
+  /** The durable webhook inbox the receiver writes and the worker reads. */
+  inbox: InboxStore;
   coordinator: DeltaCoordinator;
   worker: InboxWorker;
   poller: Poller;
@@ -79,14 +90,31 @@ export interface RealtimeHandle {
  *   await rt.close();
  */
 export async function startRealtime(options: StartRealtimeOptions): Promise<RealtimeHandle> {
+  const inbox = await openInbox(options.store.db, options.inbox);
+  const ownsInbox = !(options.inbox && 'insert' in options.inbox);
+  try {
+    return await start(options, inbox, ownsInbox);
+  } catch (err) {
+    if (ownsInbox) await inbox.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(
+  options: StartRealtimeOptions,
+  inbox: InboxStore,
+  ownsInbox: boolean,
+): Promise<RealtimeHandle> {
   const { store, config, logger, runner } = options;
   const db = store.db;
   const timers = options.timers ?? realTimers;
   const cache = new SubscriptionCache(db, () => timers.now());
   await cache.load();
+  logger.debug({ inbox: inbox.location }, 'webhook inbox');
 
   const coordinator = new DeltaCoordinator({
     db,
+    inbox,
     runner,
     logger,
     timers,
@@ -115,6 +143,7 @@ export async function startRealtime(options: StartRealtimeOptions): Promise<Real
   });
   const worker = new InboxWorker({
     db,
+    inbox,
     coordinator,
     lifecycle: subscriptions,
     logger,
@@ -124,6 +153,7 @@ export async function startRealtime(options: StartRealtimeOptions): Promise<Real
   });
   const receiver = new WebhookReceiver({
     db,
+    inbox,
     cache,
     logger,
     now: () => timers.now(),
@@ -208,6 +238,7 @@ export async function startRealtime(options: StartRealtimeOptions): Promise<Real
     server,
     url,
     receiver,
+    inbox,
     coordinator,
     worker,
     poller,
@@ -225,6 +256,7 @@ export async function startRealtime(options: StartRealtimeOptions): Promise<Real
         pendingRejections: () => receiver.pendingRejections(),
         webhooks: { enabled: subscriptions.webhooksEnabled, message: subscriptions.offMessage },
         integrationId,
+        inbox,
       }),
     async close() {
       closed = true;
@@ -234,6 +266,7 @@ export async function startRealtime(options: StartRealtimeOptions): Promise<Real
       await worker.close();
       await coordinator.close();
       await receiver.close().catch((err) => logger.warn({ err }, 'could not store rejection counters'));
+      if (ownsInbox) await inbox.close().catch((err) => logger.warn({ err }, 'could not close the inbox'));
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { AppContext } from '../cli/context.ts';
 import type { SyncContext } from '../collect/context.ts';
+import { collectGroupsDelta, collectUsersDelta } from '../collect/directory-delta.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
@@ -59,8 +60,12 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       // A rejected run is retried by the real-time path with the notifications kept.
       if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
     },
-    async runUsersDelta(integrationId) {
-      await syncIntegration(await contextFor(integrationId), { mode: 'delta', items: false });
+    // /users/delta and /groups/delta from their deltaLinks (drives are rediscovered by full syncs).
+    async runUsersDelta(integrationId, source) {
+      await collectUsersDelta(await contextFor(integrationId), historySource(source));
+    },
+    async runGroupsDelta(integrationId, source) {
+      await collectGroupsDelta(await contextFor(integrationId), historySource(source));
     },
   };
 
@@ -89,6 +94,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     runner,
     integrations,
     listen: options.listen,
+    // PostgreSQL: the receiver's inbox inserts get their own small pool (SQLite: own file by default).
+    inbox: app.config.databaseUrl ? { kind: 'postgres', databaseUrl: app.config.databaseUrl } : undefined,
   });
   if (!app.config.server.publicUrl) {
     logger.warn(

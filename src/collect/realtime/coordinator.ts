@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import pLimit from 'p-limit';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
+import { type InboxStore, KyselyInboxStore } from './inbox-store.ts';
 import {
   type DeltaRunner,
   errorMessage,
@@ -14,7 +15,10 @@ import {
 } from './types.ts';
 
 export interface CoordinatorOptions {
+  /** The main database (`realtime_sync_state`). */
   db: Kysely<Database>;
+  /** Where inbox rows are marked (default: the main database's `webhook_inbox` through `db`). */
+  inbox?: InboxStore;
   runner: DeltaRunner;
   logger: Logger;
   timers?: Timers;
@@ -69,12 +73,14 @@ export class DeltaCoordinator {
   private readonly tracked = new Set<number>();
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
   private readonly timers: Timers;
+  private readonly inbox: InboxStore;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: CoordinatorOptions) {
     this.timers = options.timers ?? realTimers;
+    this.inbox = options.inbox ?? new KyselyInboxStore(options.db);
   }
 
   /** True when this inbox row is already waiting for or inside a run. */
@@ -276,17 +282,7 @@ export class DeltaCoordinator {
   }
 
   private async markProcessed(rows: number[]): Promise<void> {
-    if (rows.length === 0) return;
-    const at = iso(this.timers.now());
-    await this.options.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += 500) {
-        await trx
-          .updateTable('webhook_inbox')
-          .set({ processed_at: at, last_error: null })
-          .where('id', 'in', rows.slice(i, i + 500))
-          .execute();
-      }
-    });
+    await this.inbox.markProcessed(rows, iso(this.timers.now()), null);
   }
 
   private async recordStart(target: RunTarget, source: RunSource): Promise<void> {
@@ -324,24 +320,17 @@ export class DeltaCoordinator {
 
   private async recordFailure(target: RunTarget, rows: number[], message: string): Promise<void> {
     const at = iso(this.timers.now());
-    await this.options.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('realtime_sync_state')
-        .set((eb) => ({
-          last_error: message,
-          last_error_at: at,
-          consecutive_failures: eb('consecutive_failures', '+', 1),
-        }))
-        .where('integration_id', '=', target.integrationId)
-        .where('resource', '=', target.resource)
-        .execute();
-      for (let i = 0; i < rows.length; i += 500) {
-        await trx
-          .updateTable('webhook_inbox')
-          .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message }))
-          .where('id', 'in', rows.slice(i, i + 500))
-          .execute();
-      }
-    });
+    // Two stores (the inbox may be its own file): each update is atomic on its own.
+    await this.inbox.recordFailure(rows, message);
+    await this.options.db
+      .updateTable('realtime_sync_state')
+      .set((eb) => ({
+        last_error: message,
+        last_error_at: at,
+        consecutive_failures: eb('consecutive_failures', '+', 1),
+      }))
+      .where('integration_id', '=', target.integrationId)
+      .where('resource', '=', target.resource)
+      .execute();
   }
 }

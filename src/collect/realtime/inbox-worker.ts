@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { DeltaCoordinator } from './coordinator.ts';
+import { type InboxRowLite, type InboxStore, KyselyInboxStore } from './inbox-store.ts';
 import { errorMessage, iso, type RunTarget, realTimers, type Timers, targetFromResource } from './types.ts';
 
 /** What lifecycle events need from the subscription manager. */
@@ -14,6 +15,8 @@ export interface LifecycleHandler {
 
 export interface InboxWorkerOptions {
   db: Kysely<Database>;
+  /** Where the rows are (default: the main database's `webhook_inbox` through `db`). */
+  inbox?: InboxStore;
   coordinator: DeltaCoordinator;
   lifecycle: LifecycleHandler;
   logger: Logger;
@@ -27,22 +30,18 @@ export interface InboxWorkerOptions {
   retryMaxMs?: number;
 }
 
-interface InboxRowLite {
-  id: number;
-  integration_id: string;
-  subscription_id: string;
-  resource: string;
-  lifecycle_event: string | null;
-}
+/** Processed rows older than this are deleted (on full scans). */
+const KEEP_PROCESSED_MS = 24 * 3600_000;
 
 /**
- * Reads unprocessed `webhook_inbox` rows and hands them on: change notifications go to the
+ * Reads unprocessed inbox rows and hands them on: change notifications go to the
  * delta coordinator (debounced, one run per drive, processed after the run succeeded);
  * lifecycle events are acted on first (`reauthorizationRequired` → renew,
  * `subscriptionRemoved` → re-create then delta, `missed` → delta).
  */
 export class InboxWorker {
   private readonly timers: Timers;
+  private readonly inbox: InboxStore;
   private cursor = 0;
   private lastFullScan = Number.NEGATIVE_INFINITY;
   private scanning: Promise<void> | undefined;
@@ -57,6 +56,7 @@ export class InboxWorker {
 
   constructor(private readonly options: InboxWorkerOptions) {
     this.timers = options.timers ?? realTimers;
+    this.inbox = options.inbox ?? new KyselyInboxStore(options.db);
   }
 
   /** Starts the periodic scan (and scans now). */
@@ -119,20 +119,17 @@ export class InboxWorker {
     // A full scan re-reads rows below the cursor: on PostgreSQL a row with a lower id can
     // commit after a higher one was read, and rows of failed lifecycle handling come back.
     let from = full ? 0 : this.cursor;
-    if (full) this.lastFullScan = this.timers.now();
+    if (full) {
+      this.lastFullScan = this.timers.now();
+      await this.inbox
+        .prune(iso(this.timers.now() - KEEP_PROCESSED_MS))
+        .catch((err) => this.options.logger.warn({ err }, 'could not prune the webhook inbox'));
+    }
     for (;;) {
-      const rows = await this.options.db
-        .selectFrom('webhook_inbox')
-        .select(['id', 'integration_id', 'subscription_id', 'resource', 'lifecycle_event'])
-        .where('processed_at', 'is', null)
-        .where('id', '>', from)
-        .orderBy('id')
-        .limit(batchSize)
-        .execute();
+      const rows = await this.inbox.unprocessed(from, batchSize);
       if (rows.length === 0) return;
-      const normalised = rows.map((r) => ({ ...r, id: Number(r.id) }));
-      this.dispatch(normalised);
-      from = normalised[normalised.length - 1].id;
+      this.dispatch(rows);
+      from = rows[rows.length - 1].id;
       if (from > this.cursor) this.cursor = from;
       if (rows.length < batchSize || this.closed) return;
     }
@@ -191,12 +188,7 @@ export class InboxWorker {
           { event: row.lifecycle_event, subscriptionId: row.subscription_id, failures, err: message },
           'lifecycle event handling failed; will retry',
         );
-        await this.options.db
-          .updateTable('webhook_inbox')
-          .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message }))
-          .where('id', '=', row.id)
-          .execute()
-          .catch(() => undefined);
+        await this.inbox.recordFailure([row.id], message).catch(() => undefined);
         const base = this.options.retryBaseMs ?? 1000;
         const delay = Math.min(this.options.retryMaxMs ?? 5 * 60_000, base * 2 ** Math.min(failures - 1, 20));
         const timer = this.timers.setTimeout(() => {
@@ -211,11 +203,8 @@ export class InboxWorker {
   }
 
   private async markProcessed(id: number, error: string | null): Promise<void> {
-    await this.options.db
-      .updateTable('webhook_inbox')
-      .set({ processed_at: iso(this.timers.now()), last_error: error })
-      .where('id', '=', id)
-      .execute()
+    await this.inbox
+      .markProcessed([id], iso(this.timers.now()), error)
       .catch((err) => this.options.logger.warn({ err, id }, 'could not mark inbox row processed'));
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { DeltaCoordinator } from './coordinator.ts';
+import { type InboxStore, openInboxForReading } from './inbox-store.ts';
 import { targetFromResource } from './types.ts';
 
 export interface SubscriptionStatus {
@@ -60,6 +61,11 @@ export interface StatusOptions {
   webhooks?: { enabled: boolean; message?: string };
   /** Only this integration. */
   integrationId?: string;
+  /**
+   * Where pending notifications are counted. Default: the store's inbox file if there is
+   * one (SQLite), else the main database's `webhook_inbox` (opened and closed here).
+   */
+  inbox?: InboxStore;
 }
 
 /**
@@ -92,24 +98,21 @@ export async function getRealtimeStatus(
   if (only) rejQuery = rejQuery.where('integration_id', 'in', [only, '']);
   let stateQuery = db.selectFrom('realtime_sync_state').selectAll();
   if (only) stateQuery = stateQuery.where('integration_id', '=', only);
-  let pendingQuery = db
-    .selectFrom('webhook_inbox')
-    .select((eb) => [
-      'integration_id',
-      'resource',
-      eb.fn.countAll().as('pending'),
-      eb.fn.min('received_at').as('oldest'),
-    ])
-    .where('processed_at', 'is', null)
-    .groupBy(['integration_id', 'resource']);
-  if (only) pendingQuery = pendingQuery.where('integration_id', '=', only);
-
-  const [subs, rejections, states, pending] = await Promise.all([
-    subsQuery.orderBy('integration_id').orderBy('resource').execute(),
-    rejQuery.execute(),
-    stateQuery.execute(),
-    pendingQuery.execute(),
-  ]);
+  const inbox = options.inbox ?? (await openInboxForReading(db));
+  let subs: Awaited<ReturnType<typeof subsQuery.execute>>;
+  let rejections: Awaited<ReturnType<typeof rejQuery.execute>>;
+  let states: Awaited<ReturnType<typeof stateQuery.execute>>;
+  let pending: Awaited<ReturnType<InboxStore['pendingByResource']>>;
+  try {
+    [subs, rejections, states, pending] = await Promise.all([
+      subsQuery.orderBy('integration_id').orderBy('resource').execute(),
+      rejQuery.execute(),
+      stateQuery.execute(),
+      inbox.pendingByResource(only),
+    ]);
+  } finally {
+    if (!options.inbox) await inbox.close();
+  }
 
   const integrations = new Map<string, IntegrationRealtimeStatus>();
   const integration = (id: string): IntegrationRealtimeStatus => {

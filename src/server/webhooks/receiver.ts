@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type InboxInsert, type InboxStore, KyselyInboxStore } from '../../collect/realtime/inbox-store.ts';
 import type { CachedSubscription, SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
 import type { Database } from '../../store/schema.ts';
-import type { WebhookInboxTable } from '../../store/tables/realtime.ts';
 import type { Logger } from '../../util/logger.ts';
 
 export type RejectReason =
@@ -19,7 +19,13 @@ export interface AcceptResult {
 }
 
 export interface WebhookReceiverOptions {
+  /** The main database: rejection counters (and the inbox when `inbox` is not given). */
   db: Kysely<Database>;
+  /**
+   * Where accepted notifications are persisted. Default: the main database's
+   * `webhook_inbox` through `db` (then acks wait for `db`'s connection: tests only).
+   */
+  inbox?: InboxStore;
   cache: SubscriptionCache;
   logger: Logger;
   now?: () => number;
@@ -29,20 +35,19 @@ export interface WebhookReceiverOptions {
   flushIntervalMs?: number;
 }
 
-type InboxRow = Insertable<WebhookInboxTable>;
-
-/** Rows are inserted in chunks of this many (SQLite caps bound parameters per statement). */
-const INSERT_CHUNK = 500;
+type InboxRow = InboxInsert;
 
 /**
  * Checks every entry of a notification POST against the cached subscriptions and
- * persists the accepted ones in `webhook_inbox`. Entries from requests that arrive
- * within the same event-loop turn share one transaction (group commit); each request's
- * promise resolves only once its rows are committed, and rejects if they were not.
- * Nothing else happens here: no Graph call, no delta.
+ * persists the accepted ones in the inbox (`InboxStore`). Entries from requests that
+ * arrive within the same event-loop turn share one transaction (group commit); each
+ * request's promise resolves only once its rows are committed, and rejects if they were
+ * not. Nothing else happens here: no Graph call, no delta, no query on the main database
+ * (except a rate-limited subscription reload for an unknown subscription id).
  */
 export class WebhookReceiver {
   private readonly db: Kysely<Database>;
+  private readonly inbox: InboxStore;
   private readonly cache: SubscriptionCache;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -58,6 +63,7 @@ export class WebhookReceiver {
 
   constructor(options: WebhookReceiverOptions) {
     this.db = options.db;
+    this.inbox = options.inbox ?? new KyselyInboxStore(options.db);
     this.cache = options.cache;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
@@ -108,8 +114,6 @@ export class WebhookReceiver {
         change_type: typeof n.changeType === 'string' ? n.changeType.slice(0, 100) : null,
         lifecycle_event: typeof n.lifecycleEvent === 'string' ? n.lifecycleEvent.slice(0, 100) : null,
         received_at: receivedAt,
-        processed_at: null,
-        last_error: null,
       });
     }
     this.totals.rejected += rejected;
@@ -175,14 +179,7 @@ export class WebhookReceiver {
     this.flushScheduled = false;
     const rows = batch.flatMap((b) => b.rows);
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          await trx
-            .insertInto('webhook_inbox')
-            .values(rows.slice(i, i + INSERT_CHUNK))
-            .execute();
-        }
-      });
+      await this.inbox.insert(rows);
     } catch (err) {
       this.logger.error({ err, rows: rows.length }, 'webhook inbox could not persist notifications');
       for (const b of batch) b.reject(err);
