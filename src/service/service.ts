@@ -61,10 +61,14 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
     },
     // /users/delta and /groups/delta from their deltaLinks (drives are rediscovered by full syncs).
+    // Until an integration's start-up collection is done, it reads the directory itself: a
+    // delta round racing its full listing would overwrite what only the listing carries.
     async runUsersDelta(integrationId, source) {
+      if (!ready.has(integrationId)) return;
       await collectUsersDelta(await contextFor(integrationId), historySource(source));
     },
     async runGroupsDelta(integrationId, source) {
+      if (!ready.has(integrationId)) return;
       await collectGroupsDelta(await contextFor(integrationId), historySource(source));
     },
   };
