@@ -8,6 +8,7 @@ import { SimAdminClient, SimAdminError } from '../sim/admin-client.ts';
 import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
 import { type AppContext, openApp } from '../src/cli/context.ts';
+import { openInboxForReading } from '../src/collect/realtime/inbox-store.ts';
 import { describeDiff, diffWithTruth } from '../src/collect/test-support.ts';
 import { createGraphClient } from '../src/graph/client.ts';
 import { deleteIntegration } from '../src/integrations/lifecycle.ts';
@@ -270,6 +271,10 @@ describe('real-time inventory against the simulator', () => {
       const left = await graph.request<{ value: unknown[] }>({ url: '/subscriptions' });
       await graph.close();
       assert.equal(left.body.value.length, 0, 'no subscription left on Graph');
+      const inbox = await openInboxForReading(env.app.store.db);
+      assert.equal(inbox.kind, 'sqlite-file');
+      assert.equal(await inbox.count(), 0, 'its webhook inbox rows are purged too');
+      await inbox.close();
       const rows = await env.app.store.db
         .selectFrom('drive_items')
         .select((eb) => eb.fn.countAll().as('n'))

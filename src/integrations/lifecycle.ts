@@ -1,4 +1,5 @@
 import type { AppContext } from '../cli/context.ts';
+import { openInboxForReading } from '../collect/realtime/inbox-store.ts';
 import { SubscriptionCache } from '../collect/realtime/subscription-cache.ts';
 import { SubscriptionManager } from '../collect/realtime/subscriptions.ts';
 
@@ -53,7 +54,15 @@ export async function deleteIntegration(
   if (!info) throw new Error(`no integration "${idOrName}"`);
   const subscriptions = await deleteGraphSubscriptions(app, info.id);
   const counts = await app.integrations.delete(info.id);
-  return { subscriptions, rowsPurged: Object.values(counts).reduce((a, b) => a + b, 0) };
+  // On SQLite the webhook inbox lives in its own file (see collect/realtime/inbox-store.ts).
+  const inbox = await openInboxForReading(app.store.db);
+  let inboxRows = 0;
+  try {
+    if (inbox.kind === 'sqlite-file') inboxRows = await inbox.purgeIntegration(info.id);
+  } finally {
+    await inbox.close();
+  }
+  return { subscriptions, rowsPurged: Object.values(counts).reduce((a, b) => a + b, 0) + inboxRows };
 }
 
 export function describeRemoval(r: SubscriptionRemoval): string {

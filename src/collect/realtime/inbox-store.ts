@@ -38,6 +38,8 @@ export interface InboxStore {
   count(filter?: InboxCountFilter): Promise<number>;
   /** Deletes processed rows processed before `before` (ISO); returns how many. */
   prune(before: string): Promise<number>;
+  /** Deletes every row of an integration (integration deleted); returns how many. */
+  purgeIntegration(integrationId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ export class SqliteInboxStore implements InboxStore {
       markProcessed: db.prepare('update webhook_inbox set processed_at = ?, last_error = ? where id = ?'),
       failure: db.prepare('update webhook_inbox set attempts = attempts + 1, last_error = ? where id = ?'),
       prune: db.prepare('delete from webhook_inbox where processed_at is not null and processed_at < ?'),
+      purge: db.prepare('delete from webhook_inbox where integration_id = ?'),
     };
   }
 
@@ -200,6 +203,10 @@ export class SqliteInboxStore implements InboxStore {
 
   async prune(before: string): Promise<number> {
     return this.stmts.prune.run(before).changes;
+  }
+
+  async purgeIntegration(integrationId: string): Promise<number> {
+    return this.stmts.purge.run(integrationId).changes;
   }
 
   async close(): Promise<void> {
@@ -315,6 +322,14 @@ export class KyselyInboxStore implements InboxStore {
       .deleteFrom('webhook_inbox')
       .where('processed_at', 'is not', null)
       .where('processed_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0);
+  }
+
+  async purgeIntegration(integrationId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('webhook_inbox')
+      .where('integration_id', '=', integrationId)
       .executeTakeFirst();
     return Number(result.numDeletedRows ?? 0);
   }
