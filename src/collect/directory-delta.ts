@@ -808,7 +808,7 @@ async function groupsPage(
 // ---------- what syncIntegration runs ----------
 
 /** Whether delta mode must still run the full user listing (for what /users/delta cannot carry). */
-async function usersListingDue(ctx: SyncContext): Promise<boolean> {
+export async function usersListingDue(ctx: SyncContext): Promise<boolean> {
   const db = ctx.store.db;
   const listing = await getSyncState(db, ctx.integration.id, 'users');
   if (!listing?.lastFullSyncAt || listing.phase === 'enumerating') return true;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../cli/context.ts';
 import type { SyncContext } from '../collect/context.ts';
-import { collectGroupsDelta, collectUsersDelta } from '../collect/directory-delta.ts';
+import { collectUsers } from '../collect/directory.ts';
+import { collectGroupsDelta, collectUsersDelta, usersListingDue } from '../collect/directory-delta.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
@@ -65,7 +66,11 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     // delta round racing its full listing would overwrite what only the listing carries.
     async runUsersDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;
-      await collectUsersDelta(await contextFor(integrationId), historySource(source));
+      const ctx = await contextFor(integrationId);
+      // Sign-in activity and managers only come with the full listing: the directory
+      // schedule re-reads it once it is a day old (usersListingDue).
+      if (source === 'poll' && (await usersListingDue(ctx))) await collectUsers(ctx, 'poll');
+      await collectUsersDelta(ctx, historySource(source));
     },
     async runGroupsDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;
