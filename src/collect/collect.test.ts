@@ -395,6 +395,85 @@ describe('collector against the simulator', () => {
     });
   });
 
+  test('a delta run that changed items reads its drive again: quota equals the truth', async () => {
+    await env.admin.setFaults([]);
+    await withStore('quota', async (store, client) => {
+      const ctx = simContext(store, env.sim, client, 'int-quota');
+      await syncIntegration(ctx, { mode: 'full' });
+      const [a, b] = (await env.admin.drives()).filter((d) => d.itemCount > 1);
+      const quotaOf = async (driveId: string) => {
+        const row = await store.db
+          .selectFrom('drives')
+          .select(['quota_used', 'quota_remaining', 'quota_deleted', 'quota_state'])
+          .where('integration_id', '=', 'int-quota')
+          .where('id', '=', driveId)
+          .executeTakeFirstOrThrow();
+        return {
+          used: Number(row.quota_used),
+          remaining: Number(row.quota_remaining),
+          deleted: Number(row.quota_deleted),
+          state: row.quota_state,
+        };
+      };
+      const truthOf = async (driveId: string) => {
+        for await (const r of env.admin.truth()) {
+          if (r.kind === 'drive' && r.id === driveId)
+            return {
+              used: r.quotaUsed,
+              remaining: r.quotaRemaining,
+              deleted: r.quotaDeleted,
+              state: r.quotaState,
+            };
+        }
+        throw new Error(`no drive ${driveId} in the truth`);
+      };
+      const before = await quotaOf(a.id);
+      const created = await env.admin.mutate<{ itemId: string }>({
+        op: 'createItem',
+        driveId: a.id,
+        parentId: a.rootId,
+        name: 'quota.bin',
+        size: 7_654_321,
+      });
+      assert.notDeepEqual(await truthOf(a.id), before, 'creating a file changed the quota');
+      const mark = (await historyRows(store, 'int-quota')).length;
+      const ra = await syncDrive(ctx, a.id);
+      assert.ok(ra.completed && !ra.error);
+      assert.deepEqual(await quotaOf(a.id), await truthOf(a.id));
+      const h = (await historyRows(store, 'int-quota')).slice(mark);
+      assert.ok(h.some((c) => c.resource_type === 'drive_item' && c.resource_id === created.itemId));
+      const d = h.filter((c) => c.resource_type === 'drive' && c.resource_id === a.id);
+      assert.equal(d.length, 1, 'one history record for the drive');
+      assert.equal(d[0].change_type, 'modified');
+      assert.equal(d[0].source, 'delta');
+      assert.ok(d[0].fields.includes('quota_used'), d[0].fields.join());
+
+      // A quota change together with a file change (a webhook-triggered run): the store follows.
+      const [item] = (await env.admin.items(b.id)).filter((i) => !i.deleted && !i.isFolder);
+      await env.admin.mutate({ op: 'setQuotaUsed', driveId: b.id, used: 123_456_789 });
+      await env.admin.mutate({ op: 'modifyItem', driveId: b.id, itemId: item.id, size: item.size + 1000 });
+      const rb = await syncDrive(ctx, b.id, { source: 'webhook' });
+      assert.ok(rb.completed && !rb.error);
+      assert.deepEqual(await quotaOf(b.id), await truthOf(b.id));
+
+      // Nothing changed: no drive read, no history.
+      const urls: string[] = [];
+      const counting: GraphClient = {
+        ...client,
+        request: (req) => {
+          urls.push(req.url);
+          return client.request(req);
+        },
+      };
+      const again = await syncDrive({ ...ctx, client: counting }, a.id);
+      assert.ok(again.completed);
+      assert.equal(again.changes, 0);
+      assert.deepEqual(urls, []);
+      const diff = await diffWithTruth(store, 'int-quota', env.admin);
+      assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
+    });
+  });
+
   test('kill -9 at random moments, restart: exact, no duplicate history', async () => {
     await env.admin.setFaults([]);
     const file = join(dir, 'killed.db');

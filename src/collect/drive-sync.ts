@@ -4,7 +4,7 @@ import { driveItem, sharedChanged } from '../resources/drive-item.ts';
 import { permission } from '../resources/permission.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
-import { applyItemsPage, applyPermissionSet, removePermissionsOf, sweepDrive } from '../store/items.ts';
+import { applyItemsPage, applyPermissionSets, removePermissionsOf, sweepDrive } from '../store/items.ts';
 import { getSyncState, putSyncState, resolveSyncErrors, type SyncPhase } from '../store/sync-state.ts';
 import {
   type CollectError,
@@ -15,6 +15,7 @@ import {
   type SyncContext,
   zodMessage,
 } from './context.ts';
+import { refreshDrive } from './drives.ts';
 import { batchError } from './graph-util.ts';
 
 /** Sharing roots only (hierarchicalsharing) plus sharing changes and removals in the feed. */
@@ -167,6 +168,14 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
 
   let permissionsReadable = false;
   let resyncs = 0;
+  /** Change records committed by pages that were not the first enumeration (delta, resync). */
+  let deltaChanges = 0;
+  // The first enumeration follows the directory read, which just fetched the drive; after
+  // a delta (or resync) that changed items, the drive's quota changed too: read it again.
+  const refreshQuota = async () => {
+    if (deltaChanges === 0) return;
+    result.changes += (await refreshDrive(ctx, driveId, opts.source ?? 'delta')).length;
+  };
   for (;;) {
     try {
       for await (const page of ctx.client.pages<unknown>({
@@ -202,6 +211,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
         lastErrorRequestId: e.requestId ?? null,
         lastErrorAt: new Date().toISOString(),
       });
+      await refreshQuota();
       return result;
     }
   }
@@ -209,6 +219,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
   await resolveSyncErrors(ctx.store.db, integrationId, 'items', { onlyTypeWide: true });
   if (permissionsReadable)
     await resolveSyncErrors(ctx.store.db, integrationId, 'permissions', { onlyTypeWide: true });
+  await refreshQuota();
   return result;
 
   async function applyPage(
@@ -256,8 +267,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     const pageIds = new Set(entries.map((e) => e.id));
     const records = await inTransaction(ctx, source, async (actx) => {
       const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries });
-      for (const [itemId, rows] of fetched.sets)
-        out.push(...(await applyPermissionSet(actx, driveId, itemId, rows)));
+      out.push(...(await applyPermissionSets(actx, driveId, fetched.sets)));
       // Items that are no sharing root (any more) have no permission set of their own.
       if (unshared.length > 0) out.push(...(await removePermissionsOf(actx, driveId, unshared)));
       for (const e of [...invalid, ...fetched.errors]) await reportError(ctx, e, actx.db);
@@ -298,6 +308,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     });
     result.pages++;
     result.changes += records.length;
+    if (phase !== 'enumerating') deltaChanges += records.length;
     opts.onPage?.({
       driveId,
       items: page.value.length,

@@ -1,10 +1,18 @@
 import { drive } from '../resources/drive.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { userDrive } from '../resources/user-drive.ts';
-import { type ChangeSource, sweepScope, touchRows, upsertRows } from '../store/apply.ts';
+import {
+  type ApplyContext,
+  type ChangeRecord,
+  type ChangeSource,
+  sweepScope,
+  touchRows,
+  upsertRows,
+} from '../store/apply.ts';
 import { resolveSyncErrors } from '../store/sync-state.ts';
 import {
   type CollectError,
+  describeError,
   inTransaction,
   reportError,
   rowContext,
@@ -15,6 +23,18 @@ import { batchError } from './graph-util.ts';
 
 const driveDef = drive as ResourceDef<unknown>;
 const userDriveDef = userDrive as ResourceDef<unknown>;
+
+/** A Graph drive payload → its row (the mapping discovery and the refresh after a delta run share). */
+function driveRow(ctx: SyncContext, body: unknown, what: string): { row: ResourceRow } | { error: string } {
+  const parsed = drive.schema.safeParse(body);
+  if (!parsed.success) return { error: `unexpected drive payload ${what}: ${zodMessage(parsed.error)}` };
+  return { row: drive.toRow(parsed.data, rowContext(ctx)) };
+}
+
+/** Upsert-with-history of drive rows (inside the caller's transaction). */
+async function upsertDrives(actx: ApplyContext, rows: ResourceRow[]): Promise<ChangeRecord[]> {
+  return (await upsertRows(actx, driveDef, rows)).changes;
+}
 
 export interface DiscoveryResult {
   users: number;
@@ -66,22 +86,22 @@ export async function discoverDrives(
       const res = responses[i];
       const requestId = res.headers?.['request-id'] ?? null;
       if (res.status >= 200 && res.status < 300) {
-        const parsed = drive.schema.safeParse(res.body);
-        if (!parsed.success) {
+        const mapped = driveRow(ctx, res.body, `for user ${userId}`);
+        if ('error' in mapped) {
           errors.push({
             resourceType: 'drive',
             resourceId: userId,
             code: 'invalidPayload',
-            message: `unexpected drive payload for user ${userId}: ${zodMessage(parsed.error)}`,
+            message: mapped.error,
             requestId,
           });
           failedUsers.push(userId);
           continue;
         }
-        drives.push(drive.toRow(parsed.data, rowContext(ctx)));
+        drives.push(mapped.row);
         statuses.push(
           userDrive.toRow(
-            { id: userId, driveId: parsed.data.id, provisioned: true, code: null },
+            { id: userId, driveId: mapped.row.id, provisioned: true, code: null },
             rowContext(ctx),
           ),
         );
@@ -121,7 +141,7 @@ export async function discoverDrives(
     }
     result.failed += failedUsers.length;
     await inTransaction(ctx, source, async (actx) => {
-      const out = (await upsertRows(actx, driveDef, drives)).changes;
+      const out = await upsertDrives(actx, drives);
       out.push(...(await upsertRows(actx, userDriveDef, statuses)).changes);
       for (const e of errors) await reportError(ctx, e, actx.db);
       if (failedUsers.length > 0) {
@@ -150,4 +170,44 @@ export async function discoverDrives(
   ]);
   await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drives');
   return result;
+}
+
+/**
+ * GET /drives/{id} (1 RU) and upsert the drive row with history, as discovery does: a
+ * delta run that changed items changed the drive's quota (used, deleted, state), which
+ * the item feed does not carry. A failure is recorded as an error of that drive (and
+ * resolved by the next refresh that works); it never fails the delta run.
+ */
+export async function refreshDrive(
+  ctx: SyncContext,
+  driveId: string,
+  source: ChangeSource,
+): Promise<ChangeRecord[]> {
+  const url = `/drives/${encodeURIComponent(driveId)}`;
+  const scope = `drive:${driveId}`;
+  let mapped: { row: ResourceRow } | { error: string };
+  let requestId: string | null = null;
+  try {
+    const res = await ctx.client.request<unknown>({ url, resource: 'drives' });
+    requestId = res.headers?.['request-id'] ?? null;
+    mapped = driveRow(ctx, res.body, `for drive ${driveId}`);
+  } catch (err) {
+    await reportError(ctx, describeError(err, 'drive', { resourceId: driveId, scope }));
+    return [];
+  }
+  if ('error' in mapped) {
+    await reportError(ctx, {
+      resourceType: 'drive',
+      resourceId: driveId,
+      scope,
+      code: 'invalidPayload',
+      message: mapped.error,
+      requestId,
+    });
+    return [];
+  }
+  const row = mapped.row;
+  const changes = await inTransaction(ctx, source, (actx) => upsertDrives(actx, [row]));
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drive', { resourceId: driveId });
+  return changes;
 }

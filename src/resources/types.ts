@@ -71,10 +71,28 @@ export const STANDARD_COLUMNS: Record<string, ColumnDef> = {
 
 // ---- small helpers shared by the mappings ----
 
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?Z$/;
+
 /** Graph timestamps → ISO-8601 with milliseconds (what the store keeps); null for missing/"0001-01-01". */
 export function isoOrNull(value: unknown): string | null {
   if (typeof value !== 'string' || value === '') return null;
   if (value.startsWith('0001-01-01')) return null;
+  // Graph's usual "2024-05-01T10:20:30Z" / "…30.123Z": when every field is plainly in range
+  // (day ≤ 28, so no month-length question), the ISO form is the text itself plus ".000".
+  const m = ISO_UTC.exec(value);
+  if (
+    m !== null &&
+    m[1] !== '0000' &&
+    m[2] >= '01' &&
+    m[2] <= '12' &&
+    m[3] >= '01' &&
+    m[3] <= '28' &&
+    m[4] <= '23' &&
+    m[5] <= '59' &&
+    m[6] <= '59'
+  ) {
+    return m[7] === undefined ? `${value.slice(0, 19)}.000Z` : value;
+  }
   const t = Date.parse(value);
   if (Number.isNaN(t)) return null;
   return new Date(t).toISOString();

@@ -59,7 +59,8 @@ const sqlCache = new Map<string, string>();
 
 // SQLite takes 32,766 host parameters per statement, PostgreSQL 65,535.
 const MAX_PARAMS = 30_000;
-const MAX_ROWS = 500;
+/** Rows (or IN-list values) per statement at most; a power of two (see pow2Chunks). */
+const MAX_ROWS = 512;
 
 function metaOf(def: ResourceDef<unknown>): TableMeta {
   let meta = metaCache.get(def);
@@ -83,7 +84,7 @@ function metaOf(def: ResourceDef<unknown>): TableMeta {
       scopeCols,
       typed,
       insertCols,
-      rowsPerChunk: Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / insertCols.length))),
+      rowsPerChunk: pow2Floor(Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / insertCols.length))),
     };
     metaCache.set(def, meta);
   }
@@ -118,10 +119,53 @@ export async function run(
   };
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
+/*
+ * Statement shapes. A multi-row statement's text depends on its row count, and every new
+ * text is compiled again (and would fill the prepared-statement cache). So statements are
+ * only built for powers of two: multi-row INSERTs take parts of 2^k rows, IN lists are
+ * padded to the next power of two by repeating their last value (a repeated value changes
+ * nothing in an IN list). That keeps ~10 texts per statement kind and table.
+ */
+
+function pow2Floor(n: number): number {
+  let p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+function pow2Ceil(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Consecutive parts of 2^k items, each at most `max` (a power of two), largest first. */
+export function pow2Chunks<T>(items: T[], max: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  for (let i = 0; i < items.length; ) {
+    const size = Math.min(max, pow2Floor(items.length - i));
+    out.push(items.slice(i, i + size));
+    i += size;
+  }
   return out;
+}
+
+/** Parts of at most MAX_ROWS values, each padded to a power of two with its last value (IN lists). */
+export function inLists(values: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < values.length; i += MAX_ROWS) {
+    const part = values.slice(i, i + MAX_ROWS);
+    const size = pow2Ceil(part.length);
+    const last = part[part.length - 1];
+    while (part.length < size) part.push(last);
+    out.push(part);
+  }
+  return out;
+}
+
+/** Placeholders of an IN list of `count` values starting at parameter `start`. */
+export function inList(dialect: Dialect, start: number, count: number): string {
+  return placeholders(dialect, start, count);
 }
 
 function scopeKey(scopeCols: string[], row: Record<string, unknown>): string {
@@ -144,20 +188,72 @@ async function selectExisting(
   ids: string[],
 ): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
-  if (ids.length === 0) return out;
   const base = 1 + meta.scopeCols.length;
-  const text = cachedSql(`sel:${meta.table}:${ctx.dialect}:${ids.length}`, () => {
-    const cols = ['id', 'deleted_at', ...meta.typed.map(([n]) => n)].map(q).join(', ');
-    const where = [
-      `integration_id = ${placeholders(ctx.dialect, 1, 1)}`,
-      ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 2 + i, 1)}`),
-      `id in (${placeholders(ctx.dialect, base + 1, ids.length)})`,
-    ].join(' and ');
-    return `select ${cols} from ${q(meta.table)} where ${where}`;
-  });
-  const params = [ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...ids];
-  const { rows } = await run(ctx.db, text, params);
-  for (const r of rows) out.set(String(r.id), decodeTyped(meta, r));
+  for (const part of inLists(ids)) {
+    const text = cachedSql(`sel:${meta.table}:${ctx.dialect}:${part.length}`, () => {
+      const cols = ['id', 'deleted_at', ...meta.typed.map(([n]) => n)].map(q).join(', ');
+      const where = [
+        `integration_id = ${placeholders(ctx.dialect, 1, 1)}`,
+        ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 2 + i, 1)}`),
+        `id in (${placeholders(ctx.dialect, base + 1, part.length)})`,
+      ].join(' and ');
+      return `select ${cols} from ${q(meta.table)} where ${where}`;
+    });
+    const params = [ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...part];
+    const { rows } = await run(ctx.db, text, params);
+    for (const r of rows) out.set(String(r.id), decodeTyped(meta, r));
+  }
+  return out;
+}
+
+/**
+ * Every row (live or tombstoned) of the given scopes, by scope key and id: one statement
+ * per group of scopes that differ only in their last scope column (the permissions of a
+ * page's items: same drive, an IN list of item ids). For many small scopes.
+ */
+async function selectScopes(
+  ctx: ApplyContext,
+  meta: TableMeta,
+  scopes: Array<Record<string, string>>,
+): Promise<Map<string, Map<string, Record<string, unknown>>>> {
+  const out = new Map<string, Map<string, Record<string, unknown>>>();
+  const outerCols = meta.scopeCols.slice(0, -1);
+  const lastCol = meta.scopeCols[meta.scopeCols.length - 1];
+  const groups = new Map<string, { outer: Record<string, string>; lasts: string[] }>();
+  for (const scope of scopes) {
+    const k = scopeKey(outerCols, scope);
+    let g = groups.get(k);
+    if (!g) {
+      g = { outer: scope, lasts: [] };
+      groups.set(k, g);
+    }
+    g.lasts.push(scope[lastCol]);
+  }
+  const base = 1 + outerCols.length;
+  for (const g of groups.values()) {
+    for (const part of inLists([...new Set(g.lasts)])) {
+      const text = cachedSql(`selscopes:${meta.table}:${ctx.dialect}:${part.length}`, () => {
+        const cols = ['id', lastCol, 'deleted_at', ...meta.typed.map(([n]) => n)].map(q).join(', ');
+        const where = [
+          `integration_id = ${placeholders(ctx.dialect, 1, 1)}`,
+          ...outerCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 2 + i, 1)}`),
+          `${q(lastCol)} in (${placeholders(ctx.dialect, base + 1, part.length)})`,
+        ].join(' and ');
+        return `select ${cols} from ${q(meta.table)} where ${where}`;
+      });
+      const params = [ctx.integrationId, ...outerCols.map((c) => g.outer[c]), ...part];
+      const { rows } = await run(ctx.db, text, params);
+      for (const r of rows) {
+        const k = scopeKey(meta.scopeCols, { ...g.outer, [lastCol]: String(r[lastCol]) });
+        let m = out.get(k);
+        if (!m) {
+          m = new Map();
+          out.set(k, m);
+        }
+        m.set(String(r.id), decodeTyped(meta, r));
+      }
+    }
+  }
   return out;
 }
 
@@ -215,8 +311,8 @@ async function writeHistory(
   actors: Map<ChangeRecord, string | null>,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const per = Math.floor(MAX_PARAMS / HISTORY_COLS.length);
-  for (const part of chunks(changes, Math.min(per, MAX_ROWS))) {
+  const per = pow2Floor(Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / HISTORY_COLS.length)));
+  for (const part of pow2Chunks(changes, per)) {
     const text = cachedSql(`hist:${ctx.dialect}:${part.length}`, () => {
       const groups = part.map(
         (_, i) => `(${placeholders(ctx.dialect, 1 + i * HISTORY_COLS.length, HISTORY_COLS.length)})`,
@@ -278,65 +374,78 @@ export async function upsertRows(
     group.set(row.id, row);
   }
 
+  const all: ResourceRow[] = [];
   for (const group of byScope.values()) {
-    const all = [...group.values()];
-    const scope = scopeOf(meta.scopeCols, all[0]);
-    for (const part of chunks(all, meta.rowsPerChunk)) {
-      const existing = await selectExisting(
-        ctx,
-        meta,
-        scope,
-        part.map((r) => r.id),
-      );
-      for (const row of part) {
-        const prev = existing.get(row.id);
-        const actor = def.actor ? def.actor(row.raw) : null;
-        if (!prev || prev.deleted_at !== null) {
-          const after = typedValues(meta, row);
-          const change: ChangeRecord = {
-            resourceType: def.type,
-            id: row.id,
-            changeType: 'added',
-            scope,
-            fields: Object.keys(after),
-            before: null,
-            after,
-          };
-          result.changes.push(change);
-          actors.set(change, actor);
-          continue;
-        }
-        result.previous.set(row.id, prev);
-        const fields: string[] = [];
-        const before: Record<string, unknown> = {};
-        const after: Record<string, unknown> = {};
-        for (const [n, c] of meta.typed) {
-          if (c.volatile) continue;
-          if (!same(c.kind, prev[n], row[n])) {
-            fields.push(n);
-            before[n] = prev[n] ?? null;
-            after[n] = normalized(c.kind, row[n]);
-          }
-        }
-        if (fields.length > 0) {
-          const change: ChangeRecord = {
-            resourceType: def.type,
-            id: row.id,
-            changeType: 'modified',
-            scope,
-            fields,
-            before,
-            after,
-          };
-          result.changes.push(change);
-          actors.set(change, actor);
-        }
-      }
-      await writeRows(ctx, meta, part);
-    }
+    const part = [...group.values()];
+    const scope = scopeOf(meta.scopeCols, part[0]);
+    const existing = await selectExisting(
+      ctx,
+      meta,
+      scope,
+      part.map((r) => r.id),
+    );
+    diffRows(meta, scope, part, existing, result, actors);
+    for (const r of part) all.push(r);
   }
+  for (const part of pow2Chunks(all, meta.rowsPerChunk)) await writeRows(ctx, meta, part);
   await writeHistory(ctx, result.changes, actors);
   return result;
+}
+
+/** Change records of rows (unique ids, one scope) against what the store had (`existing`, by id). */
+function diffRows(
+  meta: TableMeta,
+  scope: Record<string, string>,
+  rows: ResourceRow[],
+  existing: Map<string, Record<string, unknown>>,
+  result: UpsertResult,
+  actors: Map<ChangeRecord, string | null>,
+): void {
+  const def = meta.def;
+  for (const row of rows) {
+    const prev = existing.get(row.id);
+    const actor = def.actor ? def.actor(row.raw) : null;
+    if (!prev || prev.deleted_at !== null) {
+      const after = typedValues(meta, row);
+      const change: ChangeRecord = {
+        resourceType: def.type,
+        id: row.id,
+        changeType: 'added',
+        scope,
+        fields: Object.keys(after),
+        before: null,
+        after,
+      };
+      result.changes.push(change);
+      actors.set(change, actor);
+      continue;
+    }
+    result.previous.set(row.id, prev);
+    const fields: string[] = [];
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    for (const [n, c] of meta.typed) {
+      if (c.volatile) continue;
+      if (!same(c.kind, prev[n], row[n])) {
+        fields.push(n);
+        before[n] = prev[n] ?? null;
+        after[n] = normalized(c.kind, row[n]);
+      }
+    }
+    if (fields.length > 0) {
+      const change: ChangeRecord = {
+        resourceType: def.type,
+        id: row.id,
+        changeType: 'modified',
+        scope,
+        fields,
+        before,
+        after,
+      };
+      result.changes.push(change);
+      actors.set(change, actor);
+    }
+  }
 }
 
 async function writeRows(ctx: ApplyContext, meta: TableMeta, rows: ResourceRow[]): Promise<void> {
@@ -354,16 +463,19 @@ async function writeRows(ctx: ApplyContext, meta: TableMeta, rows: ResourceRow[]
       `values ${groups.join(', ')} on conflict (${conflict}) do update set ${updates}`
     );
   });
-  const params: unknown[] = [];
+  const cols = meta.insertCols;
+  const params: unknown[] = new Array(rows.length * n);
+  let p = 0;
   for (const row of rows) {
-    for (const [c, kind] of meta.insertCols) {
+    for (let i = 0; i < n; i++) {
+      const [c, kind] = cols[i];
       let v: unknown;
       if (c === 'integration_id') v = ctx.integrationId;
       else if (c === 'tenant_id') v = ctx.tenantId;
       else if (c === 'first_seen' || c === 'last_seen') v = ctx.now;
       else if (c === 'deleted_at') v = null;
       else v = row[c];
-      params.push(encodeValue(kind, v, ctx.dialect));
+      params[p++] = encodeValue(kind, v, ctx.dialect);
     }
   }
   await run(ctx.db, text, params);
@@ -381,39 +493,55 @@ export async function removeRows(
   const meta = metaOf(def);
   const changes: ChangeRecord[] = [];
   const unique = [...new Set(ids)];
-  for (const part of chunks(unique, MAX_ROWS)) {
+  for (let i = 0; i < unique.length; i += MAX_ROWS) {
+    const part = unique.slice(i, i + MAX_ROWS);
     const existing = await selectExisting(ctx, meta, scope, part);
-    const live = part.filter((id) => {
-      const prev = existing.get(id);
-      return prev !== undefined && prev.deleted_at === null;
-    });
-    if (live.length === 0) continue;
-    const base = 3 + meta.scopeCols.length;
-    const text = cachedSql(`del:${meta.table}:${ctx.dialect}:${live.length}`, () => {
-      const where = [
-        `integration_id = ${placeholders(ctx.dialect, 2, 1)}`,
-        ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 3 + i, 1)}`),
-        `id in (${placeholders(ctx.dialect, base, live.length)})`,
-      ].join(' and ');
-      return `update ${q(meta.table)} set deleted_at = ${placeholders(ctx.dialect, 1, 1)} where ${where}`;
-    });
-    await run(ctx.db, text, [ctx.now, ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...live]);
-    for (const id of live) {
-      const prev = existing.get(id) as Record<string, unknown>;
-      const before = typedValues(meta, prev);
-      changes.push({
-        resourceType: def.type,
-        id,
-        changeType: 'removed',
-        scope,
-        fields: Object.keys(before),
-        before,
-        after: null,
-      });
-    }
+    changes.push(...(await tombstone(ctx, meta, scope, part, existing)));
   }
   await writeHistory(ctx, changes, new Map());
   return changes;
+}
+
+/**
+ * Tombstones those of `ids` (one scope) that are live in `existing` (their stored rows, by
+ * id) and returns their `removed` records in the order of `ids` (history not written).
+ */
+async function tombstone(
+  ctx: ApplyContext,
+  meta: TableMeta,
+  scope: Record<string, string>,
+  ids: string[],
+  existing: Map<string, Record<string, unknown>>,
+): Promise<ChangeRecord[]> {
+  const live = ids.filter((id) => {
+    const prev = existing.get(id);
+    return prev !== undefined && prev.deleted_at === null;
+  });
+  if (live.length === 0) return [];
+  const base = 3 + meta.scopeCols.length;
+  for (const part of inLists(live)) {
+    const text = cachedSql(`del:${meta.table}:${ctx.dialect}:${part.length}`, () => {
+      const where = [
+        `integration_id = ${placeholders(ctx.dialect, 2, 1)}`,
+        ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 3 + i, 1)}`),
+        `id in (${placeholders(ctx.dialect, base, part.length)})`,
+      ].join(' and ');
+      return `update ${q(meta.table)} set deleted_at = ${placeholders(ctx.dialect, 1, 1)} where ${where}`;
+    });
+    await run(ctx.db, text, [ctx.now, ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...part]);
+  }
+  return live.map((id) => {
+    const before = typedValues(meta, existing.get(id) as Record<string, unknown>);
+    return {
+      resourceType: meta.def.type,
+      id,
+      changeType: 'removed' as const,
+      scope,
+      fields: Object.keys(before),
+      before,
+      after: null,
+    };
+  });
 }
 
 /** Live (not tombstoned) ids in a scope, optionally only those not seen since `since`. */
@@ -473,6 +601,63 @@ export async function replaceScope(
 }
 
 /**
+ * replaceScope for many small scopes at once (the permission sets of one page's items):
+ * one SELECT of the scopes' rows, one multi-row upsert, one history insert. A scope given
+ * twice: the later set wins. Scopes are read whole, so keep them small (not a group's
+ * members: replaceScope pages through those).
+ */
+export async function replaceScopes(
+  ctx: ApplyContext,
+  def: ResourceDef<unknown>,
+  sets: Array<{ scope: Record<string, string>; rows: ResourceRow[] }>,
+): Promise<ChangeRecord[]> {
+  const meta = metaOf(def);
+  if (sets.length === 0) return [];
+  if (meta.scopeCols.length === 0) throw new Error(`${def.type} has no scope to replace`);
+  const byScope = new Map<string, { scope: Record<string, string>; rows: Map<string, ResourceRow> }>();
+  for (const set of sets) {
+    const rows = new Map<string, ResourceRow>();
+    for (const r of set.rows) {
+      for (const c of meta.scopeCols) {
+        if (r[c] !== set.scope[c])
+          throw new Error(`${def.type} ${r.id} is outside the scope ${c}=${set.scope[c]}`);
+      }
+      rows.delete(r.id);
+      rows.set(r.id, r);
+    }
+    const k = scopeKey(meta.scopeCols, set.scope);
+    byScope.delete(k);
+    byScope.set(k, { scope: scopeOf(meta.scopeCols, set.scope), rows });
+  }
+  const existing = await selectScopes(
+    ctx,
+    meta,
+    [...byScope.values()].map((s) => s.scope),
+  );
+  const result: UpsertResult = { changes: [], previous: new Map() };
+  const actors = new Map<ChangeRecord, string | null>();
+  const all: ResourceRow[] = [];
+  const gone: Array<{ scope: Record<string, string>; rows: Map<string, Record<string, unknown>> }> = [];
+  for (const [k, { scope, rows }] of byScope) {
+    const stored = existing.get(k) ?? new Map<string, Record<string, unknown>>();
+    const part = [...rows.values()];
+    diffRows(meta, scope, part, stored, result, actors);
+    for (const r of part) all.push(r);
+    const absent = new Map<string, Record<string, unknown>>();
+    for (const [id, prev] of stored) if (!rows.has(id) && prev.deleted_at === null) absent.set(id, prev);
+    if (absent.size > 0) gone.push({ scope, rows: absent });
+  }
+  for (const part of pow2Chunks(all, meta.rowsPerChunk)) await writeRows(ctx, meta, part);
+  const changes = result.changes;
+  for (const g of gone) {
+    const ids = [...g.rows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    changes.push(...(await tombstone(ctx, meta, g.scope, ids, g.rows)));
+  }
+  await writeHistory(ctx, changes, actors);
+  return changes;
+}
+
+/**
  * Reconciliation: removes every live row in a scope whose last_seen is before `since`
  * (rows a fresh enumeration started at `since` no longer returned).
  */
@@ -500,17 +685,16 @@ export async function touchRows(
   ids: string[],
 ): Promise<void> {
   const meta = metaOf(def);
-  for (const part of chunks([...new Set(ids)], MAX_ROWS)) {
+  for (const part of inLists([...new Set(ids)])) {
     const base = 3 + meta.scopeCols.length;
-    const where = [
-      `integration_id = ${placeholders(ctx.dialect, 2, 1)}`,
-      ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 3 + i, 1)}`),
-      `id in (${placeholders(ctx.dialect, base, part.length)})`,
-    ].join(' and ');
-    await run(
-      ctx.db,
-      `update ${q(meta.table)} set last_seen = ${placeholders(ctx.dialect, 1, 1)} where ${where}`,
-      [ctx.now, ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...part],
-    );
+    const text = cachedSql(`touch:${meta.table}:${ctx.dialect}:${part.length}`, () => {
+      const where = [
+        `integration_id = ${placeholders(ctx.dialect, 2, 1)}`,
+        ...meta.scopeCols.map((c, i) => `${q(c)} = ${placeholders(ctx.dialect, 3 + i, 1)}`),
+        `id in (${placeholders(ctx.dialect, base, part.length)})`,
+      ].join(' and ');
+      return `update ${q(meta.table)} set last_seen = ${placeholders(ctx.dialect, 1, 1)} where ${where}`;
+    });
+    await run(ctx.db, text, [ctx.now, ctx.integrationId, ...meta.scopeCols.map((c) => scope[c]), ...part]);
   }
 }

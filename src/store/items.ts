@@ -4,8 +4,9 @@ import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import {
   type ApplyContext,
   type ChangeRecord,
+  inLists,
   removeRows,
-  replaceScope,
+  replaceScopes,
   run,
   sweepScope,
   upsertRows,
@@ -41,8 +42,7 @@ async function storedPaths(
   ids: string[],
 ): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const part = ids.slice(i, i + 500);
+  for (const part of inLists(ids)) {
     const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
     const { rows } = await run(
       ctx.db,
@@ -165,8 +165,7 @@ async function rewriteSubtree(
 /** The given items and every live descendant (by parent id, so also items without a path). */
 async function subtreeIds(ctx: ApplyContext, driveId: string, roots: string[]): Promise<string[]> {
   const out: string[] = [];
-  for (let i = 0; i < roots.length; i += 500) {
-    const part = roots.slice(i, i + 500);
+  for (const part of inLists(roots)) {
     const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
     const a = ph(ctx, 1);
     const b = ph(ctx, 2);
@@ -222,7 +221,20 @@ export async function applyPermissionSet(
   itemId: string,
   rows: ResourceRow[],
 ): Promise<ChangeRecord[]> {
-  return replaceScope(ctx, permDef, { drive_id: driveId, item_id: itemId }, rows);
+  return applyPermissionSets(ctx, driveId, new Map([[itemId, rows]]));
+}
+
+/** applyPermissionSet for many items of one drive (a page's sharing roots) in a few statements. */
+export async function applyPermissionSets(
+  ctx: ApplyContext,
+  driveId: string,
+  sets: Map<string, ResourceRow[]>,
+): Promise<ChangeRecord[]> {
+  return replaceScopes(
+    ctx,
+    permDef,
+    [...sets].map(([itemId, rows]) => ({ scope: { drive_id: driveId, item_id: itemId }, rows })),
+  );
 }
 
 /**
@@ -246,8 +258,7 @@ export async function removePermissionsOf(
   itemIds: string[],
 ): Promise<ChangeRecord[]> {
   const byItem = new Map<string, string[]>();
-  for (let i = 0; i < itemIds.length; i += 500) {
-    const part = itemIds.slice(i, i + 500);
+  for (const part of inLists(itemIds)) {
     const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
     const { rows } = await run(
       ctx.db,
