@@ -25,6 +25,7 @@ import {
 } from './context.ts';
 import { batchError } from './graph-util.ts';
 import { collectListing } from './listing.ts';
+import { liveIdBatches } from './live-ids.ts';
 
 const memberDef = groupMember as ResourceDef<unknown>;
 
@@ -118,27 +119,8 @@ export async function removeMembersOfGoneGroups(actx: ApplyContext): Promise<Cha
 }
 
 async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<boolean> {
-  let after = '';
-  for (;;) {
-    const groups = await ctx.store.db
-      .selectFrom('groups')
-      .select('id')
-      .where('integration_id', '=', ctx.integration.id)
-      .where('deleted_at', 'is', null)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(20)
-      .execute();
-    if (groups.length === 0) break;
-    after = groups[groups.length - 1].id;
-    if (
-      !(await readTransitiveMembers(
-        ctx,
-        source,
-        groups.map((g) => g.id),
-      ))
-    )
-      return false;
+  for await (const groupIds of liveIdBatches(ctx, 'groups', 20)) {
+    if (!(await readTransitiveMembers(ctx, source, groupIds))) return false;
   }
   await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
   return true;

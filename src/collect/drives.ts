@@ -20,6 +20,7 @@ import {
   zodMessage,
 } from './context.ts';
 import { batchError } from './graph-util.ts';
+import { liveIdBatches } from './live-ids.ts';
 
 const driveDef = drive as ResourceDef<unknown>;
 const userDriveDef = userDrive as ResourceDef<unknown>;
@@ -56,19 +57,8 @@ export async function discoverDrives(
 ): Promise<DiscoveryResult> {
   const started = new Date().toISOString();
   const result: DiscoveryResult = { users: 0, provisioned: 0, notProvisioned: 0, failed: 0, denied: false };
-  let after = '';
-  for (;;) {
-    const users = await ctx.store.db
-      .selectFrom('users')
-      .select('id')
-      .where('integration_id', '=', ctx.integration.id)
-      .where('deleted_at', 'is', null)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(20)
-      .execute();
-    if (users.length === 0) break;
-    after = users[users.length - 1].id;
+  for await (const userIds of liveIdBatches(ctx, 'users', 20)) {
+    const users = userIds.map((id) => ({ id }));
     result.users += users.length;
     const responses = await ctx.client.batch(
       users.map((u, i) => ({

@@ -7,6 +7,7 @@ import { collectMfa } from './directory.ts';
 import { syncGroups, syncUsers } from './directory-delta.ts';
 import { type DriveSyncResult, syncDrive } from './drive-sync.ts';
 import { discoverDrives } from './drives.ts';
+import { liveIdBatches } from './live-ids.ts';
 
 export interface SyncOptions {
   /** full: enumerate every drive again (in-progress enumerations resume); delta: continue from deltaLinks. */
@@ -135,24 +136,12 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     progress.drivesTotal = Number(total.n);
     emit();
     const limit = pLimit(Math.max(1, ctx.concurrency ?? 4));
-    let after = '';
     const itemErrors: string[] = [];
-    for (;;) {
-      const drives = await ctx.store.db
-        .selectFrom('drives')
-        .select('id')
-        .where('integration_id', '=', ctx.integration.id)
-        .where('deleted_at', 'is', null)
-        .where('id', '>', after)
-        .orderBy('id')
-        .limit(200)
-        .execute();
-      if (drives.length === 0) break;
-      after = drives[drives.length - 1].id;
+    for await (const driveIds of liveIdBatches(ctx, 'drives', 200)) {
       const results = await Promise.all(
-        drives.map((d) =>
+        driveIds.map((driveId) =>
           limit(async (): Promise<DriveSyncResult> => {
-            const r = await syncDrive(ctx, d.id, {
+            const r = await syncDrive(ctx, driveId, {
               mode: opts.mode,
               onPage: (p) => {
                 progress.items += p.items;
