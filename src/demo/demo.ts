@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SimMutation } from '../../sim/contracts.ts';
@@ -46,6 +47,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     'server.publicUrl': `http://127.0.0.1:${opts.port}`,
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (!opts.exitAfterSync) await assertPortFree(opts.port);
 
   log(`starting the Microsoft Graph simulator: ${opts.users} users, ~${opts.items} items…`);
   const sim = await startSimulator({
@@ -103,7 +105,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     );
     log(formatTable(summary));
     log(
-      `\nquery it yourself: DW_DATA_DIR=${dataDir} npx drivewarden query "select path, link_scope from permissions p join drive_items i on i.id = p.item_id where link_scope = 'anonymous'"`,
+      `\nquery it yourself: DW_DATA_DIR=${dataDir} npm run dw -- query "select i.path, p.link_type from permissions p join drive_items i on i.integration_id = p.integration_id and i.id = p.item_id where p.link_scope = 'anonymous' and p.deleted_at is null"`,
     );
     if (opts.exitAfterSync) return;
 
@@ -141,6 +143,21 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** Fails fast, before the collection, when the server's port is taken. */
+async function assertPortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use: run the demo with --port <another port>`)
+          : err,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 async function simulateActivity(
