@@ -38,7 +38,11 @@ export interface BenchRealtime {
 }
 
 /** Opens the store in `dataDir` and starts the real-time path for one integration on 127.0.0.1:port. */
-export async function startBenchRealtime(dataDir: string, integrationId: string): Promise<BenchRealtime> {
+export async function startBenchRealtime(
+  dataDir: string,
+  integrationId: string,
+  opts: { serverThread?: boolean } = {},
+): Promise<BenchRealtime> {
   const port = await freePort();
   const app = await openApp({
     dataDir,
@@ -86,6 +90,8 @@ export async function startBenchRealtime(dataDir: string, integrationId: string)
       { id: integrationId, tenantId: integration.tenantId, enabled: true, driveIds },
     ],
     listen: { host: '127.0.0.1', port },
+    serverThread: opts.serverThread,
+    recordRequestTimings: true,
   });
   const reports = await rt.firstSync;
   const errors = reports.flatMap((r) => r.errors);

@@ -1,11 +1,11 @@
 /**
  * webhook-load: bursts of change notifications, sent over real HTTP from this process to
  * the running receiver (valid subscription ids and clientState taken from its table),
- * while a full sync runs in the same process (as in `drivewarden serve`). Measures the
+ * while a full sync runs in the same process (as in `drivewarden serve`: the HTTP server in
+ * its own worker thread, `--server-thread false` keeps it on the collector's thread). Measures the
  * time to the receiver's 2xx per POST and checks that every acknowledged notification
  * became a delta run (its inbox row processed).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -39,7 +39,9 @@ export const webhookLoad: Scenario = {
       const p = productEnv(tmp.dir);
       const integrationId = await addIntegration(p, sim);
       await runSync(p);
-      bench = await startBenchRealtime(p.dataDir, integrationId);
+      bench = await startBenchRealtime(p.dataDir, integrationId, {
+        serverThread: ctx.flags['server-thread'] !== 'false',
+      });
       const db = bench.app.store.db;
       const subs = await db
         .selectFrom('graph_subscriptions')
@@ -129,14 +131,9 @@ export const webhookLoad: Scenario = {
         lastTick = now;
         lastCpu = cpu;
       }, 5);
-      // Server side: from the request's headers parsed to its response finished (no client queueing).
-      const serverMs: number[] = [];
-      const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-        if (req.method !== 'POST') return;
-        const t0 = performance.now();
-        res.once('finish', () => serverMs.push(performance.now() - t0));
-      };
-      bench.rt.server.server.on('request', onRequest);
+      // Server side: from the request's headers parsed to its response finished (no client
+      // queueing), measured where the server runs (its own thread by default).
+      await bench.rt.requestTimings(); // drop the subscription validation POSTs
       const loadStarted = performance.now();
       if (clientMode === 'thread') {
         const result = await sendFromThread({
@@ -162,7 +159,7 @@ export const webhookLoad: Scenario = {
         }
         await Promise.all(inFlight);
       }
-      bench.rt.server.server.off('request', onRequest);
+      const serverMs = await bench.rt.requestTimings();
       loop.disable();
       clearInterval(ticker);
       stalls.sort((a, b) => b - a);
@@ -191,6 +188,7 @@ export const webhookLoad: Scenario = {
       const under3s = acks.filter((ms) => ms < 3000).length;
       return {
         client: clientMode,
+        server_thread: bench.rt.serverThread,
         notifications: total,
         acked,
         refused,

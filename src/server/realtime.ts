@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { DeltaCoordinator } from '../collect/realtime/coordinator.ts';
-import { type InboxChoice, type InboxStore, openInbox } from '../collect/realtime/inbox-store.ts';
+import {
+  type InboxChoice,
+  type InboxStore,
+  inboxFileFor,
+  openInbox,
+  sqliteMainFile,
+} from '../collect/realtime/inbox-store.ts';
 import { InboxWorker } from '../collect/realtime/inbox-worker.ts';
 import { Poller } from '../collect/realtime/poller.ts';
 import { getRealtimeStatus, type RealtimeStatus } from '../collect/realtime/status.ts';
@@ -18,7 +24,9 @@ import type { Config } from '../config/config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { createServer } from './app.ts';
-import { WebhookReceiver } from './webhooks/receiver.ts';
+import { ServerThread } from './thread/host.ts';
+import type { ServerThreadDatabase } from './thread/protocol.ts';
+import { type RejectionCount, WebhookReceiver, writeRejections } from './webhooks/receiver.ts';
 
 export interface StartRealtimeOptions {
   store: RealtimeStore;
@@ -47,6 +55,18 @@ export interface StartRealtimeOptions {
   timers?: Timers;
   /** Where to listen (default config.server host/port); false = don't listen (inject only). */
   listen?: { host?: string; port?: number } | false;
+  /**
+   * Run the HTTP server (Fastify: /healthz, the webhook receiver) in its own worker thread,
+   * so the collector's synchronous work on this thread never delays an acknowledgement.
+   * The thread opens its own connections: the inbox it writes and a read-only view of the
+   * subscriptions (SQLite store file, or PostgreSQL through `inbox: { kind: 'postgres' }`).
+   * Default: in a thread whenever it listens and the database can be opened from another
+   * thread (a SQLite file, PostgreSQL with `inbox.kind` 'postgres'); in-memory SQLite and
+   * `listen: false` keep the server on this thread. `true` fails when a thread is impossible.
+   */
+  serverThread?: boolean;
+  /** Record each POST's server time (headers → response finished) for `requestTimings()` (benchmarks). */
+  recordRequestTimings?: boolean;
   /** Subscriptions are reconciled (created, renewed, deleted) this often (default 15 min). */
   subscriptionCheckIntervalMs?: number;
   /** Run the polling safety net (default true). */
@@ -57,10 +77,14 @@ export interface StartRealtimeOptions {
 }
 
 export interface RealtimeHandle {
-  server: FastifyInstance;
+  /** The Fastify app on this thread; undefined when the server runs in its own thread. */
+  server?: FastifyInstance;
+  /** Whether the HTTP server runs in its own worker thread. */
+  serverThread: boolean;
   /** http://host:port the server listens on (undefined when listen: false). */
   url?: string;
-  receiver: WebhookReceiver;
+  /** The receiver on this thread; undefined when the server runs in its own thread. */
+  receiver?: WebhookReceiver;
   /** The durable webhook inbox the receiver writes and the worker reads. */
   inbox: InboxStore;
   coordinator: DeltaCoordinator;
@@ -75,6 +99,8 @@ export interface RealtimeHandle {
   /** Deletes an integration's subscriptions at once (disable/delete); its polling stops at the next round. */
   removeIntegration(integrationId: string): Promise<void>;
   status(integrationId?: string): Promise<RealtimeStatus>;
+  /** Server times of the POSTs since the last call (ms), with `recordRequestTimings`. */
+  requestTimings(): Promise<number[]>;
   /** Stops timers, the server, runs in flight; unprocessed inbox rows stay for the next start. */
   close(): Promise<void>;
 }
@@ -90,20 +116,57 @@ export interface RealtimeHandle {
  *   await rt.close();
  */
 export async function startRealtime(options: StartRealtimeOptions): Promise<RealtimeHandle> {
-  const inbox = await openInbox(options.store.db, options.inbox);
+  const threadDb =
+    options.serverThread === false || options.listen === false
+      ? undefined
+      : await serverThreadDatabase(options.store.db, options.inbox);
+  if (options.serverThread === true && !threadDb) {
+    throw new Error(
+      options.listen === false
+        ? 'serverThread needs a listening server (listen is false)'
+        : 'serverThread needs a database another thread can open: a SQLite file, or PostgreSQL with inbox { kind: "postgres", databaseUrl }',
+    );
+  }
+  // With the server in its own thread, the thread inserts through its own pool; this thread
+  // only reads and marks rows, through the main instance.
+  const choice = threadDb?.kind === 'postgres' ? { kind: 'main' as const } : options.inbox;
+  const inbox = await openInbox(options.store.db, choice);
   const ownsInbox = !(options.inbox && 'insert' in options.inbox);
   try {
-    return await start(options, inbox, ownsInbox);
+    return await start(options, inbox, ownsInbox, threadDb);
   } catch (err) {
     if (ownsInbox) await inbox.close().catch(() => undefined);
     throw err;
   }
 }
 
+/** How a server thread would reach the databases, or undefined when it cannot (in-memory SQLite). */
+async function serverThreadDatabase(
+  db: StartRealtimeOptions['store']['db'],
+  choice: InboxChoice | undefined,
+): Promise<ServerThreadDatabase | undefined> {
+  if (choice?.kind === 'postgres')
+    return { kind: 'postgres', databaseUrl: choice.databaseUrl, schema: choice.schema };
+  if (choice?.kind === 'main') return undefined;
+  const mainFile = await sqliteMainFile(db);
+  if (!mainFile) return undefined;
+  if (choice && 'insert' in choice) {
+    return choice.kind === 'sqlite-file' && choice.location !== ':memory:'
+      ? { kind: 'sqlite', mainFile, inboxFile: choice.location }
+      : undefined;
+  }
+  if (choice?.kind === 'sqlite') {
+    if (choice.file === ':memory:') return undefined;
+    return { kind: 'sqlite', mainFile, inboxFile: choice.file, synchronous: choice.synchronous };
+  }
+  return { kind: 'sqlite', mainFile, inboxFile: inboxFileFor(mainFile) };
+}
+
 async function start(
   options: StartRealtimeOptions,
   inbox: InboxStore,
   ownsInbox: boolean,
+  threadDb: ServerThreadDatabase | undefined,
 ): Promise<RealtimeHandle> {
   const { store, config, logger, runner } = options;
   const db = store.db;
@@ -151,15 +214,6 @@ async function start(
     scanIntervalMs: options.inboxScanIntervalMs,
     retryBaseMs: options.retryBaseMs,
   });
-  const receiver = new WebhookReceiver({
-    db,
-    inbox,
-    cache,
-    logger,
-    now: () => timers.now(),
-    onPersisted: () => worker.wake(),
-  });
-  const server = await createServer({ config, store, logger, deps: { receiver } });
   const poller = new Poller({
     coordinator,
     integrations: options.integrations,
@@ -171,13 +225,72 @@ async function start(
   });
 
   let url: string | undefined;
-  if (options.listen !== false) {
-    const host = options.listen?.host ?? config.server.host;
-    const port = options.listen?.port ?? config.server.port;
-    await server.listen({ host, port });
-    const address = server.server.address();
-    if (address && typeof address === 'object') {
-      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  let receiver: WebhookReceiver | undefined;
+  let server: FastifyInstance | undefined;
+  let thread: ServerThread | undefined;
+  // Rejection counters handed over by the server thread, written here (off its hot path).
+  const rejections = new Map<string, RejectionCount>();
+  let rejectionTimer: NodeJS.Timeout | undefined;
+  const flushThreadRejections = async () => {
+    if (rejections.size === 0) return;
+    const counters = [...rejections.values()];
+    rejections.clear();
+    try {
+      await writeRejections(db, counters);
+    } catch (err) {
+      for (const c of counters) addRejections(rejections, [c]);
+      throw err;
+    }
+  };
+  const host = options.listen === false ? undefined : (options.listen?.host ?? config.server.host);
+  const port = options.listen === false ? undefined : (options.listen?.port ?? config.server.port);
+  let unsubscribe: (() => void) | undefined;
+  const timings: number[] = [];
+  if (threadDb && host !== undefined && port !== undefined) {
+    thread = await ServerThread.start({
+      config,
+      database: threadDb,
+      host,
+      port,
+      logLevel: logger.level,
+      recordTimings: options.recordRequestTimings,
+      logger,
+      onPersisted: () => worker.wake(),
+      onRejections: (counters) => addRejections(rejections, counters),
+    });
+    url = thread.url;
+    const t = thread;
+    unsubscribe = cache.onChange((change) => t.subscriptionChanged(change));
+    rejectionTimer = setInterval(() => {
+      flushThreadRejections().catch((err) =>
+        logger.warn({ err }, 'could not store webhook rejection counters'),
+      );
+    }, 1000);
+    rejectionTimer.unref();
+    logger.debug({ url }, 'HTTP server running in its own thread');
+  } else {
+    receiver = new WebhookReceiver({
+      db,
+      inbox,
+      cache,
+      logger,
+      now: () => timers.now(),
+      onPersisted: () => worker.wake(),
+    });
+    server = await createServer({ config, store, logger, deps: { receiver } });
+    if (options.recordRequestTimings) {
+      server.server.on('request', (req, res) => {
+        if (req.method !== 'POST') return;
+        const t0 = performance.now();
+        res.once('finish', () => timings.push(performance.now() - t0));
+      });
+    }
+    if (host !== undefined && port !== undefined) {
+      await server.listen({ host, port });
+      const address = server.server.address();
+      if (address && typeof address === 'object') {
+        url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      }
     }
   }
   worker.start();
@@ -236,6 +349,7 @@ async function start(
 
   return {
     server,
+    serverThread: thread !== undefined,
     url,
     receiver,
     inbox,
@@ -249,24 +363,55 @@ async function start(
     async removeIntegration(integrationId) {
       await subscriptions.removeAll(integrationId);
     },
-    status: (integrationId) =>
-      getRealtimeStatus(db, {
+    async status(integrationId) {
+      // The thread's latest counts first (a short wait for it; it never waits for us).
+      await thread?.flushRejections();
+      return getRealtimeStatus(db, {
         now: () => timers.now(),
         coordinator,
-        pendingRejections: () => receiver.pendingRejections(),
+        pendingRejections: () =>
+          receiver
+            ? receiver.pendingRejections()
+            : [...rejections.values()].map(({ integrationId, reason, count }) => ({
+                integrationId,
+                reason,
+                count,
+              })),
         webhooks: { enabled: subscriptions.webhooksEnabled, message: subscriptions.offMessage },
         integrationId,
         inbox,
-      }),
+      });
+    },
+    async requestTimings() {
+      return thread ? thread.takeTimings() : timings.splice(0);
+    },
     async close() {
       closed = true;
       if (checkTimer !== undefined) timers.clearTimeout(checkTimer);
       poller.stop();
-      await server.close();
+      unsubscribe?.();
+      await server?.close();
+      // The thread hands over its last rejection counters before it ends.
+      await thread?.close();
+      if (rejectionTimer) clearInterval(rejectionTimer);
       await worker.close();
       await coordinator.close();
-      await receiver.close().catch((err) => logger.warn({ err }, 'could not store rejection counters'));
+      await receiver?.close().catch((err) => logger.warn({ err }, 'could not store rejection counters'));
+      await flushThreadRejections().catch((err) =>
+        logger.warn({ err }, 'could not store rejection counters'),
+      );
       if (ownsInbox) await inbox.close().catch((err) => logger.warn({ err }, 'could not close the inbox'));
     },
   };
+}
+
+function addRejections(into: Map<string, RejectionCount>, counters: RejectionCount[]): void {
+  for (const c of counters) {
+    const key = `${c.integrationId}\u0000${c.reason}`;
+    const known = into.get(key);
+    if (known) {
+      known.count += c.count;
+      known.lastAt = Math.max(known.lastAt, c.lastAt);
+    } else into.set(key, { ...c });
+  }
 }

@@ -103,8 +103,14 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     runner,
     integrations,
     listen: options.listen,
-    // PostgreSQL: the receiver's inbox inserts get their own small pool (SQLite: own file by default).
-    inbox: app.config.databaseUrl ? { kind: 'postgres', databaseUrl: app.config.databaseUrl } : undefined,
+    // The HTTP server (webhook acks) runs in its own thread with its own connections, so the
+    // collector's synchronous page writes on this thread never delay an acknowledgement.
+    serverThread: options.listen !== false,
+    // PostgreSQL: the server thread's inbox inserts and subscription reads use their own small
+    // pool (SQLite: the inbox file next to the store, and the store file read-only).
+    inbox: app.config.databaseUrl
+      ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
+      : undefined,
   });
   if (!app.config.server.publicUrl) {
     logger.warn(

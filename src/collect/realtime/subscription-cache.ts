@@ -13,15 +13,36 @@ export interface CachedSubscription {
   readonly clientState: Buffer;
 }
 
+/** The columns the cache keeps (what `set` takes and what is sent to the server thread). */
+export type CacheableSubscription = Pick<
+  GraphSubscriptionsTable,
+  'id' | 'integration_id' | 'tenant_id' | 'resource' | 'change_type' | 'client_state' | 'status'
+>;
+
+/** One change made through `set` / `delete` (forwarded to the server thread's cache). */
+export type SubscriptionCacheChange =
+  | { type: 'set'; row: CacheableSubscription }
+  | { type: 'delete'; id: string };
+
+/**
+ * Changes made through `set` / `delete` survive reloads from the database this long: the
+ * manager sets a subscription *before* committing its row (Graph may notify at once), so
+ * a reload in between (here or in the server thread's own cache) must not drop it.
+ */
+const PIN_MS = 60_000;
+
 /**
  * The active subscriptions, in memory, so the receiver never reads the database per
  * entry. The subscription manager updates it on every change; `reloadIfStale` picks up
- * changes made by another process (rate-limited, single-flight).
+ * changes made by another process (rate-limited, single-flight). Listeners (`onChange`)
+ * get every `set` / `delete`: the server thread's copy is kept current that way.
  */
 export class SubscriptionCache {
   private byId = new Map<string, CachedSubscription>();
   private lastLoad = 0;
   private loading: Promise<void> | undefined;
+  private readonly pinned = new Map<string, { change: SubscriptionCacheChange; at: number }>();
+  private readonly listeners = new Set<(change: SubscriptionCacheChange) => void>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -37,21 +58,25 @@ export class SubscriptionCache {
   }
 
   /** Adds or replaces one subscription (only 'active' rows are kept). */
-  set(
-    row: Pick<
-      GraphSubscriptionsTable,
-      'id' | 'integration_id' | 'tenant_id' | 'resource' | 'change_type' | 'client_state' | 'status'
-    >,
-  ): void {
-    if (row.status !== 'active' || row.client_state === '') {
-      this.byId.delete(row.id);
-      return;
-    }
-    this.byId.set(row.id, toCached(row));
+  set(row: CacheableSubscription): void {
+    this.apply({ type: 'set', row: pick(row) });
   }
 
   delete(id: string): void {
-    this.byId.delete(id);
+    this.apply({ type: 'delete', id });
+  }
+
+  /** Applies a change (from `set` / `delete` here or in another thread), pinned for a minute. */
+  apply(change: SubscriptionCacheChange): void {
+    this.pinned.set(change.type === 'set' ? change.row.id : change.id, { change, at: this.now() });
+    applyTo(this.byId, change);
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** Calls `listener` with every later `set` / `delete`; returns the unsubscribe function. */
+  onChange(listener: (change: SubscriptionCacheChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Replaces the whole cache with the active rows in the database. */
@@ -66,6 +91,11 @@ export class SubscriptionCache {
           .execute();
         const next = new Map<string, CachedSubscription>();
         for (const row of rows) if (row.client_state !== '') next.set(row.id, toCached(row));
+        const now = this.now();
+        for (const [id, { change, at }] of this.pinned) {
+          if (now - at > PIN_MS) this.pinned.delete(id);
+          else applyTo(next, change);
+        }
         this.byId = next;
         this.lastLoad = this.now();
       } finally {
@@ -81,6 +111,18 @@ export class SubscriptionCache {
     if (this.now() - this.lastLoad < minIntervalMs) return;
     return this.load();
   }
+}
+
+function applyTo(map: Map<string, CachedSubscription>, change: SubscriptionCacheChange): void {
+  if (change.type === 'delete') map.delete(change.id);
+  else if (change.row.status !== 'active' || change.row.client_state === '') map.delete(change.row.id);
+  else map.set(change.row.id, toCached(change.row));
+}
+
+/** Only the cached columns (a full table row may be passed to `set`). */
+function pick(row: CacheableSubscription): CacheableSubscription {
+  const { id, integration_id, tenant_id, resource, change_type, client_state, status } = row;
+  return { id, integration_id, tenant_id, resource, change_type, client_state, status };
 }
 
 function toCached(

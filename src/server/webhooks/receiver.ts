@@ -13,6 +13,15 @@ export type RejectReason =
 
 export const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'] as const;
 
+/** Dropped entries counted per integration and reason (`webhook_rejections`). */
+export interface RejectionCount {
+  integrationId: string;
+  reason: RejectReason;
+  count: number;
+  /** Last rejection (epoch ms). */
+  lastAt: number;
+}
+
 export interface AcceptResult {
   accepted: number;
   rejected: number;
@@ -33,6 +42,12 @@ export interface WebhookReceiverOptions {
   onPersisted?: () => void;
   /** Rejection counters are written to the database this often (ms). */
   flushIntervalMs?: number;
+  /**
+   * Where flushed rejection counters go instead of `webhook_rejections` through `db`: the
+   * server thread hands them to the main thread, which writes them (a write here would
+   * wait for the collector's write lock).
+   */
+  onRejections?: (counters: RejectionCount[]) => void;
 }
 
 type InboxRow = InboxInsert;
@@ -52,12 +67,10 @@ export class WebhookReceiver {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly onPersisted?: () => void;
+  private readonly onRejections?: (counters: RejectionCount[]) => void;
   private queue: Array<{ rows: InboxRow[]; resolve: () => void; reject: (err: unknown) => void }> = [];
   private flushScheduled = false;
-  private readonly rejections = new Map<
-    string,
-    { integrationId: string; reason: RejectReason; count: number; lastAt: number }
-  >();
+  private readonly rejections = new Map<string, RejectionCount>();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly totals = { accepted: 0, rejected: 0 };
 
@@ -68,6 +81,7 @@ export class WebhookReceiver {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.onPersisted = options.onPersisted;
+    this.onRejections = options.onRejections;
     this.flushTimer = setInterval(() => {
       this.flushRejections().catch((err) =>
         this.logger.warn({ err }, 'could not store webhook rejection counters'),
@@ -202,31 +216,21 @@ export class WebhookReceiver {
     }));
   }
 
-  /** Adds the in-memory rejection counts to `webhook_rejections` (one upsert per integration+reason). */
+  /** Removes and returns the counters not yet flushed (the server thread hands them over on request). */
+  takeRejections(): RejectionCount[] {
+    const counters = [...this.rejections.values()];
+    this.rejections.clear();
+    return counters;
+  }
+
+  /** Adds the in-memory rejection counts to `webhook_rejections` (or hands them to `onRejections`). */
   async flushRejections(): Promise<void> {
     if (this.rejections.size === 0) return;
     const counters = [...this.rejections.values()];
     this.rejections.clear();
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const c of counters) {
-          await trx
-            .insertInto('webhook_rejections')
-            .values({
-              integration_id: c.integrationId,
-              reason: c.reason,
-              count: c.count,
-              last_at: new Date(c.lastAt).toISOString(),
-            })
-            .onConflict((oc) =>
-              oc.columns(['integration_id', 'reason']).doUpdateSet((eb) => ({
-                count: eb('webhook_rejections.count', '+', eb.ref('excluded.count')),
-                last_at: eb.ref('excluded.last_at'),
-              })),
-            )
-            .execute();
-        }
-      });
+      if (this.onRejections) this.onRejections(counters);
+      else await writeRejections(this.db, counters);
     } catch (err) {
       // put them back so the counts are not lost
       for (const c of counters) {
@@ -244,6 +248,30 @@ export class WebhookReceiver {
     clearInterval(this.flushTimer);
     await this.flushRejections();
   }
+}
+
+/** Adds counters to `webhook_rejections` in one transaction (one upsert per integration+reason). */
+export async function writeRejections(db: Kysely<Database>, counters: RejectionCount[]): Promise<void> {
+  if (counters.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const c of counters) {
+      await trx
+        .insertInto('webhook_rejections')
+        .values({
+          integration_id: c.integrationId,
+          reason: c.reason,
+          count: c.count,
+          last_at: new Date(c.lastAt).toISOString(),
+        })
+        .onConflict((oc) =>
+          oc.columns(['integration_id', 'reason']).doUpdateSet((eb) => ({
+            count: eb('webhook_rejections.count', '+', eb.ref('excluded.count')),
+            last_at: eb.ref('excluded.last_at'),
+          })),
+        )
+        .execute();
+    }
+  });
 }
 
 /** Constant-time comparison of a stored secret with a presented one. */

@@ -1,0 +1,134 @@
+/**
+ * The HTTP server thread (started by host.ts through boot.mjs): the Fastify app with
+ * `/healthz` and the webhook receiver, on its own event loop, so the collector's
+ * synchronous work on the main thread never delays an acknowledgement. It owns its
+ * connections: the inbox it writes (SQLite inbox file / PostgreSQL pool) and a read-only
+ * view of the subscriptions (SQLite main file read-only, WAL / the same PostgreSQL pool).
+ * It never waits for the main thread.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { type InboxStore, KyselyInboxStore, SqliteInboxStore } from '../../collect/realtime/inbox-store.ts';
+import { SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
+import type { Database } from '../../store/schema.ts';
+import { createLogger } from '../../util/logger.ts';
+import { createServer } from '../app.ts';
+import { WebhookReceiver } from '../webhooks/receiver.ts';
+import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
+
+const data = workerData as ServerThreadData;
+if (!parentPort) throw new Error('server-thread entry must run in a worker thread');
+const port: MessagePort = parentPort;
+const post = (message: FromServerThread) => port.postMessage(message);
+
+function openDatabases(): { db: Kysely<Database>; inbox: InboxStore } {
+  const spec = data.database;
+  if (spec.kind === 'sqlite') {
+    const main = new SQLite(spec.mainFile, { readonly: true, fileMustExist: true });
+    main.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: main }) });
+    return { db, inbox: new SqliteInboxStore(spec.inboxFile, { synchronous: spec.synchronous }) };
+  }
+  const schema = spec.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: spec.databaseUrl,
+    max: spec.connections ?? 2,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, inbox: new KyselyInboxStore(db) };
+}
+
+const logger = createLogger(data.logLevel);
+const { db, inbox } = openDatabases();
+const cache = new SubscriptionCache(db);
+let receiver: WebhookReceiver | undefined;
+let reloadTimer: NodeJS.Timeout | undefined;
+const timings: number[] = [];
+
+async function start(): Promise<string> {
+  await cache.load();
+  receiver = new WebhookReceiver({
+    db,
+    inbox,
+    cache,
+    logger,
+    flushIntervalMs: data.rejectionFlushMs ?? 500,
+    onPersisted: () => post({ type: 'persisted' }),
+    onRejections: (counters) => post({ type: 'rejections', counters }),
+  });
+  // Without messages from the main thread too: deleted or changed subscriptions show up here.
+  reloadTimer = setInterval(() => {
+    cache.load().catch((err) => logger.warn({ err }, 'server thread: could not reload subscriptions'));
+  }, data.cacheReloadMs ?? 30_000);
+  reloadTimer.unref();
+  const server = await createServer({
+    config: data.config,
+    store: { db },
+    logger,
+    deps: { receiver, webhookBodyLimit: data.webhookBodyLimit },
+  });
+  if (data.recordTimings) {
+    server.server.on('request', (req, res) => {
+      if (req.method !== 'POST') return;
+      const t0 = performance.now();
+      res.once('finish', () => timings.push(performance.now() - t0));
+    });
+  }
+  await server.listen({ host: data.host, port: data.port });
+  closeServer = () => server.close();
+  const address = server.server.address();
+  if (!address || typeof address !== 'object') return `http://${data.host}:${data.port}`;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+let closeServer: (() => Promise<unknown>) | undefined;
+let closing: Promise<void> | undefined;
+
+function close(): Promise<void> {
+  closing ??= (async () => {
+    if (reloadTimer) clearInterval(reloadTimer);
+    await closeServer?.().catch((err) => logger.warn({ err }, 'server thread: close failed'));
+    // The last counters go to the main thread (onRejections), which writes them.
+    await receiver?.close().catch(() => undefined);
+    await inbox.close().catch(() => undefined);
+    await db.destroy().catch(() => undefined);
+    post({ type: 'closed' });
+    port.close();
+  })();
+  return closing;
+}
+
+port.on('message', (message: ToServerThread) => {
+  switch (message.type) {
+    case 'subscription':
+      cache.apply(message.change);
+      break;
+    case 'reload-subscriptions':
+      cache.load().catch((err) => logger.warn({ err }, 'server thread: could not reload subscriptions'));
+      break;
+    case 'flush-rejections': {
+      const counters = receiver?.takeRejections() ?? [];
+      post({ type: 'rejections', counters, requestId: message.requestId });
+      break;
+    }
+    case 'take-timings':
+      post({ type: 'timings', requestId: message.requestId, ms: timings.splice(0) });
+      break;
+    case 'close':
+      void close();
+      break;
+  }
+});
+
+start().then(
+  (url) => post({ type: 'ready', url }),
+  async (err: unknown) => {
+    post({ type: 'start-failed', message: err instanceof Error ? err.message : String(err) });
+    await close();
+  },
+);

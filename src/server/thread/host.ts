@@ -1,0 +1,184 @@
+/**
+ * The main thread's side of the HTTP server thread: starts it (boot.mjs registers tsx,
+ * then entry.ts runs the Fastify app), relays "rows persisted" to the inbox worker and
+ * rejection counters to the main database, forwards subscription changes to the thread's
+ * cache, and stops it. Requests the main thread makes (`flushRejections`, `takeTimings`)
+ * wait for the thread; the thread never waits for the main thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SubscriptionCacheChange } from '../../collect/realtime/subscription-cache.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { RejectionCount } from '../webhooks/receiver.ts';
+import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
+
+export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
+  logger: Logger;
+  /** Inbox rows were committed by the thread. */
+  onPersisted(): void;
+  /** Rejection counters from the thread (periodic, on request and at close). */
+  onRejections(counters: RejectionCount[]): void;
+  /** Start-up limit (ms, default 30 s). */
+  startTimeoutMs?: number;
+}
+
+const BOOT = new URL('./boot.mjs', import.meta.url);
+const ENTRY = new URL('./entry.ts', import.meta.url).href;
+
+export class ServerThread {
+  private nextRequest = 1;
+  private readonly pending = new Map<number, (message: FromServerThread) => void>();
+  private exited = false;
+  private readonly exit: Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly options: ServerThreadOptions,
+    /** http://host:port the thread listens on. */
+    readonly url: string,
+  ) {
+    this.exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    void this.exit.then(() => {
+      this.exited = true;
+      for (const resolve of this.pending.values()) resolve({ type: 'closed' });
+      this.pending.clear();
+    });
+  }
+
+  /** Starts the thread; resolves once it listens (rejects when it could not start). */
+  static async start(options: ServerThreadOptions): Promise<ServerThread> {
+    const { logger, onPersisted, onRejections, startTimeoutMs, ...rest } = options;
+    const data: ServerThreadData = { ...rest, entry: ENTRY };
+    // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; the loader comes from boot.mjs.
+    const worker = new Worker(BOOT, { workerData: data });
+    let thread: ServerThread | undefined;
+    const early: FromServerThread[] = [];
+    worker.on('message', (message: FromServerThread) => {
+      if (thread) thread.onMessage(message);
+      else early.push(message);
+    });
+    worker.on('error', (err) => logger.error({ err }, 'HTTP server thread failed'));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error('the HTTP server thread did not start in time'));
+      }, startTimeoutMs ?? 30_000);
+      const done = () => clearTimeout(timer);
+      const listener = (message: FromServerThread) => {
+        if (message.type === 'ready') {
+          done();
+          resolve(message.url);
+        } else if (message.type === 'start-failed') {
+          done();
+          reject(new Error(`HTTP server thread: ${message.message}`));
+        }
+      };
+      worker.on('message', listener);
+      worker.once('error', (err) => {
+        done();
+        reject(err);
+      });
+      worker.once('exit', (code) => {
+        done();
+        reject(new Error(`HTTP server thread exited during start-up (${code})`));
+      });
+    }).catch(async (err: unknown) => {
+      await worker.terminate().catch(() => undefined);
+      throw err;
+    });
+    thread = new ServerThread(worker, options, url);
+    for (const message of early) thread.onMessage(message);
+    return thread;
+  }
+
+  private onMessage(message: FromServerThread): void {
+    switch (message.type) {
+      case 'persisted':
+        this.options.onPersisted();
+        break;
+      case 'rejections':
+        if (message.counters.length > 0) this.options.onRejections(message.counters);
+        if (message.requestId !== undefined) this.settle(message.requestId, message);
+        break;
+      case 'timings':
+        this.settle(message.requestId, message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private settle(requestId: number, message: FromServerThread): void {
+    const resolve = this.pending.get(requestId);
+    this.pending.delete(requestId);
+    resolve?.(message);
+  }
+
+  private send(message: ToServerThread): void {
+    if (!this.exited) this.worker.postMessage(message);
+  }
+
+  private request(make: (requestId: number) => ToServerThread, timeoutMs = 2000): Promise<FromServerThread> {
+    if (this.exited) return Promise.resolve({ type: 'closed' });
+    const requestId = this.nextRequest++;
+    return new Promise<FromServerThread>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        resolve({ type: 'closed' });
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(requestId, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      this.send(make(requestId));
+    });
+  }
+
+  /** Forwards a subscription change to the thread's cache. */
+  subscriptionChanged(change: SubscriptionCacheChange): void {
+    this.send({ type: 'subscription', change });
+  }
+
+  /** Asks the thread to reload its subscription cache from the database. */
+  reloadSubscriptions(): void {
+    this.send({ type: 'reload-subscriptions' });
+  }
+
+  /** Fetches the thread's rejection counters now (they arrive through `onRejections`). */
+  async flushRejections(): Promise<void> {
+    await this.request((requestId) => ({ type: 'flush-rejections', requestId }));
+  }
+
+  /** Server times of the POSTs since the last call (ms; with `recordTimings`). */
+  async takeTimings(): Promise<number[]> {
+    const reply = await this.request((requestId) => ({ type: 'take-timings', requestId }));
+    return reply.type === 'timings' ? reply.ms : [];
+  }
+
+  /** Stops listening, hands over the last counters and ends the thread (terminated after `timeoutMs`). */
+  close(timeoutMs = 10_000): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.exited) return;
+      this.send({ type: 'close' });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      });
+      const closed = new Promise<boolean>((resolve) => {
+        const listener = (message: FromServerThread) => {
+          if (message.type === 'closed') {
+            this.worker.off('message', listener);
+            resolve(false);
+          }
+        };
+        this.worker.on('message', listener);
+        void this.exit.then(() => resolve(false));
+      });
+      const late = await Promise.race([closed, timedOut]);
+      clearTimeout(timer);
+      if (late) this.options.logger.warn('HTTP server thread did not close in time; terminating it');
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+}

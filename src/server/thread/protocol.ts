@@ -1,0 +1,61 @@
+/**
+ * Messages between the main thread and the HTTP server thread (see host.ts / entry.ts).
+ * The server thread never waits for an answer from the main thread: every message it
+ * sends is a notification, and it stays correct when none arrives (the inbox worker
+ * rescans every second; the subscription cache reloads on unknown ids and periodically).
+ */
+import type { SubscriptionCacheChange } from '../../collect/realtime/subscription-cache.ts';
+import type { Config } from '../../config/config.ts';
+import type { RejectionCount } from '../webhooks/receiver.ts';
+
+/** How the server thread reaches the databases (its own connections). */
+export type ServerThreadDatabase =
+  | {
+      kind: 'sqlite';
+      /** The main store file, opened read-only (WAL: readers run beside the collector's writer). */
+      mainFile: string;
+      /** The webhook inbox file the receiver writes (its own connection). */
+      inboxFile: string;
+      synchronous?: 'FULL' | 'NORMAL';
+    }
+  | {
+      kind: 'postgres';
+      databaseUrl: string;
+      schema?: string;
+      /** Pool size of the server thread (default 2). */
+      connections?: number;
+    };
+
+export interface ServerThreadData {
+  config: Config;
+  database: ServerThreadDatabase;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Request body limit of the webhook routes (bytes). */
+  webhookBodyLimit?: number;
+  /** Record each POST's server time (headers parsed → response finished), for benchmarks. */
+  recordTimings?: boolean;
+  /** Rejection counters are handed to the main thread this often (ms, default 500). */
+  rejectionFlushMs?: number;
+  /** The subscription cache is reloaded from the database this often (ms, default 30 s). */
+  cacheReloadMs?: number;
+  /** The module the bootstrap imports (entry.ts). */
+  entry: string;
+}
+
+export type ToServerThread =
+  | { type: 'subscription'; change: SubscriptionCacheChange }
+  | { type: 'reload-subscriptions' }
+  | { type: 'flush-rejections'; requestId: number }
+  | { type: 'take-timings'; requestId: number }
+  | { type: 'close' };
+
+export type FromServerThread =
+  | { type: 'ready'; url: string }
+  | { type: 'start-failed'; message: string }
+  /** Inbox rows were committed: wake the inbox worker. */
+  | { type: 'persisted' }
+  | { type: 'rejections'; counters: RejectionCount[]; requestId?: number }
+  | { type: 'timings'; requestId: number; ms: number[] }
+  | { type: 'closed' };

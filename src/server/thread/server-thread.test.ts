@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import type { Kysely } from 'kysely';
+import { inboxFileFor } from '../../collect/realtime/inbox-store.ts';
+import { fetchGraphClient, quietLogger, RecordingRunner } from '../../collect/realtime/test-support.ts';
+import { loadConfig } from '../../config/config.ts';
+import type { Database } from '../../store/schema.ts';
+import { openStore } from '../../store/store.ts';
+import { type RealtimeHandle, startRealtime } from '../realtime.ts';
+
+const TENANT = '11111111-2222-3333-4444-555555555555';
+const SECRET = 'secret-d1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
+
+async function insertSubscription(db: Kysely<Database>): Promise<void> {
+  await db
+    .insertInto('graph_subscriptions')
+    .values({
+      id: 'sub-d1',
+      integration_id: 'int-1',
+      tenant_id: TENANT,
+      resource: '/drives/d1/root',
+      change_type: 'updated',
+      client_state: SECRET,
+      notification_url: 'https://example.test/webhooks/graph',
+      expiration: new Date(Date.now() + 20 * 86_400_000).toISOString(),
+      created_at: new Date().toISOString(),
+      last_renewed_at: null,
+      status: 'active',
+      last_error: null,
+      last_error_at: null,
+    })
+    .execute();
+}
+
+const body = (subscriptionId: string, clientState = SECRET) =>
+  JSON.stringify({
+    value: [
+      {
+        subscriptionId,
+        clientState,
+        changeType: 'updated',
+        resource: 'drives/d1/root',
+        tenantId: TENANT,
+        resourceData: null,
+      },
+    ],
+  });
+
+const post = (url: string, payload: string) =>
+  fetch(`${url}/webhooks/graph`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: payload,
+  });
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A client on its own thread (like Graph, it does not share our event loop): on "go" it
+ * POSTs notifications one after another for `sendForMs`, then counts the inbox file's rows
+ * through its own read-only connection, and reports what it saw with wall-clock times.
+ */
+const SENDER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+(async () => {
+  // warm up (fetch's first use loads undici) before saying ready
+  await (await fetch(workerData.url + '/healthz')).arrayBuffer();
+  parentPort.postMessage({ type: 'ready' });
+  parentPort.once('message', async () => {
+    const results = [];
+    const start = Date.now();
+    while (Date.now() - start < workerData.sendForMs) {
+      const res = await fetch(workerData.url + '/webhooks/graph', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: workerData.body,
+      });
+      await res.arrayBuffer();
+      results.push({ status: res.status, at: Date.now() });
+    }
+    const db = new Database(workerData.inboxFile, { readonly: true });
+    const durable = db.prepare('select count(*) as n from webhook_inbox').get().n;
+    db.close();
+    parentPort.postMessage({ type: 'done', results, durable, countedAt: Date.now() });
+  });
+})();
+`;
+
+interface SenderReport {
+  results: Array<{ status: number; at: number }>;
+  durable: number;
+  countedAt: number;
+}
+
+async function startRt(dir: string, runner: RecordingRunner) {
+  const store = await openStore({ dataDir: dir });
+  await insertSubscription(store.db);
+  const rt = await startRealtime({
+    store,
+    config: loadConfig({ DW_DATA_DIR: dir, DW_PUBLIC_URL: 'https://example.test' }),
+    logger: quietLogger,
+    graphClientFor: () => fetchGraphClient('http://127.0.0.1:9'),
+    runner,
+    integrations: async () => [{ id: 'int-1', tenantId: TENANT, enabled: true, driveIds: ['d1'] }],
+    listen: { host: '127.0.0.1', port: 0 },
+    poll: false,
+  });
+  return { store, rt };
+}
+
+describe('HTTP server in its own thread', () => {
+  it('keeps acknowledging (202, rows durable) while the main thread is blocked for 2 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-server-thread-'));
+    const runner = new RecordingRunner();
+    const { store, rt } = await startRt(dir, runner);
+    let sender: Worker | undefined;
+    try {
+      await rt.firstSync;
+      assert.equal(rt.serverThread, true);
+      assert.equal(rt.server, undefined);
+      const inboxFile = inboxFileFor(store.file!);
+      sender = new Worker(SENDER, {
+        eval: true,
+        workerData: {
+          url: rt.url,
+          body: body('sub-d1'),
+          inboxFile,
+          sendForMs: 1200,
+          sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        },
+      });
+      const s = sender;
+      const messages = new Map<string, Promise<unknown>>();
+      for (const type of ['ready', 'done']) {
+        messages.set(
+          type,
+          new Promise((resolve, reject) => {
+            s.on('message', (m: { type: string }) => {
+              if (m.type === type) resolve(m);
+            });
+            s.once('error', reject);
+          }),
+        );
+      }
+      await messages.get('ready');
+
+      // Block this thread's event loop synchronously, as a long collector page would.
+      sender.postMessage('go');
+      const blockStart = Date.now();
+      while (Date.now() - blockStart < 2000) {
+        // busy: no timer, no I/O callback, no message runs on this thread meanwhile
+      }
+      const blockEnd = Date.now();
+
+      const report = (await messages.get('done')) as SenderReport;
+      const during = report.results.filter((r) => r.at < blockEnd);
+      assert.ok(report.results.length > 0);
+      assert.ok(
+        report.results.every((r) => r.status === 202),
+        'every POST acknowledged with 202',
+      );
+      assert.ok(during.length >= 3, `acks arrived while the main thread was blocked (${during.length})`);
+      // Durable before the main thread could run anything: counted through another connection.
+      assert.ok(report.countedAt < blockEnd, 'the inbox was counted while the main thread was still blocked');
+      assert.equal(
+        report.durable,
+        report.results.length,
+        'every acknowledged notification is in the inbox file',
+      );
+
+      // Once unblocked, the main thread's inbox worker turns them into a delta run.
+      await runner.waitForRuns(1);
+      await waitFor('the rows processed', async () => (await rt.inbox.count({ processed: false })) === 0);
+      assert.equal(await rt.inbox.count({ processed: true }), report.results.length);
+      assert.ok(runner.runs.every((r) => r.driveId === 'd1'));
+    } finally {
+      await sender?.terminate();
+      await rt.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves /healthz, counts rejections from the thread, and sees subscriptions before they are committed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-server-thread-'));
+    const runner = new RecordingRunner();
+    let rt: RealtimeHandle | undefined;
+    const started = await startRt(dir, runner);
+    rt = started.rt;
+    try {
+      await rt.firstSync;
+      const health = await fetch(`${rt.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { database: string }).database, 'ok');
+
+      // forged: counted by the thread, visible in status at once, nothing persisted
+      assert.equal((await post(rt.url!, body('sub-d1', 'forged'))).status, 202);
+      assert.equal((await post(rt.url!, body('sub-unknown'))).status, 202);
+      assert.equal(await rt.inbox.count(), 0);
+      const status = await rt.status();
+      assert.deepEqual(status.integrations.find((i) => i.integrationId === 'int-1')?.rejected, {
+        client_state_mismatch: 1,
+      });
+      assert.deepEqual(status.rejectedUnattributed, { unknown_subscription: 1 });
+
+      // The manager puts a new subscription in its cache before committing the row (Graph may
+      // notify at once): the change is forwarded to the thread's cache.
+      rt.cache.set({
+        id: 'sub-new',
+        integration_id: 'int-1',
+        tenant_id: TENANT,
+        resource: '/drives/d1/root',
+        change_type: 'updated',
+        client_state: 'secret-new',
+        status: 'active',
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await post(rt.url!, body('sub-new', 'secret-new'))).status, 202);
+      await waitFor('the row from the new subscription', async () => (await rt!.inbox.count()) === 1);
+      rt.cache.delete('sub-new');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await post(rt.url!, body('sub-new', 'secret-new'))).status, 202);
+
+      // close hands the thread's last counters over and writes them to the main database
+      await rt.close();
+      rt = undefined;
+      const rows = await started.store.db
+        .selectFrom('webhook_rejections')
+        .select(['integration_id', 'reason', 'count'])
+        .orderBy('reason')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.integration_id, r.reason, Number(r.count)]),
+        [
+          ['int-1', 'client_state_mismatch', 1],
+          ['', 'unknown_subscription', 2],
+        ],
+      );
+    } finally {
+      await rt?.close();
+      await started.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
