@@ -146,56 +146,24 @@ export function generateTenant(o: GenerateOptions): Tenant {
       const email = `${first}.${last}${k}@${dom}`.toLowerCase();
       const accepted = rng.chance(0.7);
       const lastSign = accepted ? ref - rng.int(0, 200) * DAY : null;
-      u = {
+      // Random draws in the same order as always, so a seed keeps giving the same tenant.
+      const accountEnabled = !rng.chance(0.05);
+      const stateChangedAt = iso(created + (accepted ? rng.int(0, 5) * DAY : 0));
+      const mfaRegistered = accepted && rng.chance(0.3);
+      const mfaUpdatedAt = iso(ref - rng.int(0, 30) * DAY);
+      u = newGuestUser(t, {
         idx: k,
         id,
-        userPrincipalName: `${email.replace('@', '_')}#EXT#@${t.verifiedDomains[1]}`,
+        email,
         displayName: `${first} ${last} (${dom.split('.')[0]})`,
-        givenName: null,
-        surname: null,
-        mail: email,
-        otherMails: [email],
-        accountEnabled: !rng.chance(0.05),
-        userType: 'Guest',
-        createdDateTime: iso(created),
-        creationType: 'Invitation',
-        externalUserState: accepted ? 'Accepted' : 'PendingAcceptance',
-        externalUserStateChangeDateTime: iso(created + (accepted ? rng.int(0, 5) * DAY : 0)),
-        jobTitle: null,
-        department: null,
-        companyName: null,
-        officeLocation: null,
-        employeeId: null,
-        usageLocation: null,
-        city: null,
-        country: null,
-        businessPhones: [],
-        mobilePhone: null,
-        preferredLanguage: null,
-        assignedLicenses: [],
-        assignedPlans: [],
-        lastPasswordChangeDateTime: iso(created),
-        managerIdx: -1,
-        signIn: {
-          lastSignInDateTime: lastSign === null ? null : iso(lastSign),
-          lastNonInteractiveSignInDateTime: null,
-          lastSuccessfulSignInDateTime: lastSign === null ? null : iso(lastSign),
-        },
-        mfa: {
-          isAdmin: false,
-          isMfaRegistered: accepted && rng.chance(0.3),
-          isMfaCapable: false,
-          isSsprRegistered: false,
-          isPasswordlessCapable: false,
-          methodsRegistered: [],
-          lastUpdatedDateTime: iso(ref - rng.int(0, 30) * DAY),
-        },
-        driveIdx: -1,
-        deleted: false,
-        dirSeq: 0,
-      };
-      u.mfa.isMfaCapable = u.mfa.isMfaRegistered;
-      if (u.mfa.isMfaRegistered) u.mfa.methodsRegistered = ['email'];
+        accountEnabled,
+        createdAt: iso(created),
+        accepted,
+        stateChangedAt,
+        lastSignInAt: lastSign === null ? null : iso(lastSign),
+        mfaRegistered,
+        mfaUpdatedAt,
+      });
     }
     u.dirSeq = ++t.dirSeq;
     t.users.push(u);
@@ -653,5 +621,72 @@ export function pickRecipient(
     groupIdx: -1,
     email: u.mail ?? u.userPrincipalName,
     displayName: u.displayName,
+  };
+}
+
+/** A B2B guest as an invitation creates it (#EXT# UPN in the tenant's initial domain). */
+export function newGuestUser(
+  t: Tenant,
+  g: {
+    idx: number;
+    id: string;
+    email: string;
+    displayName: string;
+    accountEnabled: boolean;
+    createdAt: string;
+    accepted: boolean;
+    stateChangedAt: string;
+    lastSignInAt: string | null;
+    mfaRegistered: boolean;
+    mfaUpdatedAt: string;
+  },
+): SimUser {
+  return {
+    idx: g.idx,
+    id: g.id,
+    userPrincipalName: `${g.email.replace('@', '_')}#EXT#@${t.verifiedDomains[1]}`,
+    displayName: g.displayName,
+    givenName: null,
+    surname: null,
+    mail: g.email,
+    otherMails: [g.email],
+    accountEnabled: g.accountEnabled,
+    userType: 'Guest',
+    createdDateTime: g.createdAt,
+    creationType: 'Invitation',
+    externalUserState: g.accepted ? 'Accepted' : 'PendingAcceptance',
+    externalUserStateChangeDateTime: g.stateChangedAt,
+    jobTitle: null,
+    department: null,
+    companyName: null,
+    officeLocation: null,
+    employeeId: null,
+    usageLocation: null,
+    city: null,
+    country: null,
+    businessPhones: [],
+    mobilePhone: null,
+    preferredLanguage: null,
+    assignedLicenses: [],
+    assignedPlans: [],
+    lastPasswordChangeDateTime: g.createdAt,
+    managerIdx: -1,
+    signIn: {
+      lastSignInDateTime: g.lastSignInAt,
+      lastNonInteractiveSignInDateTime: null,
+      lastSuccessfulSignInDateTime: g.lastSignInAt,
+    },
+    mfa: {
+      isAdmin: false,
+      isMfaRegistered: g.mfaRegistered,
+      isMfaCapable: g.mfaRegistered,
+      isSsprRegistered: false,
+      isPasswordlessCapable: false,
+      methodsRegistered: g.mfaRegistered ? ['email'] : [],
+      lastUpdatedDateTime: g.mfaUpdatedAt,
+    },
+    driveIdx: -1,
+    deleted: false,
+    dirSeq: 0,
   };
 }

@@ -1,6 +1,6 @@
 /** Tenant mutations (the admin API's `POST /_sim/mutations`): apply to the model, then emit change events. */
 import type { SimChangeEvent, SimMutation } from '../contracts.ts';
-import { makeGrant, makeLink, pickRecipient } from './generate.ts';
+import { makeGrant, makeLink, newGuestUser, pickRecipient } from './generate.ts';
 import { mimeTypeFor } from './names.ts';
 import type { Prng } from './prng.ts';
 import { F_DELETED, F_FOLDER } from './store.ts';
@@ -406,54 +406,20 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
       if (t.users.some((u) => !u.deleted && u.mail?.toLowerCase() === email))
         throw new MutationError(`a user with email '${m.email}' already exists`, 409);
       const now = new Date(ctx.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-      const u: SimUser = {
+      const u = newGuestUser(t, {
         idx: t.users.length,
         id: ctx.rng.guid(),
-        userPrincipalName: `${email.replace('@', '_')}#EXT#@${t.verifiedDomains[1]}`,
+        email,
         displayName: m.displayName ?? email,
-        givenName: null,
-        surname: null,
-        mail: email,
-        otherMails: [email],
         accountEnabled: true,
-        userType: 'Guest',
-        createdDateTime: now,
-        creationType: 'Invitation',
-        externalUserState: 'PendingAcceptance',
-        externalUserStateChangeDateTime: now,
-        jobTitle: null,
-        department: null,
-        companyName: null,
-        officeLocation: null,
-        employeeId: null,
-        usageLocation: null,
-        city: null,
-        country: null,
-        businessPhones: [],
-        mobilePhone: null,
-        preferredLanguage: null,
-        assignedLicenses: [],
-        assignedPlans: [],
-        lastPasswordChangeDateTime: now,
-        managerIdx: -1,
-        signIn: {
-          lastSignInDateTime: null,
-          lastNonInteractiveSignInDateTime: null,
-          lastSuccessfulSignInDateTime: null,
-        },
-        mfa: {
-          isAdmin: false,
-          isMfaRegistered: false,
-          isMfaCapable: false,
-          isSsprRegistered: false,
-          isPasswordlessCapable: false,
-          methodsRegistered: [],
-          lastUpdatedDateTime: now,
-        },
-        driveIdx: -1,
-        deleted: false,
-        dirSeq: ++t.dirSeq,
-      };
+        createdAt: now,
+        accepted: false,
+        stateChangedAt: now,
+        lastSignInAt: null,
+        mfaRegistered: false,
+        mfaUpdatedAt: now,
+      });
+      u.dirSeq = ++t.dirSeq;
       t.users.push(u);
       t.userById.set(u.id, u);
       ctx.emit({
