@@ -333,4 +333,24 @@ describe('real-time inventory against the simulator', () => {
       await env.close();
     }
   });
+
+  it('the directory schedule refreshes a quota that changed with no item change', async () => {
+    const env = await startEnv({ webhooks: true, seed: 25, pollSeconds: 1 });
+    try {
+      const [drive] = await env.admin.drives();
+      await env.admin.mutate({ op: 'setQuotaUsed', driveId: drive.id, used: 123_456_789 });
+      await waitFor('the new quota in the inventory', 15_000, async () => {
+        const row = await env.app.store.db
+          .selectFrom('drives')
+          .select('quota_used')
+          .where('integration_id', '=', env.integrationId)
+          .where('id', '=', drive.id)
+          .executeTakeFirst();
+        return Number(row?.quota_used) === 123_456_789 ? true : undefined;
+      });
+      await converge(env, 15_000);
+    } finally {
+      await env.close();
+    }
+  });
 });

@@ -3,6 +3,7 @@ import type { SyncContext } from '../collect/context.ts';
 import { collectUsers } from '../collect/directory.ts';
 import { collectGroupsDelta, collectUsersDelta, usersListingDue } from '../collect/directory-delta.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
+import { discoverDrives } from '../collect/drives.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
 import type { GraphClient } from '../graph/types.ts';
@@ -71,6 +72,9 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       // schedule re-reads it once it is a day old (usersListingDue).
       if (source === 'poll' && (await usersListingDue(ctx))) await collectUsers(ctx, 'poll');
       await collectUsersDelta(ctx, historySource(source));
+      // Drive quotas change without any item changing (and OneDrives get provisioned):
+      // the directory schedule re-reads every user's drive (1 RU each, 20 per $batch).
+      if (source === 'poll') await discoverDrives(ctx, 'poll');
     },
     async runGroupsDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;
