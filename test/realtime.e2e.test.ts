@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Agent, request } from 'undici';
 import { SimAdminClient, SimAdminError } from '../sim/admin-client.ts';
 import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
@@ -350,6 +351,67 @@ describe('real-time inventory against the simulator', () => {
       });
       await converge(env, 15_000);
     } finally {
+      await env.close();
+    }
+  });
+
+  it('lifecycle events from Graph: reauthorize renews, subscriptionRemoved re-creates, missed runs a delta', async () => {
+    const env = await startEnv({ webhooks: true, seed: 26 });
+    const agent = new Agent({ connect: { ca: readFileSync(env.sim.caCertPath, 'utf8') } });
+    const lifecycle = async (subscriptionId: string, event: string) => {
+      const res = await request(`${env.sim.adminUrl}/events/lifecycle`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${env.sim.adminSecret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subscriptionId, event }),
+      });
+      assert.equal(res.statusCode, 202, await res.body.text());
+    };
+    const subscriptions = () =>
+      env.app.store.db
+        .selectFrom('graph_subscriptions')
+        .select(['id', 'resource', 'expiration', 'last_renewed_at'])
+        .where('integration_id', '=', env.integrationId)
+        .execute();
+    try {
+      const [drive] = await env.admin.drives();
+      const resource = `/drives/${drive.id}/root`;
+      const original = (await subscriptions()).find((s) => s.resource === resource);
+      assert.ok(original, 'the drive root is subscribed');
+
+      await lifecycle(original.id, 'reauthorizationRequired');
+      await waitFor('the subscription to be renewed', 15_000, async () => {
+        const row = (await subscriptions()).find((s) => s.id === original.id);
+        return row?.last_renewed_at ? row : undefined;
+      });
+
+      await lifecycle(original.id, 'subscriptionRemoved');
+      const replacement = await waitFor('a new subscription for the drive root', 15_000, async () => {
+        const rows = (await subscriptions()).filter((s) => s.resource === resource);
+        return rows.length === 1 && rows[0].id !== original.id ? rows[0] : undefined;
+      });
+      // The new subscription delivers: a share made now reaches the inventory by webhook.
+      const file = (await env.admin.items(drive.id)).find(
+        (i) => !i.isFolder && !i.deleted && i.sharedScope === null,
+      );
+      assert.ok(file);
+      await env.admin.mutate({ op: 'share', driveId: drive.id, itemId: file.id, kind: 'anonymous' });
+      await waitFor('the share through the new subscription', 15_000, () => anonymousLinkOn(env, file.id));
+
+      // missed: notifications were lost, so the drive is caught up by a delta run.
+      await env.admin.mutate({ op: 'setNotificationDelivery', enabled: false });
+      const other = (await env.admin.items(drive.id)).find(
+        (i) => !i.isFolder && !i.deleted && i.sharedScope === null && i.id !== file.id,
+      );
+      assert.ok(other);
+      await env.admin.mutate({ op: 'share', driveId: drive.id, itemId: other.id, kind: 'anonymous' });
+      await env.admin.mutate({ op: 'setNotificationDelivery', enabled: true });
+      await lifecycle(replacement.id, 'missed');
+      await waitFor('the missed change after the lifecycle event', 15_000, () =>
+        anonymousLinkOn(env, other.id),
+      );
+    } finally {
+      await agent.close();
       await env.close();
     }
   });
