@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
 import { type AppContext, openApp } from '../src/cli/context.ts';
 import { openInboxForReading } from '../src/collect/realtime/inbox-store.ts';
+import { freePort } from '../src/collect/realtime/test-support.ts';
 import { describeDiff, diffWithTruth } from '../src/collect/test-support.ts';
 import { createGraphClient } from '../src/graph/client.ts';
 import { deleteIntegration } from '../src/integrations/lifecycle.ts';
@@ -21,14 +21,6 @@ import { type Service, startService } from '../src/service/service.ts';
  * webhooks over HTTP on loopback. Timing targets live in the benchmarks; these tests
  * assert what ends up in the inventory.
  */
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 interface Env {
   sim: SimHandle;

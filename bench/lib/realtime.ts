@@ -1,23 +1,12 @@
-/**
- * The real-time path in the benchmark process, wired the way `drivewarden serve` wires it:
- * startRealtime (webhook receiver, inbox, subscriptions, poller) driving the collector's
- * syncDrive, on the store the CLI created. Every delta run is recorded.
- */
-import { createServer } from 'node:net';
 import { type AppContext, openApp } from '../../src/cli/context.ts';
 import type { SyncContext } from '../../src/collect/context.ts';
 import { syncDrive } from '../../src/collect/drive-sync.ts';
+import { freePort } from '../../src/collect/realtime/test-support.ts';
 import type { DeltaRunner, RunSource } from '../../src/collect/realtime/types.ts';
 import { syncIntegration } from '../../src/collect/sync.ts';
 import { type RealtimeHandle, startRealtime } from '../../src/server/realtime.ts';
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
+export { freePort };
 
 export interface RunRecord {
   driveId: string;

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import type { SimItemSummary } from '../../sim/admin-client.ts';
@@ -16,7 +13,14 @@ import { type ChangeBatch, ChangeStream } from './change-stream.ts';
 import type { SyncContext, SyncProgress } from './context.ts';
 import { syncDrive } from './drive-sync.ts';
 import { syncIntegration } from './sync.ts';
-import { describeDiff, diffWithTruth, type SimEnv, simClient, simContext, startSim } from './test-support.ts';
+import {
+  describeDiff,
+  diffWithTruth,
+  simClient,
+  simContext,
+  simulatorSuite,
+  startSim,
+} from './test-support.ts';
 
 // timeScale shortens the simulator's Retry-After values (and budget minutes) so fault tests stay fast.
 const SIM = { seed: 7, users: 24, items: 2500, timeScale: 20 };
@@ -56,46 +60,27 @@ async function assertOnlyOneAddedPerResource(store: Store, integrationId: string
 }
 
 describe('collector against the simulator', () => {
-  let env: SimEnv;
-  let dir: string;
-  before(async () => {
-    env = await startSim(SIM);
-    dir = mkdtempSync(join(tmpdir(), 'dw-collect-'));
-  });
-  after(async () => {
-    await env.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const withStore = async (name: string, fn: (store: Store, client: GraphClient) => Promise<void>) => {
-    const store = await openStore({ file: join(dir, `${name}.db`) });
-    const client = simClient(env.sim);
-    try {
-      await fn(store, client);
-    } finally {
-      await client.close();
-      await store.close();
-    }
-  };
+  const suite = simulatorSuite(SIM, 'dw-collect-');
+  const withStore = suite.withStore.bind(suite);
 
   test('full sync equals the ground truth; a second sync writes no history; RU is the minimum', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('full', async (store, client) => {
       const stream = new ChangeStream();
       const batches: ChangeBatch[] = [];
       stream.on('changes', (b) => batches.push(b));
       const progress: SyncProgress[] = [];
-      const ctx = simContext(store, env.sim, client, 'int-full', {
+      const ctx = simContext(store, suite.env.sim, client, 'int-full', {
         changeStream: stream,
         onProgress: (p) => progress.push(p),
       });
-      const before = await env.admin.counters();
+      const before = await suite.env.admin.counters();
       const started = performance.now();
       const result = await syncIntegration(ctx, { mode: 'full' });
       const secs = (performance.now() - started) / 1000;
-      const after = await env.admin.counters();
+      const after = await suite.env.admin.counters();
       assert.deepEqual(result.errors, [], 'no errors');
-      const diff = await diffWithTruth(store, 'int-full', env.admin);
+      const diff = await diffWithTruth(store, 'int-full', suite.env.admin);
       assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
       console.log(
         `full sync: ${diff.counts.item} items, ${diff.counts.permission} permissions, ${diff.counts.drive} drives in ${secs.toFixed(2)} s = ${Math.round(diff.counts.item / secs)} items/s; RU ${result.graph.ruSpent}, requests ${result.graph.requests}`,
@@ -133,7 +118,11 @@ describe('collector against the simulator', () => {
         .reduce((n, b) => n + b.changes.filter((c) => c.changeType === 'added').length, 0);
       assert.equal(itemAdds, diff.counts.item);
       await assertOnlyOneAddedPerResource(store, 'int-full');
-      const state = await getSyncState(store.db, 'int-full', `drive:${(await env.admin.drives())[0].id}`);
+      const state = await getSyncState(
+        store.db,
+        'int-full',
+        `drive:${(await suite.env.admin.drives())[0].id}`,
+      );
       assert.equal(state?.phase, 'idle');
       assert.ok(state?.deltaLink && state.lastFullSyncAt);
 
@@ -153,13 +142,13 @@ describe('collector against the simulator', () => {
   });
 
   test('mutations then a delta sync: exact again, with the right history rows', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('mutations', async (store, client) => {
-      const ctx = simContext(store, env.sim, client, 'int-mut');
+      const ctx = simContext(store, suite.env.sim, client, 'int-mut');
       await syncIntegration(ctx, { mode: 'full' });
-      const drives = await env.admin.drives();
+      const drives = await suite.env.admin.drives();
       const drive = drives.reduce((a, b) => (b.itemCount > a.itemCount ? b : a));
-      const items = await env.admin.items(drive.id);
+      const items = await suite.env.admin.items(drive.id);
       const live = items.filter((i) => !i.deleted);
       const childrenOf = (id: string) => live.filter((i) => i.parentId === id);
       const folders = live.filter((i) => i.isFolder && i.parentId !== null && childrenOf(i.id).length > 0);
@@ -205,29 +194,29 @@ describe('collector against the simulator', () => {
           i !== toUnshare,
       ) as SimItemSummary;
 
-      await env.admin.mutate({
+      await suite.env.admin.mutate({
         op: 'renameItem',
         driveId: drive.id,
         itemId: renamed.id,
         name: `${renamed.name} (renamed)`,
       });
-      await env.admin.mutate({
+      await suite.env.admin.mutate({
         op: 'moveItem',
         driveId: drive.id,
         itemId: movedFile.id,
         newParentId: target.id,
       });
-      await env.admin.mutate({ op: 'deleteItem', driveId: drive.id, itemId: deleted.id });
-      await env.admin.mutate({
+      await suite.env.admin.mutate({ op: 'deleteItem', driveId: drive.id, itemId: deleted.id });
+      await suite.env.admin.mutate({
         op: 'share',
         driveId: drive.id,
         itemId: toShare.id,
         kind: 'anonymous',
         linkType: 'edit',
       });
-      await env.admin.mutate({ op: 'unshare', driveId: drive.id, itemId: toUnshare.id });
-      await env.admin.mutate({ op: 'modifyItem', driveId: drive.id, itemId: modified.id, size: 12345 });
-      const created = await env.admin.mutate<{ itemId: string }>({
+      await suite.env.admin.mutate({ op: 'unshare', driveId: drive.id, itemId: toUnshare.id });
+      await suite.env.admin.mutate({ op: 'modifyItem', driveId: drive.id, itemId: modified.id, size: 12345 });
+      const created = await suite.env.admin.mutate<{ itemId: string }>({
         op: 'createItem',
         driveId: drive.id,
         parentId: renamed.id,
@@ -238,7 +227,7 @@ describe('collector against the simulator', () => {
       const mark = (await historyRows(store, 'int-mut')).length;
       const result = await syncIntegration(ctx, { mode: 'delta' });
       assert.deepEqual(result.errors, []);
-      const diff = await diffWithTruth(store, 'int-mut', env.admin);
+      const diff = await diffWithTruth(store, 'int-mut', suite.env.admin);
       assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
 
       const h = (await historyRows(store, 'int-mut')).slice(mark);
@@ -282,28 +271,28 @@ describe('collector against the simulator', () => {
 
   test('faults (429, 503, truncated bodies, a 410 per drive) still give the exact inventory', async () => {
     await withStore('faults', async (store, client) => {
-      const ctx = simContext(store, env.sim, client, 'int-faults');
+      const ctx = simContext(store, suite.env.sim, client, 'int-faults');
       const faults = [
         { kind: 'throttle429' as const, rate: 0.1 },
         { kind: 'unavailable503' as const, rate: 0.02 },
         { kind: 'truncated' as const, rate: 0.01 },
         { kind: 'gone410' as const, rate: 1, oncePerDrive: true },
       ];
-      await env.admin.setFaults(faults);
+      await suite.env.admin.setFaults(faults);
       try {
         const full = await syncIntegration(ctx, { mode: 'full' });
         assert.deepEqual(full.errors, []);
         assert.ok(full.graph.throttledResponses > 0, 'throttling happened');
-        let diff = await diffWithTruth(store, 'int-faults', env.admin);
+        let diff = await diffWithTruth(store, 'int-faults', suite.env.admin);
         assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
         // Changes, then a delta round that meets a 410 on every drive: resync + reconciliation.
-        const drives = await env.admin.drives();
-        const items = await env.admin.items(drives[0].id);
+        const drives = await suite.env.admin.drives();
+        const items = await suite.env.admin.items(drives[0].id);
         const victim = items.find((i) => !i.deleted && !i.isFolder) as SimItemSummary;
-        await env.admin.mutate({ op: 'deleteItem', driveId: drives[0].id, itemId: victim.id });
+        await suite.env.admin.mutate({ op: 'deleteItem', driveId: drives[0].id, itemId: victim.id });
         const delta = await syncIntegration(ctx, { mode: 'delta' });
         assert.deepEqual(delta.errors, []);
-        diff = await diffWithTruth(store, 'int-faults', env.admin);
+        diff = await diffWithTruth(store, 'int-faults', suite.env.admin);
         assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
         const removed = (await historyRows(store, 'int-faults')).filter(
           (c) => c.resource_id === victim.id && c.change_type === 'removed',
@@ -311,15 +300,15 @@ describe('collector against the simulator', () => {
         assert.equal(removed.length, 1);
         assert.equal(removed[0].source, 'resync', 'found by the reconciliation after the 410');
       } finally {
-        await env.admin.setFaults([]);
+        await suite.env.admin.setFaults([]);
       }
     });
   });
 
   test('a 403 on one resource type is an error for that type; the rest is collected', async () => {
     await withStore('forbidden', async (store, client) => {
-      const ctx = simContext(store, env.sim, client, 'int-403');
-      await env.admin.setFaults([
+      const ctx = simContext(store, suite.env.sim, client, 'int-403');
+      await suite.env.admin.setFaults([
         { kind: 'forbidden403', resourceType: 'groups' },
         { kind: 'forbidden403', resourceType: 'signInActivity' },
       ]);
@@ -336,7 +325,7 @@ describe('collector against the simulator', () => {
         const types = errors.map((e) => e.resource_type).sort();
         assert.deepEqual(types, ['groups', 'signInActivity']);
         assert.ok(errors.every((e) => e.request_id && e.status === 403));
-        const diff = await diffWithTruth(store, 'int-403', env.admin);
+        const diff = await diffWithTruth(store, 'int-403', suite.env.admin);
         // Groups and members are missing (reported), sign-in times are unknown; everything else is exact.
         const unexpected = [
           ...diff.missing.filter((k) => !/^\["(group|member|user)"/.test(k)),
@@ -351,23 +340,23 @@ describe('collector against the simulator', () => {
           .execute();
         assert.equal(users.length, diff.counts.user, 'users collected without signInActivity');
         // Once the permission is granted the errors resolve.
-        await env.admin.setFaults([]);
+        await suite.env.admin.setFaults([]);
         const again = await syncIntegration(ctx, { mode: 'delta' });
         assert.deepEqual(again.errors, []);
         assert.equal((await listSyncErrors(store.db, 'int-403', { open: true })).length, 0);
-        const exact = await diffWithTruth(store, 'int-403', env.admin);
+        const exact = await diffWithTruth(store, 'int-403', suite.env.admin);
         assert.equal(exact.missing.length + exact.extra.length, 0, describeDiff(exact));
       } finally {
-        await env.admin.setFaults([]);
+        await suite.env.admin.setFaults([]);
       }
     });
   });
 
   test('syncDrive runs one drive at a time and coalesces callers', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('mutex', async (store, client) => {
-      const ctx: SyncContext = simContext(store, env.sim, client, 'int-mutex');
-      const [drive] = await env.admin.drives();
+      const ctx: SyncContext = simContext(store, suite.env.sim, client, 'int-mutex');
+      const [drive] = await suite.env.admin.drives();
       let running = 0;
       let maxRunning = 0;
       const wrapped: GraphClient = {
@@ -396,11 +385,11 @@ describe('collector against the simulator', () => {
   });
 
   test('a delta run that changed items reads its drive again: quota equals the truth', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('quota', async (store, client) => {
-      const ctx = simContext(store, env.sim, client, 'int-quota');
+      const ctx = simContext(store, suite.env.sim, client, 'int-quota');
       await syncIntegration(ctx, { mode: 'full' });
-      const [a, b] = (await env.admin.drives()).filter((d) => d.itemCount > 1);
+      const [a, b] = (await suite.env.admin.drives()).filter((d) => d.itemCount > 1);
       const quotaOf = async (driveId: string) => {
         const row = await store.db
           .selectFrom('drives')
@@ -416,7 +405,7 @@ describe('collector against the simulator', () => {
         };
       };
       const truthOf = async (driveId: string) => {
-        for await (const r of env.admin.truth()) {
+        for await (const r of suite.env.admin.truth()) {
           if (r.kind === 'drive' && r.id === driveId)
             return {
               used: r.quotaUsed,
@@ -428,7 +417,7 @@ describe('collector against the simulator', () => {
         throw new Error(`no drive ${driveId} in the truth`);
       };
       const before = await quotaOf(a.id);
-      const created = await env.admin.mutate<{ itemId: string }>({
+      const created = await suite.env.admin.mutate<{ itemId: string }>({
         op: 'createItem',
         driveId: a.id,
         parentId: a.rootId,
@@ -449,9 +438,14 @@ describe('collector against the simulator', () => {
       assert.ok(d[0].fields.includes('quota_used'), d[0].fields.join());
 
       // A quota change together with a file change (a webhook-triggered run): the store follows.
-      const [item] = (await env.admin.items(b.id)).filter((i) => !i.deleted && !i.isFolder);
-      await env.admin.mutate({ op: 'setQuotaUsed', driveId: b.id, used: 123_456_789 });
-      await env.admin.mutate({ op: 'modifyItem', driveId: b.id, itemId: item.id, size: item.size + 1000 });
+      const [item] = (await suite.env.admin.items(b.id)).filter((i) => !i.deleted && !i.isFolder);
+      await suite.env.admin.mutate({ op: 'setQuotaUsed', driveId: b.id, used: 123_456_789 });
+      await suite.env.admin.mutate({
+        op: 'modifyItem',
+        driveId: b.id,
+        itemId: item.id,
+        size: item.size + 1000,
+      });
       const rb = await syncDrive(ctx, b.id, { source: 'webhook' });
       assert.ok(rb.completed && !rb.error);
       assert.deepEqual(await quotaOf(b.id), await truthOf(b.id));
@@ -469,16 +463,16 @@ describe('collector against the simulator', () => {
       assert.ok(again.completed);
       assert.equal(again.changes, 0);
       assert.deepEqual(urls, []);
-      const diff = await diffWithTruth(store, 'int-quota', env.admin);
+      const diff = await diffWithTruth(store, 'int-quota', suite.env.admin);
       assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
     });
   });
 
   test('kill -9 at random moments, restart: exact, no duplicate history', async () => {
-    await env.admin.setFaults([]);
-    const file = join(dir, 'killed.db');
+    await suite.env.admin.setFaults([]);
+    const file = suite.path('killed.db');
     const script = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
-    const info = { ...env.sim } as Record<string, unknown>;
+    const info = { ...suite.env.sim } as Record<string, unknown>;
     delete info.close;
     // Killed after a random number of committed pages plus a random delay, so the kill lands
     // anywhere: inside a transaction, between pages, during permission fetches.
@@ -528,7 +522,7 @@ describe('collector against the simulator', () => {
     assert.equal(final.code, 0, final.out);
     const store = await openStore({ file });
     try {
-      const diff = await diffWithTruth(store, 'int-kill', env.admin);
+      const diff = await diffWithTruth(store, 'int-kill', suite.env.admin);
       assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
       await assertOnlyOneAddedPerResource(store, 'int-kill');
     } finally {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { TruthRecord } from '../../sim/contracts.ts';
 import { GraphError } from '../graph/errors.ts';
 import type { GraphClient, GraphRequest } from '../graph/types.ts';
 import { decodeValue } from '../store/codec.ts';
-import { openStore, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { getSyncState, listSyncErrors } from '../store/sync-state.ts';
 import { statsDelta } from './context.ts';
 import {
@@ -19,7 +16,7 @@ import {
   USERS_DELTA_SCOPE,
 } from './directory-delta.ts';
 import { syncIntegration } from './sync.ts';
-import { describeDiff, diffWithTruth, type SimEnv, simClient, simContext, startSim } from './test-support.ts';
+import { describeDiff, diffWithTruth, simContext, simulatorSuite } from './test-support.ts';
 
 // More than 100 users so that a users delta enumeration takes several pages (the simulator serves 100).
 const SIM = { seed: 11, users: 230, items: 900, timeScale: 20 };
@@ -74,35 +71,16 @@ function failingDeltaClient(base: GraphClient, status: number, code: string, pat
 }
 
 describe('directory delta against the simulator', () => {
-  let env: SimEnv;
-  let dir: string;
-  before(async () => {
-    env = await startSim(SIM);
-    dir = mkdtempSync(join(tmpdir(), 'dw-dirdelta-'));
-  });
-  after(async () => {
-    await env.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const withStore = async (name: string, fn: (store: Store, client: GraphClient) => Promise<void>) => {
-    const store = await openStore({ file: join(dir, `${name}.db`) });
-    const client = simClient(env.sim);
-    try {
-      await fn(store, client);
-    } finally {
-      await client.close();
-      await store.close();
-    }
-  };
+  const suite = simulatorSuite(SIM, 'dw-dirdelta-');
+  const withStore = suite.withStore.bind(suite);
 
   const exact = async (store: Store, integrationId: string) => {
-    const diff = await diffWithTruth(store, integrationId, env.admin);
+    const diff = await diffWithTruth(store, integrationId, suite.env.admin);
     assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
   };
 
   const truthGroups = async () => {
-    const truth = await env.admin.truthArray();
+    const truth = await suite.env.admin.truthArray();
     const groups = truth.filter((r): r is Extract<TruthRecord, { kind: 'group' }> => r.kind === 'group');
     const members = truth.filter((r): r is Extract<TruthRecord, { kind: 'member' }> => r.kind === 'member');
     const of = (name: string) => {
@@ -114,10 +92,10 @@ describe('directory delta against the simulator', () => {
   };
 
   test('mutations → users and groups delta: exact, with the right history; an unchanged round is cheap', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('mutations', async (store, client) => {
       const id = 'int-dd';
-      const ctx = simContext(store, env.sim, client, id);
+      const ctx = simContext(store, suite.env.sim, client, id);
       const full = await syncIntegration(ctx, { mode: 'full' });
       assert.deepEqual(full.errors, []);
       await exact(store, id);
@@ -152,7 +130,7 @@ describe('directory delta against the simulator', () => {
       );
 
       // Mutations.
-      const users = await env.admin.users();
+      const users = await suite.env.admin.users();
       const managed = new Set(users.map((u) => u.managerId).filter(Boolean));
       const noDrive = users.filter((u) => u.driveId === null && u.userType === 'Member');
       const victim = noDrive.find((u) => managed.has(u.id)) ?? noDrive[0];
@@ -170,25 +148,25 @@ describe('directory delta against the simulator', () => {
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
       assert.ok(mfaBefore, 'the user to disable has an MFA row');
-      const guest = await env.admin.mutate<{ userId: string }>({
+      const guest = await suite.env.admin.mutate<{ userId: string }>({
         op: 'addGuest',
         email: 'new.partner@fabrikam-partner.example',
         displayName: 'New Partner',
       });
-      await env.admin.mutate({ op: 'disableUser', userId: disabled.id });
+      await suite.env.admin.mutate({ op: 'disableUser', userId: disabled.id });
       const before = await truthGroups();
       const victimGroups = [...before.members].filter((m) => m.memberId === victim.id).map((m) => m.groupId);
       assert.ok(victimGroups.length > 0, 'the deleted user was in groups');
-      await env.admin.mutate({ op: 'deleteUser', userId: victim.id });
+      await suite.env.admin.mutate({ op: 'deleteUser', userId: victim.id });
       // Nested: Security Admins is inside All Company, so the guest becomes a transitive member of both.
       const admins = before.of('Security Admins');
       const company = before.of('All Company');
       assert.ok(company.members.has(admins.id), 'Security Admins is nested in All Company');
-      await env.admin.mutate({ op: 'addGroupMember', groupId: admins.id, memberId: guest.userId });
+      await suite.env.admin.mutate({ op: 'addGroupMember', groupId: admins.id, memberId: guest.userId });
       const leads = before.of('Engineering Leads');
       const engineering = before.of('Engineering');
       const leaving = [...leads.members].find((m) => m !== victim.id) as string;
-      await env.admin.mutate({ op: 'removeGroupMember', groupId: leads.id, memberId: leaving });
+      await suite.env.admin.mutate({ op: 'removeGroupMember', groupId: leads.id, memberId: leaving });
       const after = await truthGroups();
       const engineeringLoses = !after.of('Engineering').members.has(leaving);
 
@@ -267,10 +245,10 @@ describe('directory delta against the simulator', () => {
   });
 
   test('first delta round without a deltaLink enumerates page by page and reconciles', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('enumerate', async (store, client) => {
       const id = 'int-enum';
-      const ctx = simContext(store, env.sim, client, id);
+      const ctx = simContext(store, suite.env.sim, client, id);
       await syncIntegration(ctx, { mode: 'full' });
       // Forget the delta checkpoints (e.g. a store from before directory delta), and let a user go.
       await store.db
@@ -278,9 +256,9 @@ describe('directory delta against the simulator', () => {
         .where('integration_id', '=', id)
         .where('scope', 'in', [USERS_DELTA_SCOPE, GROUPS_DELTA_SCOPE])
         .execute();
-      const users = await env.admin.users();
+      const users = await suite.env.admin.users();
       const gone = users.find((u) => u.driveId === null) as { id: string };
-      await env.admin.mutate({ op: 'deleteUser', userId: gone.id });
+      await suite.env.admin.mutate({ op: 'deleteUser', userId: gone.id });
       const mark = (await historyRows(store, id)).length;
       const u = await collectUsersDelta(ctx, 'delta');
       const g = await collectGroupsDelta(ctx, 'delta');
@@ -309,20 +287,20 @@ describe('directory delta against the simulator', () => {
   });
 
   test('a 410 or an expired token on directory delta: fresh enumeration, reconciled with source resync', async () => {
-    await env.admin.setFaults([]);
+    await suite.env.admin.setFaults([]);
     await withStore('resync', async (store, base) => {
       const id = 'int-resync';
-      await syncIntegration(simContext(store, env.sim, base, id), { mode: 'full' });
+      await syncIntegration(simContext(store, suite.env.sim, base, id), { mode: 'full' });
       const users410 = failingDeltaClient(base, 410, 'resyncRequired', /\/users\/delta/);
       const groups400 = failingDeltaClient(base, 400, 'syncStateNotFound', /\/groups\/delta/);
-      const users = await env.admin.users();
+      const users = await suite.env.admin.users();
       const gone =
         users.find((u) => u.driveId === null && u.userType === 'Guest') ??
         (users.find((u) => u.driveId === null) as { id: string });
-      await env.admin.mutate({ op: 'deleteUser', userId: gone.id });
+      await suite.env.admin.mutate({ op: 'deleteUser', userId: gone.id });
       const mark = (await historyRows(store, id)).length;
-      const u = await collectUsersDelta(simContext(store, env.sim, users410.client, id), 'poll');
-      const g = await collectGroupsDelta(simContext(store, env.sim, groups400.client, id), 'poll');
+      const u = await collectUsersDelta(simContext(store, suite.env.sim, users410.client, id), 'poll');
+      const g = await collectGroupsDelta(simContext(store, suite.env.sim, groups400.client, id), 'poll');
       assert.equal(users410.fired(), 1);
       assert.equal(groups400.fired(), 1);
       assert.ok(u.resynced && u.kind === 'enumeration');
@@ -341,18 +319,18 @@ describe('directory delta against the simulator', () => {
   test('a 403 on users is an error for users; groups delta and the rest go on', async () => {
     await withStore('forbidden', async (store, client) => {
       const id = 'int-dd403';
-      const ctx = simContext(store, env.sim, client, id);
-      await env.admin.setFaults([]);
+      const ctx = simContext(store, suite.env.sim, client, id);
+      await suite.env.admin.setFaults([]);
       await syncIntegration(ctx, { mode: 'full' });
       const { of } = await truthGroups();
-      const users = await env.admin.users();
+      const users = await suite.env.admin.users();
       const admins = of('Security Admins');
       const newcomer = users.find((u) => !admins.members.has(u.id) && u.accountEnabled) as { id: string };
       const target = users.find((u) => u.accountEnabled && u.id !== newcomer.id) as { id: string };
-      await env.admin.setFaults([{ kind: 'forbidden403', resourceType: 'users' }]);
+      await suite.env.admin.setFaults([{ kind: 'forbidden403', resourceType: 'users' }]);
       try {
-        await env.admin.mutate({ op: 'addGroupMember', groupId: admins.id, memberId: newcomer.id });
-        await env.admin.mutate({ op: 'disableUser', userId: target.id });
+        await suite.env.admin.mutate({ op: 'addGroupMember', groupId: admins.id, memberId: newcomer.id });
+        await suite.env.admin.mutate({ op: 'disableUser', userId: target.id });
         // The real-time path: the users delta records the error, the groups delta still applies.
         const u = await collectUsersDelta(ctx, 'webhook');
         assert.equal(u.denied?.code, 'Authorization_RequestDenied');
@@ -379,7 +357,7 @@ describe('directory delta against the simulator', () => {
         assert.equal(r.resources.users, 'Authorization_RequestDenied', JSON.stringify(r.resources));
         assert.equal(r.resources.groups, 'ok');
         assert.equal(r.resources.items, 'ok');
-        const diff = await diffWithTruth(store, id, env.admin);
+        const diff = await diffWithTruth(store, id, suite.env.admin);
         // Only the disabled user (and its MFA state, which rides on the user row) differs.
         assert.deepEqual(
           [...diff.missing, ...diff.extra].filter((k) => !k.includes(target.id)),
@@ -387,7 +365,7 @@ describe('directory delta against the simulator', () => {
           describeDiff(diff),
         );
       } finally {
-        await env.admin.setFaults([]);
+        await suite.env.admin.setFaults([]);
       }
       // Once the permission is back the error resolves and the inventory is exact.
       const r = await syncIntegration(ctx, { mode: 'delta' });

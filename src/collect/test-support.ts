@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SimHandle, SimOptions, TruthRecord } from '../../sim/contracts.ts';
 import { startSimulator } from '../../sim/index.ts';
 import { createGraphClient } from '../graph/client.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { decodeValue } from '../store/codec.ts';
-import type { Store } from '../store/store.ts';
+import { openStore, type Store } from '../store/store.ts';
 import type { SyncContext } from './context.ts';
 
 /** Helpers for the collector tests: a simulator, a Graph client for it, and the comparison with its ground truth. */
@@ -25,6 +28,43 @@ export async function startSim(options: SimOptions): Promise<SimEnv> {
     close: async () => {
       await admin.close();
       await sim.close();
+    },
+  };
+}
+
+/**
+ * A simulator for a whole `describe` block (started before, closed after) and a fresh
+ * SQLite store + Graph client per test: `suite.withStore('name', async (store, client) => …)`.
+ */
+export function simulatorSuite(options: SimOptions, tmpPrefix: string) {
+  let env: SimEnv | undefined;
+  let dir = '';
+  before(async () => {
+    env = await startSim(options);
+    dir = mkdtempSync(join(tmpdir(), tmpPrefix));
+  });
+  after(async () => {
+    await env?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get env(): SimEnv {
+      if (!env) throw new Error('the simulator starts in the before hook');
+      return env;
+    },
+    /** A path in the suite's temporary directory. */
+    path(name: string): string {
+      return join(dir, name);
+    },
+    async withStore(name: string, fn: (store: Store, client: GraphClient) => Promise<void>): Promise<void> {
+      const store = await openStore({ file: join(dir, `${name}.db`) });
+      const client = simClient(this.env.sim);
+      try {
+        await fn(store, client);
+      } finally {
+        await client.close();
+        await store.close();
+      }
     },
   };
 }

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { startSimulator } from '../../sim/index.ts';
-import { openTestDb, quietLogger, RecordingRunner } from '../collect/realtime/test-support.ts';
+import { freePort, openTestDb, quietLogger, RecordingRunner } from '../collect/realtime/test-support.ts';
 import { loadConfig } from '../config/config.ts';
 import { createGraphClient } from '../graph/client.ts';
 import { startRealtime } from './realtime.ts';
-
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('real-time path against the simulator', () => {
   it('subscribes through Graph, gets a notification for a mutation and runs that drive’s delta', async () => {

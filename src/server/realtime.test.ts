@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,21 +7,15 @@ import { request } from 'undici';
 import {
   FakeGraphSubscriptions,
   fetchGraphClient,
+  freePort,
   openTestDb,
   quietLogger,
   RecordingRunner,
+  subscriptionRow,
 } from '../collect/realtime/test-support.ts';
 import type { RealtimeIntegration } from '../collect/realtime/types.ts';
 import { loadConfig } from '../config/config.ts';
 import { startRealtime } from './realtime.ts';
-
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('startRealtime end to end (local Graph /subscriptions)', () => {
   it('subscribes, receives a notification, runs the delta, reports status, deletes on disable', async () => {
@@ -144,21 +137,15 @@ describe('receiver load smoke test', () => {
     await db
       .insertInto('graph_subscriptions')
       .values(
-        drives.map((d) => ({
-          id: `sub-${d}`,
-          integration_id: 'int-1',
-          tenant_id: tenantId,
-          resource: `/drives/${d}/root`,
-          change_type: 'updated',
-          client_state: `secret-${d}-${'x'.repeat(32)}`,
-          notification_url: 'https://example.test/webhooks/graph',
-          expiration: new Date(Date.now() + 86_400_000).toISOString(),
-          created_at: now,
-          last_renewed_at: null,
-          status: 'active',
-          last_error: null,
-          last_error_at: null,
-        })),
+        drives.map((d) =>
+          subscriptionRow({
+            id: `sub-${d}`,
+            tenant_id: tenantId,
+            resource: `/drives/${d}/root`,
+            client_state: `secret-${d}-${'x'.repeat(32)}`,
+            created_at: now,
+          }),
+        ),
       )
       .execute();
     const rt = await startRealtime({

@@ -6,7 +6,7 @@ import { DeltaCoordinator } from './coordinator.ts';
 import { InboxWorker } from './inbox-worker.ts';
 import { getRealtimeStatus } from './status.ts';
 import { SubscriptionCache } from './subscription-cache.ts';
-import { quietLogger, RecordingRunner } from './test-support.ts';
+import { quietLogger, RecordingRunner, subscriptionRow } from './test-support.ts';
 
 for (const dialect of TEST_DIALECTS) {
   describe(`realtime tables on ${dialect}`, () => {
@@ -32,21 +32,14 @@ for (const dialect of TEST_DIALECTS) {
       try {
         await db
           .insertInto('graph_subscriptions')
-          .values({
-            id: 'sub-1',
-            integration_id: 'int-1',
-            tenant_id: 'T',
-            resource: '/drives/d1/root',
-            change_type: 'updated',
-            client_state: 'secret',
-            notification_url: 'https://x/webhooks/graph',
-            expiration: new Date(Date.now() + 86_400_000).toISOString(),
-            created_at: new Date().toISOString(),
-            last_renewed_at: null,
-            status: 'active',
-            last_error: null,
-            last_error_at: null,
-          })
+          .values(
+            subscriptionRow({
+              id: 'sub-1',
+              tenant_id: 'T',
+              client_state: 'secret',
+              notification_url: 'https://x/webhooks/graph',
+            }),
+          )
           .execute();
         await cache.load();
         const ok = { subscriptionId: 'sub-1', clientState: 'secret', tenantId: 'T', changeType: 'updated' };

@@ -6,16 +6,46 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { Kysely } from 'kysely';
 import { GraphError } from '../../graph/errors.ts';
 import type { GraphClient, GraphRequest, GraphResponse } from '../../graph/types.ts';
 import type { Database } from '../../store/schema.ts';
 import { openStore } from '../../store/store.ts';
+import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import type { DeltaRunner, RunSource } from './types.ts';
 
 export const quietLogger: Logger = createLogger(process.env.DW_LOG_LEVEL ?? 'silent');
+
+/** An active drive-root subscription row (expires in a day); override what a test needs. */
+export function subscriptionRow(overrides: Partial<GraphSubscriptionsTable> = {}): GraphSubscriptionsTable {
+  return {
+    id: 'sub-d1',
+    integration_id: 'int-1',
+    tenant_id: '11111111-2222-3333-4444-555555555555',
+    resource: '/drives/d1/root',
+    change_type: 'updated',
+    client_state: 'secret-d1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    notification_url: 'https://example.test/webhooks/graph',
+    expiration: new Date(Date.now() + 86_400_000).toISOString(),
+    created_at: new Date().toISOString(),
+    last_renewed_at: null,
+    status: 'active',
+    last_error: null,
+    last_error_at: null,
+    ...overrides,
+  };
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for servers that must know their URL before listening). */
+export async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
 
 /** A migrated SQLite store (every migration, via openStore): in memory, or in `file` (WAL). */
 export async function openTestDb(file?: string): Promise<Kysely<Database>> {

@@ -16,7 +16,12 @@ import {
   KyselyInboxStore,
   SqliteInboxStore,
 } from '../../collect/realtime/inbox-store.ts';
-import { fetchGraphClient, quietLogger, RecordingRunner } from '../../collect/realtime/test-support.ts';
+import {
+  fetchGraphClient,
+  quietLogger,
+  RecordingRunner,
+  subscriptionRow,
+} from '../../collect/realtime/test-support.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import { dropPgSchema, openStore, type Store } from '../../store/store.ts';
@@ -29,21 +34,13 @@ const SECRET = 'secret-d1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
 async function insertSubscription(db: Kysely<Database>): Promise<void> {
   await db
     .insertInto('graph_subscriptions')
-    .values({
-      id: 'sub-d1',
-      integration_id: 'int-1',
-      tenant_id: TENANT,
-      resource: '/drives/d1/root',
-      change_type: 'updated',
-      client_state: SECRET,
-      notification_url: 'https://example.test/webhooks/graph',
-      expiration: new Date(Date.now() + 20 * 86_400_000).toISOString(),
-      created_at: new Date().toISOString(),
-      last_renewed_at: null,
-      status: 'active',
-      last_error: null,
-      last_error_at: null,
-    })
+    .values(
+      subscriptionRow({
+        tenant_id: TENANT,
+        client_state: SECRET,
+        expiration: new Date(Date.now() + 20 * 86_400_000).toISOString(),
+      }),
+    )
     .execute();
 }
 

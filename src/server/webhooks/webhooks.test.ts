@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
 import { SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
-import { openTestDb, quietLogger } from '../../collect/realtime/test-support.ts';
+import { openTestDb, quietLogger, subscriptionRow } from '../../collect/realtime/test-support.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import { createServer } from '../app.ts';
@@ -220,21 +220,16 @@ describe('webhook receiver (real server)', () => {
   it('accepts a subscription created by another process after a cache reload', async () => {
     await db
       .insertInto('graph_subscriptions')
-      .values({
-        id: 'sub-late',
-        integration_id: 'int-2',
-        tenant_id: TENANT,
-        resource: '/drives/d9/root',
-        change_type: 'updated',
-        client_state: 'late-secret',
-        notification_url: 'x',
-        expiration: new Date(Date.now() + 86_400_000).toISOString(),
-        created_at: new Date().toISOString(),
-        last_renewed_at: null,
-        status: 'active',
-        last_error: null,
-        last_error_at: null,
-      })
+      .values(
+        subscriptionRow({
+          id: 'sub-late',
+          integration_id: 'int-2',
+          tenant_id: TENANT,
+          resource: '/drives/d9/root',
+          client_state: 'late-secret',
+          notification_url: 'x',
+        }),
+      )
       .execute();
     await new Promise((r) => setTimeout(r, 1050)); // past the reload rate limit
     const res = await post(`${ctx.base}/webhooks/graph`, {
