@@ -28,7 +28,8 @@ interface Capability {
 
 interface Found {
   tenantId: string;
-  userId?: string;
+  /** A few user ids from the users probe: the drives probe walks them. */
+  userIds: string[];
   driveId?: string;
   rootId?: string;
 }
@@ -40,10 +41,10 @@ const CAPABILITIES: Capability[] = [
     neededFor: 'users, guests, account state, managers; user change notifications',
     async probe(client, found) {
       const res = await client.request<{ value: Array<{ id: string }> }>({
-        url: '/users?$select=id&$top=5',
+        url: '/users?$select=id&$top=10',
         resource: 'users',
       });
-      found.userId = res.body.value[0]?.id;
+      found.userIds = res.body.value.map((u) => u.id);
       return true;
     },
   },
@@ -83,14 +84,10 @@ const CAPABILITIES: Capability[] = [
     neededFor: 'OneDrive of each user, quota and owner',
     async probe(client, found) {
       // Walk a few users: one without a provisioned OneDrive answers 404, which is normal.
-      const users = await client.request<{ value: Array<{ id: string }> }>({
-        url: '/users?$select=id&$top=10',
-        resource: 'users',
-      });
-      for (const user of users.body.value) {
+      for (const userId of found.userIds) {
         try {
           const drive = await client.request<{ id: string }>({
-            url: `/users/${encodeURIComponent(user.id)}/drive`,
+            url: `/users/${encodeURIComponent(userId)}/drive`,
             resource: 'drives',
           });
           found.driveId = drive.body.id;
@@ -162,14 +159,16 @@ const CAPABILITIES: Capability[] = [
 
 /** Runs every probe; never throws for a Graph error (it becomes the capability's status). */
 export async function probeIntegration(client: GraphClient, tenantId: string): Promise<ProbeResult[]> {
-  const found: Found = { tenantId };
+  const found: Found = { tenantId, userIds: [] };
   const results: ProbeResult[] = [];
   for (const cap of CAPABILITIES) {
     const base = { capability: cap.capability, permission: cap.permission, neededFor: cap.neededFor };
     try {
       const ran = await cap.probe(client, found);
       results.push(
-        ran ? { ...base, status: 'granted' } : { ...base, status: 'skipped', detail: 'nothing to probe' },
+        ran
+          ? { ...base, status: 'granted' }
+          : { ...base, status: 'skipped', detail: 'nothing to probe with (no user or drive readable)' },
       );
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
