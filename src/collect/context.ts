@@ -72,6 +72,7 @@ export function applyContext(ctx: SyncContext, db: Kysely<Database>, source: Cha
     tenantId: ctx.integration.tenantId,
     source,
     now: new Date().toISOString(),
+    verifiedDomains: ctx.integration.verifiedDomains.map((d) => d.toLowerCase()),
   };
 }
 

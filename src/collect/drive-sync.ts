@@ -4,7 +4,7 @@ import { driveItem, sharedChanged } from '../resources/drive-item.ts';
 import { permission } from '../resources/permission.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
-import { applyItemsPage, applyPermissionSets, removePermissionsOf, sweepDrive } from '../store/items.ts';
+import { applyItemsPage, sweepDrive } from '../store/items.ts';
 import { getSyncState, putSyncState, resolveSyncErrors, type SyncPhase } from '../store/sync-state.ts';
 import {
   type CollectError,
@@ -261,15 +261,21 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
 
     // Permissions of the sharing roots in this page, fetched before the transaction opens.
     const sharedIds = [...live].filter(([, v]) => v.shared).map(([id]) => id);
-    const unshared = [...live].filter(([, v]) => !v.shared).map(([id]) => id);
     const fetched = await fetchPermissions(sharedIds);
+    // Items that are no sharing root (any more) have no permission set of their own; a
+    // root whose permissions could not be read keeps what is stored.
+    const sharing = new Map<string, ResourceRow[] | null>();
+    for (const [id, v] of live) {
+      if (!v.shared) sharing.set(id, null);
+      else {
+        const set = fetched.sets.get(id);
+        if (set) sharing.set(id, set);
+      }
+    }
 
     const pageIds = new Set(entries.map((e) => e.id));
     const records = await inTransaction(ctx, source, async (actx) => {
-      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries });
-      out.push(...(await applyPermissionSets(actx, driveId, fetched.sets)));
-      // Items that are no sharing root (any more) have no permission set of their own.
-      if (unshared.length > 0) out.push(...(await removePermissionsOf(actx, driveId, unshared)));
+      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing });
       for (const e of [...invalid, ...fetched.errors]) await reportError(ctx, e, actx.db);
       const spare = invalid.map((e) => e.resourceId).filter((x): x is string => !!x);
       if (spare.length > 0) await touchRows(actx, itemDef, { drive_id: driveId }, spare);

@@ -92,6 +92,20 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
     c_tag: { kind: 'text', description: 'Content tag (changes when the content changes).', volatile: true },
     e_tag: { kind: 'text', description: 'Entity tag (changes on any change).', volatile: true },
     deleted_state: { kind: 'text', description: 'State of the deleted facet when the item was deleted.' },
+    // Derived by drivewarden (src/store/access.ts), not read from Graph; kept without history:
+    // the permission history of the access root says why it changed.
+    access_root_id: {
+      kind: 'text',
+      description:
+        'Graph id of the nearest ancestor-or-self sharing root, whose permissions (as Graph lists them, inherited ones included) decide who can reach the item; null when no sharing root is above it.',
+      volatile: true,
+    },
+    exposure: {
+      kind: 'text',
+      description:
+        "Who can reach the item, from its access root's grants: public (an Anyone link), external (a guest or outside recipient), internal (an organization link, other users or groups), private (the owner only); null while the item's parent is not yet known.",
+      volatile: true,
+    },
   },
   toRow(item, ctx) {
     const driveId = ctx.scope?.drive_id;
@@ -130,6 +144,9 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
       c_tag: strOrNull(item.cTag),
       e_tag: strOrNull(item.eTag),
       deleted_state: strOrNull(item.deleted?.state),
+      // Filled in by the store from the parent and the permissions (see src/store/access.ts).
+      access_root_id: null,
+      exposure: null,
       raw: item,
     };
   },

@@ -90,7 +90,7 @@ function addressesOf(sets: Array<IdentitySet | null | undefined>): string[] {
 }
 
 /** An e-mail address hidden in a SharePoint login name ("i:0#.f|membership|bob_x.com#ext#@t.onmicrosoft.com"). */
-function emailFromLogin(login: string | null): string | null {
+export function emailFromLogin(login: string | null): string | null {
   if (!login) return null;
   const last = login.split('|').pop() ?? '';
   if (/#ext#/i.test(last)) {
@@ -101,7 +101,12 @@ function emailFromLogin(login: string | null): string | null {
   return last.includes('@') ? last.toLowerCase() : null;
 }
 
-function isExternal(email: string | null, login: string | null, verified: readonly string[]): boolean {
+/** An address outside the tenant: a guest login marker, or a domain not among the verified ones (nor their subdomains). */
+export function isExternalAddress(
+  email: string | null,
+  login: string | null,
+  verified: readonly string[],
+): boolean {
   if (isGuestLogin(login) || isGuestLogin(email)) return true;
   const domain = domainOf(email ?? emailFromLogin(login));
   if (!domain) return false;
@@ -189,8 +194,8 @@ export const permission: ResourceDef<GraphPermission> = {
       : invitationEmail;
     const verified = ctx.verifiedDomains;
     const external =
-      recipients.some((r) => isExternal(r.email, r.loginName, verified)) ||
-      (invitationEmail !== null && isExternal(invitationEmail, null, verified));
+      recipients.some((r) => isExternalAddress(r.email, r.loginName, verified)) ||
+      (invitationEmail !== null && isExternalAddress(invitationEmail, null, verified));
     const guest = recipients.some((r) => isGuestLogin(r.loginName) || isGuestLogin(r.email));
     return {
       integration_id: ctx.integrationId,

@@ -23,6 +23,8 @@ export interface ApplyContext {
   now: string;
   /** Actor for removals (and rows whose resource has no actor mapping). */
   actor?: string | null;
+  /** The tenant's verified domains (grants are classified against them); read from the integration when absent. */
+  verifiedDomains?: readonly string[];
 }
 
 export interface ChangeRecord {

@@ -1,6 +1,19 @@
 import { driveItem } from '../resources/drive-item.ts';
+import type { Exposure } from '../resources/grant.ts';
 import { permission } from '../resources/permission.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import {
+  type Access,
+  assignPageAccess,
+  mapGrants,
+  ownExposure,
+  propagateAccess,
+  refreshAccess,
+  removeGrants,
+  resolvePendingAccess,
+  storedAccess,
+  writeGrants,
+} from './access.ts';
 import {
   type ApplyContext,
   type ChangeRecord,
@@ -25,6 +38,13 @@ export interface ItemsPage {
   driveId: string;
   /** The page in feed order: a live item's mapped row (driveItem.toRow), or only the id of a deleted one. */
   entries: Array<{ id: string; row?: ResourceRow }>;
+  /**
+   * Sharing of the page's live items, as the feed and the permission calls told it: the
+   * item's permission set as just read (empty: it has none), or null when the item is no
+   * sharing root (no `shared` facet). Items not in the map keep their stored permissions
+   * (their permissions could not be read).
+   */
+  sharing?: Map<string, ResourceRow[] | null>;
 }
 
 function ph(ctx: ApplyContext, n: number): string {
@@ -35,31 +55,19 @@ function joinPath(parentPath: string, name: string): string {
   return parentPath === '/' ? `/${name}` : `${parentPath}/${name}`;
 }
 
-/** Paths of the given ids as stored (live rows only). */
-async function storedPaths(
-  ctx: ApplyContext,
-  driveId: string,
-  ids: string[],
-): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (const part of inLists(ids)) {
-    const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
-    const { rows } = await run(
-      ctx.db,
-      `select id, path from drive_items where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} ` +
-        `and deleted_at is null and id in (${list})`,
-      [ctx.integrationId, driveId, ...part],
-    );
-    for (const r of rows) out.set(String(r.id), (r.path as string | null) ?? null);
-  }
-  return out;
+function accessOfRow(r: Record<string, unknown>): Access {
+  return {
+    root: (r.access_root_id as string | null | undefined) ?? null,
+    exposure: (r.exposure as Exposure | null | undefined) ?? null,
+  };
 }
 
 /**
  * Applies one page of a drive's delta feed: last occurrence of an id wins; live items are
- * upserted with computed paths; renamed/moved folders get their subtree paths rewritten;
- * deleted items are tombstoned with their subtree and their permissions; items waiting
- * for a parent get their path once it is known.
+ * upserted with computed paths and access; renamed/moved folders get their subtree paths
+ * rewritten; permission sets and grants are replaced; deleted items are tombstoned with
+ * their subtree and their permissions; access changes are carried down the subtrees; items
+ * waiting for a parent get their path and access once it is known.
  */
 export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promise<ChangeRecord[]> {
   const { driveId } = page;
@@ -75,21 +83,25 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
     if (v.row) rows.push(v.row);
     else deletes.push(id);
   }
+  const sharing = new Map([...(page.sharing ?? [])].filter(([id]) => latest.get(id)?.row !== undefined));
+  const grantSets = await mapGrants(ctx, driveId, sharing);
+  const own = new Map([...grantSets].map(([id, g]) => [id, ownExposure(g)]));
 
-  // Paths: from parents in this page, else from the store.
+  // Paths and access: from parents in this page, else from the store.
   const inPage = new Map(rows.map((r) => [r.id, r]));
   const deletedInPage = new Set(deletes);
-  const outside = new Set<string>();
+  const lookup = new Set<string>();
   for (const r of rows) {
     const p = r.parent_id as string | null;
-    if (p && !inPage.has(p) && !deletedInPage.has(p)) outside.add(p);
+    if (p && !inPage.has(p) && !deletedInPage.has(p)) lookup.add(p);
+    if (!own.has(r.id)) lookup.add(r.id); // root status unknown: as stored
   }
-  const known = await storedPaths(ctx, driveId, [...outside]);
+  const known = await storedAccess(ctx, driveId, [...lookup]);
   const computed = new Map<string, string | null>();
   const pathOf = (id: string, depth: number): string | null => {
     if (computed.has(id)) return computed.get(id) ?? null;
     const row = inPage.get(id);
-    if (!row) return deletedInPage.has(id) ? null : (known.get(id) ?? null);
+    if (!row) return deletedInPage.has(id) ? null : (known.get(id)?.path ?? null);
     if (row.is_root) {
       computed.set(id, '/');
       return '/';
@@ -107,6 +119,7 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
     return path;
   };
   for (const r of rows) r.path = pathOf(r.id, 0);
+  assignPageAccess(rows, own, known, deletedInPage);
 
   const changes: ChangeRecord[] = [];
   const { changes: upserted, previous } = await upsertRows(ctx, itemDef, rows);
@@ -125,6 +138,17 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   moved.sort((a, b) => b.oldPath.split('/').length - a.oldPath.split('/').length);
   for (const m of moved) await rewriteSubtree(ctx, driveId, m.oldPath, m.newPath);
 
+  // Permission sets: replaced where read, removed where the item is no sharing root any more.
+  const readSets = new Map<string, ResourceRow[]>();
+  const noRoot: string[] = [];
+  for (const [id, set] of sharing) {
+    if (set === null) noRoot.push(id);
+    else readSets.set(id, set);
+  }
+  changes.push(...(await replacePermissionSets(ctx, driveId, readSets)));
+  if (noRoot.length > 0) changes.push(...(await removePermissionsOf(ctx, driveId, noRoot)));
+  await writeGrants(ctx, driveId, grantSets);
+
   if (deletes.length > 0) {
     const subtree = await subtreeIds(ctx, driveId, deletes);
     const removed = await removeRows(ctx, itemDef, { drive_id: driveId }, subtree);
@@ -132,7 +156,14 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
     changes.push(...(await removePermissionsOf(ctx, driveId, subtree)));
   }
 
+  // Folders that existed and whose access changed pass the change to what inherits through them.
+  for (const r of rows) {
+    const prev = previous.get(r.id);
+    if (r.is_folder && prev) await propagateAccess(ctx, driveId, r.id, accessOfRow(prev), accessOfRow(r));
+  }
+
   await resolvePendingPaths(ctx, driveId);
+  await resolvePendingAccess(ctx, driveId);
   return changes;
 }
 
@@ -224,8 +255,23 @@ export async function applyPermissionSet(
   return applyPermissionSets(ctx, driveId, new Map([[itemId, rows]]));
 }
 
-/** applyPermissionSet for many items of one drive (a page's sharing roots) in a few statements. */
+/**
+ * applyPermissionSet for many items of one drive, outside a page of the drive's feed:
+ * permissions, grants and the access of the items and their subtrees.
+ */
 export async function applyPermissionSets(
+  ctx: ApplyContext,
+  driveId: string,
+  sets: Map<string, ResourceRow[]>,
+): Promise<ChangeRecord[]> {
+  const changes = await replacePermissionSets(ctx, driveId, sets);
+  await writeGrants(ctx, driveId, await mapGrants(ctx, driveId, sets));
+  await refreshAccess(ctx, driveId, [...sets.keys()]);
+  return changes;
+}
+
+/** Permission rows only (grants and access are the caller's). */
+async function replacePermissionSets(
   ctx: ApplyContext,
   driveId: string,
   sets: Map<string, ResourceRow[]>,
@@ -277,5 +323,6 @@ export async function removePermissionsOf(
   for (const [itemId, ids] of byItem) {
     changes.push(...(await removeRows(ctx, permDef, { drive_id: driveId, item_id: itemId }, ids)));
   }
+  await removeGrants(ctx, driveId, [...byItem.keys()]);
   return changes;
 }

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { backfillAccess } from './access.ts';
 import type { Dialect } from './codec.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
@@ -121,6 +122,9 @@ export async function migrate(db: Kysely<Database>, pgSchema?: string): Promise<
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`);
   }
+  // Effective access arrived after inventories were collected: fill it in once.
+  if (results?.some((r) => r.migrationName === '0200-access' && r.status === 'Success'))
+    await backfillAccess(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
 }
 
 async function currentSchema(db: Kysely<Database>): Promise<string> {
@@ -146,8 +150,10 @@ export async function dropPgSchema(databaseUrl: string, schema: string): Promise
 export async function tablesWithIntegrationId(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
   if (dialect === 'postgres') {
     const { rows } = await sql<{ table_name: string }>`
-      select table_name from information_schema.columns
-      where column_name = 'integration_id' and table_schema = current_schema()`.execute(db);
+      select c.table_name from information_schema.columns c
+      join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      where c.column_name = 'integration_id' and c.table_schema = current_schema()
+        and t.table_type = 'BASE TABLE'`.execute(db);
     return rows.map((r) => r.table_name);
   }
   const { rows } = await sql<{ name: string }>`

@@ -288,6 +288,10 @@ export interface DriveItemsTable extends StandardColumns {
   e_tag: string | null;
   /** State of the deleted facet when the item was deleted. */
   deleted_state: string | null;
+  /** Nearest ancestor-or-self sharing root (derived); null when none or not yet known. */
+  access_root_id: string | null;
+  /** public, external, internal or private (derived from the access root's grants); null while unknown. */
+  exposure: string | null;
 }
 
 /** Sharing permissions of the items that are roots of a sharing hierarchy (links, direct grants, invitations, owner). */
@@ -434,7 +438,54 @@ export interface SyncErrorsTable {
   resolved_at: string | null;
 }
 
+/** One row per permission and recipient of each sharing root (src/resources/grant.ts). */
+export interface GrantsTable {
+  integration_id: string;
+  tenant_id: string;
+  drive_id: string;
+  item_id: string;
+  permission_id: string;
+  recipient_key: string;
+  recipient_kind: string;
+  recipient_id: string | null;
+  recipient_email: string | null;
+  recipient_domain: string | null;
+  recipient_name: string | null;
+  login_name: string | null;
+  audience: string;
+  is_owner: DbBool;
+  roles: DbJson;
+  link_type: string | null;
+  link_scope: string | null;
+  expiration: string | null;
+  invitation_email: string | null;
+}
+
+/** Read-only view: every live item with the grants of its access root. */
+export interface ItemGrantsView {
+  integration_id: string;
+  drive_id: string;
+  item_id: string;
+  path: string | null;
+  exposure: string | null;
+  access_root_id: string;
+  permission_id: string;
+  recipient_kind: string;
+  recipient_id: string | null;
+  recipient_email: string | null;
+  recipient_domain: string | null;
+  recipient_name: string | null;
+  audience: string;
+  is_owner: DbBool;
+  roles: DbJson;
+  link_type: string | null;
+  link_scope: string | null;
+  expiration: string | null;
+}
+
 export interface InventoryTables extends ResourceTables {
+  grants: GrantsTable;
+  item_grants: ItemGrantsView;
   integrations: IntegrationsTable;
   changes: ChangesTable;
   sync_state: SyncStateTable;
