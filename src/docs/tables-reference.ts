@@ -1,4 +1,5 @@
-import { type ResourceDef, resources, STANDARD_COLUMNS } from '../resources/index.ts';
+import { GRANT_COLUMNS } from '../resources/grant.ts';
+import { type ColumnDef, type ResourceDef, resources, STANDARD_COLUMNS } from '../resources/index.ts';
 
 /**
  * docs/tables.md, generated from the resource definitions (the single source of the
@@ -32,11 +33,42 @@ export function renderTablesReference(defs: ReadonlyArray<ResourceDef<unknown>> 
       out.push(`| \`${key}\` | text | ${def.keyDescriptions?.[key] ?? 'Key column.'} |`);
     }
     for (const [name, c] of Object.entries(def.columns)) {
-      out.push(
-        `| \`${name}\` | ${c.kind} | ${c.description}${c.volatile ? ' (updated on every read; no history)' : ''} |`,
-      );
+      out.push(`| \`${name}\` | ${c.kind} | ${c.description}${note(c)} |`);
     }
     out.push('', `Resource type in history and the change stream: \`${def.type}\`.`);
   }
+  out.push(...effectiveAccessSection());
   return `${out.join('\n')}\n`;
+}
+
+function note(c: ColumnDef): string {
+  if (c.derived) return ' (derived by drivewarden; no history)';
+  return c.volatile ? ' (updated on every read; no history)' : '';
+}
+
+function effectiveAccessSection(): string[] {
+  return [
+    '',
+    '## Effective access',
+    '',
+    "OneDrive for Business lists permissions on the roots of each sharing hierarchy only, and a root's",
+    'list already holds what it inherits. drivewarden stores those lists in `permissions` and derives:',
+    '',
+    '- on every item of `drive_items`, `access_root_id` (the nearest ancestor-or-self sharing root) and',
+    "  `exposure` (`public` > `external` > `internal` > `private`, the widest audience among the root's",
+    '  grants), kept exact through moves, renames, sharing, unsharing and deletes;',
+    '- `grants`: one row per permission and recipient of every sharing root;',
+    '- the view `item_grants`: every live item with the grants of its access root ("who can reach X";',
+    '  groups expand through `group_members`). Items without an access root are reachable by the drive',
+    '  owner only.',
+    '',
+    '## `grants`',
+    '',
+    'One row per permission and recipient of each sharing root (derived from `permissions`; no history:',
+    "the permission's history says what changed).",
+    '',
+    '| column | type | description |',
+    '|---|---|---|',
+    ...Object.entries(GRANT_COLUMNS).map(([name, c]) => `| \`${name}\` | ${c.kind} | ${c.description} |`),
+  ];
 }

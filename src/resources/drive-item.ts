@@ -99,12 +99,14 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
       description:
         'Graph id of the nearest ancestor-or-self sharing root, whose permissions (as Graph lists them, inherited ones included) decide who can reach the item; null when no sharing root is above it.',
       volatile: true,
+      derived: true,
     },
     exposure: {
       kind: 'text',
       description:
         "Who can reach the item, from its access root's grants: public (an Anyone link), external (a guest or outside recipient), internal (an organization link, other users or groups), private (the owner only); null while the item's parent is not yet known.",
       volatile: true,
+      derived: true,
     },
   },
   toRow(item, ctx) {

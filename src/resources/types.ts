@@ -17,6 +17,8 @@ export interface ColumnDef {
   description: string;
   /** Updated on every read but never a reason for a history record (sign-in times, eTags). */
   volatile?: boolean;
+  /** Computed by drivewarden from other rows, not read from Graph (implies volatile: no history). */
+  derived?: boolean;
 }
 
 /** What a mapping needs besides the Graph object. */
