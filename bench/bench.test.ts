@@ -57,8 +57,11 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
       'ru_spent',
       'ru_minimum',
       'ru_ratio',
+      'who_can_reach_p50_ms',
+      'what_can_reach_p50_ms',
     ]);
     assert.ok((r.items as number) > 0 && (r.ru_minimum as number) > 0);
+    assert.ok((r.who_can_reach_samples as number) > 0 && (r.what_can_reach_samples as number) > 0);
     assert.equal(r.correct, true, JSON.stringify(r));
   });
 

@@ -7,6 +7,7 @@
 import { numberFlag, round, type Scenario } from '../harness.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
+import { timeReachQueries } from '../lib/reach-timing.ts';
 import { ruMinimum } from '../lib/ru-minimum.ts';
 import { profileArgs, scenarioDir } from '../lib/temp.ts';
 
@@ -40,6 +41,7 @@ export const fullSync: Scenario = {
       ctx.log(`sync done in ${round(run.syncSeconds, 1)} s; comparing with the ground truth`);
       const check = await checkDataDir(p, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
+      const reach = await timeReachQueries(p.dataDir, integrationId);
       const failed = Object.entries(run.result.resources).filter(([, s]) => s !== 'ok');
       if (failed.length > 0) ctx.log(`resources not collected: ${JSON.stringify(failed)}`);
       return {
@@ -62,6 +64,7 @@ export const fullSync: Scenario = {
         permission_calls: run.result.permissionCalls,
         sharing_roots: minimum.sharingRoots,
         throttled_responses: counters.throttledResponses,
+        ...reach,
         correct: check.correct,
       };
     } finally {
