@@ -117,6 +117,37 @@ describe('the drivewarden command against the simulator', () => {
     assert.match(status.stdout, /drives\s+\d+\/\d+ with a delta checkpoint/);
   });
 
+  it('answers who can reach an item and what a user can reach', async () => {
+    const pick = await dw(dataDir, [
+      'query',
+      '--json',
+      `select i.drive_id, i.path, i.access_root_id, d.owner_email from drive_items i
+       join drives d on d.integration_id = i.integration_id and d.id = i.drive_id
+       where i.exposure = 'public' and i.access_root_id <> i.id and i.deleted_at is null limit 1`,
+    ]);
+    assert.equal(pick.status, 0, pick.stderr);
+    const [item] = JSON.parse(pick.stdout);
+    assert.ok(item, 'the tenant has an item exposed through a shared folder');
+    const who = await dw(dataDir, ['access', 'who', item.path, '--drive', item.drive_id, '--json']);
+    assert.equal(who.status, 0, who.stderr);
+    const reach = JSON.parse(who.stdout);
+    assert.equal(reach.exposure, 'public');
+    assert.equal(reach.accessRootId, item.access_root_id);
+    assert.ok(
+      reach.accessors.some((a: { kind: string }) => a.kind === 'anyone'),
+      who.stdout,
+    );
+    const text = await dw(dataDir, ['access', 'who', item.path, '--drive', item.drive_id]);
+    assert.match(text.stdout, /: public\n/);
+
+    const what = await dw(dataDir, ['access', 'what', item.owner_email, '--limit', '5']);
+    assert.equal(what.status, 0, what.stderr);
+    assert.match(what.stdout, /owner: \d+/);
+    const unknown = await dw(dataDir, ['access', 'who', '/no/such/file', '--drive', item.drive_id]);
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /no live item \/no\/such\/file/);
+  });
+
   it('disables, enables and deletes with purge (confirmation required)', async () => {
     assert.equal((await dw(dataDir, ['integrations', 'disable', 'acme'])).status, 0);
     const paused = await dw(dataDir, ['sync', '--once', '--integration', 'acme']);

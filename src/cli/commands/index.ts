@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAccess } from './access.ts';
 import { registerDemo } from './demo.ts';
 import { registerIntegrations } from './integrations.ts';
 import { registerQuery } from './query.ts';
@@ -14,6 +15,7 @@ export const commands: Array<(program: Command) => void> = [
   registerServe,
   registerStatus,
   registerQuery,
+  registerAccess,
   registerSimCommand,
   registerDemo,
 ];
