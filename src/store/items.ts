@@ -84,8 +84,16 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
     else deletes.push(id);
   }
   const sharing = new Map([...(page.sharing ?? [])].filter(([id]) => latest.get(id)?.row !== undefined));
-  const grantSets = await mapGrants(ctx, driveId, sharing);
-  const own = new Map([...grantSets].map(([id, g]) => [id, ownExposure(g)]));
+  // Permission sets: replaced where read, removed where the item is no sharing root any more.
+  const readSets = new Map<string, ResourceRow[]>();
+  const noRoot: string[] = [];
+  for (const [id, set] of sharing) {
+    if (set === null) noRoot.push(id);
+    else readSets.set(id, set);
+  }
+  const grantSets = await mapGrants(ctx, driveId, readSets);
+  const own = new Map<string, Exposure | null>(noRoot.map((id) => [id, null]));
+  for (const [id, g] of grantSets) own.set(id, ownExposure(g));
 
   // Paths and access: from parents in this page, else from the store.
   const inPage = new Map(rows.map((r) => [r.id, r]));
@@ -138,13 +146,6 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   moved.sort((a, b) => b.oldPath.split('/').length - a.oldPath.split('/').length);
   for (const m of moved) await rewriteSubtree(ctx, driveId, m.oldPath, m.newPath);
 
-  // Permission sets: replaced where read, removed where the item is no sharing root any more.
-  const readSets = new Map<string, ResourceRow[]>();
-  const noRoot: string[] = [];
-  for (const [id, set] of sharing) {
-    if (set === null) noRoot.push(id);
-    else readSets.set(id, set);
-  }
   changes.push(...(await replacePermissionSets(ctx, driveId, readSets)));
   if (noRoot.length > 0) changes.push(...(await removePermissionsOf(ctx, driveId, noRoot)));
   await writeGrants(ctx, driveId, grantSets);
