@@ -24,7 +24,7 @@ import type { Config } from '../config/config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { createServer } from './app.ts';
-import { ServerThread } from './thread/host.ts';
+import { SupervisedServerThread } from './thread/supervisor.ts';
 import type { ServerThreadDatabase } from './thread/protocol.ts';
 import { type RejectionCount, WebhookReceiver, writeRejections } from './webhooks/receiver.ts';
 
@@ -227,7 +227,7 @@ async function start(
   let url: string | undefined;
   let receiver: WebhookReceiver | undefined;
   let server: FastifyInstance | undefined;
-  let thread: ServerThread | undefined;
+  let thread: SupervisedServerThread | undefined;
   // Rejection counters handed over by the server thread, written here (off its hot path).
   const rejections = new Map<string, RejectionCount>();
   let rejectionTimer: NodeJS.Timeout | undefined;
@@ -247,7 +247,8 @@ async function start(
   let unsubscribe: (() => void) | undefined;
   const timings: number[] = [];
   if (threadDb && host !== undefined && port !== undefined) {
-    thread = await ServerThread.start({
+    // Restarted with backoff when it dies; the process exits (code 1) when it keeps dying.
+    thread = await SupervisedServerThread.start({
       config,
       database: threadDb,
       host,
