@@ -204,7 +204,8 @@ export type SimMutation =
   | { op: 'setNotificationDelivery'; enabled: boolean }
   | { op: 'setFaults'; faults: SimFaultRule[] }
   // Additions (optional to use): directory changes that make /users/delta and /groups/delta report removals.
-  | { op: 'deleteUser'; userId: string } // only users without a OneDrive (guests, unprovisioned)
+  | { op: 'deleteUser'; userId: string } // their OneDrive, if any, goes with them
+  | { op: 'removeDrive'; driveId: string } // the OneDrive is gone, its owner stays (drive GETs answer 404)
   | { op: 'addGroupMember'; groupId: string; memberId: string }
   | { op: 'removeGroupMember'; groupId: string; memberId: string };
 

@@ -177,7 +177,7 @@ export class Runtime implements SimRuntime {
   }
 
   listDriveIds(): string[] {
-    return this.tenant.drives.map((d) => d.id);
+    return this.tenant.liveDrives().map((d) => d.id);
   }
 
   /** Applies an admin mutation; throws MutationError on bad input. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { SimAdminClient } from '../sim/admin-client.ts';
 import type { SimHandle } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
+import { freePort } from '../src/collect/realtime/test-support.ts';
 
 const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
@@ -195,5 +196,38 @@ describe('drivewarden demo', () => {
     assert.match(stdout, /9\/9 permissions granted/);
     assert.match(stdout, /collected \d+ items/);
     assert.match(stdout, /anonymous_links/);
+  });
+
+  it('names files by path, not by id, in its live output', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dw-demo-live-'));
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [bin, 'demo', '--users', '8', '--items', '200', '--port', String(port), '--activity', '1'],
+      { env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn' } },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // "  webhook drive_item modified /Documents/report.docx [name, path] (… ms after …)"
+    const live = () =>
+      stdout.split('\n').filter((l) => /^\s+(webhook|poll|delta|resync)\s+(drive_item|permission)\s/.test(l));
+    try {
+      const end = Date.now() + 90_000;
+      while (live().length < 3) {
+        if (Date.now() > end) assert.fail(`no live item changes within 90 s:\n${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    for (const line of live()) {
+      assert.match(line, /\s(removed|added|modified) (on )?\//, line);
+      // Simulator item ids: "01" + the drive's tag + base32.
+      assert.doesNotMatch(line, /\b01[A-Z2-7]{8,}\b/, line);
+    }
   });
 });

@@ -1,13 +1,13 @@
 /**
  * The least Graph cost (RU) any client could pay to inventory a tenant exactly, computed
  * from the simulator's ground truth with the simulator's own prices (sim/server/metering.ts,
- * GRAPH-FACTS "Throttling") and the page sizes it serves. See docs/performance.md.
+ * docs/graph-behaviour.md, "Throttling and cost") and the page sizes it serves. See docs/performance.md.
  */
 import type { TruthRecord } from '../../sim/contracts.ts';
 
 /** Largest delta page the simulator serves (`$top` is capped at 999; 200 without `$top`). */
 export const DELTA_PAGE = 999;
-/** Largest /users page when signInActivity is selected (GRAPH-FACTS "Users"). */
+/** Largest /users page when signInActivity is selected (docs/graph-behaviour.md, "Directory"). */
 export const USERS_PAGE_WITH_SIGNIN = 120;
 /** The MFA report has a fixed page size in the simulator (no `$top`). */
 export const MFA_PAGE = 200;
@@ -36,7 +36,7 @@ export interface RuMinimum {
   groups: number;
 }
 
-/** Per-minute RU budget by licence (user) count (GRAPH-FACTS "Throttling"). */
+/** Per-minute RU budget by licence (user) count (docs/graph-behaviour.md, "Throttling and cost"). */
 export function ruBudgetForUsers(users: number): number {
   if (users <= 1_000) return 1_200;
   if (users <= 5_000) return 2_400;

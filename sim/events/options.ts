@@ -2,7 +2,7 @@ import type { SimRuntime } from '../contracts.ts';
 
 /**
  * Tunables of the event half of the simulator. Every value has a default that follows
- * GRAPH-FACTS.md; tests shrink the real-time ones so they finish in seconds.
+ * docs/graph-behaviour.md; tests shrink the real-time ones so they finish in seconds.
  *
  * "real ms" values are wall-clock milliseconds (timers, HTTP timeouts); "sim" values are
  * measured on the simulated clock (`runtime.clock`), which advances with real time and

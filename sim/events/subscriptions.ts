@@ -13,7 +13,7 @@ export const lifecycleEvents: readonly LifecycleEvent[] = [
   'missed',
 ];
 
-/** Max lifetimes from GRAPH-FACTS.md, in minutes. */
+/** Max lifetimes from docs/graph-behaviour.md, in minutes. */
 export const DRIVE_MAX_MINUTES = 42_300;
 export const USERS_MAX_MINUTES = 41_760;
 

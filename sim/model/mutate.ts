@@ -434,7 +434,8 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
     case 'deleteUser': {
       const u = t.userById.get(m.userId);
       if (!u || u.deleted) throw new MutationError(`unknown userId '${m.userId}'`, 404);
-      if (u.driveIdx >= 0) throw new MutationError('deleteUser only applies to users without a OneDrive');
+      // Their OneDrive goes with them (/users/{id}/drive and /drives/{id} answer 404).
+      if (u.driveIdx >= 0) removeDrive(ctx, t.drives[u.driveIdx]);
       u.deleted = true;
       const seq = ++t.dirSeq;
       t.removedUsers.push({ id: u.id, seq });
@@ -446,6 +447,11 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
         }
       ctx.emit({ kind: 'user', op: 'deleted', userId: u.id });
       return { userId: u.id };
+    }
+    case 'removeDrive': {
+      const d = drive(t, m.driveId);
+      removeDrive(ctx, d);
+      return { driveId: d.id };
     }
     case 'addGroupMember':
     case 'removeGroupMember': {
@@ -501,6 +507,11 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
     default:
       throw new MutationError(`op '${(m as { op: string }).op}' is not a model mutation`);
   }
+}
+
+function removeDrive(ctx: MutationContext, d: SimDrive): void {
+  ctx.tenant.removeDrive(d);
+  ctx.emit({ kind: 'drive', op: 'deleted', driveId: d.id });
 }
 
 function reaches(t: Tenant, fromGroupId: string, targetId: string): boolean {

@@ -322,6 +322,22 @@ export class Tenant {
 
   // ---------- drives ----------
 
+  /**
+   * The OneDrive is gone (its owner was deleted, or it was removed): /drives/{id} and
+   * /users/{id}/drive answer 404 from now on. Its items stay in the arrays (an item's index
+   * is its position) but are never served again.
+   */
+  removeDrive(d: SimDrive): void {
+    this.driveById.delete(d.id);
+    const owner = this.users[d.ownerIdx];
+    if (owner.driveIdx === d.idx) owner.driveIdx = -1;
+  }
+
+  /** Drives that still exist (removeDrive takes one out). */
+  liveDrives(): SimDrive[] {
+    return this.drives.filter((d) => this.driveById.get(d.id) === d);
+  }
+
   quotaState(d: SimDrive): QuotaState {
     const remaining = d.quotaTotal - d.quotaUsed;
     if (remaining <= 0) return 'exceeded';

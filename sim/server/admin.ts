@@ -30,7 +30,7 @@ export function* truthRecords(rt: Runtime): Generator<TruthRecord> {
   for (const g of t.groups)
     for (const m of t.transitiveMembers(g.idx)) yield { kind: 'member', groupId: g.id, memberId: m.id };
   for (const u of t.users) if (!u.deleted && u.driveIdx < 0) yield { kind: 'noDrive', userId: u.id };
-  for (const d of t.drives) {
+  for (const d of t.liveDrives()) {
     yield {
       kind: 'drive',
       id: d.id,
@@ -145,7 +145,7 @@ export function registerAdminRoutes(app: FastifyInstance, rt: Runtime, adminSecr
   });
 
   app.get('/_sim/drives', async () => ({
-    value: rt.tenant.drives.map((d) => ({
+    value: rt.tenant.liveDrives().map((d) => ({
       id: d.id,
       ownerId: rt.tenant.users[d.ownerIdx].id,
       ownerUserPrincipalName: rt.tenant.users[d.ownerIdx].userPrincipalName,

@@ -1,4 +1,4 @@
-/** Resource units and the per-tenant budget (GRAPH-FACTS "Throttling"). */
+/** Resource units and the per-tenant budget (docs/graph-behaviour.md, "Throttling and cost"). */
 import type { Runtime } from '../runtime.ts';
 
 /** RU price of a Graph request by endpoint template (e.g. "/drives/{id}/root/delta"). */

@@ -16,6 +16,7 @@ import {
   upsertRows,
 } from '../store/apply.ts';
 import { decodeValue } from '../store/codec.ts';
+import { removeContentsOfRemovedDrives } from '../store/drive-removal.ts';
 import { getSyncState, listSyncErrors, putSyncState, resolveSyncErrors } from '../store/sync-state.ts';
 import {
   type CollectError,
@@ -487,7 +488,7 @@ async function usersPage(
 
 /**
  * What a full read would no longer return once these users are gone: their MFA row, their
- * drive mapping and drive (discoverDrives sweeps those too), their (transitive) group
+ * drive mapping and drive with its items and permissions (discoverDrives sweeps those too), their (transitive) group
  * memberships, and the manager reference of the users they managed.
  */
 async function cascadeUserRemoval(
@@ -509,7 +510,10 @@ async function cascadeUserRemoval(
       .execute();
     out.push(...(await removeRows(actx, userDriveDef, {}, part)));
     const driveIds = owned.map((d) => d.drive_id as string);
-    if (driveIds.length > 0) out.push(...(await removeRows(actx, driveDef, {}, driveIds)));
+    if (driveIds.length > 0) {
+      const gone = await removeRows(actx, driveDef, {}, driveIds);
+      out.push(...gone, ...(await removeContentsOfRemovedDrives(actx, gone)));
+    }
 
     const memberships = await actx.db
       .selectFrom('group_members')

@@ -9,6 +9,7 @@ import {
   touchRows,
   upsertRows,
 } from '../store/apply.ts';
+import { removeContentsOfRemovedDrives } from '../store/drive-removal.ts';
 import { resolveSyncErrors } from '../store/sync-state.ts';
 import {
   type CollectError,
@@ -48,8 +49,9 @@ export interface DiscoveryResult {
 
 /**
  * GET /users/{id}/drive for every live user, 20 per $batch: the drive (owner, quota) or,
- * on 404, the fact that the user has no OneDrive. Drives of users that are gone are
- * swept once every user was answered.
+ * on 404, the fact that the user has no OneDrive. Drives of users that are gone, and
+ * drives that answer 404, are swept once every user was answered, with their items and
+ * permissions.
  */
 export async function discoverDrives(
   ctx: SyncContext,
@@ -154,10 +156,14 @@ export async function discoverDrives(
       return out;
     });
   }
-  await inTransaction(ctx, source, async (actx) => [
-    ...(await sweepScope(actx, driveDef, {}, started)),
-    ...(await sweepScope(actx, userDriveDef, {}, started)),
-  ]);
+  await inTransaction(ctx, source, async (actx) => {
+    const gone = await sweepScope(actx, driveDef, {}, started);
+    return [
+      ...gone,
+      ...(await removeContentsOfRemovedDrives(actx, gone)),
+      ...(await sweepScope(actx, userDriveDef, {}, started)),
+    ];
+  });
   await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drives');
   return result;
 }

@@ -49,7 +49,7 @@ export const configSchema = z.object({
       timeoutMs: positiveInt.default(60_000),
       maxRetries: z.coerce.number().int().min(0).default(8),
       /**
-       * Per-tenant RU budget per minute the client paces itself to (GRAPH-FACTS: 1,200–6,000
+       * Per-tenant RU budget per minute the client paces itself to (docs/graph-behaviour.md: 1,200–6,000
        * by licence count). Unset = no pacing, only react to 429 / Retry-After.
        */
       ruBudgetPerMinute: positiveInt.optional(),

@@ -10,6 +10,7 @@ import { type ChangeBatch, changes } from '../collect/change-stream.ts';
 import { probeIntegration } from '../integrations/probe.ts';
 import { formatTable, runReadOnlyQuery } from '../query/run-query.ts';
 import { startService } from '../service/service.ts';
+import { changeLines } from './change-lines.ts';
 
 /**
  * `drivewarden demo`: the whole product against the built-in Graph simulator. A generated
@@ -117,13 +118,17 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     const started = new Map<string, number>();
     changes.on('changes', (batch: ChangeBatch) => {
-      for (const c of batch.changes.slice(0, 5)) {
+      const seenAt = Date.now();
+      const suffix = (c: { id: string; scope: Record<string, string> }) => {
         const t = started.get(c.scope.item_id ?? c.id);
-        const latency = t ? ` (${Date.now() - t} ms after the change in the tenant)` : '';
-        log(
-          `  ${batch.source.padEnd(7)} ${batch.resourceType} ${c.changeType} ${c.id}${c.changeType === 'modified' && c.fields.length ? ` [${c.fields.join(', ')}]` : ''}${latency}`,
-        );
-      }
+        return t ? ` (${seenAt - t} ms after the change in the tenant)` : '';
+      };
+      void changeLines(app.store.db, batch, { suffix }).then(
+        (lines) => {
+          for (const line of lines) log(line);
+        },
+        (err: unknown) => log(`  (could not describe a change: ${(err as Error).message})`),
+      );
     });
     if (opts.activitySeconds > 0) {
       const drives = await admin.drives();

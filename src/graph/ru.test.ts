@@ -4,7 +4,7 @@ import { classifyRequest, estimateRu, RuPacer } from './ru.ts';
 
 const G = 'https://graph.microsoft.com/v1.0';
 
-describe('RU prices (GRAPH-FACTS.md)', () => {
+describe('RU prices (docs/graph-behaviour.md)', () => {
   const cases: Array<[string, string, number, string]> = [
     ['GET', `${G}/drives/d1/items/i1/permissions`, 5, 'permission list'],
     ['DELETE', `${G}/drives/d1/items/i1/permissions/p1`, 5, 'permission removal'],

@@ -1,6 +1,6 @@
 /**
  * Resource units (RU): what a request costs the tenant's OneDrive/SharePoint budget, per
- * GRAPH-FACTS.md, and the pacer that keeps a client under a per-minute budget.
+ * docs/graph-behaviour.md, and the pacer that keeps a client under a per-minute budget.
  *
  * Prices: 5 RU for any permission call; 2 RU for a write, a list, or a delta without a
  * token; 1 RU for a single-item GET or a delta with a token. Which GETs are lists is a

@@ -78,7 +78,7 @@ export interface BatchItemResponse<T = unknown> {
 
 export interface GraphClientStats {
   requests: number;
-  ruSpent: number; // estimated with Graph's published prices (see GRAPH-FACTS.md)
+  ruSpent: number; // estimated with Graph's published prices (see docs/graph-behaviour.md)
   throttledResponses: number; // 429/503 seen (batch sub-requests included)
   throttleWaitMs: number; // total time the tenant was paused
   retries: number;

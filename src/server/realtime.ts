@@ -24,8 +24,8 @@ import type { Config } from '../config/config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { createServer } from './app.ts';
-import { ServerThread } from './thread/host.ts';
 import type { ServerThreadDatabase } from './thread/protocol.ts';
+import { SupervisedServerThread } from './thread/supervisor.ts';
 import { type RejectionCount, WebhookReceiver, writeRejections } from './webhooks/receiver.ts';
 
 export interface StartRealtimeOptions {
@@ -83,6 +83,8 @@ export interface RealtimeHandle {
   serverThread: boolean;
   /** http://host:port the server listens on (undefined when listen: false). */
   url?: string;
+  /** Whether the receiver listens now (false without a listener, and while a dead server thread restarts). */
+  receiverUp(): boolean;
   /** The receiver on this thread; undefined when the server runs in its own thread. */
   receiver?: WebhookReceiver;
   /** The durable webhook inbox the receiver writes and the worker reads. */
@@ -227,7 +229,7 @@ async function start(
   let url: string | undefined;
   let receiver: WebhookReceiver | undefined;
   let server: FastifyInstance | undefined;
-  let thread: ServerThread | undefined;
+  let thread: SupervisedServerThread | undefined;
   // Rejection counters handed over by the server thread, written here (off its hot path).
   const rejections = new Map<string, RejectionCount>();
   let rejectionTimer: NodeJS.Timeout | undefined;
@@ -247,7 +249,8 @@ async function start(
   let unsubscribe: (() => void) | undefined;
   const timings: number[] = [];
   if (threadDb && host !== undefined && port !== undefined) {
-    thread = await ServerThread.start({
+    // Restarted with backoff when it dies; the process exits (code 1) when it keeps dying.
+    thread = await SupervisedServerThread.start({
       config,
       database: threadDb,
       host,
@@ -351,6 +354,7 @@ async function start(
     server,
     serverThread: thread !== undefined,
     url,
+    receiverUp: () => (thread ? thread.alive : server !== undefined),
     receiver,
     inbox,
     coordinator,

@@ -8,6 +8,7 @@ import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/rea
 import { syncIntegration } from '../collect/sync.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { type RealtimeHandle, startRealtime } from '../server/realtime.ts';
+import { startHeartbeat } from './heartbeat.ts';
 
 /**
  * The long-running product (`drivewarden serve`): for every enabled integration a
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   listen?: { host?: string; port?: number } | false;
   /** Run the start-up collection (default true). */
   initialSync?: boolean;
+  /** How often the service's row in the store (read by `drivewarden status`) is refreshed (ms, default 10 s). */
+  heartbeatMs?: number;
 }
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
@@ -122,6 +125,21 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     );
   }
 
+  // `drivewarden status` runs elsewhere, with its own environment: it reads what this service does.
+  const heartbeat = await startHeartbeat(
+    app.store.db,
+    () => ({
+      receiverUrl: realtime.url ?? null,
+      receiverUp: realtime.receiverUp(),
+      publicUrl: app.config.server.publicUrl ?? null,
+      webhooks: {
+        enabled: realtime.subscriptions.webhooksEnabled,
+        message: realtime.subscriptions.offMessage,
+      },
+    }),
+    { intervalMs: options.heartbeatMs ?? 10_000, logger },
+  );
+
   const startup = (async () => {
     if (options.initialSync === false) return;
     for (const info of await app.integrations.list()) {
@@ -146,6 +164,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     ready: startup,
     async close() {
       await startup.catch(() => undefined);
+      await heartbeat.stop();
       await realtime.close();
       await Promise.all(clients.map((c) => c.close()));
     },

@@ -1,9 +1,10 @@
 import type { InventoryTables } from './tables/inventory.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
+import type { ServiceTables } from './tables/service.ts';
 
 /**
  * The whole database, as Kysely sees it: one interface per area, each in ./tables/.
  * Adding an area = one tables file, one migration file, one line here and one in
  * ./migrations/index.ts.
  */
-export interface Database extends InventoryTables, RealtimeTables {}
+export interface Database extends InventoryTables, RealtimeTables, ServiceTables {}

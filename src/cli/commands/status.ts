@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
+import { readServiceState, type ServiceStateReport } from '../../store/service-state.ts';
 import { listSyncErrors, listSyncStates } from '../../store/sync-state.ts';
 import { withApp } from '../context.ts';
 
@@ -9,6 +10,23 @@ function ago(iso: string | null): string {
   if (s < 120) return `${s}s ago`;
   if (s < 7200) return `${Math.round(s / 60)}m ago`;
   return `${Math.round(s / 3600)}h ago`;
+}
+
+function describeService(s: ServiceStateReport): string {
+  if (!s.running) {
+    const why =
+      s.notRunning === 'stopped'
+        ? `stopped ${ago(s.stoppedAt ?? null)}`
+        : s.notRunning === 'heartbeat stale'
+          ? `last heartbeat ${ago(s.heartbeatAt ?? null)}, pid ${s.pid} on ${s.hostname}`
+          : 'never started on this store';
+    return `service: not running (${why}); nothing receives webhooks or polls until drivewarden serve runs`;
+  }
+  const receiver = s.receiverUrl
+    ? `receiver ${s.receiverUrl} ${s.receiverUp ? 'up' : 'DOWN'}`
+    : 'no receiver';
+  const webhooks = s.webhooks.enabled ? `webhooks via ${s.publicUrl}` : `${s.webhooks.message}`;
+  return `service: running since ${s.startedAt} (pid ${s.pid} on ${s.hostname}, heartbeat ${ago(s.heartbeatAt ?? null)}); ${receiver}; ${webhooks}`;
 }
 
 export function registerStatus(program: Command): void {
@@ -25,19 +43,20 @@ export function registerStatus(program: Command): void {
           (i) => !opts.integration || i.name === opts.integration || i.id === opts.integration,
         );
         if (opts.integration && list.length === 0) throw new Error(`no integration "${opts.integration}"`);
+        // The webhook state of the running service (its row in the store), not this process's environment.
+        const service = await readServiceState(app.store.db);
         const report = [];
         for (const i of list) {
           const states = await listSyncStates(app.store.db, i.id);
           const errors = await listSyncErrors(app.store.db, i.id, { open: true });
           const realtime = await getRealtimeStatus(app.store.db, {
             integrationId: i.id,
-            webhooks: app.config.server.publicUrl
-              ? { enabled: true }
-              : { enabled: false, message: 'DW_PUBLIC_URL not set: polling only' },
+            webhooks: service.webhooks,
           });
-          report.push({ integration: i, states, errors, realtime });
+          report.push({ integration: i, states, errors, realtime, service });
         }
         if (opts.json) return console.log(JSON.stringify(report, null, 2));
+        console.log(describeService(service));
         if (report.length === 0) return console.log('no integrations');
         for (const { integration, states, errors, realtime } of report) {
           const drives = states.filter((s) => s.scope.startsWith('drive:'));
@@ -59,7 +78,7 @@ export function registerStatus(program: Command): void {
           }
           const subs = realtime.integrations.flatMap((x) => x.subscriptions);
           console.log(
-            `  webhooks   ${realtime.webhooks.enabled ? `${subs.filter((s) => s.status === 'active').length} active subscriptions` : realtime.webhooks.message}`,
+            `  webhooks   ${realtime.webhooks.enabled ? `${subs.filter((s) => s.status === 'active').length} active subscriptions, delivered to ${service.publicUrl}` : realtime.webhooks.message}`,
           );
           for (const [reason, n] of Object.entries(realtime.integrations[0]?.rejected ?? {})) {
             console.log(`  rejected notifications: ${reason} ×${n}`);

@@ -9,7 +9,7 @@ import type { LifecycleHandler } from './inbox-worker.ts';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import { driveRootResource, errorMessage, iso, targetFromResource } from './types.ts';
 
-/** Graph's maximum subscription lifetimes (minutes), per GRAPH-FACTS.md. */
+/** Graph's maximum subscription lifetimes (minutes), per docs/graph-behaviour.md. */
 export const MAX_LIFETIME_MINUTES = { driveRoot: 42_300, users: 41_760 } as const;
 
 export interface SubscriptionManagerOptions {

@@ -122,6 +122,11 @@ port.on('message', (message: ToServerThread) => {
     case 'close':
       void close();
       break;
+    case 'crash':
+      setImmediate(() => {
+        throw new Error(message.message);
+      });
+      break;
   }
 });
 

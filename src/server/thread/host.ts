@@ -19,6 +19,8 @@ export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
   onRejections(counters: RejectionCount[]): void;
   /** Start-up limit (ms, default 30 s). */
   startTimeoutMs?: number;
+  /** The thread ended without being closed (it died): why, as far as known. */
+  onExit?(reason: string): void;
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -36,28 +38,41 @@ export class ServerThread {
     private readonly options: ServerThreadOptions,
     /** http://host:port the thread listens on. */
     readonly url: string,
+    /** Resolves with the exit code once the worker ended (listened to from its creation on). */
+    exit: Promise<number>,
+    lastError: () => Error | undefined,
   ) {
-    this.exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    void this.exit.then(() => {
+    this.exit = exit.then((code) => {
       this.exited = true;
       for (const resolve of this.pending.values()) resolve({ type: 'closed' });
       this.pending.clear();
+      if (!this.closing) this.options.onExit?.(lastError()?.message ?? `exit code ${code}`);
     });
+  }
+
+  /** Whether the thread is still running. */
+  get alive(): boolean {
+    return !this.exited;
   }
 
   /** Starts the thread; resolves once it listens (rejects when it could not start). */
   static async start(options: ServerThreadOptions): Promise<ServerThread> {
-    const { logger, onPersisted, onRejections, startTimeoutMs, ...rest } = options;
+    const { logger, onPersisted, onRejections, startTimeoutMs, onExit, ...rest } = options;
     const data: ServerThreadData = { ...rest, entry: ENTRY };
     // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; the loader comes from boot.mjs.
     const worker = new Worker(BOOT, { workerData: data });
+    const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
     let thread: ServerThread | undefined;
     const early: FromServerThread[] = [];
     worker.on('message', (message: FromServerThread) => {
       if (thread) thread.onMessage(message);
       else early.push(message);
     });
-    worker.on('error', (err) => logger.error({ err }, 'HTTP server thread failed'));
+    let lastError: Error | undefined;
+    worker.on('error', (err) => {
+      lastError = err;
+      logger.error({ err }, 'HTTP server thread failed');
+    });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error('the HTTP server thread did not start in time'));
@@ -85,7 +100,7 @@ export class ServerThread {
       await worker.terminate().catch(() => undefined);
       throw err;
     });
-    thread = new ServerThread(worker, options, url);
+    thread = new ServerThread(worker, options, url, exit, () => lastError);
     for (const message of early) thread.onMessage(message);
     return thread;
   }
@@ -153,6 +168,11 @@ export class ServerThread {
   async takeTimings(): Promise<number[]> {
     const reply = await this.request((requestId) => ({ type: 'take-timings', requestId }));
     return reply.type === 'timings' ? reply.ms : [];
+  }
+
+  /** Fault injection (tests, drills): the thread dies of an uncaught error. */
+  crash(message = 'crash requested'): void {
+    this.send({ type: 'crash', message });
   }
 
   /** Stops listening, hands over the last counters and ends the thread (terminated after `timeoutMs`). */

@@ -49,7 +49,9 @@ export type ToServerThread =
   | { type: 'reload-subscriptions' }
   | { type: 'flush-rejections'; requestId: number }
   | { type: 'take-timings'; requestId: number }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** A fault (tests, drills): the thread dies of an uncaught error, as a bug in it would. */
+  | { type: 'crash'; message: string };
 
 export type FromServerThread =
   | { type: 'ready'; url: string }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-inventory.ts';
 import * as m0100realtime from './0100-realtime.ts';
+import * as m0110serviceState from './0110-service-state.ts';
 import * as m0200access from './0200-access.ts';
 
 /**
@@ -10,5 +11,6 @@ import * as m0200access from './0200-access.ts';
 export const migrations: Record<string, Migration> = {
   '0001-inventory': m0001,
   '0100-realtime': m0100realtime,
+  '0110-service-state': m0110serviceState,
   '0200-access': m0200access,
 };
