@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
+import { startTestSim, type TestSim } from '../test/support/simulator.ts';
 import type { SimChangeEvent, TruthRecord } from './contracts.ts';
 import { generateFromOptions, resolveOptions } from './index.ts';
 import { Runtime } from './runtime.ts';
-import { startTestSim, type TestSim } from './test-helpers.ts';
 
 let ts: TestSim;
 before(async () => {

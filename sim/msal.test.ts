@@ -8,8 +8,8 @@ import {
   type NetworkRequestOptions,
 } from '@azure/msal-node';
 import { Agent, request } from 'undici';
+import { startTestSim, type TestSim } from '../test/support/simulator.ts';
 import type { SimConnectionInfo } from './contracts.ts';
-import { startTestSim, type TestSim } from './test-helpers.ts';
 
 let ts: TestSim;
 before(async () => {

@@ -9,11 +9,12 @@ import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
 import { type AppContext, openApp } from '../src/cli/context.ts';
 import { openInboxForReading } from '../src/collect/realtime/inbox-store.ts';
-import { freePort } from '../src/collect/realtime/test-support.ts';
-import { describeDiff, diffWithTruth } from '../src/collect/test-support.ts';
 import { createGraphClient } from '../src/graph/client.ts';
 import { deleteIntegration } from '../src/integrations/lifecycle.ts';
 import { type Service, startService } from '../src/service/service.ts';
+import { freePort } from './support/ports.ts';
+import { describeDiff, diffWithTruth } from './support/truth.ts';
+import { waitFor } from './support/wait.ts';
 
 /**
  * Issue 4's acceptance, end to end: the real service (collector + webhook receiver +
@@ -71,16 +72,6 @@ async function startEnv(opts: { webhooks: boolean; seed: number; pollSeconds?: n
   };
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function anonymousLinkOn(env: Env, itemId: string) {
   const row = await env.app.store.db
     .selectFrom('permissions')
@@ -106,11 +97,15 @@ async function pickFile(env: Env) {
 
 async function converge(env: Env, timeoutMs: number) {
   let last = '';
-  await waitFor('the inventory to equal the ground truth', timeoutMs, async () => {
-    const diff = await diffWithTruth(env.app.store, env.integrationId, env.admin);
-    last = describeDiff(diff);
-    return diff.missing.length === 0 && diff.extra.length === 0 ? true : undefined;
-  }).catch((err) => {
+  await waitFor(
+    'the inventory to equal the ground truth',
+    async () => {
+      const diff = await diffWithTruth(env.app.store, env.integrationId, env.admin);
+      last = describeDiff(diff);
+      return diff.missing.length === 0 && diff.extra.length === 0 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 50 },
+  ).catch((err) => {
     throw new Error(`${(err as Error).message}\n${last}`);
   });
 }
@@ -216,9 +211,10 @@ describe('real-time inventory against the simulator', () => {
       );
       const { driveId, file } = await pickFile(env);
       await env.admin.mutate({ op: 'share', driveId, itemId: file.id, kind: 'anonymous', linkType: 'view' });
-      const link = await waitFor('the anonymous link in the inventory', 15_000, () =>
-        anonymousLinkOn(env, file.id),
-      );
+      const link = await waitFor('the anonymous link in the inventory', () => anonymousLinkOn(env, file.id), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
       assert.equal(link.link_scope, 'anonymous');
 
       // A forged notification (right subscription id, wrong clientState) runs nothing and is counted.
@@ -242,10 +238,14 @@ describe('real-time inventory against the simulator', () => {
       });
       assert.equal(res.status, 202);
       assert.equal(await env.service.realtime.inbox.count(), before, 'nothing persisted');
-      const rejected = await waitFor('the rejection counter', 5_000, async () => {
-        const s = await env.service.realtime.status();
-        return s.integrations[0].rejected.client_state_mismatch ? s.integrations[0].rejected : undefined;
-      });
+      const rejected = await waitFor(
+        'the rejection counter',
+        async () => {
+          const s = await env.service.realtime.status();
+          return s.integrations[0].rejected.client_state_mismatch ? s.integrations[0].rejected : undefined;
+        },
+        { timeoutMs: 5_000, intervalMs: 50 },
+      );
       assert.equal(rejected.client_state_mismatch, 1);
 
       // Deleting the integration deletes its subscriptions on Graph and purges its data.
@@ -285,7 +285,10 @@ describe('real-time inventory against the simulator', () => {
       assert.equal(status.integrations[0]?.subscriptions.length ?? 0, 0);
       const { driveId, file } = await pickFile(env);
       await env.admin.mutate({ op: 'share', driveId, itemId: file.id, kind: 'anonymous', linkType: 'edit' });
-      await waitFor('the anonymous link via polling', 15_000, () => anonymousLinkOn(env, file.id));
+      await waitFor('the anonymous link via polling', () => anonymousLinkOn(env, file.id), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
     } finally {
       await env.close();
     }
@@ -332,15 +335,19 @@ describe('real-time inventory against the simulator', () => {
     try {
       const [drive] = await env.admin.drives();
       await env.admin.mutate({ op: 'setQuotaUsed', driveId: drive.id, used: 123_456_789 });
-      await waitFor('the new quota in the inventory', 15_000, async () => {
-        const row = await env.app.store.db
-          .selectFrom('drives')
-          .select('quota_used')
-          .where('integration_id', '=', env.integrationId)
-          .where('id', '=', drive.id)
-          .executeTakeFirst();
-        return Number(row?.quota_used) === 123_456_789 ? true : undefined;
-      });
+      await waitFor(
+        'the new quota in the inventory',
+        async () => {
+          const row = await env.app.store.db
+            .selectFrom('drives')
+            .select('quota_used')
+            .where('integration_id', '=', env.integrationId)
+            .where('id', '=', drive.id)
+            .executeTakeFirst();
+          return Number(row?.quota_used) === 123_456_789 ? true : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
       await converge(env, 15_000);
     } finally {
       await env.close();
@@ -372,23 +379,34 @@ describe('real-time inventory against the simulator', () => {
       assert.ok(original, 'the drive root is subscribed');
 
       await lifecycle(original.id, 'reauthorizationRequired');
-      await waitFor('the subscription to be renewed', 15_000, async () => {
-        const row = (await subscriptions()).find((s) => s.id === original.id);
-        return row?.last_renewed_at ? row : undefined;
-      });
+      await waitFor(
+        'the subscription to be renewed',
+        async () => {
+          const row = (await subscriptions()).find((s) => s.id === original.id);
+          return row?.last_renewed_at ? row : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
 
       await lifecycle(original.id, 'subscriptionRemoved');
-      const replacement = await waitFor('a new subscription for the drive root', 15_000, async () => {
-        const rows = (await subscriptions()).filter((s) => s.resource === resource);
-        return rows.length === 1 && rows[0].id !== original.id ? rows[0] : undefined;
-      });
+      const replacement = await waitFor(
+        'a new subscription for the drive root',
+        async () => {
+          const rows = (await subscriptions()).filter((s) => s.resource === resource);
+          return rows.length === 1 && rows[0].id !== original.id ? rows[0] : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
       // The new subscription delivers: a share made now reaches the inventory by webhook.
       const file = (await env.admin.items(drive.id)).find(
         (i) => !i.isFolder && !i.deleted && i.sharedScope === null,
       );
       assert.ok(file);
       await env.admin.mutate({ op: 'share', driveId: drive.id, itemId: file.id, kind: 'anonymous' });
-      await waitFor('the share through the new subscription', 15_000, () => anonymousLinkOn(env, file.id));
+      await waitFor('the share through the new subscription', () => anonymousLinkOn(env, file.id), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
 
       // missed: notifications were lost, so the drive is caught up by a delta run.
       await env.admin.mutate({ op: 'setNotificationDelivery', enabled: false });
@@ -399,9 +417,10 @@ describe('real-time inventory against the simulator', () => {
       await env.admin.mutate({ op: 'share', driveId: drive.id, itemId: other.id, kind: 'anonymous' });
       await env.admin.mutate({ op: 'setNotificationDelivery', enabled: true });
       await lifecycle(replacement.id, 'missed');
-      await waitFor('the missed change after the lifecycle event', 15_000, () =>
-        anonymousLinkOn(env, other.id),
-      );
+      await waitFor('the missed change after the lifecycle event', () => anonymousLinkOn(env, other.id), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
     } finally {
       await agent.close();
       await env.close();

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import type { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SyncResult } from '../../src/collect/sync.ts';
-import { describeDiff, diffWithTruth } from '../../src/collect/test-support.ts';
 import { openStore } from '../../src/store/store.ts';
+import { describeDiff, diffWithTruth } from '../../test/support/truth.ts';
 import { type CliRun, lastJsonLine, runCliOk, type SimProcess } from './processes.ts';
 
 export interface ProductEnv {
@@ -56,7 +56,7 @@ export interface Correctness {
   detail: string;
 }
 
-/** Compares the inventory with the simulator's ground truth (test-support's diffWithTruth). */
+/** Compares the inventory with the simulator's ground truth (diffWithTruth in test/support/truth.ts). */
 export async function checkAgainstTruth(
   store: Parameters<typeof diffWithTruth>[0],
   integrationId: string,

@@ -1,10 +1,10 @@
 import { type AppContext, openApp } from '../../src/cli/context.ts';
 import type { SyncContext } from '../../src/collect/context.ts';
 import { syncDrive } from '../../src/collect/drive-sync.ts';
-import { freePort } from '../../src/collect/realtime/test-support.ts';
 import type { DeltaRunner, RunSource } from '../../src/collect/realtime/types.ts';
 import { syncIntegration } from '../../src/collect/sync.ts';
 import { type RealtimeHandle, startRealtime } from '../../src/server/realtime.ts';
+import { freePort } from '../../test/support/ports.ts';
 
 export { freePort };
 

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestSim, type TestSim } from '../test-helpers.ts';
-import { Receiver, waitFor } from './test-support.ts';
+import { Receiver } from '../../test/support/sim-events.ts';
+import { startTestSim, type TestSim } from '../../test/support/simulator.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 let ts: TestSim;
 let receiver: Receiver;
@@ -41,7 +42,7 @@ test('subscription → notification → audit content, through the real simulato
     name: 'e2e-report.xlsx',
   });
   await ts.admin.mutate({ op: 'share', driveId: drive.id, itemId, kind: 'anonymous' });
-  await waitFor(() => receiver.notifications().length >= 1, 5_000, 'a notification');
+  await waitFor('a notification', () => receiver.notifications().length >= 1);
   const entry = receiver.notifications()[0].json!.value[0];
   assert.equal(entry.subscriptionId, created.body.id);
   assert.equal(entry.clientState, 'e2e-state');

@@ -8,7 +8,7 @@ import {
   MGMT_TOKEN,
   startHarness,
   TENANT,
-} from './test-support.ts';
+} from '../../test/support/sim-events.ts';
 
 const feed = `/api/v1.0/${TENANT}/activity/feed`;
 const m = (h: Harness, method: string, path: string, auth: string | null = MGMT_TOKEN) =>

@@ -3,14 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import {
   ADMIN_TOKEN,
   call,
+  defaultHandler,
   GRAPH_TOKEN,
   type Harness,
   inMinutes,
-  sleep,
   startHarness,
   TENANT,
-  waitFor,
-} from './test-support.ts';
+} from '../../test/support/sim-events.ts';
+import { sleep, waitFor } from '../../test/support/wait.ts';
 
 function subBody(h: Harness, extra: Record<string, unknown> = {}) {
   return {
@@ -104,7 +104,7 @@ describe('subscriptions: create, validate, read, renew, delete', () => {
     assert.match(res.body.error.message, /lifecycleNotificationUrl/);
     const list = await call(h, 'GET', '/v1.0/subscriptions');
     assert.equal(list.body.value.length, 1, 'failed creations leave nothing behind');
-    h.receiver.handler = (await import('./test-support.ts')).defaultHandler;
+    h.receiver.handler = defaultHandler;
   });
 
   test('invalid requests are refused before any handshake', async () => {
@@ -259,7 +259,7 @@ describe('notification delivery', () => {
     h.runtime.emit({ kind: 'permission', op: 'shared', driveId: 'd-alice', itemId: 'i1' });
     h.runtime.emit({ kind: 'drive', op: 'updated', driveId: 'd-bob' });
     h.runtime.emit({ kind: 'access', op: 'downloaded', driveId: 'd-bob', itemId: 'i9' });
-    await waitFor(() => h.receiver.notifications().length > posts, 2000, 'a notification');
+    await waitFor('a notification', () => h.receiver.notifications().length > posts);
     await sleep(100);
     const got = h.receiver.notifications().slice(posts);
     assert.equal(got.length, 1, 'coalesced into one POST');
@@ -300,7 +300,7 @@ describe('notification delivery', () => {
     h.runtime.emit({ kind: 'user', op: 'updated', userId: 'u-bob' }); // not subscribed (deleted only)
     h.runtime.emit({ kind: 'user', op: 'created', userId: 'u-new' });
     h.runtime.emit({ kind: 'user', op: 'deleted', userId: 'u-bob' });
-    await waitFor(() => h.receiver.notifications().length > posts, 2000, 'user notification');
+    await waitFor('user notification', () => h.receiver.notifications().length > posts);
     await sleep(100);
     const entries = h.receiver
       .notifications()
@@ -338,11 +338,7 @@ describe('notification delivery', () => {
     (h.events.options as { deliveryTimeoutMs: number }).deliveryTimeoutMs = 200;
     try {
       h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i1' });
-      await waitFor(
-        () => h.runtime.counters.notificationsDelivered > delivered,
-        3000,
-        'delivery after retries',
-      );
+      await waitFor('delivery after retries', () => h.runtime.counters.notificationsDelivered > delivered);
     } finally {
       (h.events.options as { deliveryTimeoutMs: number }).deliveryTimeoutMs = previous;
     }
@@ -352,7 +348,7 @@ describe('notification delivery', () => {
     for (const a of attempts) assert.equal(a.json!.value[0].subscriptionId, sub.id);
     assert.equal(h.events.stats().delivery.failedAttempts >= 2, true);
     assert.equal(h.events.stats().pendingDeliveries.length, 0);
-    h.receiver.handler = (await import('./test-support.ts')).defaultHandler;
+    h.receiver.handler = defaultHandler;
     await call(h, 'DELETE', `/v1.0/subscriptions/${sub.id}`);
   });
 
@@ -371,13 +367,13 @@ describe('notification delivery', () => {
     const delivered = h.runtime.counters.notificationsDelivered;
     try {
       h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i1' });
-      await waitFor(() => h.runtime.counters.notificationsDelivered > delivered, 2000, 'slow delivery');
+      await waitFor('slow delivery', () => h.runtime.counters.notificationsDelivered > delivered);
     } finally {
       opts.slowThresholdMs = previous;
     }
     assert.equal(h.events.stats().delivery.slow, slow + 1);
     assert.equal(h.receiver.notifications('/slow').length, 1, 'slow but 2xx: not retried');
-    h.receiver.handler = (await import('./test-support.ts')).defaultHandler;
+    h.receiver.handler = defaultHandler;
     await call(h, 'DELETE', `/v1.0/subscriptions/${sub.id}`);
   });
 
@@ -400,16 +396,16 @@ describe('notification delivery', () => {
     };
     const failed = h.runtime.counters.notificationsFailed;
     h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i1' });
-    await waitFor(() => h.receiver.notifications('/down').length >= 2, 2000, 'retries');
+    await waitFor('retries', () => h.receiver.notifications('/down').length >= 2);
     assert.equal(h.runtime.counters.notificationsFailed, failed, 'not failed while inside the window');
     assert.ok(h.events.stats().pendingDeliveries.some((p) => p.url === hook));
     h.runtime.clock.advance(4 * 3600 + 60);
-    await waitFor(() => h.runtime.counters.notificationsFailed === failed + 1, 2000, 'drop');
+    await waitFor('drop', () => h.runtime.counters.notificationsFailed === failed + 1);
     assert.ok(!h.events.stats().pendingDeliveries.some((p) => p.url === hook));
     const attempts = h.receiver.notifications('/down').length;
     await sleep(100);
     assert.equal(h.receiver.notifications('/down').length, attempts, 'no more attempts after the drop');
-    h.receiver.handler = (await import('./test-support.ts')).defaultHandler;
+    h.receiver.handler = defaultHandler;
     await call(h, 'DELETE', `/v1.0/subscriptions/${sub.id}`);
   });
 
@@ -431,7 +427,7 @@ describe('notification delivery', () => {
     assert.equal(h.receiver.notifications('/paused').length, 0);
     assert.ok(h.events.stats().delivery.lost >= 1);
     h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i2' });
-    await waitFor(() => h.receiver.notifications('/paused').length === 1, 2000, 'delivery after re-enabling');
+    await waitFor('delivery after re-enabling', () => h.receiver.notifications('/paused').length === 1);
     await call(h, 'DELETE', `/v1.0/subscriptions/${sub.id}`);
   });
 
@@ -445,7 +441,7 @@ describe('notification delivery', () => {
       )
     ).body;
     h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i1' });
-    await waitFor(() => h.receiver.notifications('/expiring').length === 1, 2000, 'first delivery');
+    await waitFor('first delivery', () => h.receiver.notifications('/expiring').length === 1);
     h.runtime.clock.advance(31 * 60);
     assert.equal((await call(h, 'GET', `/v1.0/subscriptions/${sub.id}`)).status, 404);
     assert.ok(
@@ -488,7 +484,7 @@ describe('lifecycle events', () => {
     await sleep(120);
     assert.equal(lifecycle(h).length, 0);
     h.runtime.clock.advance(6 * 60);
-    await waitFor(() => lifecycle(h).length === 1, 2000, 'reauthorizationRequired');
+    await waitFor('reauthorizationRequired', () => lifecycle(h).length === 1);
     assert.deepEqual(lifecycle(h)[0], {
       subscriptionId: sub.id,
       subscriptionExpirationDateTime: sub.expirationDateTime,
@@ -501,7 +497,7 @@ describe('lifecycle events', () => {
     assert.equal(lifecycle(h).length, 1, 'sent once');
     await call(h, 'PATCH', `/v1.0/subscriptions/${sub.id}`, { expirationDateTime: inMinutes(h, 100) });
     h.runtime.clock.advance(95 * 60);
-    await waitFor(() => lifecycle(h).length === 2, 2000, 'second reauthorizationRequired');
+    await waitFor('second reauthorizationRequired', () => lifecycle(h).length === 2);
     await call(h, 'DELETE', `/v1.0/subscriptions/${sub.id}`);
   });
 
@@ -534,11 +530,11 @@ describe('lifecycle events', () => {
       ADMIN_TOKEN,
     );
     assert.equal(missed.status, 202);
-    await waitFor(() => lifecycle(h).length === seen + 1, 2000, 'missed');
+    await waitFor('missed', () => lifecycle(h).length === seen + 1);
     assert.equal(lifecycle(h).at(-1)!.lifecycleEvent, 'missed');
     const { triggerLifecycle } = await import('./index.ts');
     assert.equal(triggerLifecycle(sub.id, 'subscriptionRemoved'), 'ok');
-    await waitFor(() => lifecycle(h).length === seen + 2, 2000, 'subscriptionRemoved');
+    await waitFor('subscriptionRemoved', () => lifecycle(h).length === seen + 2);
     assert.equal(lifecycle(h).at(-1)!.lifecycleEvent, 'subscriptionRemoved');
     assert.equal((await call(h, 'GET', `/v1.0/subscriptions/${sub.id}`)).status, 404);
     assert.equal(triggerLifecycle(sub.id, 'missed'), 'notFound');
@@ -578,7 +574,7 @@ describe('lifecycle events', () => {
     await sleep(100);
     assert.equal(lifecycle(h).length, seen, 'nothing while paused');
     h.runtime.notificationsEnabled = true;
-    await waitFor(() => lifecycle(h).length === seen + 1, 2000, 'missed');
+    await waitFor('missed', () => lifecycle(h).length === seen + 1);
     assert.deepEqual(
       { id: lifecycle(h).at(-1)!.subscriptionId, event: lifecycle(h).at(-1)!.lifecycleEvent },
       { id: sub.id, event: 'missed' },

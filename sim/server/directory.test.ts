@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../test-helpers.ts';
+import { GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../../test/support/simulator.ts';
 
 let ts: TestSim;
 before(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { allPages, GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../../test/support/simulator.ts';
 import type { TruthRecord } from '../contracts.ts';
-import { allPages, GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../test-helpers.ts';
 
 const ALL3 = 'deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges';
 let ts: TestSim;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../test-helpers.ts';
+import { GRAPH_ERROR_SHAPE, startTestSim, type TestSim } from '../../test/support/simulator.ts';
+import { sleep } from '../../test/support/wait.ts';
 
 let ts: TestSim;
 let driveId: string;
@@ -10,8 +11,6 @@ before(async () => {
   driveId = (await ts.admin.drives())[0].id;
 });
 after(() => ts.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('RU budget: priced per request, RateLimit headers near the limit, 429 with Retry-After, requests during Retry-After counted', async () => {
   await sleep(2100); // a fresh budget window (a "minute" lasts 2 s at timeScale 30)

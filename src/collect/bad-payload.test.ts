@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { simClient, simContext } from '../../test/support/collector.ts';
+import { startTestSim, type TestSim } from '../../test/support/simulator.ts';
+import { describeDiff, diffWithTruth } from '../../test/support/truth.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { listSyncErrors } from '../store/sync-state.ts';
 import { syncDrive } from './drive-sync.ts';
 import { syncIntegration } from './sync.ts';
-import { describeDiff, diffWithTruth, type SimEnv, simClient, simContext, startSim } from './test-support.ts';
 
 /**
  * Graph payloads the collector did not expect (a wrong type in one item): the item is
@@ -12,10 +14,10 @@ import { describeDiff, diffWithTruth, type SimEnv, simClient, simContext, startS
  * drive is collected; nothing already stored is lost.
  */
 describe('one malformed item in a delta page', () => {
-  let env: SimEnv;
+  let env: TestSim;
   let store: Store;
   before(async () => {
-    env = await startSim({ seed: 31, users: 6, items: 400 });
+    env = await startTestSim({ seed: 31, users: 6, items: 400 });
     store = await openStore({ file: ':memory:' });
   });
   after(async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TruthRecord } from '../../sim/contracts.ts';
+import { simContext, simulatorSuite } from '../../test/support/collector.ts';
+import { describeDiff, diffWithTruth } from '../../test/support/truth.ts';
 import { GraphError } from '../graph/errors.ts';
 import type { GraphClient, GraphRequest } from '../graph/types.ts';
 import { decodeValue } from '../store/codec.ts';
@@ -16,7 +18,6 @@ import {
   USERS_DELTA_SCOPE,
 } from './directory-delta.ts';
 import { syncIntegration } from './sync.ts';
-import { describeDiff, diffWithTruth, simContext, simulatorSuite } from './test-support.ts';
 
 // More than 100 users so that a users delta enumeration takes several pages (the simulator serves 100).
 const SIM = { seed: 11, users: 230, items: 900, timeScale: 20 };

@@ -3,9 +3,6 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { USER_AGENT } from '../version.ts';
-import { createGraphClient, safeUrl } from './client.ts';
-import { GraphError } from './errors.ts';
 import {
   type FakeGraph,
   graphError,
@@ -14,7 +11,10 @@ import {
   makePki,
   type Pki,
   startFakeGraph,
-} from './test-support.ts';
+} from '../../test/support/fake-graph.ts';
+import { USER_AGENT } from '../version.ts';
+import { createGraphClient, safeUrl } from './client.ts';
+import { GraphError } from './errors.ts';
 import type { GraphClient, GraphClientOptions } from './types.ts';
 
 let pki: Pki;

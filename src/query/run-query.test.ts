@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { TEST_PG_URL, testDialects } from '../../test/support/store.ts';
 import { dropPgSchema, openStore, type Store } from '../store/store.ts';
-import { TEST_PG_URL } from '../store/test-support.ts';
 import { formatTable, QueryError, runReadOnlyQuery } from './run-query.ts';
 
-for (const dialect of ['sqlite', 'postgres'] as const) {
+for (const dialect of testDialects()) {
   describe(`read-only SQL (${dialect})`, () => {
     let store: Store;
     const schema = `dw_query_${process.pid}`;

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { startSimulator } from '../../sim/index.ts';
-import { freePort, openTestDb, quietLogger, RecordingRunner } from '../collect/realtime/test-support.ts';
+import { quietLogger } from '../../test/support/logger.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { RecordingRunner } from '../../test/support/realtime.ts';
+import { openTestStore } from '../../test/support/store.ts';
 import { loadConfig } from '../config/config.ts';
 import { createGraphClient } from '../graph/client.ts';
 import { startRealtime } from './realtime.ts';
@@ -30,7 +33,7 @@ describe('real-time path against the simulator', () => {
       authorityUrl: sim.authorityUrl,
       caPem,
     });
-    const db = await openTestDb();
+    const { db } = await openTestStore('sqlite', { file: ':memory:' });
     const port = await freePort();
     const runner = new RecordingRunner();
     const drives = (await admin('/drives')).value as Array<{ id: string }>;

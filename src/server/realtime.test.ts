@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
+import { quietLogger } from '../../test/support/logger.ts';
+import { freePort } from '../../test/support/ports.ts';
 import {
   FakeGraphSubscriptions,
   fetchGraphClient,
-  freePort,
-  openTestDb,
-  quietLogger,
   RecordingRunner,
   subscriptionRow,
-} from '../collect/realtime/test-support.ts';
+} from '../../test/support/realtime.ts';
+import { openTestStore } from '../../test/support/store.ts';
 import type { RealtimeIntegration } from '../collect/realtime/types.ts';
 import { loadConfig } from '../config/config.ts';
 import { startRealtime } from './realtime.ts';
@@ -21,7 +21,7 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
   it('subscribes, receives a notification, runs the delta, reports status, deletes on disable', async () => {
     const graph = new FakeGraphSubscriptions();
     await graph.start();
-    const db = await openTestDb();
+    const { db } = await openTestStore('sqlite', { file: ':memory:' });
     const port = await freePort();
     const config = loadConfig({
       DW_DATA_DIR: '/tmp/dw-test',
@@ -93,7 +93,7 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
   });
 
   it('without a public URL: no subscriptions, a clear message, polling still runs', async () => {
-    const db = await openTestDb();
+    const { db } = await openTestStore('sqlite', { file: ':memory:' });
     const config = loadConfig({ DW_DATA_DIR: '/tmp/dw-test', DW_POLL_INTERVAL_SECONDS: '600' });
     const runner = new RecordingRunner();
     let graphAsked = 0;
@@ -128,7 +128,7 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
 describe('receiver load smoke test', () => {
   it('acknowledges 2,000 notifications sent in bursts with 202 and persists all of them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-rt-load-'));
-    const db = await openTestDb(join(dir, 'load.db'));
+    const { db } = await openTestStore('sqlite', { file: join(dir, 'load.db') });
     const runner = new RecordingRunner();
     const config = loadConfig({ DW_DATA_DIR: dir, DW_PUBLIC_URL: 'https://example.test' });
     const tenantId = '11111111-2222-3333-4444-555555555555';

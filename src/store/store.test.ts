@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import { resources, STANDARD_COLUMNS } from '../resources/index.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
@@ -26,7 +27,6 @@ import {
   recordSyncError,
   resolveSyncErrors,
 } from './sync-state.ts';
-import { openTestStore, TEST_DIALECTS } from './test-support.ts';
 
 const INTEGRATION = 'int-1';
 const TENANT = 'tenant-1';
@@ -120,7 +120,7 @@ async function history(store: Store, resourceType?: string) {
   }>;
 }
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`store on ${dialect}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;

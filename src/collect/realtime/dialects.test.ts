@@ -1,25 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { RecordingRunner, subscriptionRow } from '../../../test/support/realtime.ts';
+import { openTestStore, testDialects } from '../../../test/support/store.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import { WebhookReceiver } from '../../server/webhooks/receiver.ts';
-import { openTestStore, TEST_DIALECTS } from '../../store/test-support.ts';
 import { DeltaCoordinator } from './coordinator.ts';
 import { InboxWorker } from './inbox-worker.ts';
+import { ManualTimers } from './manual-timers.ts';
 import { getRealtimeStatus } from './status.ts';
 import { SubscriptionCache } from './subscription-cache.ts';
-import { quietLogger, RecordingRunner, subscriptionRow } from './test-support.ts';
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`realtime tables on ${dialect}`, () => {
     it('inbox, rejection counters, processing and status work', async () => {
       const { store, cleanup } = await openTestStore(dialect);
       const db = store.db;
-      const runner = new RecordingRunner();
-      const coordinator = new DeltaCoordinator({ db, runner, logger: quietLogger, debounceMs: 10 });
+      // A simulated clock: the debounced run happens when the test advances it, not while the
+      // status before it is still being read (PostgreSQL round trips take real time).
+      const timers = new ManualTimers();
+      const runner = new RecordingRunner(timers);
+      const coordinator = new DeltaCoordinator({ db, runner, logger: quietLogger, timers, debounceMs: 10 });
       const worker = new InboxWorker({
         db,
         coordinator,
         lifecycle: { reauthorize: async () => undefined, recreate: async () => undefined },
         logger: quietLogger,
+        timers,
         scanIntervalMs: 20,
       });
       const cache = new SubscriptionCache(db);
@@ -60,8 +67,13 @@ for (const dialect of TEST_DIALECTS) {
         assert.deepEqual(before.integrations[0].rejected, { client_state_mismatch: 3 });
         assert.deepEqual(before.rejectedUnattributed, { unknown_subscription: 1 });
         worker.start();
+        await waitFor('the rows handed to the coordinator', () =>
+          coordinator.snapshot().some((t) => t.pendingRows === 2),
+        );
+        await timers.advance(10);
         await runner.waitForRuns(1);
-        await new Promise((r) => setTimeout(r, 50));
+        await coordinator.idle();
+        await timers.advance(100); // later scans start nothing more
         await coordinator.idle();
         const after = await getRealtimeStatus(db);
         assert.equal(after.targets[0].pendingNotifications, 0);

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { RecordingRunner } from '../../../test/support/realtime.ts';
+import { openTestStore } from '../../../test/support/store.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import type { Database } from '../../store/schema.ts';
 import { DeltaCoordinator } from './coordinator.ts';
 import { InboxWorker, type LifecycleHandler } from './inbox-worker.ts';
+import { ManualTimers } from './manual-timers.ts';
 import { getRealtimeStatus } from './status.ts';
-import { openTestDb, quietLogger, RecordingRunner } from './test-support.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function insertRows(
   db: Kysely<Database>,
@@ -48,14 +50,22 @@ class RecordingLifecycle implements LifecycleHandler {
   }
 }
 
+/**
+ * Worker and coordinator on a simulated clock: debounce windows, scan intervals and retry
+ * backoff elapse only when a test advances it, so what coalesces into one run does not
+ * depend on how fast a loaded machine runs the test. The inbox is in-memory SQLite, so each
+ * advance step also settles the database work it triggers.
+ */
 async function setup(debounceMs = 40) {
-  const db = await openTestDb();
-  const runner = new RecordingRunner();
+  const { db } = await openTestStore('sqlite', { file: ':memory:' });
+  const timers = new ManualTimers();
+  const runner = new RecordingRunner(timers);
   const lifecycle = new RecordingLifecycle();
   const coordinator = new DeltaCoordinator({
     db,
     runner,
     logger: quietLogger,
+    timers,
     debounceMs,
     retryBaseMs: 30,
     retryMaxMs: 200,
@@ -65,6 +75,7 @@ async function setup(debounceMs = 40) {
     coordinator,
     lifecycle,
     logger: quietLogger,
+    timers,
     scanIntervalMs: 20,
     retryBaseMs: 20,
   });
@@ -73,7 +84,28 @@ async function setup(debounceMs = 40) {
     await coordinator.close();
     await db.destroy();
   };
-  return { db, runner, lifecycle, coordinator, worker, close };
+  return { db, timers, runner, lifecycle, coordinator, worker, close };
+}
+
+/** Inbox rows the coordinator holds for a next run (the worker has handed them on). */
+const pendingRows = (coordinator: DeltaCoordinator) =>
+  coordinator.snapshot().reduce((n, s) => n + s.pendingRows, 0);
+
+/** Waits (in real time) until the worker has handed `count` rows to the coordinator. */
+const handedOn = (coordinator: DeltaCoordinator, count: number) =>
+  waitFor(`${count} rows handed to the coordinator`, () => pendingRows(coordinator) >= count);
+
+/** Advances the simulated clock in small steps until `done` holds. */
+async function advanceUntil(
+  timers: ManualTimers,
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  stepMs = 5,
+): Promise<void> {
+  for (let elapsed = 0; !(await done()); elapsed += stepMs) {
+    if (elapsed > 60_000) throw new Error(`a simulated minute passed without ${what}`);
+    await timers.advance(stepMs);
+  }
 }
 
 describe('inbox worker', () => {
@@ -81,15 +113,16 @@ describe('inbox worker', () => {
     const t = await setup(150);
     try {
       t.worker.start();
-      await sleep(30);
-      // 50 notifications in 5 commits a few ms apart, each waking the worker
+      // 50 notifications in 5 commits 5 ms apart, each waking the worker: all inside the window
       for (let i = 0; i < 5; i++) {
         await insertRows(t.db, 10);
         t.worker.wake();
-        await sleep(5);
+        await handedOn(t.coordinator, 10 * (i + 1));
+        await t.timers.advance(5);
       }
+      assert.equal(t.runner.runs.length, 0, 'nothing runs before the debounce window ends');
+      await t.timers.advance(150);
       await t.runner.waitForRuns(1);
-      await sleep(10);
       await t.coordinator.idle();
       assert.equal(t.runner.runs.length, 1);
       assert.deepEqual(
@@ -97,7 +130,8 @@ describe('inbox worker', () => {
         [['drive', 'int-1', 'd1', 'webhook']],
       );
       assert.equal(await unprocessed(t.db), 0);
-      await sleep(100); // later scans find nothing more to do
+      await t.timers.advance(1000); // later scans (every 20 ms) find nothing more to do
+      await t.coordinator.idle();
       assert.equal(t.runner.runs.length, 1);
     } finally {
       await t.close();
@@ -112,8 +146,9 @@ describe('inbox worker', () => {
       await insertRows(t.db, 2, { resource: 'users' });
       await insertRows(t.db, 1, { integration_id: 'int-2', resource: '/drives/d1/root' });
       t.worker.start();
+      await handedOn(t.coordinator, 9);
+      await t.timers.advance(40);
       await t.runner.waitForRuns(4);
-      await sleep(20);
       await t.coordinator.idle();
       const seen = t.runner.runs.map((r) => `${r.integrationId}:${r.kind}:${r.driveId ?? ''}`).sort();
       assert.deepEqual(seen, ['int-1:drive:d1', 'int-1:drive:d2', 'int-1:users:', 'int-2:drive:d1']);
@@ -135,17 +170,21 @@ describe('inbox worker', () => {
     try {
       await insertRows(t.db, 5);
       t.worker.start();
+      await handedOn(t.coordinator, 5);
+      await t.timers.advance(20);
       await t.runner.waitForRuns(1);
-      // while the first run is in flight: 30 more notifications in several commits
+      // while the first run is in flight: 30 more notifications in several commits, each
+      // more than a debounce window after the one before
       for (let i = 0; i < 3; i++) {
         await insertRows(t.db, 10);
         t.worker.wake();
-        await sleep(30);
+        await handedOn(t.coordinator, 10 * (i + 1));
+        await t.timers.advance(30);
       }
       assert.equal(t.runner.runs.length, 1, 'no second run while the first is in flight');
       release();
-      await t.runner.waitForRuns(2);
-      await sleep(100);
+      await advanceUntil(t.timers, 'the follow-up run', () => t.runner.runs.length === 2);
+      await t.timers.advance(1000);
       await t.coordinator.idle();
       assert.equal(t.runner.runs.length, 2, 'exactly one follow-up');
       assert.equal(t.runner.maxInFlight, 1);
@@ -165,7 +204,8 @@ describe('inbox worker', () => {
     try {
       await insertRows(t.db, 4);
       t.worker.start();
-      await t.runner.waitForRuns(2);
+      await handedOn(t.coordinator, 4);
+      await advanceUntil(t.timers, 'a retry', () => t.runner.runs.length === 2);
       // after a failure nothing is lost: rows are still unprocessed, attempts counted
       const mid = await t.db.selectFrom('webhook_inbox').selectAll().execute();
       assert.ok(mid.every((r) => r.processed_at === null));
@@ -175,8 +215,8 @@ describe('inbox worker', () => {
       const drive = status.targets.find((x) => x.driveId === 'd1');
       assert.equal(drive?.pendingNotifications, 4);
       assert.match(drive?.lastError ?? '', /throttled/);
-      await t.runner.waitForRuns(4);
-      await sleep(20);
+      await advanceUntil(t.timers, 'the fourth run', () => t.runner.runs.length === 4);
+      await t.timers.advance(1000);
       await t.coordinator.idle();
       assert.equal(t.runner.runs.length, 4, '3 failures + 1 success');
       const gaps = t.runner.runs.slice(1).map((r, i) => r.at - t.runner.runs[i].at);
@@ -195,28 +235,48 @@ describe('inbox worker', () => {
   });
 
   it('rows left unprocessed by a stopped worker are picked up by the next one (at-least-once)', async () => {
-    const db = await openTestDb();
-    const runner = new RecordingRunner();
+    const { db } = await openTestStore('sqlite', { file: ':memory:' });
+    const timers = new ManualTimers();
+    const runner = new RecordingRunner(timers);
     runner.behaviour = async () => {
       throw new Error('collector down');
     };
     const lifecycle = new RecordingLifecycle();
-    const c1 = new DeltaCoordinator({ db, runner, logger: quietLogger, debounceMs: 5, retryBaseMs: 10_000 });
-    const w1 = new InboxWorker({ db, coordinator: c1, lifecycle, logger: quietLogger, scanIntervalMs: 20 });
+    const options = { db, runner, logger: quietLogger, timers, debounceMs: 5 };
+    const c1 = new DeltaCoordinator({ ...options, retryBaseMs: 10_000 });
+    const w1 = new InboxWorker({
+      db,
+      coordinator: c1,
+      lifecycle,
+      logger: quietLogger,
+      timers,
+      scanIntervalMs: 20,
+    });
     try {
       await insertRows(db, 7);
       w1.start();
+      await handedOn(c1, 7);
+      await timers.advance(5);
       await runner.waitForRuns(1);
-      await sleep(20);
+      // the failed run is over once its retry is scheduled
+      await waitFor('the retry to be scheduled', () => c1.snapshot().some((s) => s.scheduled && !s.running));
       await w1.close();
       await c1.close();
       assert.equal(await unprocessed(db), 7);
       runner.behaviour = async () => undefined;
-      const c2 = new DeltaCoordinator({ db, runner, logger: quietLogger, debounceMs: 5 });
-      const w2 = new InboxWorker({ db, coordinator: c2, lifecycle, logger: quietLogger, scanIntervalMs: 20 });
+      const c2 = new DeltaCoordinator(options);
+      const w2 = new InboxWorker({
+        db,
+        coordinator: c2,
+        lifecycle,
+        logger: quietLogger,
+        timers,
+        scanIntervalMs: 20,
+      });
       w2.start();
+      await handedOn(c2, 7);
+      await timers.advance(5);
       await runner.waitForRuns(2);
-      await sleep(20);
       await c2.idle();
       assert.equal(await unprocessed(db), 0);
       await w2.close();
@@ -237,8 +297,8 @@ describe('inbox worker', () => {
       });
       await insertRows(t.db, 1, { lifecycle_event: 'missed', subscription_id: 'sub-c', resource: 'users' });
       t.worker.start();
-      await t.runner.waitForRuns(2);
-      await sleep(50);
+      await advanceUntil(t.timers, 'two delta runs', () => t.runner.runs.length === 2);
+      await advanceUntil(t.timers, 'every row processed', async () => (await unprocessed(t.db)) === 0);
       await t.coordinator.idle();
       assert.deepEqual(t.lifecycle.calls.sort(), ['reauthorize int-1 sub-a', 'recreate int-1 sub-b']);
       assert.deepEqual(t.runner.runs.map((r) => `${r.kind}:${r.driveId ?? ''}:${r.source}`).sort(), [
@@ -257,8 +317,8 @@ describe('inbox worker', () => {
     try {
       await insertRows(t.db, 1, { lifecycle_event: 'subscriptionRemoved', subscription_id: 'sub-b' });
       t.worker.start();
-      await t.runner.waitForRuns(1);
-      await sleep(20);
+      await advanceUntil(t.timers, 'the delta run', () => t.runner.runs.length === 1);
+      await t.timers.advance(1000);
       await t.coordinator.idle();
       assert.deepEqual(t.lifecycle.calls, [
         'recreate int-1 sub-b',

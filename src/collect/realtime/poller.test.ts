@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { RecordingRunner } from '../../../test/support/realtime.ts';
+import { openTestStore } from '../../../test/support/store.ts';
 import { DeltaCoordinator } from './coordinator.ts';
 import { ManualTimers } from './manual-timers.ts';
 import { Poller } from './poller.ts';
-import { openTestDb, quietLogger, RecordingRunner } from './test-support.ts';
 import type { RealtimeIntegration } from './types.ts';
 
 async function setup(integrations: RealtimeIntegration[], over: { recentMs?: number } = {}) {
-  const db = await openTestDb();
+  const { db } = await openTestStore('sqlite', { file: ':memory:' });
   const timers = new ManualTimers();
   const runner = new RecordingRunner();
   const startedAt = timers.now();

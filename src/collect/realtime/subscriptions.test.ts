@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { FakeGraphSubscriptions, fetchGraphClient } from '../../../test/support/realtime.ts';
+import { openTestStore } from '../../../test/support/store.ts';
 import { loadConfig } from '../../config/config.ts';
 import { createServer } from '../../server/app.ts';
 import { WebhookReceiver } from '../../server/webhooks/receiver.ts';
@@ -9,7 +12,6 @@ import type { Database } from '../../store/schema.ts';
 import { getRealtimeStatus } from './status.ts';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { MAX_LIFETIME_MINUTES, SubscriptionManager } from './subscriptions.ts';
-import { FakeGraphSubscriptions, fetchGraphClient, openTestDb, quietLogger } from './test-support.ts';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -40,7 +42,7 @@ describe('subscription manager (against a local Graph /subscriptions that valida
     graph = new FakeGraphSubscriptions();
     await graph.start();
     integration.tenantId = graph.tenantId;
-    db = await openTestDb();
+    ({ db } = await openTestStore('sqlite', { file: ':memory:' }));
     cache = new SubscriptionCache(db);
     receiver = new WebhookReceiver({ db, cache, logger: quietLogger });
     app = await createServer({

@@ -6,13 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { fetchGraphClient, RecordingRunner, subscriptionRow } from '../../../test/support/realtime.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import { inboxFileFor } from '../../collect/realtime/inbox-store.ts';
-import {
-  fetchGraphClient,
-  quietLogger,
-  RecordingRunner,
-  subscriptionRow,
-} from '../../collect/realtime/test-support.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import { openStore } from '../../store/store.ts';
@@ -54,14 +51,6 @@ const post = (url: string, payload: string) =>
     headers: { 'content-type': 'application/json' },
     body: payload,
   });
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * A client on its own thread (like Graph, it does not share our event loop): on "go" it

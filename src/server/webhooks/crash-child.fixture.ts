@@ -3,7 +3,9 @@
  * starts the real-time path with a runner that never finishes (so nothing gets marked
  * processed), prints `{"url": …}` on stdout and waits to be killed.
  */
-import { fetchGraphClient, quietLogger } from '../../collect/realtime/test-support.ts';
+
+import { quietLogger } from '../../../test/support/logger.ts';
+import { fetchGraphClient } from '../../../test/support/realtime.ts';
 import { loadConfig } from '../../config/config.ts';
 import { openStore } from '../../store/store.ts';
 import { startRealtime } from '../realtime.ts';

@@ -9,6 +9,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { fetchGraphClient, RecordingRunner, subscriptionRow } from '../../../test/support/realtime.ts';
+import { TEST_PG_URL, testDialects } from '../../../test/support/store.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import {
   type InboxInsert,
   type InboxStore,
@@ -16,16 +20,9 @@ import {
   KyselyInboxStore,
   SqliteInboxStore,
 } from '../../collect/realtime/inbox-store.ts';
-import {
-  fetchGraphClient,
-  quietLogger,
-  RecordingRunner,
-  subscriptionRow,
-} from '../../collect/realtime/test-support.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import { dropPgSchema, openStore, type Store } from '../../store/store.ts';
-import { TEST_DIALECTS, TEST_PG_URL } from '../../store/test-support.ts';
 import { startRealtime } from '../realtime.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -64,15 +61,7 @@ const post = (url: string) =>
     body: notification,
   });
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`webhook acks are independent of the main store (${dialect})`, () => {
     it('acknowledges (and persists) while a long transaction holds the main connection', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'dw-inbox-held-'));
@@ -292,7 +281,7 @@ describe('InboxStore implementations', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  for (const dialect of TEST_DIALECTS) {
+  for (const dialect of testDialects()) {
     it(`KyselyInboxStore (main database, ${dialect})`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'dw-inbox-contract-'));
       const schema = `dw_test_${randomBytes(6).toString('hex')}`;

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { quietLogger } from '../../../test/support/logger.ts';
+import { subscriptionRow } from '../../../test/support/realtime.ts';
+import { openTestStore } from '../../../test/support/store.ts';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
 import { SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
-import { openTestDb, quietLogger, subscriptionRow } from '../../collect/realtime/test-support.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import { createServer } from '../app.ts';
@@ -14,7 +16,7 @@ const TENANT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA';
 
 async function setup(bodyLimit?: number) {
-  const db = await openTestDb();
+  const { db } = await openTestStore('sqlite', { file: ':memory:' });
   const now = new Date().toISOString();
   const row = {
     id: 'sub-drive-1',

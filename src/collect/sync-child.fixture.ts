@@ -1,12 +1,12 @@
 /**
  * Runs one syncIntegration in its own process (the kill -9 test starts it, kills it at
- * random moments and starts it again). Usage: node --import tsx sync-child.ts '<json>'
+ * random moments and starts it again). Usage: node --import tsx sync-child.fixture.ts '<json>'
  * with {file, integrationId, mode, pageSize?, sim: SimConnectionInfo}.
  */
 import type { SimConnectionInfo } from '../../sim/contracts.ts';
+import { simClient, simContext } from '../../test/support/collector.ts';
 import { openStore } from '../store/store.ts';
 import { syncIntegration } from './sync.ts';
-import { simClient, simContext } from './test-support.ts';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
   file: string;
@@ -16,8 +16,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   sim: SimConnectionInfo;
 };
 const store = await openStore({ file: args.file });
-const client = simClient({ ...args.sim, close: async () => {} });
-const ctx = simContext(store, { ...args.sim, close: async () => {} }, client, args.integrationId, {
+const client = simClient(args.sim);
+const ctx = simContext(store, args.sim, client, args.integrationId, {
   concurrency: 3,
   deltaPageSize: args.pageSize,
 });

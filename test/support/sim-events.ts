@@ -1,12 +1,12 @@
 /**
- * Test helpers for the event half: an in-memory SimRuntime, a real Fastify app with the event
+ * Test support for the simulator's event half: an in-memory SimRuntime, a real Fastify app with the event
  * routes on 127.0.0.1, and a real node:http receiver that records what it is sent.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { SimChangeEvent, SimClock, SimCounters, SimOptions, SimRuntime } from '../contracts.ts';
-import { type EventOptions, type EventsHandle, registerEventRoutes } from './index.ts';
+import type { SimChangeEvent, SimClock, SimCounters, SimOptions, SimRuntime } from '../../sim/contracts.ts';
+import { type EventOptions, type EventsHandle, registerEventRoutes } from '../../sim/events/index.ts';
 
 export const GRAPH_TOKEN = 'Bearer graph-token';
 export const MGMT_TOKEN = 'Bearer management-token';
@@ -136,7 +136,6 @@ export interface Received {
   headers: IncomingMessage['headers'];
   text: string;
   json?: { value: Array<Record<string, unknown>> };
-  at: number;
 }
 
 export type Handler = (req: Received, res: ServerResponse) => void;
@@ -170,7 +169,6 @@ export class Receiver {
           query: url.searchParams,
           headers: req.headers,
           text,
-          at: Date.now(),
         };
         if (text && String(req.headers['content-type']).includes('json')) rec.json = JSON.parse(text);
         this.received.push(rec);
@@ -210,7 +208,7 @@ export interface Harness {
 }
 
 /** Short timers so every test finishes in well under a second or two. */
-export const fastOptions: Partial<EventOptions> = {
+const fastOptions: Partial<EventOptions> = {
   coalesceMs: 40,
   validationTimeoutMs: 2_000,
   deliveryTimeoutMs: 2_000,
@@ -241,16 +239,6 @@ export async function startHarness(
     },
   };
 }
-
-export async function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function call(
   h: Harness,

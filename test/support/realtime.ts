@@ -1,22 +1,15 @@
 /**
- * Test support for the real-time path (not used in production code): a migrated SQLite
- * database, a recording DeltaRunner, a local HTTP server playing Graph's /subscriptions
- * (it performs the validation handshake like Graph does), and a small GraphClient over
- * fetch that throws GraphError like the real client.
+ * Test support for the real-time path: a recording DeltaRunner, a local HTTP server playing
+ * Graph's /subscriptions (it performs the validation handshake like Graph does), a small
+ * GraphClient over fetch that throws GraphError like the real client, and a subscription row.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import type { Kysely } from 'kysely';
-import { GraphError } from '../../graph/errors.ts';
-import type { GraphClient, GraphRequest, GraphResponse } from '../../graph/types.ts';
-import type { Database } from '../../store/schema.ts';
-import { openStore } from '../../store/store.ts';
-import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
-import { createLogger, type Logger } from '../../util/logger.ts';
-import type { DeltaRunner, RunSource } from './types.ts';
-
-export const quietLogger: Logger = createLogger(process.env.DW_LOG_LEVEL ?? 'silent');
+import type { AddressInfo } from 'node:net';
+import type { DeltaRunner, RunSource, Timers } from '../../src/collect/realtime/types.ts';
+import { GraphError } from '../../src/graph/errors.ts';
+import type { GraphClient, GraphRequest, GraphResponse } from '../../src/graph/types.ts';
+import type { GraphSubscriptionsTable } from '../../src/store/tables/realtime.ts';
 
 /** An active drive-root subscription row (expires in a day); override what a test needs. */
 export function subscriptionRow(overrides: Partial<GraphSubscriptionsTable> = {}): GraphSubscriptionsTable {
@@ -38,21 +31,6 @@ export function subscriptionRow(overrides: Partial<GraphSubscriptionsTable> = {}
   };
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (for servers that must know their URL before listening). */
-export async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** A migrated SQLite store (every migration, via openStore): in memory, or in `file` (WAL). */
-export async function openTestDb(file?: string): Promise<Kysely<Database>> {
-  const store = await openStore({ file: file ?? ':memory:' });
-  return store.db;
-}
-
 export interface RecordedRun {
   kind: 'drive' | 'users' | 'groups';
   integrationId: string;
@@ -61,8 +39,13 @@ export interface RecordedRun {
   at: number;
 }
 
-/** A DeltaRunner that records calls; `behaviour` decides how long a run takes and whether it fails. */
+/**
+ * A DeltaRunner that records calls, stamped by `clock` (a test's ManualTimers, or real time);
+ * `behaviour` decides how long a run takes and whether it fails.
+ */
 export class RecordingRunner implements DeltaRunner {
+  constructor(private readonly clock: Pick<Timers, 'now'> = { now: () => Date.now() }) {}
+
   readonly runs: RecordedRun[] = [];
   inFlight = 0;
   maxInFlight = 0;
@@ -70,15 +53,15 @@ export class RecordingRunner implements DeltaRunner {
   private waiters: Array<{ count: number; resolve: () => void }> = [];
 
   async runDriveDelta(integrationId: string, driveId: string, source: RunSource): Promise<void> {
-    return this.record({ kind: 'drive', integrationId, driveId, source, at: Date.now() });
+    return this.record({ kind: 'drive', integrationId, driveId, source, at: this.clock.now() });
   }
 
   async runUsersDelta(integrationId: string, source: RunSource): Promise<void> {
-    return this.record({ kind: 'users', integrationId, source, at: Date.now() });
+    return this.record({ kind: 'users', integrationId, source, at: this.clock.now() });
   }
 
   async runGroupsDelta(integrationId: string, source: RunSource): Promise<void> {
-    return this.record({ kind: 'groups', integrationId, source, at: Date.now() });
+    return this.record({ kind: 'groups', integrationId, source, at: this.clock.now() });
   }
 
   /** Resolves once at least `count` runs have started. */

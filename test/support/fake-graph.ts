@@ -1,5 +1,5 @@
 /**
- * Test support for src/graph: a real local HTTPS server (certificate signed by a CA made
+ * Test support for the Graph client: a real local HTTPS server (certificate signed by a CA made
  * on the spot) that plays the Entra token endpoint and scripted Graph responses, and
  * records what arrived and when.
  */
@@ -77,7 +77,6 @@ export interface TokenRequestRecord {
   scope: string;
   clientId: string;
   credential: 'secret' | 'assertion';
-  at: number;
 }
 
 export type GraphHandler = (req: Recorded, res: ServerResponse, n: number) => void | Promise<void>;
@@ -204,7 +203,6 @@ export async function startFakeGraph(pki: Pki, opts: { tenantId?: string } = {})
         scope: form.get('scope') ?? '',
         clientId: form.get('client_id') ?? '',
         credential: assertion ? 'assertion' : 'secret',
-        at: Date.now(),
       });
       if (tenant !== tenantId) {
         json(res, 400, {

@@ -1,9 +1,13 @@
-/** Helpers for the simulator's own tests: start one, get a token, call it over HTTPS with its CA. */
+/**
+ * A simulator for tests: started with small fixed defaults (seed 7, 30 users, 400 items, a
+ * fixed reference time, so the tenant never depends on the day the tests run), with its
+ * admin client, a token and calls over HTTPS with its CA.
+ */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { SimAdminClient } from './admin-client.ts';
-import type { SimHandle, SimOptions } from './contracts.ts';
-import { startSimulator } from './index.ts';
+import { SimAdminClient } from '../../sim/admin-client.ts';
+import type { SimHandle, SimOptions } from '../../sim/contracts.ts';
+import { startSimulator } from '../../sim/index.ts';
 
 export interface GraphAnswer {
   status: number;

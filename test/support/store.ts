@@ -1,0 +1,82 @@
+/** Stores for tests, on both dialects: SQLite always, PostgreSQL unless DW_TEST_DIALECTS narrows it out. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../../src/store/codec.ts';
+import type { Database } from '../../src/store/schema.ts';
+import { dropPgSchema, openStore, type Store } from '../../src/store/store.ts';
+
+/** PostgreSQL used by the tests (trust auth on 127.0.0.1 by default). */
+export const TEST_PG_URL = process.env.DW_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const requested = (process.env.DW_TEST_DIALECTS ?? 'sqlite,postgres')
+  .split(',')
+  .map((d) => d.trim())
+  .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
+
+/**
+ * The dialects the store-backed tests run on: both, unless DW_TEST_DIALECTS narrows them (e.g.
+ * on a machine without PostgreSQL). A narrowing is said in the test output, never silent;
+ * an unreachable PostgreSQL is not narrowed out but fails the tests that need it.
+ */
+export function testDialects(): Dialect[] {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    if (!requested.includes(dialect))
+      process.stdout.write(
+        `# ${dialect} variants not run: DW_TEST_DIALECTS=${process.env.DW_TEST_DIALECTS ?? ''}\n`,
+      );
+  }
+  return requested;
+}
+
+export interface TestStore {
+  store: Store;
+  db: Kysely<Database>;
+  /** The PostgreSQL schema of a postgres store (dropped on cleanup). */
+  schema?: string;
+  /** Closes the store and removes what it left (temporary directory, schema). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated store: SQLite in a temporary directory (or in `file`, e.g. ':memory:'),
+ * or PostgreSQL in a fresh schema.
+ */
+export async function openTestStore(
+  dialect: Dialect = 'sqlite',
+  options: { file?: string; maxConnections?: number } = {},
+): Promise<TestStore> {
+  if (dialect === 'postgres') {
+    const schema = `dw_test_${randomBytes(6).toString('hex')}`;
+    const store = await openStore({
+      databaseUrl: TEST_PG_URL,
+      schema,
+      maxConnections: options.maxConnections ?? 4,
+    });
+    return {
+      store,
+      db: store.db,
+      schema,
+      cleanup: async () => {
+        await store.close();
+        await dropPgSchema(TEST_PG_URL, schema);
+      },
+    };
+  }
+  if (options.file) {
+    const store = await openStore({ file: options.file });
+    return { store, db: store.db, cleanup: () => store.close() };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dw-store-'));
+  const store = await openStore({ dataDir: dir });
+  return {
+    store,
+    db: store.db,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
