@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { classifyRequest, estimateRu, RuPacer } from './ru.ts';
 
 const G = 'https://graph.microsoft.com/v1.0';
@@ -47,20 +47,37 @@ describe('RU prices (docs/graph-behaviour.md)', () => {
   });
 });
 
+/** Lets promise callbacks (grants, settles) run: the mocked clock does not move meanwhile. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+
+// The pacer reads Date.now() and sets timers: both are simulated here, so what is granted when
+// does not depend on how busy the machine is.
 describe('RuPacer', () => {
-  it('never lets more than the budget through in any window, FIFO', async () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
+  afterEach(() => mock.timers.reset());
+
+  /** Moves the simulated clock 1 ms at a time until `done` holds. */
+  const tickUntil = async (done: () => boolean) => {
+    for (let ms = 0; !done(); ms++) {
+      if (ms > 10_000) throw new Error('10 simulated seconds passed');
+      mock.timers.tick(1);
+      await settle();
+    }
+  };
+
+  it('never lets more than the budget through in any window, FIFO, and no later than needed', async () => {
     const pacer = new RuPacer(10, 600, 0); // window = 100 ms
     const grants: Array<{ at: number; ru: number }> = [];
-    const started = Date.now();
     const sizes = [5, 1, 1, 5, 5, 1, 5, 1, 5, 5];
-    await Promise.all(
-      sizes.map((ru) =>
-        pacer.acquire(ru).then((ticket) => {
-          grants.push({ at: Date.now() - started, ru });
-          ticket.settle();
-        }),
-      ),
-    );
+    for (const ru of sizes)
+      void pacer.acquire(ru).then((ticket) => {
+        grants.push({ at: Date.now(), ru });
+        ticket.settle();
+      });
+    await settle();
+    await tickUntil(() => grants.length === sizes.length);
     // FIFO: grants come in request order.
     assert.deepEqual(
       grants.map((g) => g.ru),
@@ -70,25 +87,31 @@ describe('RuPacer', () => {
       const inWindow = grants.filter((h) => h.at > g.at - 100 && h.at <= g.at).reduce((s, h) => s + h.ru, 0);
       assert.ok(inWindow <= 10, `at ${g.at} ms the window held ${inWindow} RU`);
     }
-    // 34 RU at 10 RU / 100 ms cannot finish before ~300 ms.
-    assert.ok(grants[grants.length - 1].at >= 290, `finished too early: ${grants[grants.length - 1].at}`);
+    // 34 RU at 10 RU / 100 ms cannot finish before ~300 ms, and the pacer waits no longer:
+    // each grant comes 1 ms after the RU it needs came back.
+    assert.deepEqual(
+      grants.map((g) => g.at),
+      [0, 0, 0, 101, 101, 202, 202, 202, 303, 303],
+    );
     pacer.close();
   });
 
   it('counts a request from its completion: in-flight RU never expire', async () => {
     const pacer = new RuPacer(5, 600, 0); // window 100 ms
     const first = await pacer.acquire(5);
-    let granted = false;
+    let grantedAt: number | undefined;
     const second = pacer.acquire(5).then((t) => {
-      granted = true;
+      grantedAt = Date.now();
       return t;
     });
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(granted, false, 'still in flight after more than a window');
+    mock.timers.tick(150);
+    await settle();
+    assert.equal(grantedAt, undefined, 'still in flight after more than a window');
     const settledAt = Date.now();
     first.settle();
+    await tickUntil(() => grantedAt !== undefined);
     (await second).settle();
-    assert.ok(Date.now() - settledAt >= 100, 'granted one window after the first completed');
+    assert.ok(grantedAt! - settledAt >= 100, 'granted one window after the first completed');
     pacer.close();
   });
 
@@ -100,7 +123,7 @@ describe('RuPacer', () => {
     assert.equal(pacer.inWindow(), 0);
     const t = Date.now();
     (await pacer.acquire(5)).settle();
-    assert.ok(Date.now() - t < 50);
+    assert.equal(Date.now() - t, 0, 'granted at once, without waiting for the window');
     pacer.close();
   });
 

@@ -177,6 +177,8 @@ describe('against a simulator with a small RU budget', () => {
     assert.equal(counters.ruSpent, ru);
     assert.equal(c.stats().ruSpent, ru);
     const elapsed = Date.now() - t;
-    assert.ok(elapsed >= 2_000 && elapsed < 4_000, `${ru} RU at 100 RU/s took ${elapsed} ms`);
+    // Paced over more than two windows, and windows of a second (timeScale), not of a minute;
+    // the pacer's exact timing is tested on a simulated clock in ru.test.ts.
+    assert.ok(elapsed >= 2_000 && elapsed < 30_000, `${ru} RU at 100 RU/s took ${elapsed} ms`);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { backoffDelay, parseRetryAfter, TenantGate } from './throttle.ts';
 import { pathOf } from './transport.ts';
 
@@ -44,14 +44,25 @@ describe('backoffDelay (full jitter)', () => {
 
 describe('TenantGate', () => {
   it('holds waiters until the deadline and only moves forward', async () => {
-    const gate = new TenantGate(0);
-    const t = Date.now();
-    gate.pause(120);
-    gate.pause(30); // shorter: ignored
-    await gate.wait();
-    const waited = Date.now() - t;
-    assert.ok(waited >= 120, `waited only ${waited} ms`);
-    assert.ok(gate.pausedMs >= 119 && gate.pausedMs <= 125, `pausedMs ${gate.pausedMs}`);
+    // Simulated time: the gate's deadline and its wait do not depend on the machine's load.
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    try {
+      const gate = new TenantGate(0);
+      gate.pause(120);
+      gate.pause(30); // shorter: ignored
+      let open = false;
+      const waiting = gate.wait().then(() => {
+        open = true;
+      });
+      mock.timers.tick(119);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(open, false, 'still closed 1 ms before the deadline');
+      mock.timers.tick(1);
+      await waiting;
+      assert.equal(gate.pausedMs, 120);
+    } finally {
+      mock.timers.reset();
+    }
   });
   it('counts overlapping pauses once (union, not sum)', () => {
     const gate = new TenantGate(0);
