@@ -13,6 +13,8 @@ import {
   subscriptionRow,
 } from '../../test/support/realtime.ts';
 import { openTestStore } from '../../test/support/store.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import { ManualTimers } from '../collect/realtime/manual-timers.ts';
 import type { RealtimeIntegration } from '../collect/realtime/types.ts';
 import { loadConfig } from '../config/config.ts';
 import { startRealtime } from './realtime.ts';
@@ -28,7 +30,10 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
       DW_PUBLIC_URL: `http://127.0.0.1:${port}`,
       DW_WEBHOOK_DEBOUNCE_MS: '30',
     });
-    const runner = new RecordingRunner();
+    // A simulated clock (from now): the 30 ms debounce ends when the test advances it, so the
+    // three notifications coalesce however slowly a busy machine delivers them.
+    const timers = new ManualTimers(Date.now());
+    const runner = new RecordingRunner(timers);
     const integrations: RealtimeIntegration[] = [
       { id: 'int-1', tenantId: graph.tenantId, enabled: true, driveIds: ['d1', 'd2'] },
     ];
@@ -36,12 +41,19 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
       store: { db },
       config,
       logger: quietLogger,
+      timers,
       graphClientFor: () => fetchGraphClient(graph.baseUrl),
       runner,
       integrations: async () => integrations,
       listen: { host: '127.0.0.1', port },
       poll: false,
     });
+    const handedOn = (driveOrResource: string, rows: number) =>
+      waitFor(`${rows} rows for ${driveOrResource} handed to the coordinator`, () =>
+        rt.coordinator
+          .snapshot()
+          .some((t) => (t.driveId ?? t.resource) === driveOrResource && t.pendingRows === rows),
+      );
     try {
       const reports = await rt.firstSync;
       assert.equal(reports[0].created.length, 3);
@@ -50,8 +62,10 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
       // Graph delivers three notifications for drive d2 and a forged one
       for (let i = 0; i < 3; i++) assert.equal(await graph.notify(d2.id), 202);
       assert.equal(await graph.notify(d2.id, { clientState: 'forged' }), 202);
+      await handedOn('d2', 3);
+      await timers.advance(30);
       await runner.waitForRuns(1);
-      await new Promise((r) => setTimeout(r, 100));
+      await timers.advance(1000); // later scans start nothing more
       await rt.coordinator.idle();
       assert.deepEqual(
         runner.runs.map((r) => [r.integrationId, r.kind, r.driveId, r.source]),
@@ -70,6 +84,8 @@ describe('startRealtime end to end (local Graph /subscriptions)', () => {
       assert.ok(users);
       assert.equal(await graph.notify(users.id, { lifecycleEvent: 'subscriptionRemoved' }), 202);
       graph.subscriptions.delete(users.id);
+      await handedOn('users', 1);
+      await timers.advance(30);
       await runner.waitForRuns(2);
       assert.equal(runner.runs[1].kind, 'users');
       assert.equal(runner.runs[1].source, 'lifecycle');
