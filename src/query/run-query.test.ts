@@ -1,34 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { TEST_PG_URL, testDialects } from '../../test/support/store.ts';
-import { dropPgSchema, openStore, type Store } from '../store/store.ts';
+import { openTestStore, TEST_PG_URL, testDialects } from '../../test/support/store.ts';
+import type { Store } from '../store/store.ts';
 import { formatTable, QueryError, runReadOnlyQuery } from './run-query.ts';
 
 for (const dialect of testDialects()) {
   describe(`read-only SQL (${dialect})`, () => {
     let store: Store;
-    const schema = `dw_query_${process.pid}`;
+    let schema: string | undefined;
+    let cleanup: () => Promise<void>;
     const target = () =>
       dialect === 'sqlite' ? { sqliteFile: store.file } : { databaseUrl: TEST_PG_URL, schema };
 
     before(async () => {
-      store =
-        dialect === 'sqlite'
-          ? await openStore({ dataDir: mkdtempSync(join(tmpdir(), 'dw-query-')) })
-          : await openStore({ databaseUrl: TEST_PG_URL, schema });
+      ({ store, schema, cleanup } = await openTestStore(dialect));
       await sql`insert into integrations (id, name, tenant_id, client_id, verified_domains, enabled, created_at, updated_at)
         values ('i1', 'one', 't1', 'c1', '[]', ${dialect === 'sqlite' ? 1 : true}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`.execute(
         store.db,
       );
     });
-    after(async () => {
-      await store.close();
-      if (dialect === 'postgres') await dropPgSchema(TEST_PG_URL, schema);
-    });
+    after(() => cleanup());
 
     it('returns columns and rows of a SELECT', async () => {
       const result = await runReadOnlyQuery(target(), 'select name, tenant_id from integrations;');

@@ -65,7 +65,7 @@ export class RecordingRunner implements DeltaRunner {
   }
 
   /** Resolves once at least `count` runs have started. */
-  waitForRuns(count: number, timeoutMs = 5000): Promise<void> {
+  waitForRuns(count: number, timeoutMs = 10_000): Promise<void> {
     if (this.runs.length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../src/store/codec.ts';
 import type { Database } from '../../src/store/schema.ts';
@@ -16,17 +16,22 @@ const requested = (process.env.DW_TEST_DIALECTS ?? 'sqlite,postgres')
   .map((d) => d.trim())
   .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
 
+let narrowingSaid = false;
+
 /**
  * The dialects the store-backed tests run on: both, unless DW_TEST_DIALECTS narrows them (e.g.
- * on a machine without PostgreSQL). A narrowing is said in the test output, never silent;
- * an unreachable PostgreSQL is not narrowed out but fails the tests that need it.
+ * on a machine without PostgreSQL). A narrowing is said in the test output (once per test
+ * file), never silent; an unreachable PostgreSQL is not narrowed out but fails the tests.
  */
 export function testDialects(): Dialect[] {
-  for (const dialect of ['sqlite', 'postgres'] as const) {
-    if (!requested.includes(dialect))
-      process.stdout.write(
-        `# ${dialect} variants not run: DW_TEST_DIALECTS=${process.env.DW_TEST_DIALECTS ?? ''}\n`,
-      );
+  if (!narrowingSaid) {
+    narrowingSaid = true;
+    const file = relative(process.cwd(), process.argv[1] ?? '');
+    for (const dialect of ['sqlite', 'postgres'] as const)
+      if (!requested.includes(dialect))
+        process.stdout.write(
+          `${dialect} variants not run in ${file}: DW_TEST_DIALECTS=${process.env.DW_TEST_DIALECTS ?? ''}\n`,
+        );
   }
   return requested;
 }
@@ -54,6 +59,12 @@ export async function openTestStore(
       databaseUrl: TEST_PG_URL,
       schema,
       maxConnections: options.maxConnections ?? 4,
+    }).catch((err: Error) => {
+      throw new Error(
+        `PostgreSQL for the tests (${TEST_PG_URL}, DW_TEST_PG_URL) is not usable: ${err.message}. ` +
+          'DW_TEST_DIALECTS=sqlite leaves the postgres variants out (the output says so).',
+        { cause: err },
+      );
     });
     return {
       store,

@@ -11,7 +11,7 @@ import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { quietLogger } from '../../../test/support/logger.ts';
 import { fetchGraphClient, RecordingRunner, subscriptionRow } from '../../../test/support/realtime.ts';
-import { TEST_PG_URL, testDialects } from '../../../test/support/store.ts';
+import { openTestStore, TEST_PG_URL, testDialects } from '../../../test/support/store.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import {
   type InboxInsert,
@@ -283,20 +283,13 @@ describe('InboxStore implementations', () => {
   });
   for (const dialect of testDialects()) {
     it(`KyselyInboxStore (main database, ${dialect})`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'dw-inbox-contract-'));
-      const schema = `dw_test_${randomBytes(6).toString('hex')}`;
-      const store =
-        dialect === 'postgres'
-          ? await openStore({ databaseUrl: TEST_PG_URL, schema, maxConnections: 2 })
-          : await openStore({ dataDir: dir });
-      const inbox = new KyselyInboxStore(store.db);
+      const { db, cleanup } = await openTestStore(dialect, { maxConnections: 2 });
+      const inbox = new KyselyInboxStore(db);
       try {
         await inboxContract(inbox);
       } finally {
         await inbox.close();
-        await store.close();
-        if (dialect === 'postgres') await dropPgSchema(TEST_PG_URL, schema);
-        rmSync(dir, { recursive: true, force: true });
+        await cleanup();
       }
     });
   }
