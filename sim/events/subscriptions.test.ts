@@ -26,7 +26,9 @@ function subBody(h: Harness, extra: Record<string, unknown> = {}) {
 describe('subscriptions: create, validate, read, renew, delete', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ validationTimeoutMs: 300 });
+    // Long enough that no handshake to the local receiver times out on a busy machine; the
+    // 'slow' case below answers only after 30 s.
+    h = await startHarness({ validationTimeoutMs: 2_000 });
   });
   after(() => h.close());
 
@@ -72,7 +74,7 @@ describe('subscriptions: create, validate, read, renew, delete', () => {
         /text\/plain/,
       ],
       [
-        // answers (correctly) only after 30 s: far beyond validationTimeoutMs (300 ms)
+        // answers (correctly) only after 30 s: far beyond validationTimeoutMs (2 s)
         'slow',
         (res, token) =>
           setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(token), 30_000).unref(),
@@ -337,7 +339,8 @@ describe('notification delivery', () => {
     };
     const delivered = h.runtime.counters.notificationsDelivered;
     const previous = h.events.options.deliveryTimeoutMs;
-    (h.events.options as { deliveryTimeoutMs: number }).deliveryTimeoutMs = 200;
+    // only the attempt that never answers times out, however busy the machine
+    (h.events.options as { deliveryTimeoutMs: number }).deliveryTimeoutMs = 2_000;
     try {
       h.runtime.emit({ kind: 'item', op: 'updated', driveId: 'd-alice', itemId: 'i1' });
       await waitFor('delivery after retries', () => h.runtime.counters.notificationsDelivered > delivered);
