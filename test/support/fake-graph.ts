@@ -89,7 +89,6 @@ export interface FakeGraph {
   tenantId: string;
   clientId: string;
   clientSecret: string;
-  caCert: string;
   /** Graph/management requests that reached the handler (token requests excluded). */
   requests: Recorded[];
   tokenRequests: TokenRequestRecord[];
@@ -179,7 +178,6 @@ export async function startFakeGraph(pki: Pki, opts: { tenantId?: string } = {})
     tenantId,
     clientId,
     clientSecret,
-    caCert: pki.caCert,
     requests: [],
     tokenRequests: [],
     validTokens: new Map(),
