@@ -5,8 +5,8 @@ import type { SimMutation, TruthRecord } from '../sim/contracts.ts';
 import { Prng } from '../sim/model/prng.ts';
 import { whatCanReach, whoCanReach } from '../src/access/reach.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
-import { simContext, simulatorSuite } from '../src/collect/test-support.ts';
 import type { Store } from '../src/store/store.ts';
+import { simContext, simulatorSuite } from './support/collector.ts';
 
 /**
  * Effective access end to end: the simulator's tenant collected, then 2,000 random user

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { SimAdminClient } from '../sim/admin-client.ts';
 import type { SimHandle } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
-import { freePort } from '../src/collect/realtime/test-support.ts';
+import { freePort } from './support/ports.ts';
+import { waitFor } from './support/wait.ts';
 
 const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
@@ -215,11 +216,10 @@ describe('drivewarden demo', () => {
     const live = () =>
       stdout.split('\n').filter((l) => /^\s+(webhook|poll|delta|resync)\s+(drive_item|permission)\s/.test(l));
     try {
-      const end = Date.now() + 90_000;
-      while (live().length < 3) {
-        if (Date.now() > end) assert.fail(`no live item changes within 90 s:\n${stdout}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor('three live item changes', () => live().length >= 3, {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+      }).catch(() => assert.fail(`no live item changes within 90 s:\n${stdout}`));
     } finally {
       child.kill('SIGTERM');
       await exited;

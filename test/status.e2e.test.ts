@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/cli/context.ts';
-import { freePort } from '../src/collect/realtime/test-support.ts';
 import { startService } from '../src/service/service.ts';
+import { freePort } from './support/ports.ts';
 
 const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { simContext, simulatorSuite } from '../../test/support/collector.ts';
+import { describeDiff, diffWithTruth } from '../../test/support/truth.ts';
 import type { Store } from '../store/store.ts';
 import { getSyncState } from '../store/sync-state.ts';
 import { collectUsersDelta } from './directory-delta.ts';
 import { syncIntegration } from './sync.ts';
-import { describeDiff, diffWithTruth, simContext, simulatorSuite } from './test-support.ts';
 
 /** A drive that disappears (owner deleted, OneDrive removed) takes its items and permissions with it. */
 

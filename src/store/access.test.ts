@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { Prng } from '../../sim/model/prng.ts';
+import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import type { Exposure } from '../resources/grant.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
@@ -9,7 +10,6 @@ import { rebuildAccess } from './access.ts';
 import type { ApplyContext } from './apply.ts';
 import { applyItemsPage, applyPermissionSet } from './items.ts';
 import type { Store } from './store.ts';
-import { openTestStore, TEST_DIALECTS } from './test-support.ts';
 
 /**
  * Effective access against a small model: a drive tree with explicit permissions, mutated at
@@ -219,7 +219,7 @@ function seedTree(m: Model, rng: Prng, size: number): void {
   }
 }
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`effective access on ${dialect}`, () => {
     let store: Store;
     let cleanup: () => Promise<void> = async () => {};

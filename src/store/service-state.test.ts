@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { readServiceState, writeServiceState } from './service-state.ts';
-import { openTestStore, TEST_DIALECTS } from './test-support.ts';
 
 const snapshot = {
   receiverUrl: 'http://127.0.0.1:8080',
@@ -10,7 +10,7 @@ const snapshot = {
   webhooks: { enabled: true },
 };
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`service state on ${dialect}`, () => {
     test('never started, running, stale, stopped', async () => {
       const { store, cleanup } = await openTestStore(dialect);
