@@ -1,9 +1,10 @@
 import { GraphError } from '../graph/errors.ts';
 import { drive } from '../resources/drive.ts';
+import { selectParam } from '../resources/graph-query.ts';
 import { group } from '../resources/group.ts';
 import { groupMember } from '../resources/group-member.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
-import { USER_SELECT, user } from '../resources/user.ts';
+import { user } from '../resources/user.ts';
 import { userDrive } from '../resources/user-drive.ts';
 import { userMfa } from '../resources/user-mfa.ts';
 import {
@@ -27,7 +28,7 @@ import {
   type SyncContext,
   zodMessage,
 } from './context.ts';
-import { collectUsers, GROUP_SELECT, readTransitiveMembers, removeMembersOfGoneGroups } from './directory.ts';
+import { collectUsers, readTransitiveMembers, removeMembersOfGoneGroups } from './directory.ts';
 import { batchError } from './graph-util.ts';
 
 /**
@@ -72,8 +73,9 @@ const driveDef = drive as ResourceDef<unknown>;
 const userDriveDef = userDrive as ResourceDef<unknown>;
 
 // signInActivity is not returned by /users/delta; manager is tracked through $select (manager@delta).
-const USERS_DELTA_URL = `/users/delta?$select=${[...USER_SELECT, 'manager'].join(',')}`;
-const GROUPS_DELTA_URL = `/groups/delta?$select=${GROUP_SELECT},members`;
+const USERS_DELTA_URL = `/users/delta?$select=${selectParam(user, { delta: true })}`;
+// members@delta says which groups' transitive members to re-read.
+const GROUPS_DELTA_URL = `/groups/delta?$select=${selectParam(group, { delta: true })}`;
 
 export interface DirectoryDeltaOptions {
   /**

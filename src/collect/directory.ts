@@ -1,9 +1,10 @@
 import { GraphError } from '../graph/errors.ts';
 import type { BatchItemResponse } from '../graph/types.ts';
+import { expandParam, selectParam } from '../resources/graph-query.ts';
 import { group } from '../resources/group.ts';
 import { groupMember } from '../resources/group-member.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
-import { USER_SELECT, user } from '../resources/user.ts';
+import { user } from '../resources/user.ts';
 import { userMfa } from '../resources/user-mfa.ts';
 import {
   type ApplyContext,
@@ -42,19 +43,18 @@ export async function collectUsers(
   ctx: SyncContext,
   source: ChangeSource = 'full',
 ): Promise<{ signInActivity: boolean }> {
-  const select = USER_SELECT.join(',');
-  const expand = '$expand=manager($select=id)';
+  const expand = `$expand=${expandParam(user)}`;
   const listing = (url: string) =>
     collectListing(ctx, { scope: 'users', resource: 'users', def: user, url, source });
   try {
-    await listing(`/users?$select=${select},signInActivity&${expand}&$top=999`);
+    await listing(`/users?$select=${selectParam(user, { gated: true })}&${expand}&$top=999`);
     await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'signInActivity');
     return { signInActivity: true };
   } catch (err) {
     if (!(err instanceof GraphError && err.isAccessDenied)) throw err;
     // signInActivity needs AuditLog.Read.All and P1/P2: collect users without it.
     await restartListing(ctx, 'users');
-    await listing(`/users?$select=${select}&${expand}&$top=999`);
+    await listing(`/users?$select=${selectParam(user)}&${expand}&$top=999`);
     await reportError(ctx, describeError(err, 'signInActivity'));
     return { signInActivity: false };
   }
@@ -71,11 +71,6 @@ export async function collectMfa(ctx: SyncContext, source: ChangeSource = 'full'
   });
 }
 
-// onPremisesSyncEnabled is a real group property the simulator does not know yet (reported).
-export const GROUP_SELECT =
-  'id,displayName,description,mail,mailEnabled,securityEnabled,groupTypes,visibility,createdDateTime';
-const MEMBER_SELECT = 'id,displayName,userPrincipalName,mail';
-
 /** Groups, then the transitive members of every group (first pages 20 per $batch). */
 export async function collectGroups(
   ctx: SyncContext,
@@ -85,7 +80,7 @@ export async function collectGroups(
     scope: 'groups',
     resource: 'groups',
     def: group,
-    url: `/groups?$select=${GROUP_SELECT}&$top=999`,
+    url: `/groups?$select=${selectParam(group)}&$top=999`,
     source,
   });
   // Members of groups that are gone.
@@ -140,7 +135,7 @@ export async function readTransitiveMembers(
     const responses = await ctx.client.batch<{ value?: unknown[]; '@odata.nextLink'?: string }>(
       part.map((id, i) => ({
         id: String(i),
-        url: `/groups/${encodeURIComponent(id)}/transitiveMembers?$select=${MEMBER_SELECT}&$top=999`,
+        url: `/groups/${encodeURIComponent(id)}/transitiveMembers?$select=${selectParam(groupMember)}&$top=999`,
         resource: 'group_members',
       })),
     );

@@ -53,6 +53,15 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
   type: 'drive_item',
   table: 'drive_items',
   description: 'Files and folders of every drive, with path, owner-facing metadata and sharing scope.',
+  kind: 'state',
+  graph: {
+    endpoint: '/drives/{id}/root/delta',
+    // Delta returns the full item; '@microsoft.graph.sharedChanged' comes with deltashowsharingchanges.
+    select: null,
+    annotations: ['@microsoft.graph.sharedChanged'],
+    permissions: [{ permission: 'Files.Read.All', neededFor: 'files and folders via delta' }],
+  },
+  collection: 'drive-delta',
   schema: driveItemSchema,
   key: ['drive_id', 'id'],
   keyDescriptions: { drive_id: 'Graph id of the drive holding the item.' },

@@ -34,6 +34,13 @@ export const drive: ResourceDef<GraphDrive> = {
   type: 'drive',
   table: 'drives',
   description: 'OneDrive drives, one per provisioned user, with owner and quota.',
+  kind: 'state',
+  graph: {
+    endpoint: '/users/{id}/drive',
+    select: null,
+    permissions: [{ permission: 'Files.Read.All', neededFor: 'OneDrive of each user, quota and owner' }],
+  },
+  collection: 'per-user',
   schema: driveSchema,
   key: ['id'],
   columns: {

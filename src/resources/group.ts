@@ -22,6 +22,30 @@ export const group: ResourceDef<GraphGroup> = {
   type: 'group',
   table: 'groups',
   description: 'Entra ID groups (security, Microsoft 365, distribution).',
+  kind: 'state',
+  graph: {
+    endpoint: '/groups',
+    select: [
+      'id',
+      'displayName',
+      'description',
+      'mail',
+      'mailEnabled',
+      'securityEnabled',
+      'groupTypes',
+      'visibility',
+      'createdDateTime',
+      'onPremisesSyncEnabled',
+    ],
+    deltaSignals: ['members'],
+    permissions: [
+      {
+        permission: 'GroupMember.Read.All',
+        neededFor: 'groups and their members (group storage policies, group sharing)',
+      },
+    ],
+  },
+  collection: 'directory-delta',
   schema: groupSchema,
   key: ['id'],
   columns: {

@@ -118,6 +118,13 @@ export const permission: ResourceDef<GraphPermission> = {
   table: 'permissions',
   description:
     'Sharing permissions of the items that are roots of a sharing hierarchy (links, direct grants, invitations, owner).',
+  kind: 'state',
+  graph: {
+    endpoint: '/drives/{id}/items/{id}/permissions',
+    select: null,
+    permissions: [{ permission: 'Files.Read.All', neededFor: 'sharing permissions of each shared item' }],
+  },
+  collection: 'per-sharing-root',
   schema: permissionSchema,
   key: ['drive_id', 'item_id', 'id'],
   keyDescriptions: {

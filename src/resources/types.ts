@@ -34,9 +34,77 @@ export interface RowContext {
 /** A row as the resource mapping produces it: the key columns and the typed columns, plus raw. */
 export type ResourceRow = Record<string, unknown> & { id: string; raw: unknown };
 
+/** A Graph application permission and what drivewarden reads with it (README table, probe output). */
+export interface GraphPermissionUse {
+  /** The application permission, e.g. 'User.Read.All'. */
+  permission: string;
+  /** What it is needed for, one line. */
+  neededFor: string;
+}
+
+/**
+ * Where the objects come from in Graph and which of their properties drivewarden asks for.
+ * `select` is the single source of the collector's `$select`; a test checks that every
+ * property the mapping (toRow, actor) reads is requested here.
+ */
+export interface GraphSource {
+  /** The endpoint, with {parent} placeholders: '/groups/{id}/transitiveMembers'. */
+  endpoint: string;
+  /**
+   * Properties named in `$select`; null when the endpoint is read without `$select` (it
+   * returns the full object: drive item delta, permissions, the MFA report).
+   */
+  select: readonly string[] | null;
+  /**
+   * Relations read with `$expand=<name>($select=id)` on listings; on a delta feed (no
+   * $expand there) they are named in `$select` instead (Graph then sends `<name>@delta`).
+   */
+  expand?: readonly string[];
+  /**
+   * Relations named in a delta feed's `$select` only to learn that they changed (groups:
+   * `members` → `members@delta`, a signal to re-read transitive members); never mapped.
+   */
+  deltaSignals?: readonly string[];
+  /** Properties requested only when a further permission is granted (retried without on 403). */
+  gated?: Readonly<Record<string, GraphPermissionUse>>;
+  /** Instance annotations the mapping reads; Graph sends them without being asked ('@odata.type'). */
+  annotations?: readonly string[];
+  /** The application permissions the collection needs (the first one is the one probed). */
+  permissions: readonly GraphPermissionUse[];
+}
+
+/**
+ * How the collector reads a resource type:
+ * - listing: one paged GET of the whole collection, swept at the end (user_mfa);
+ * - directory-delta: /users/delta or /groups/delta from a deltaLink, a full listing when due;
+ * - per-parent: one listing per parent object (group members per group, via $batch);
+ * - per-user: one GET per user (each user's drive, and whether it is provisioned);
+ * - drive-delta: one delta feed per drive (/drives/{id}/root/delta);
+ * - per-sharing-root: read for each item of a drive delta page that is a sharing root.
+ */
+export type CollectionStrategy =
+  | 'listing'
+  | 'directory-delta'
+  | 'per-parent'
+  | 'per-user'
+  | 'drive-delta'
+  | 'per-sharing-root';
+
+/**
+ * state: the row is the current state of a Graph object (diffed, history on change, tombstoned
+ * when gone); event: an append-only record of something that happened (audit events, none yet).
+ */
+export type ResourceKind = 'state' | 'event';
+
 export interface ResourceDef<G = unknown> {
   /** Name used in history (changes.resource_type), errors and the change stream: 'drive_item'. */
   type: string;
+  /** State of Graph objects, or events. */
+  kind: ResourceKind;
+  /** Where the objects come from in Graph, the properties requested and the permissions needed. */
+  graph: GraphSource;
+  /** How the collector reads it. */
+  collection: CollectionStrategy;
   /** The table the rows land in. */
   table: string;
   /** One line, for the generated tables reference. */

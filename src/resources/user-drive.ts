@@ -20,6 +20,14 @@ export const userDrive: ResourceDef<UserDriveStatus> = {
   type: 'user_drive',
   table: 'user_drives',
   description: 'One row per user: whether the user has a provisioned OneDrive (GET /users/{id}/drive).',
+  kind: 'state',
+  graph: {
+    // The payload is drivewarden's record of the answer (200 or 404), not a Graph object.
+    endpoint: '/users/{id}/drive',
+    select: null,
+    permissions: [{ permission: 'Files.Read.All', neededFor: 'whether each user has a OneDrive' }],
+  },
+  collection: 'per-user',
   schema: userDriveSchema,
   key: ['id'],
   columns: {

@@ -25,6 +25,16 @@ export const userMfa: ResourceDef<GraphUserMfa> = {
   type: 'user_mfa',
   table: 'user_mfa',
   description: 'Authentication method registration per user (MFA report; disabled users are not listed).',
+  kind: 'state',
+  graph: {
+    endpoint: '/reports/authenticationMethods/userRegistrationDetails',
+    // The report takes no $select worth naming: it returns its dozen properties.
+    select: null,
+    permissions: [
+      { permission: 'AuditLog.Read.All', neededFor: 'MFA registration of each user (user_mfa_registered)' },
+    ],
+  },
+  collection: 'listing',
   schema: userMfaSchema,
   key: ['id'],
   columns: {

@@ -54,7 +54,7 @@ export const userSchema = z
 export type GraphUser = z.infer<typeof userSchema>;
 
 /** Security-relevant fields named in $select (GET /users returns only 11 by default). */
-export const USER_SELECT = [
+const USER_SELECT = [
   'id',
   'userPrincipalName',
   'displayName',
@@ -79,13 +79,32 @@ export const USER_SELECT = [
   'businessPhones',
   'assignedLicenses',
   'assignedPlans',
-];
+] as const;
 
 export const user: ResourceDef<GraphUser> = {
   type: 'user',
   table: 'users',
   description:
     'Entra ID users of the tenant (members and guests) with account, organisation, licence and sign-in data.',
+  kind: 'state',
+  graph: {
+    endpoint: '/users',
+    select: USER_SELECT,
+    expand: ['manager'],
+    gated: {
+      signInActivity: {
+        permission: 'AuditLog.Read.All (+ Entra ID P1/P2)',
+        neededFor: 'last sign-in of each user (inactive owners, stale accounts)',
+      },
+    },
+    permissions: [
+      {
+        permission: 'User.Read.All',
+        neededFor: 'users, guests, account state, managers; user change notifications',
+      },
+    ],
+  },
+  collection: 'directory-delta',
   schema: userSchema,
   key: ['id'],
   columns: {
