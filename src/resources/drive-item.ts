@@ -49,7 +49,7 @@ export function extensionOf(name: string | null, isFolder: boolean): string | nu
   return name.slice(dot + 1).toLowerCase();
 }
 
-export const driveItem: ResourceDef<GraphDriveItem> = {
+export const driveItem = {
   type: 'drive_item',
   table: 'drive_items',
   description: 'Files and folders of every drive, with path, owner-facing metadata and sharing scope.',
@@ -63,7 +63,7 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
   },
   collection: 'drive-delta',
   schema: driveItemSchema,
-  key: ['drive_id', 'id'],
+  key: ['drive_id', 'id'] as const,
   keyDescriptions: { drive_id: 'Graph id of the drive holding the item.' },
   columns: {
     parent_id: { kind: 'text', description: 'Graph id of the parent folder; null for the drive root.' },
@@ -165,7 +165,7 @@ export const driveItem: ResourceDef<GraphDriveItem> = {
     const who = principalOf(item.lastModifiedBy);
     return who ? (who.email ?? who.id ?? who.name) : null;
   },
-};
+} satisfies ResourceDef<GraphDriveItem>;
 
 /** "@microsoft.graph.sharedChanged": "True" (deltashowsharingchanges). */
 export function sharedChanged(item: GraphDriveItem): boolean {

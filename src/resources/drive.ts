@@ -30,7 +30,7 @@ export const driveSchema = z
 
 export type GraphDrive = z.infer<typeof driveSchema>;
 
-export const drive: ResourceDef<GraphDrive> = {
+export const drive = {
   type: 'drive',
   table: 'drives',
   description: 'OneDrive drives, one per provisioned user, with owner and quota.',
@@ -42,7 +42,7 @@ export const drive: ResourceDef<GraphDrive> = {
   },
   collection: 'per-user',
   schema: driveSchema,
-  key: ['id'],
+  key: ['id'] as const,
   columns: {
     owner_id: { kind: 'text', description: 'Graph id of the owner (user or group).' },
     owner_kind: { kind: 'text', description: 'Kind of owner: user or group.' },
@@ -89,4 +89,4 @@ export const drive: ResourceDef<GraphDrive> = {
       raw: d,
     };
   },
-};
+} satisfies ResourceDef<GraphDrive>;

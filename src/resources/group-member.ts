@@ -14,7 +14,7 @@ export const groupMemberSchema = z
 
 export type GraphGroupMember = z.infer<typeof groupMemberSchema>;
 
-export const groupMember: ResourceDef<GraphGroupMember> = {
+export const groupMember = {
   type: 'group_member',
   table: 'group_members',
   description: 'Transitive members of each group (one row per group and member).',
@@ -27,7 +27,7 @@ export const groupMember: ResourceDef<GraphGroupMember> = {
   },
   collection: 'per-parent',
   schema: groupMemberSchema,
-  key: ['group_id', 'id'],
+  key: ['group_id', 'id'] as const,
   keyDescriptions: { group_id: 'Graph id of the group.' },
   columns: {
     member_type: {
@@ -54,4 +54,4 @@ export const groupMember: ResourceDef<GraphGroupMember> = {
       raw: m,
     };
   },
-};
+} satisfies ResourceDef<GraphGroupMember>;

@@ -18,7 +18,7 @@ export const groupSchema = z
 
 export type GraphGroup = z.infer<typeof groupSchema>;
 
-export const group: ResourceDef<GraphGroup> = {
+export const group = {
   type: 'group',
   table: 'groups',
   description: 'Entra ID groups (security, Microsoft 365, distribution).',
@@ -47,7 +47,7 @@ export const group: ResourceDef<GraphGroup> = {
   },
   collection: 'directory-delta',
   schema: groupSchema,
-  key: ['id'],
+  key: ['id'] as const,
   columns: {
     display_name: { kind: 'text', description: 'Display name.' },
     description: { kind: 'text', description: 'Description.' },
@@ -82,4 +82,4 @@ export const group: ResourceDef<GraphGroup> = {
       raw: g,
     };
   },
-};
+} satisfies ResourceDef<GraphGroup>;

@@ -113,7 +113,7 @@ export function isExternalAddress(
   return !verified.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
-export const permission: ResourceDef<GraphPermission> = {
+export const permission = {
   type: 'permission',
   table: 'permissions',
   description:
@@ -126,7 +126,7 @@ export const permission: ResourceDef<GraphPermission> = {
   },
   collection: 'per-sharing-root',
   schema: permissionSchema,
-  key: ['drive_id', 'item_id', 'id'],
+  key: ['drive_id', 'item_id', 'id'] as const,
   keyDescriptions: {
     drive_id: 'Graph id of the drive holding the item.',
     item_id: 'Graph id of the shared item.',
@@ -232,4 +232,4 @@ export const permission: ResourceDef<GraphPermission> = {
       raw: p,
     };
   },
-};
+} satisfies ResourceDef<GraphPermission>;

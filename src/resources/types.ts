@@ -96,9 +96,23 @@ export type CollectionStrategy =
  */
 export type ResourceKind = 'state' | 'event';
 
+/**
+ * Every resource type: the name in history (changes.resource_type), sync_errors and the change
+ * stream. One member per file of src/resources/ (index.ts checks that each has a definition).
+ */
+export type ResourceType =
+  | 'user'
+  | 'user_mfa'
+  | 'group'
+  | 'group_member'
+  | 'drive'
+  | 'user_drive'
+  | 'drive_item'
+  | 'permission';
+
 export interface ResourceDef<G = unknown> {
   /** Name used in history (changes.resource_type), errors and the change stream: 'drive_item'. */
-  type: string;
+  type: ResourceType;
   /** State of Graph objects, or events. */
   kind: ResourceKind;
   /** Where the objects come from in Graph, the properties requested and the permissions needed. */

@@ -16,7 +16,7 @@ export const userDriveSchema = z
 
 export type UserDriveStatus = z.infer<typeof userDriveSchema>;
 
-export const userDrive: ResourceDef<UserDriveStatus> = {
+export const userDrive = {
   type: 'user_drive',
   table: 'user_drives',
   description: 'One row per user: whether the user has a provisioned OneDrive (GET /users/{id}/drive).',
@@ -29,7 +29,7 @@ export const userDrive: ResourceDef<UserDriveStatus> = {
   },
   collection: 'per-user',
   schema: userDriveSchema,
-  key: ['id'],
+  key: ['id'] as const,
   columns: {
     drive_id: { kind: 'text', description: "Graph id of the user's drive, null when not provisioned." },
     provisioned: { kind: 'boolean', description: 'False when Graph answered 404 (no OneDrive provisioned).' },
@@ -49,4 +49,4 @@ export const userDrive: ResourceDef<UserDriveStatus> = {
       raw: s,
     };
   },
-};
+} satisfies ResourceDef<UserDriveStatus>;

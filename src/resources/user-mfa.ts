@@ -21,7 +21,7 @@ export const userMfaSchema = z
 
 export type GraphUserMfa = z.infer<typeof userMfaSchema>;
 
-export const userMfa: ResourceDef<GraphUserMfa> = {
+export const userMfa = {
   type: 'user_mfa',
   table: 'user_mfa',
   description: 'Authentication method registration per user (MFA report; disabled users are not listed).',
@@ -36,7 +36,7 @@ export const userMfa: ResourceDef<GraphUserMfa> = {
   },
   collection: 'listing',
   schema: userMfaSchema,
-  key: ['id'],
+  key: ['id'] as const,
   columns: {
     user_principal_name: { kind: 'text', description: 'User principal name.' },
     display_name: { kind: 'text', description: 'Display name.' },
@@ -77,4 +77,4 @@ export const userMfa: ResourceDef<GraphUserMfa> = {
       raw: m,
     };
   },
-};
+} satisfies ResourceDef<GraphUserMfa>;

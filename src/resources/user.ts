@@ -81,7 +81,7 @@ const USER_SELECT = [
   'assignedPlans',
 ] as const;
 
-export const user: ResourceDef<GraphUser> = {
+export const user = {
   type: 'user',
   table: 'users',
   description:
@@ -106,7 +106,7 @@ export const user: ResourceDef<GraphUser> = {
   },
   collection: 'directory-delta',
   schema: userSchema,
-  key: ['id'],
+  key: ['id'] as const,
   columns: {
     user_principal_name: {
       kind: 'text',
@@ -194,4 +194,4 @@ export const user: ResourceDef<GraphUser> = {
       raw: u,
     };
   },
-};
+} satisfies ResourceDef<GraphUser>;
