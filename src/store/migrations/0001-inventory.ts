@@ -1,17 +1,21 @@
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import {
+  type AnyDb,
+  colV1 as col,
+  createResourceTableV1,
+  exec,
+  isPostgres,
+  type ResourceTableV1,
+} from './sql-v1.ts';
 
 /**
  * 0001 — the inventory: integrations, one table per resource type (standard columns +
  * typed columns + raw JSON), the change history, sync state and sync errors.
  *
- * Column kinds map to SQL per dialect (see src/resources/types.ts): booleans are 0/1
- * integers on SQLite and boolean on PostgreSQL, timestamps ISO text / timestamptz, JSON
- * text / jsonb. This file is frozen once shipped: it keeps its own copy of the columns.
+ * Frozen once shipped: it keeps its own copy of the columns and creates its tables through
+ * the frozen helpers of ./sql-v1.ts (frozen-schema.test.ts holds it to its shipped schema).
  */
 
-type Kind = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamp' | 'json';
-
-const RESOURCE_TABLES: Record<string, { key: string[]; columns: Array<[string, Kind]> }> = {
+const RESOURCE_TABLES: Record<string, ResourceTableV1> = {
   users: {
     key: ['id'],
     columns: [
@@ -173,40 +177,6 @@ const RESOURCE_TABLES: Record<string, { key: string[]; columns: Array<[string, K
   },
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations run against the untyped database
-type AnyDb = Kysely<any>;
-
-function isPostgres(db: AnyDb): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
-function sqlType(kind: Kind, pg: boolean): string {
-  switch (kind) {
-    case 'text':
-      return 'text';
-    case 'integer':
-      return 'integer';
-    case 'bigint':
-      return pg ? 'bigint' : 'integer';
-    case 'boolean':
-      return pg ? 'boolean' : 'integer';
-    case 'timestamp':
-      return pg ? 'timestamptz' : 'text';
-    case 'json':
-      return pg ? 'jsonb' : 'text';
-  }
-}
-
-function col(name: string, kind: Kind, pg: boolean, notNull = false): string {
-  // Paths are compared by byte prefix ranges: give them the C collation on PostgreSQL.
-  const collate = pg && name === 'path' ? ' collate "C"' : '';
-  return `"${name}" ${sqlType(kind, pg)}${collate}${notNull ? ' not null' : ''}`;
-}
-
-async function exec(db: AnyDb, statement: string): Promise<void> {
-  await sql.raw(statement).execute(db);
-}
-
 export async function up(db: AnyDb): Promise<void> {
   const pg = isPostgres(db);
   const serial = pg ? 'bigserial primary key' : 'integer primary key autoincrement';
@@ -233,22 +203,7 @@ export async function up(db: AnyDb): Promise<void> {
     )`,
   );
 
-  for (const [table, def] of Object.entries(RESOURCE_TABLES)) {
-    const keyCols = def.key.filter((k) => k !== 'id');
-    const lines = [
-      col('integration_id', 'text', pg, true),
-      col('tenant_id', 'text', pg, true),
-      ...keyCols.map((k) => col(k, 'text', pg, true)),
-      col('id', 'text', pg, true),
-      ...def.columns.filter(([n]) => !keyCols.includes(n)).map(([n, k]) => col(n, k, pg)),
-      col('first_seen', 'timestamp', pg, true),
-      col('last_seen', 'timestamp', pg, true),
-      col('deleted_at', 'timestamp', pg),
-      col('raw', 'json', pg),
-      `primary key (integration_id, ${def.key.join(', ')})`,
-    ];
-    await exec(db, `create table ${table} (\n  ${lines.join(',\n  ')}\n)`);
-  }
+  for (const [table, def] of Object.entries(RESOURCE_TABLES)) await createResourceTableV1(db, table, def);
   await exec(db, 'create index drive_items_parent on drive_items (integration_id, drive_id, parent_id)');
   await exec(db, 'create index drive_items_path on drive_items (integration_id, drive_id, path)');
   await exec(db, 'create index drives_owner on drives (integration_id, owner_id)');
