@@ -35,7 +35,13 @@ export function renderTablesReference(defs: ReadonlyArray<ResourceDef<unknown>> 
     for (const [name, c] of Object.entries(def.columns)) {
       out.push(`| \`${name}\` | ${c.kind} | ${c.description}${note(c)} |`);
     }
-    out.push('', `Resource type in history and the change stream: \`${def.type}\`.`);
+    const g = def.graph;
+    const permissions = g.permissions.map((p) => p.permission).join(', ');
+    out.push(
+      '',
+      `Resource type in history and the change stream: \`${def.type}\`.`,
+      `Read from Graph \`${g.endpoint}\` (${permissions}; collection: ${def.collection}; ${def.kind}).`,
+    );
   }
   out.push(...effectiveAccessSection());
   return `${out.join('\n')}\n`;

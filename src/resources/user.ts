@@ -93,8 +93,8 @@ export const user = {
     expand: ['manager'],
     gated: {
       signInActivity: {
-        permission: 'AuditLog.Read.All (+ Entra ID P1/P2)',
-        neededFor: 'last sign-in of each user (inactive owners, stale accounts)',
+        permission: 'AuditLog.Read.All',
+        neededFor: 'last sign-in of each user, with Entra ID P1/P2 (inactive owners, stale accounts)',
       },
     },
     permissions: [
