@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { ResourceType } from '../resources/types.ts';
 import type { ChangeRecord, ChangeSource, ChangeType } from '../store/apply.ts';
 
 /** What subscribers (rules engine, realtime path) get after each committed transaction. */
 export interface ChangeBatch {
   integrationId: string;
-  resourceType: string;
+  resourceType: ResourceType;
   source: ChangeSource;
   changes: Array<{
     id: string;

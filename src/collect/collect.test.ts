@@ -311,16 +311,12 @@ describe('collector against the simulator', () => {
       ]);
       try {
         const result = await syncIntegration(ctx, { mode: 'full' });
-        assert.equal(
-          result.resources.groups,
-          'Authorization_RequestDenied',
-          JSON.stringify(result.resources),
-        );
+        assert.equal(result.resources.group, 'Authorization_RequestDenied', JSON.stringify(result.resources));
         assert.notEqual(result.resources.signInActivity, 'ok');
-        assert.equal(result.resources.items, 'ok');
+        assert.equal(result.resources.drive_item, 'ok');
         const errors = await listSyncErrors(store.db, 'int-403', { open: true });
         const types = errors.map((e) => e.resource_type).sort();
-        assert.deepEqual(types, ['groups', 'signInActivity']);
+        assert.deepEqual(types, ['group', 'signInActivity']);
         assert.ok(errors.every((e) => e.request_id && e.status === 403));
         const diff = await diffWithTruth(store, 'int-403', suite.env.admin);
         // Groups and members are missing (reported), sign-in times are unknown; everything else is exact.

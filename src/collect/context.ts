@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { GraphError } from '../graph/errors.ts';
 import type { GraphClient, GraphClientStats } from '../graph/types.ts';
-import type { RowContext } from '../resources/types.ts';
+import type { ErrorSubject, RowContext } from '../resources/types.ts';
 import type { ApplyContext, ChangeRecord, ChangeSource } from '../store/apply.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -88,7 +88,7 @@ export async function inTransaction(
 }
 
 export interface CollectError {
-  resourceType: string;
+  resourceType: ErrorSubject;
   resourceId?: string | null;
   scope?: string | null;
   status?: number | null;
@@ -100,7 +100,7 @@ export interface CollectError {
 /** A GraphError (or anything thrown) as a collection error record. */
 export function describeError(
   err: unknown,
-  resourceType: string,
+  resourceType: ErrorSubject,
   extra: { resourceId?: string | null; scope?: string | null } = {},
 ): CollectError {
   if (err instanceof GraphError) {

@@ -350,14 +350,14 @@ describe('directory delta against the simulator', () => {
         const errors = await listSyncErrors(store.db, id, { open: true });
         assert.deepEqual(
           errors.map((e) => [e.resource_type, e.status]),
-          [['users', 403]],
+          [['user', 403]],
         );
         assert.ok(errors[0].request_id);
         // syncIntegration in delta mode: users is reported, everything else is collected.
         const r = await syncIntegration(ctx, { mode: 'delta' });
-        assert.equal(r.resources.users, 'Authorization_RequestDenied', JSON.stringify(r.resources));
-        assert.equal(r.resources.groups, 'ok');
-        assert.equal(r.resources.items, 'ok');
+        assert.equal(r.resources.user, 'Authorization_RequestDenied', JSON.stringify(r.resources));
+        assert.equal(r.resources.group, 'ok');
+        assert.equal(r.resources.drive_item, 'ok');
         const diff = await diffWithTruth(store, id, suite.env.admin);
         // Only the disabled user (and its MFA state, which rides on the user row) differs.
         assert.deepEqual(

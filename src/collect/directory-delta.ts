@@ -3,7 +3,7 @@ import { drive } from '../resources/drive.ts';
 import { selectParam } from '../resources/graph-query.ts';
 import { group } from '../resources/group.ts';
 import { groupMember } from '../resources/group-member.ts';
-import type { ResourceDef, ResourceRow } from '../resources/types.ts';
+import type { ErrorSubject, ResourceDef, ResourceRow, ResourceType } from '../resources/types.ts';
 import { user } from '../resources/user.ts';
 import { userDrive } from '../resources/user-drive.ts';
 import { userMfa } from '../resources/user-mfa.ts';
@@ -128,7 +128,10 @@ type PageWork = (actx: ApplyContext) => Promise<ChangeRecord[]>;
 
 interface RoundOptions {
   scope: string;
+  /** Label of the Graph requests (RU accounting). */
   resource: 'users' | 'groups';
+  /** Whose type-wide errors a finished round resolves. */
+  subject: ErrorSubject;
   startUrl: string;
   source: ChangeSource;
   fresh: boolean;
@@ -228,7 +231,7 @@ async function runRound(ctx: SyncContext, o: RoundOptions): Promise<DirectoryDel
           lastErrorMessage: null,
           lastErrorRequestId: null,
         });
-        await resolveSyncErrors(actx.db, integrationId, o.resource, { onlyTypeWide: true });
+        await resolveSyncErrors(actx.db, integrationId, o.subject, { onlyTypeWide: true });
         return out;
       });
       result.changes += records.length;
@@ -238,7 +241,7 @@ async function runRound(ctx: SyncContext, o: RoundOptions): Promise<DirectoryDel
 
 async function guarded<R extends DirectoryDeltaResult>(
   ctx: SyncContext,
-  resource: 'users' | 'groups',
+  subject: ErrorSubject,
   opts: DirectoryDeltaOptions,
   work: () => Promise<R>,
   empty: () => R,
@@ -247,7 +250,7 @@ async function guarded<R extends DirectoryDeltaResult>(
     return await work();
   } catch (err) {
     if (opts.throwDenied || !(err instanceof GraphError && err.isAccessDenied)) throw err;
-    const e = describeError(err, resource);
+    const e = describeError(err, subject);
     await reportError(ctx, e);
     return { ...empty(), denied: e };
   }
@@ -273,7 +276,7 @@ interface SortedPage {
   invalid: CollectError[];
 }
 
-function sortPage(values: unknown[], resourceType: string, info: PageInfo): SortedPage {
+function sortPage(values: unknown[], resourceType: ResourceType, info: PageInfo): SortedPage {
   const out: SortedPage = { live: new Map(), removed: new Set(), invalid: [] };
   for (const raw of values) {
     const id = isObj(raw) && typeof raw.id === 'string' && raw.id !== '' ? raw.id : null;
@@ -411,12 +414,13 @@ export async function collectUsersDelta(
   const related = opts.related ?? true;
   return guarded(
     ctx,
-    'users',
+    user.type,
     opts,
     () =>
       runRound(ctx, {
         scope: USERS_DELTA_SCOPE,
         resource: 'users',
+        subject: user.type,
         startUrl: USERS_DELTA_URL,
         source,
         fresh: opts.fresh ?? false,
@@ -624,7 +628,7 @@ async function readMfa(ctx: SyncContext, users: Array<{ id: string; upn: string 
       }
       const err = batchError(res as never, 'mfa', urls[k]);
       if (err.isAccessDenied) {
-        out.denied = describeError(err, 'mfa');
+        out.denied = describeError(err, 'user_mfa');
         return out;
       }
       out.errors.push(describeError(err, 'user_mfa', { resourceId: part[k].id }));
@@ -685,7 +689,7 @@ async function readDrives(ctx: SyncContext, userIds: string[]): Promise<DriveRea
       } else {
         const err = batchError(res, 'drives', `/users/${userId}/drive`);
         if (err.isAccessDenied) {
-          out.denied = describeError(err, 'drives');
+          out.denied = describeError(err, 'drive');
           return out;
         }
         out.errors.push(describeError(err, 'drive', { resourceId: userId }));
@@ -713,12 +717,13 @@ export async function collectGroupsDelta(
   const members = { denied: false, reread: 0 };
   const r = await guarded(
     ctx,
-    'groups',
+    group.type,
     opts,
     async () => ({
       ...(await runRound(ctx, {
         scope: GROUPS_DELTA_SCOPE,
         resource: 'groups',
+        subject: group.type,
         startUrl: GROUPS_DELTA_URL,
         source,
         fresh: opts.fresh ?? false,
@@ -744,7 +749,7 @@ export async function collectGroupsDelta(
   r.members = !members.denied && !r.denied;
   r.membersReread = members.reread;
   if (!r.denied && !members.denied && (r.kind === 'enumeration' || members.reread > 0))
-    await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
+    await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_member', { onlyTypeWide: true });
   return r;
 }
 

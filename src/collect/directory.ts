@@ -117,7 +117,7 @@ async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<b
   for await (const groupIds of liveIdBatches(ctx, 'groups', 20)) {
     if (!(await readTransitiveMembers(ctx, source, groupIds))) return false;
   }
-  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_members', { onlyTypeWide: true });
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_member', { onlyTypeWide: true });
   return true;
 }
 
@@ -158,10 +158,10 @@ async function applyMembers(
   if (first.status < 200 || first.status >= 300 || !Array.isArray(first.body?.value)) {
     const err = batchError(first as BatchItemResponse<unknown>, 'group_members', url);
     if (err.isAccessDenied) {
-      await reportError(ctx, describeError(err, 'group_members'));
+      await reportError(ctx, describeError(err, 'group_member'));
       return 'denied';
     }
-    await reportError(ctx, describeError(err, 'group_members', { resourceId: groupId }));
+    await reportError(ctx, describeError(err, 'group_member', { resourceId: groupId }));
     return 'skipped';
   }
   const scope = { group_id: groupId };

@@ -160,6 +160,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
         .select('resource_id')
         .where('integration_id', '=', integrationId)
         .where('resource_type', '=', 'drive_item')
+        .where('resource_id', 'is not', null)
         .where('scope', '=', scope)
         .where('resolved_at', 'is', null)
         .execute()
@@ -201,7 +202,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
       // Files.Read.All missing is an error of the whole resource type; anything else of this drive.
       const e =
         err instanceof GraphError && err.isAccessDenied
-          ? describeError(err, 'items', { scope })
+          ? describeError(err, 'drive_item', { scope })
           : describeError(err, 'drive_sync', { resourceId: driveId, scope });
       result.error = e;
       await reportError(ctx, e);
@@ -216,9 +217,9 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     }
   }
   await resolveSyncErrors(ctx.store.db, integrationId, 'drive_sync', { resourceId: driveId });
-  await resolveSyncErrors(ctx.store.db, integrationId, 'items', { onlyTypeWide: true });
+  await resolveSyncErrors(ctx.store.db, integrationId, 'drive_item', { onlyTypeWide: true });
   if (permissionsReadable)
-    await resolveSyncErrors(ctx.store.db, integrationId, 'permissions', { onlyTypeWide: true });
+    await resolveSyncErrors(ctx.store.db, integrationId, 'permission', { onlyTypeWide: true });
   await refreshQuota();
   return result;
 
@@ -350,7 +351,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
         if (res.status < 200 || res.status >= 300 || !Array.isArray(res.body?.value)) {
           const err = batchError(res, 'permissions', urlOf(itemId));
           if (err.isAccessDenied) {
-            errors.push(describeError(err, 'permissions'));
+            errors.push(describeError(err, 'permission'));
             denied = true;
             break;
           }

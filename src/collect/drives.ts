@@ -111,7 +111,7 @@ export async function discoverDrives(
         const err = batchError(res, 'drives', `/users/${userId}/drive`);
         if (err.isAccessDenied) {
           await reportError(ctx, {
-            resourceType: 'drives',
+            resourceType: 'drive',
             status: err.status,
             code: err.code,
             message: err.message,
@@ -164,7 +164,8 @@ export async function discoverDrives(
       ...(await sweepScope(actx, userDriveDef, {}, started)),
     ];
   });
-  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drives');
+  // The type-wide error only: errors of single users' drives are not resolved by a listing.
+  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'drive', { onlyTypeWide: true });
   return result;
 }
 

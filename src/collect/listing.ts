@@ -21,7 +21,7 @@ import {
 export interface ListingOptions {
   /** sync_state scope: users, groups, mfa. */
   scope: string;
-  /** Label for errors and RU accounting. */
+  /** Label of the Graph requests (RU accounting); errors name def.type. */
   resource: string;
   // biome-ignore lint/suspicious/noExplicitAny: payload types differ per resource
   def: ResourceDef<any>;
@@ -138,7 +138,7 @@ export async function collectListing(ctx: SyncContext, o: ListingOptions): Promi
             lastErrorMessage: null,
             lastErrorRequestId: null,
           });
-          await resolveSyncErrors(actx.db, integrationId, o.resource, { onlyTypeWide: true });
+          await resolveSyncErrors(actx.db, integrationId, o.def.type, { onlyTypeWide: true });
         } else {
           await putSyncState(actx.db, integrationId, o.scope, { nextLink: page.nextLink ?? null });
         }

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { GraphClientStats } from '../graph/types.ts';
+import type { ErrorSubject } from '../resources/types.ts';
 import { encodeValue } from '../store/codec.ts';
 import { listSyncErrors, type SyncErrorRecord } from '../store/sync-state.ts';
 import { describeError, reportError, type SyncContext, type SyncProgress, statsDelta } from './context.ts';
@@ -31,8 +32,8 @@ export interface SyncResult {
   graph: GraphClientStats;
   /** Errors recorded (or seen again) during this run that are still open. */
   errors: SyncErrorRecord[];
-  /** Per resource type: collected, or the error code that prevented it. */
-  resources: Record<string, 'ok' | string>;
+  /** Per resource type (and signInActivity): collected, or the error code that prevented it. */
+  resources: Partial<Record<ErrorSubject, 'ok' | string>>;
 }
 
 /**
@@ -45,7 +46,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const base = ctx.client.stats();
-  const resources: Record<string, string> = {};
+  const resources: SyncResult['resources'] = {};
   const progress: SyncProgress = {
     integrationId: ctx.integration.id,
     phase: 'directory',
@@ -84,7 +85,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
       // A progress display never stops a sync.
     }
   };
-  const attempt = async (resource: string, work: () => Promise<unknown>): Promise<boolean> => {
+  const attempt = async (resource: ErrorSubject, work: () => Promise<unknown>): Promise<boolean> => {
     try {
       await work();
       resources[resource] ??= 'ok';
@@ -100,7 +101,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   const discovery = { provisioned: 0, notProvisioned: 0 };
   emit();
   if (opts.directory !== false) {
-    const usersOk = await attempt('users', async () => {
+    const usersOk = await attempt('user', async () => {
       // Full listing in full mode (or when due), /users/delta otherwise (directory-delta.ts).
       const r = await syncUsers(ctx, opts.mode);
       if (r.signInActivity !== null) resources.signInActivity = r.signInActivity ? 'ok' : 'accessDenied';
@@ -108,17 +109,17 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     if (ctx.integration.verifiedDomains.length === 0) await ensureVerifiedDomains(ctx);
     emit();
     await Promise.all([
-      attempt('mfa', () => collectMfa(ctx, 'full')),
-      attempt('groups', async () => {
+      attempt('user_mfa', () => collectMfa(ctx, 'full')),
+      attempt('group', async () => {
         const r = await syncGroups(ctx, opts.mode);
-        resources.group_members = r.members ? 'ok' : 'accessDenied';
+        resources.group_member = r.members ? 'ok' : 'accessDenied';
       }),
       usersOk
-        ? attempt('drives', async () => {
+        ? attempt('drive', async () => {
             const r = await discoverDrives(ctx, 'full');
             discovery.provisioned = r.provisioned;
             discovery.notProvisioned = r.notProvisioned;
-            if (r.denied) resources.drives = 'accessDenied';
+            if (r.denied) resources.drive = 'accessDenied';
           })
         : Promise.resolve(false),
     ]);
@@ -157,9 +158,10 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
           }),
         ),
       );
-      for (const r of results) if (r.error && r.error.resourceType === 'items') itemErrors.push(r.error.code);
+      for (const r of results)
+        if (r.error?.resourceType === 'drive_item' && !r.error.resourceId) itemErrors.push(r.error.code);
     }
-    resources.items = itemErrors[0] ?? 'ok';
+    resources.drive_item = itemErrors[0] ?? 'ok';
   }
 
   progress.phase = 'done';

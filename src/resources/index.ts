@@ -12,6 +12,7 @@ export type {
   CollectionStrategy,
   ColumnDef,
   ColumnKind,
+  ErrorSubject,
   GraphPermissionUse,
   GraphSource,
   ResourceDef,

@@ -110,6 +110,17 @@ export type ResourceType =
   | 'drive_item'
   | 'permission';
 
+/**
+ * What a collection error (sync_errors.resource_type) or a sync result's per-type status is
+ * about: a resource type, or a part of collection that is none. resource_id null means the
+ * whole type failed (a 403 on its feed); otherwise the one object named (whose id depends on
+ * where it failed: a user id for a user's drive, a group id for its member list).
+ * - signInActivity: the users' sign-in activity (AuditLog.Read.All with Entra ID P1/P2);
+ * - drive_sync: one drive's item feed, resource_id the drive id (a drive_item error with
+ *   resource_id null is the whole feed type denied, with an item id one unreadable item).
+ */
+export type ErrorSubject = ResourceType | 'signInActivity' | 'drive_sync';
+
 export interface ResourceDef<G = unknown> {
   /** Name used in history (changes.resource_type), errors and the change stream: 'drive_item'. */
   type: ResourceType;

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { ColumnDef, ColumnKind, ResourceDef, ResourceRow } from '../resources/types.ts';
+import type { ColumnDef, ColumnKind, ResourceDef, ResourceRow, ResourceType } from '../resources/types.ts';
 import { canonical, type Dialect, decodeValue, encodeValue } from './codec.ts';
 import type { Database } from './schema.ts';
 
@@ -28,7 +28,7 @@ export interface ApplyContext {
 }
 
 export interface ChangeRecord {
-  resourceType: string;
+  resourceType: ResourceType;
   id: string;
   changeType: ChangeType;
   /** Key columns other than integration_id and id: drive_id, item_id, group_id. */

@@ -5,7 +5,7 @@ import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import { resources, STANDARD_COLUMNS } from '../resources/index.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
-import type { ResourceDef, RowContext } from '../resources/types.ts';
+import type { ResourceDef, ResourceType, RowContext } from '../resources/types.ts';
 import { type GraphUser, user } from '../resources/user.ts';
 import { SecretBox } from '../util/secret-box.ts';
 import {
@@ -100,7 +100,7 @@ async function paths(store: Store, live = true): Promise<Record<string, string |
   return Object.fromEntries(rows.map((r) => [r.id, r.path]));
 }
 
-async function history(store: Store, resourceType?: string) {
+async function history(store: Store, resourceType?: ResourceType) {
   let q = store.db.selectFrom('changes').selectAll().orderBy('id');
   if (resourceType) q = q.where('resource_type', '=', resourceType);
   const rows = await q.execute();
@@ -409,7 +409,7 @@ for (const dialect of testDialects()) {
       assert.equal(s?.deltaLink, 'https://x/d');
       const e = {
         integrationId: INTEGRATION,
-        resourceType: 'signInActivity',
+        resourceType: 'signInActivity' as const,
         code: 'accessDenied',
         message: 'no',
         requestId: 'r1',
@@ -418,7 +418,7 @@ for (const dialect of testDialects()) {
       await recordSyncError(store.db, { ...e, requestId: 'r2' });
       await recordSyncError(store.db, {
         ...e,
-        resourceType: 'items',
+        resourceType: 'drive_item',
         resourceId: 'i1',
         code: 'invalidPayload',
       });
@@ -469,7 +469,7 @@ for (const dialect of testDialects()) {
           { ...user.toRow(graphUser('u'), rowCtx()), integration_id: integrationId },
         ]);
         await putSyncState(store.db, integrationId, 'users', { phase: 'idle' });
-        await recordSyncError(store.db, { integrationId, resourceType: 'users', code: 'x', message: 'y' });
+        await recordSyncError(store.db, { integrationId, resourceType: 'user', code: 'x', message: 'y' });
       }
       const counts = await repo.delete('acme');
       assert.equal(counts.users, 1);

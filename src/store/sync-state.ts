@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ErrorSubject } from '../resources/types.ts';
 import type { Database } from './schema.ts';
 import type { SyncErrorsTable, SyncStateTable } from './tables/inventory.ts';
 
@@ -102,7 +103,7 @@ export async function putSyncState(
 
 export interface SyncErrorInput {
   integrationId: string;
-  resourceType: string;
+  resourceType: ErrorSubject;
   resourceId?: string | null;
   scope?: string | null;
   status?: number | null;
@@ -168,7 +169,7 @@ export async function recordSyncError(
 export async function resolveSyncErrors(
   db: Kysely<Database>,
   integrationId: string,
-  resourceType: string,
+  resourceType: ErrorSubject,
   where: { resourceId?: string; scope?: string; onlyTypeWide?: boolean } = {},
   now: string = new Date().toISOString(),
 ): Promise<number> {
@@ -188,7 +189,7 @@ export async function resolveSyncErrors(
 export async function listSyncErrors(
   db: Kysely<Database>,
   integrationId: string,
-  opts: { open?: boolean; resourceType?: string } = {},
+  opts: { open?: boolean; resourceType?: ErrorSubject } = {},
 ): Promise<SyncErrorRecord[]> {
   let query = db.selectFrom('sync_errors').selectAll().where('integration_id', '=', integrationId);
   if (opts.open) query = query.where('resolved_at', 'is', null);

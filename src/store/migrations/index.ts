@@ -3,6 +3,7 @@ import * as m0001 from './0001-inventory.ts';
 import * as m0100realtime from './0100-realtime.ts';
 import * as m0110serviceState from './0110-service-state.ts';
 import * as m0200access from './0200-access.ts';
+import * as m0250syncErrorTypes from './0250-sync-error-types.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0100-realtime': m0100realtime,
   '0110-service-state': m0110serviceState,
   '0200-access': m0200access,
+  '0250-sync-error-types': m0250syncErrorTypes,
 };

@@ -4,6 +4,7 @@ import type { driveItem } from '../../resources/drive-item.ts';
 import type { group } from '../../resources/group.ts';
 import type { groupMember } from '../../resources/group-member.ts';
 import type { permission } from '../../resources/permission.ts';
+import type { ErrorSubject, ResourceType } from '../../resources/types.ts';
 import type { user } from '../../resources/user.ts';
 import type { userDrive } from '../../resources/user-drive.ts';
 import type { userMfa } from '../../resources/user-mfa.ts';
@@ -84,7 +85,7 @@ export interface ChangesTable {
   /** Microsoft Entra tenant id. */
   tenant_id: string;
   /** Resource type: user, group, group_member, drive, user_drive, drive_item, permission, user_mfa. */
-  resource_type: string;
+  resource_type: ResourceType;
   /** Graph id of the resource (the member id for group_member, the permission id for permission). */
   resource_id: string;
   /** Drive of a drive, drive_item or permission. */
@@ -142,7 +143,7 @@ export interface SyncErrorsTable {
   id: Generated<number>;
   integration_id: string;
   /** users, signInActivity, mfa, groups, group_members, drives, items, permissions, … */
-  resource_type: string;
+  resource_type: ErrorSubject;
   /** The resource concerned (item id, drive id, …) or null for the whole type. */
   resource_id: string | null;
   /** The scope (drive:<id>, …) the error happened in. */
