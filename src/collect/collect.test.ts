@@ -79,6 +79,17 @@ describe('collector against the simulator', () => {
       assert.deepEqual(result.errors, [], 'no errors');
       const diff = await diffWithTruth(store, 'int-full', suite.env.admin);
       assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
+      // Every property a group's mapping reads was requested (onPremisesSyncEnabled was not, once).
+      const groupRaws = await store.db
+        .selectFrom('groups')
+        .select('raw')
+        .where('integration_id', '=', 'int-full')
+        .execute();
+      assert.ok(groupRaws.length > 0);
+      for (const { raw } of groupRaws) {
+        const g = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
+        assert.ok('onPremisesSyncEnabled' in g, 'groups are read with onPremisesSyncEnabled');
+      }
       console.log(
         `full sync: ${diff.counts.item} items, ${diff.counts.permission} permissions, ${diff.counts.drive} drives in ${secs.toFixed(2)} s = ${Math.round(diff.counts.item / secs)} items/s; RU ${result.graph.ruSpent}, requests ${result.graph.requests}`,
       );
