@@ -15,6 +15,12 @@ export interface Capability extends GraphPermissionUse {
 /** Permissions drivewarden uses that no resource type stands for. */
 export const EXTRA_CAPABILITIES: readonly Capability[] = [
   {
+    capability: 'organization',
+    permission: 'Organization.Read.All',
+    neededFor:
+      "optional: the tenant's verified domains (is_external); without it they are taken from members' UPNs",
+  },
+  {
     capability: 'subscriptions',
     permission: 'Files.ReadWrite.All',
     neededFor: 'real-time change notifications (webhooks); without it drivewarden polls delta',

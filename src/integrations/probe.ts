@@ -34,8 +34,9 @@ interface Found {
 /**
  * How each capability is probed, one cheap request. A resource type without a probe here
  * shares its permission with one that has (group_member with group, user_drive with drive);
- * probe.test.ts checks that every permission is probed. Probes run in capability order
- * (capabilities.ts): users before drives before items before permissions.
+ * probe.test.ts checks that every permission a resource type needs is probed. The optional
+ * organization read has no probe (sync falls back without it). Probes run in capability
+ * order (capabilities.ts): users before drives before items before permissions.
  */
 export const PROBES: Readonly<Record<string, ProbeFn>> = {
   async user(client, found) {
