@@ -53,7 +53,7 @@ describe('the drivewarden command against the simulator', () => {
     const add = await dw(dataDir, ['integrations', 'add', '--name', 'acme', '--sim-info', simInfo]);
     assert.equal(add.status, 0, add.stderr);
     assert.match(add.stdout, /added integration "acme"/);
-    assert.match(add.stdout, /granted\s+users\s+User\.Read\.All/);
+    assert.match(add.stdout, /granted\s+user\s+User\.Read\.All/);
     assert.match(add.stdout, /granted\s+audit/);
     assert.ok(!add.stdout.includes(sim.clientSecret));
 

@@ -428,6 +428,20 @@ for (const dialect of testDialects()) {
       assert.equal(open[0].request_id, 'r2');
       assert.equal(await resolveSyncErrors(store.db, INTEGRATION, 'signInActivity'), 1);
       assert.equal((await listSyncErrors(store.db, INTEGRATION, { open: true })).length, 1);
+      // Type-wide: the whole type's 403, never an unreadable entry that had no id.
+      const denied = { integrationId: INTEGRATION, resourceType: 'user' as const, message: 'no' };
+      await recordSyncError(store.db, { ...denied, code: 'Authorization_RequestDenied' });
+      await recordSyncError(store.db, { ...denied, code: 'invalidPayload' });
+      await recordSyncError(store.db, { ...denied, resourceId: 'u1', code: 'Authorization_RequestDenied' });
+      assert.equal(await resolveSyncErrors(store.db, INTEGRATION, 'user', { onlyTypeWide: true }), 1);
+      const left = await listSyncErrors(store.db, INTEGRATION, { open: true, resourceType: 'user' });
+      assert.deepEqual(
+        left.map((e) => [e.resource_id, e.code]),
+        [
+          [null, 'invalidPayload'],
+          ['u1', 'Authorization_RequestDenied'],
+        ],
+      );
     });
 
     test('integrations: secrets sealed, never listed; delete purges every table', async () => {

@@ -165,7 +165,10 @@ export async function recordSyncError(
     .execute();
 }
 
-/** Marks a resource type's open errors resolved (all of them, or those of one resource / scope). */
+/**
+ * Marks a resource type's open errors resolved (all of them, or those of one resource / scope,
+ * or onlyTypeWide: those of the whole type, resource_id null, such as a 403 on its feed).
+ */
 export async function resolveSyncErrors(
   db: Kysely<Database>,
   integrationId: string,
@@ -181,7 +184,9 @@ export async function resolveSyncErrors(
     .where('resolved_at', 'is', null);
   if (where.resourceId !== undefined) query = query.where('resource_id', '=', where.resourceId);
   if (where.scope !== undefined) query = query.where('scope', '=', where.scope);
-  if (where.onlyTypeWide) query = query.where('resource_id', 'is', null);
+  // A payload that failed its schema is about one object even when it has no id: not type-wide.
+  if (where.onlyTypeWide)
+    query = query.where('resource_id', 'is', null).where('code', '<>', 'invalidPayload');
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
