@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
+import { openTestStore, testDialects } from '../../../test/support/store.ts';
 import { listSyncErrors } from '../sync-state.ts';
-import { openTestStore, TEST_DIALECTS } from '../test-support.ts';
 import { up } from './0250-sync-error-types.ts';
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   test(`[${dialect}] 0250 renames the old sync_errors spellings to the resource types`, async () => {
     const { store, cleanup } = await openTestStore(dialect);
     try {

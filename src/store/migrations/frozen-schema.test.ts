@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { type Kysely, Kysely as KyselyDb, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { TEST_PG_URL, testDialects } from '../../../test/support/store.ts';
 import { dropPgSchema } from '../store.ts';
-import { TEST_DIALECTS, TEST_PG_URL } from '../test-support.ts';
 import * as m0001 from './0001-inventory.ts';
 
 /**
@@ -72,7 +72,7 @@ async function postgresSchema(): Promise<Record<string, string[]>> {
 
 test('0001-inventory creates the schema it shipped with, on every dialect', async () => {
   const actual: Record<string, unknown> = { sqlite: await sqliteSchema() };
-  if (TEST_DIALECTS.includes('postgres') || process.env.DW_WRITE_SCHEMA_SNAPSHOT)
+  if (testDialects().includes('postgres') || process.env.DW_WRITE_SCHEMA_SNAPSHOT)
     actual.postgres = await postgresSchema();
   if (process.env.DW_WRITE_SCHEMA_SNAPSHOT) {
     writeFileSync(SNAPSHOT, `${JSON.stringify(actual, null, 1)}\n`);
