@@ -1,4 +1,4 @@
-import { type AppContext, openApp } from '../../src/cli/context.ts';
+import { type AppContext, openApp } from '../../src/app/context.ts';
 import type { SyncContext } from '../../src/collect/context.ts';
 import { syncDrive } from '../../src/collect/drive-sync.ts';
 import type { DeltaRunner, RunSource } from '../../src/collect/realtime/types.ts';

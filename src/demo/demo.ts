@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SimMutation } from '../../sim/contracts.ts';
 import { startSimulator } from '../../sim/index.ts';
-import { syncOnce } from '../cli/commands/sync.ts';
-import { openApp } from '../cli/context.ts';
+import { openApp } from '../app/context.ts';
+import { progressPrinter } from '../app/progress.ts';
+import { syncOnce } from '../app/sync-once.ts';
 import { type ChangeBatch, changes } from '../collect/change-stream.ts';
 import { probeIntegration } from '../integrations/probe.ts';
 import { formatTable, runReadOnlyQuery } from '../query/run-query.ts';
@@ -95,7 +96,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     );
 
     log('collecting the full inventory…');
-    const [result] = await syncOnce(app, { integration: integration.id, full: true });
+    const [result] = await syncOnce(app, {
+      integration: integration.id,
+      full: true,
+      progress: () => progressPrinter(),
+    });
     log(
       `collected ${result.items} items in ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(1)} s, ` +
         `${result.graph.requests} Graph requests, ${result.graph.ruSpent} resource units`,

@@ -1,4 +1,4 @@
-import type { AppContext } from '../cli/context.ts';
+import type { AppContext } from '../app/context.ts';
 import type { SyncContext } from '../collect/context.ts';
 import { collectUsers } from '../collect/directory.ts';
 import { collectGroupsDelta, collectUsersDelta, usersListingDue } from '../collect/directory-delta.ts';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { GraphClientOptions } from '../graph/types.ts';
 import type { SecretBox } from '../util/secret-box.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { Store } from './store.ts';
@@ -43,9 +42,27 @@ export interface IntegrationInfo {
   probedAt: string | null;
 }
 
+/**
+ * How to reach a tenant, decrypted: the fields of the Graph client's options the store
+ * holds (app/context.ts passes them to createGraphClient, which type-checks the match).
+ */
+export interface IntegrationConnection {
+  tenantId: string;
+  clientId: string;
+  /** The integration's name, for errors and logs. */
+  label: string;
+  /** One of the two. */
+  clientSecret?: string;
+  certificatePem?: string;
+  graphBaseUrl?: string;
+  authorityUrl?: string;
+  managementBaseUrl?: string;
+  caPem?: string;
+}
+
 /** For the collector only: the decrypted credentials as the Graph client takes them. */
 export interface IntegrationWithCredentials extends IntegrationInfo {
-  clientOptions: GraphClientOptions;
+  clientOptions: IntegrationConnection;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -125,7 +142,7 @@ export class IntegrationRepository {
     const row = await this.find(idOrName);
     if (!row) throw new IntegrationError(`no integration "${idOrName}"`);
     const base = info(row);
-    const clientOptions: GraphClientOptions = {
+    const clientOptions: IntegrationConnection = {
       tenantId: row.tenant_id,
       clientId: row.client_id,
       label: row.name,

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { withApp } from '../../app/context.ts';
+import { deleteIntegration, describeRemoval, disableIntegration } from '../../app/integration-lifecycle.ts';
 import { createGraphClient } from '../../graph/client.ts';
 import { GraphError } from '../../graph/errors.ts';
 import type { GraphClientOptions } from '../../graph/types.ts';
-import { deleteIntegration, describeRemoval, disableIntegration } from '../../integrations/lifecycle.ts';
 import { type ProbeResult, probeIntegration } from '../../integrations/probe.ts';
-import { withApp } from '../context.ts';
 
 interface AddOptions {
   name?: string;

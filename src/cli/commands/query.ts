@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { withApp } from '../../app/context.ts';
 import { formatTable, runReadOnlyQuery } from '../../query/run-query.ts';
-import { withApp } from '../context.ts';
 
 export function registerQuery(program: Command): void {
   program

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { withApp } from '../../app/context.ts';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
 import { readServiceState, type ServiceStateReport } from '../../store/service-state.ts';
 import { listSyncErrors, listSyncStates } from '../../store/sync-state.ts';
-import { withApp } from '../context.ts';
 
 function ago(iso: string | null): string {
   if (!iso) return 'never';

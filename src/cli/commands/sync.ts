@@ -1,55 +1,13 @@
 import type { Command } from 'commander';
-import { syncIntegration } from '../../collect/sync.ts';
-import type { IntegrationInfo } from '../../store/integrations.ts';
-import { type AppContext, withApp } from '../context.ts';
-import { progressPrinter } from '../progress.ts';
+import { withApp } from '../../app/context.ts';
+import { progressPrinter } from '../../app/progress.ts';
+import { syncOnce } from '../../app/sync-once.ts';
 
 interface SyncCommandOptions {
   integration?: string;
   once?: boolean;
   full?: boolean;
   json?: boolean;
-}
-
-async function targets(app: AppContext, name?: string): Promise<IntegrationInfo[]> {
-  if (name) {
-    const one = await app.integrations.get(name);
-    if (!one) throw new Error(`no integration "${name}"`);
-    if (!one.enabled) throw new Error(`integration "${one.name}" is disabled: enable it first`);
-    return [one];
-  }
-  const all = (await app.integrations.list()).filter((i) => i.enabled);
-  if (all.length === 0)
-    throw new Error('no enabled integration: add one with `drivewarden integrations add`');
-  return all;
-}
-
-/** One collection round over the chosen integrations; returns one result per integration. */
-export async function syncOnce(app: AppContext, opts: SyncCommandOptions) {
-  const results = [];
-  for (const info of await targets(app, opts.integration)) {
-    const integration = await app.integrations.getWithCredentials(info.id);
-    const client = app.graphClientFor(integration);
-    const progress = opts.json ? undefined : progressPrinter();
-    try {
-      const result = await syncIntegration(
-        {
-          store: app.store,
-          client,
-          integration: { ...integration },
-          logger: app.logger,
-          concurrency: app.config.sync.concurrency,
-          onProgress: progress?.update,
-        },
-        { mode: opts.full ? 'full' : 'delta' },
-      );
-      progress?.done();
-      results.push({ integration: integration.name, ...result });
-    } finally {
-      await client.close();
-    }
-  }
-  return results;
 }
 
 export function registerSync(program: Command): void {
@@ -65,7 +23,11 @@ export function registerSync(program: Command): void {
         throw new Error('`sync` without --once is `drivewarden serve` (webhooks + polling); use --once here');
       }
       await withApp(async (app) => {
-        const results = await syncOnce(app, opts);
+        const results = await syncOnce(app, {
+          integration: opts.integration,
+          full: opts.full,
+          progress: opts.json ? undefined : () => progressPrinter(),
+        });
         const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
         if (opts.json) {
           console.log(JSON.stringify({ results, maxRssMb }));

@@ -1,7 +1,7 @@
-import type { AppContext } from '../cli/context.ts';
 import { openInboxForReading } from '../collect/realtime/inbox-store.ts';
 import { SubscriptionCache } from '../collect/realtime/subscription-cache.ts';
 import { SubscriptionManager } from '../collect/realtime/subscriptions.ts';
+import type { AppContext } from './context.ts';
 
 /**
  * Disabling and deleting an integration (CLI today, REST API later). Both stop Graph

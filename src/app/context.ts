@@ -6,7 +6,11 @@ import { openStore, type Store } from '../store/store.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { SecretBox } from '../util/secret-box.ts';
 
-/** What most commands need: config, logger, the open store and the integrations repository. */
+/**
+ * The application wiring of one process: config, logger, the open store, the
+ * integrations repository and Graph clients. cli/, server/, service/ and the demo start
+ * from here; nothing below (collect/, store/, graph/, …) imports app/.
+ */
 export interface AppContext {
   config: Config;
   logger: Logger;
@@ -47,7 +51,7 @@ export async function openApp(overrides: Record<string, unknown> = {}): Promise<
   };
 }
 
-/** Runs a command body with an open app and closes it whatever happens. */
+/** Runs a one-shot command body with an open app and closes it whatever happens. */
 export async function withApp<T>(fn: (app: AppContext) => Promise<T>): Promise<T> {
   // One-shot commands print their own results; logs below warn are noise there.
   const app = await openApp(process.env.DW_LOG_LEVEL ? {} : { logLevel: 'warn' });
