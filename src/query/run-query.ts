@@ -1,11 +1,13 @@
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type SQLite from 'better-sqlite3';
+import type pg from 'pg';
+import { openSqlite, pgClient } from '../store/connection.ts';
 
 /**
  * Read-only SQL over the inventory, for people (CLI, later the REST API and web app) and
  * for rules. Safety does not rest on parsing SQL: SQLite runs it on a connection opened
  * read-only and refuses statements that are not readers; PostgreSQL runs it inside a
- * READ ONLY transaction with a statement timeout, rolled back afterwards.
+ * READ ONLY transaction with a statement timeout, rolled back afterwards. The SQL helpers
+ * (dw_now, dw_days_between, …: store/dialect.ts) are there on both.
  */
 
 export interface QueryResult {
@@ -42,7 +44,7 @@ export async function runReadOnlyQuery(
 }
 
 function querySqlite(file: string, text: string, limit: number): QueryResult {
-  const db = new SQLite(file, { readonly: true, fileMustExist: true });
+  const db = openSqlite(file, { readonly: true });
   try {
     let stmt: SQLite.Statement;
     try {
@@ -77,7 +79,7 @@ async function queryPostgres(
   limit: number,
   timeoutMs: number,
 ): Promise<QueryResult> {
-  const client = new pg.Client({ connectionString: target.databaseUrl });
+  const client = pgClient({ databaseUrl: target.databaseUrl! });
   await client.connect();
   try {
     await client.query('begin read only');

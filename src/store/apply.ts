@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { ColumnDef, ColumnKind, ResourceDef, ResourceRow, ResourceType } from '../resources/types.ts';
 import { canonical, type Dialect, decodeValue, encodeValue } from './codec.ts';
+import { dialectOf } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -96,8 +97,7 @@ function metaOf(def: ResourceDef<unknown>): TableMeta {
 const q = (name: string) => `"${name}"`;
 
 function placeholders(dialect: Dialect, start: number, count: number): string {
-  if (dialect === 'sqlite') return Array(count).fill('?').join(', ');
-  return Array.from({ length: count }, (_, i) => `$${start + i}`).join(', ');
+  return dialectOf(dialect).placeholders(start, count);
 }
 
 function cachedSql(key: string, build: () => string): string {

@@ -1,15 +1,16 @@
 import type { ColumnKind } from '../resources/types.ts';
+import { type Dialect, dialectOf } from './dialect.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.ts';
 
 /** A JS value → the parameter the dialect's driver takes for a column of this kind. */
 export function encodeValue(kind: ColumnKind, value: unknown, dialect: Dialect): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'boolean':
-      return dialect === 'sqlite' ? (value ? 1 : 0) : Boolean(value);
+      return dialectOf(dialect).encodeBoolean(value);
     case 'json':
-      return JSON.stringify(value);
+      return dialectOf(dialect).encodeJson(value);
     case 'timestamp':
       return typeof value === 'string' ? value : new Date(value as number).toISOString();
     default:

@@ -24,6 +24,7 @@ import {
   sweepScope,
   upsertRows,
 } from './apply.ts';
+import { dialectOf } from './dialect.ts';
 
 /**
  * Drive items: paths from parent ids (delta gives none, and may give children before
@@ -48,7 +49,7 @@ export interface ItemsPage {
 }
 
 function ph(ctx: ApplyContext, n: number): string {
-  return ctx.dialect === 'sqlite' ? '?' : `$${n}`;
+  return dialectOf(ctx.dialect).placeholder(n);
 }
 
 function joinPath(parentPath: string, name: string): string {
@@ -178,10 +179,7 @@ async function rewriteSubtree(
   const prefix = oldPath === '/' ? '/' : `${oldPath}/`;
   // Range on the (integration_id, drive_id, path) index; '0' sorts right after '/'.
   const upper = `${prefix.slice(0, -1)}0`;
-  const set =
-    newPath === null
-      ? 'path = null'
-      : `path = ${ph(ctx, 5)} || substr(path, ${ctx.dialect === 'sqlite' ? '?' : '$6'})`;
+  const set = newPath === null ? 'path = null' : `path = ${ph(ctx, 5)} || substr(path, ${ph(ctx, 6)})`;
   const params: unknown[] = [ctx.integrationId, driveId, prefix, upper];
   if (newPath !== null) params.push(newPath === '/' ? '/' : `${newPath}/`, prefix.length + 1);
   const text =
@@ -189,7 +187,9 @@ async function rewriteSubtree(
     `and path >= ${ph(ctx, 3)} and path < ${ph(ctx, 4)} and deleted_at is null`;
   // SQLite binds positionally: the SET parameters come first in the statement text.
   const ordered =
-    ctx.dialect === 'sqlite' && newPath !== null ? [params[4], params[5], ...params.slice(0, 4)] : params;
+    dialectOf(ctx.dialect).bindsByPosition && newPath !== null
+      ? [params[4], params[5], ...params.slice(0, 4)]
+      : params;
   const { affected } = await run(ctx.db, text, ordered);
   return affected;
 }
@@ -209,7 +209,7 @@ async function subtreeIds(ctx: ApplyContext, driveId: string, roots: string[]): 
          select c.id from drive_items c join sub on c.parent_id = sub.id
          where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
        ) select id from sub`,
-      ctx.dialect === 'sqlite'
+      dialectOf(ctx.dialect).bindsByPosition
         ? [ctx.integrationId, driveId, ...part, ctx.integrationId, driveId]
         : [ctx.integrationId, driveId, ...part],
     );

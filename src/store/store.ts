@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { join } from 'node:path';
+import { type Kysely, Migrator, PostgresAdapter, sql } from 'kysely';
 import { backfillAccess } from './access.ts';
-import type { Dialect } from './codec.ts';
+import { ensurePgSchema, openKysely, openSqlite } from './connection.ts';
+import type { Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
-import { CachingSqliteDatabase } from './sqlite-statements.ts';
+
+export { dropPgSchema } from './connection.ts';
 
 export type StoreOptions =
   | { dataDir: string }
@@ -37,19 +36,6 @@ const PAGE_SIZE = 16_384;
 /** WAL bytes between automatic checkpoints (converted to pages of the file's page size). */
 const WAL_AUTOCHECKPOINT_BYTES = 64 * 1024 * 1024;
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-// int8 → number (byte counts stay far below 2^53), timestamptz → ISO-8601 with ms.
-const PG_TYPES = {
-  getTypeParser(oid: number, format?: string) {
-    if (oid === 20) return (v: string) => Number(v);
-    if (oid === 1184 || oid === 1114)
-      return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
-    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads
-    return (pg.types.getTypeParser as any)(oid, format);
-  },
-};
-
 /**
  * Opens (and creates, and migrates) the store: SQLite `<dataDir>/drivewarden.db` or a
  * given file by default, PostgreSQL when a databaseUrl is given.
@@ -58,28 +44,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if ('databaseUrl' in options) {
     const schema = options.schema;
-    if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
-    if (schema) {
-      const client = new pg.Client({ connectionString: options.databaseUrl });
-      await client.connect();
-      try {
-        await client.query(`create schema if not exists "${schema}"`);
-      } finally {
-        await client.end();
-      }
-    }
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.maxConnections ?? 10,
-      types: PG_TYPES,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    if (schema) await ensurePgSchema(options.databaseUrl, schema);
+    const { db } = openKysely({
+      dialect: 'postgres',
+      databaseUrl: options.databaseUrl,
+      schema,
+      maxConnections: options.maxConnections ?? 10,
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', schema, close: () => db.destroy() };
   } else {
     const file = 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const database = new SQLite(file);
+    const database = openSqlite(file);
     // Before the first table is created (a no-op on an existing database): 16 KiB pages
     // hold ~8 drive_items rows (raw JSON included) instead of 2, and a commit writes a
     // quarter of the WAL frames (one frame header + one write each): −13 % CPU in a full sync.
@@ -93,8 +68,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // database file on the event loop. Checkpoint every 64 MB of WAL instead.
     const pageSize = Number(database.pragma('page_size', { simple: true })) || 4096;
     database.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
-    const cached = new CachingSqliteDatabase(database, STATEMENT_CACHE_SIZE);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+    const { db } = openKysely({ dialect: 'sqlite', database, statementCache: STATEMENT_CACHE_SIZE });
     store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
   try {
@@ -132,18 +106,6 @@ async function currentSchema(db: Kysely<Database>): Promise<string> {
   if (!rows[0]?.schema)
     throw new Error('PostgreSQL has no current schema: check the search_path of DW_DATABASE_URL');
   return rows[0].schema;
-}
-
-/** Drops a PostgreSQL schema (tests). */
-export async function dropPgSchema(databaseUrl: string, schema: string): Promise<void> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Every table with an integration_id column (the inventory's and other areas'). */

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-inventory.ts';
 import * as m0100realtime from './0100-realtime.ts';
 import * as m0110serviceState from './0110-service-state.ts';
+import * as m0150sqlHelpers from './0150-sql-helpers.ts';
 import * as m0200access from './0200-access.ts';
 import * as m0250syncErrorTypes from './0250-sync-error-types.ts';
 
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0001-inventory': m0001,
   '0100-realtime': m0100realtime,
   '0110-service-state': m0110serviceState,
+  '0150-sql-helpers': m0150sqlHelpers,
   '0200-access': m0200access,
   '0250-sync-error-types': m0250syncErrorTypes,
 };

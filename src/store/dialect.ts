@@ -1,0 +1,113 @@
+import type SQLite from 'better-sqlite3';
+
+/**
+ * Everything that differs between SQLite and PostgreSQL, decided here and nowhere else:
+ * parameter placeholders, how booleans and JSON are bound, and the SQL helper functions
+ * rules use under the same name on both (SQLite: registered on every connection the
+ * connection factory opens; PostgreSQL: created by migration 0150-sql-helpers).
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlDialect {
+  readonly name: Dialect;
+  /**
+   * SQLite binds `?` parameters in the order they appear in the text; PostgreSQL binds
+   * `$n` by number, so a parameter may appear twice or out of order there.
+   */
+  readonly bindsByPosition: boolean;
+  /** The placeholder of the n-th parameter (1-based). */
+  placeholder(n: number): string;
+  /** `count` comma-separated placeholders, numbered from `start`. */
+  placeholders(start: number, count: number): string;
+  /** A boolean as the driver binds it: 0/1 on SQLite, boolean on PostgreSQL. */
+  encodeBoolean(value: unknown): number | boolean;
+  /** A JSON value as bound to a JSON column (text on SQLite, jsonb on PostgreSQL). */
+  encodeJson(value: unknown): string;
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  bindsByPosition: true,
+  placeholder: () => '?',
+  placeholders: (_start, count) => Array(count).fill('?').join(', '),
+  encodeBoolean: (value) => (value ? 1 : 0),
+  encodeJson: (value) => JSON.stringify(value),
+};
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  bindsByPosition: false,
+  placeholder: (n) => `$${n}`,
+  placeholders: (start, count) => Array.from({ length: count }, (_, i) => `$${start + i}`).join(', '),
+  encodeBoolean: (value) => Boolean(value),
+  encodeJson: (value) => JSON.stringify(value),
+};
+
+export function dialectOf(name: Dialect): SqlDialect {
+  return name === 'sqlite' ? sqliteDialect : postgresDialect;
+}
+
+/**
+ * The SQL helper functions, the same name and result on both dialects (rules are written
+ * in the SQL both accept). Times are ISO-8601 text on SQLite and timestamptz on PostgreSQL,
+ * read back as the same ISO text.
+ *
+ * - `dw_json_text(json, path)`: the field at a dotted path (`'a.b'`) of a JSON document
+ *   (text or jsonb) as text: strings as themselves, numbers and `true`/`false` as text,
+ *   objects and arrays as JSON text; NULL when absent or JSON null.
+ * - `dw_now()`: the current time (PostgreSQL: the transaction's start).
+ * - `dw_days_between(from, to)`: days from `from` to `to` (fractional, negative when `to`
+ *   is earlier); NULL when either is NULL.
+ * - `dw_email_domain(address)`: the lower-cased part after the last `@`; NULL without one.
+ */
+export const SQL_HELPERS = ['dw_json_text', 'dw_now', 'dw_days_between', 'dw_email_domain'] as const;
+
+const DAY_MS = 86_400_000;
+
+/** dw_json_text on SQLite. */
+export function jsonText(doc: unknown, path: unknown): string | null {
+  if (doc === null || doc === undefined || typeof path !== 'string') return null;
+  let value: unknown;
+  try {
+    value = typeof doc === 'string' ? JSON.parse(doc) : doc;
+  } catch {
+    return null;
+  }
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return null;
+    value = Array.isArray(value)
+      ? /^\d+$/.test(key)
+        ? value[Number(key)]
+        : undefined
+      : (value as Record<string, unknown>)[key];
+  }
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** dw_days_between on SQLite. */
+export function daysBetween(from: unknown, to: unknown): number | null {
+  if (from === null || from === undefined || to === null || to === undefined) return null;
+  const a = Date.parse(String(from));
+  const b = Date.parse(String(to));
+  if (Number.isNaN(a) || Number.isNaN(b)) return null;
+  return (b - a) / DAY_MS;
+}
+
+/** dw_email_domain on SQLite. */
+export function emailDomain(address: unknown): string | null {
+  if (typeof address !== 'string') return null;
+  const at = address.lastIndexOf('@');
+  if (at < 0 || at === address.length - 1) return null;
+  return address.slice(at + 1).toLowerCase();
+}
+
+/** Registers the SQL helpers on a better-sqlite3 connection (every connection needs them). */
+export function registerSqliteHelpers(db: SQLite.Database): void {
+  db.function('dw_json_text', { deterministic: true }, (doc: unknown, path: unknown) => jsonText(doc, path));
+  db.function('dw_now', { deterministic: false }, () => new Date().toISOString());
+  db.function('dw_days_between', { deterministic: true }, (from: unknown, to: unknown) =>
+    daysBetween(from, to),
+  );
+  db.function('dw_email_domain', { deterministic: true }, (address: unknown) => emailDomain(address));
+}
