@@ -1,6 +1,6 @@
-import { openInboxForReading } from '../collect/realtime/inbox-store.ts';
 import { SubscriptionCache } from '../collect/realtime/subscription-cache.ts';
 import { SubscriptionManager } from '../collect/realtime/subscriptions.ts';
+import { openInboxForReading } from '../queue/webhook-inbox.ts';
 import type { AppContext } from './context.ts';
 
 /**
@@ -54,7 +54,7 @@ export async function deleteIntegration(
   if (!info) throw new Error(`no integration "${idOrName}"`);
   const subscriptions = await deleteGraphSubscriptions(app, info.id);
   const counts = await app.integrations.delete(info.id);
-  // On SQLite the webhook inbox lives in its own file (see collect/realtime/inbox-store.ts).
+  // On SQLite the webhook inbox lives in its own file (see queue/webhook-inbox.ts).
   const inbox = await openInboxForReading(app.store.db);
   let inboxRows = 0;
   try {

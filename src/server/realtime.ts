@@ -1,12 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { DeltaCoordinator } from '../collect/realtime/coordinator.ts';
-import {
-  type InboxChoice,
-  type InboxStore,
-  inboxFileFor,
-  openInbox,
-  sqliteMainFile,
-} from '../collect/realtime/inbox-store.ts';
 import { InboxWorker } from '../collect/realtime/inbox-worker.ts';
 import { Poller } from '../collect/realtime/poller.ts';
 import { getRealtimeStatus, type RealtimeStatus } from '../collect/realtime/status.ts';
@@ -22,6 +15,13 @@ import {
 } from '../collect/realtime/types.ts';
 import type { Config } from '../config/config.ts';
 import type { GraphClient } from '../graph/types.ts';
+import {
+  type InboxChoice,
+  type InboxStore,
+  inboxFileFor,
+  openInbox,
+  sqliteMainFile,
+} from '../queue/webhook-inbox.ts';
 import type { Logger } from '../util/logger.ts';
 import { createServer } from './app.ts';
 import type { ServerThreadDatabase } from './thread/protocol.ts';
@@ -44,7 +44,7 @@ export interface StartRealtimeOptions {
    */
   integrations(): Promise<RealtimeIntegration[]>;
   /**
-   * Where the webhook inbox lives (see inbox-store.ts). Default: on a SQLite store file its
+   * Where the webhook inbox lives (see queue/webhook-inbox.ts). Default: on a SQLite store file its
    * own file next to it (`<store>-inbox.db`, own connection: acks never wait for the
    * collector's queries); on PostgreSQL and in-memory SQLite the main database's table.
    * On PostgreSQL pass `{ kind: 'postgres', databaseUrl }` so inserts get their own pool.

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import pLimit from 'p-limit';
+import { type InboxStore, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
-import { type InboxStore, KyselyInboxStore } from './inbox-store.ts';
 import {
   type DeltaRunner,
   errorMessage,

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
+import { type InboxRowLite, type InboxStore, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { DeltaCoordinator } from './coordinator.ts';
-import { type InboxRowLite, type InboxStore, KyselyInboxStore } from './inbox-store.ts';
 import { errorMessage, iso, type RunTarget, realTimers, type Timers, targetFromResource } from './types.ts';
 
 /** What lifecycle events need from the subscription manager. */

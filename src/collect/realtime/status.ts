@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
+import { type InboxStore, openInboxForReading } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import type { DeltaCoordinator } from './coordinator.ts';
-import { type InboxStore, openInboxForReading } from './inbox-store.ts';
 import { targetFromResource } from './types.ts';
 
 export interface SubscriptionStatus {

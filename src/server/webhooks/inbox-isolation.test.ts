@@ -13,14 +13,14 @@ import { quietLogger } from '../../../test/support/logger.ts';
 import { fetchGraphClient, RecordingRunner, subscriptionRow } from '../../../test/support/realtime.ts';
 import { openTestStore, TEST_PG_URL, testDialects } from '../../../test/support/store.ts';
 import { waitFor } from '../../../test/support/wait.ts';
+import { loadConfig } from '../../config/config.ts';
 import {
   type InboxInsert,
   type InboxStore,
   inboxFileFor,
   KyselyInboxStore,
   SqliteInboxStore,
-} from '../../collect/realtime/inbox-store.ts';
-import { loadConfig } from '../../config/config.ts';
+} from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import { dropPgSchema, openStore, type Store } from '../../store/store.ts';
 import { startRealtime } from '../realtime.ts';

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, sql } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../../store/schema.ts';
+import type { Database } from '../store/schema.ts';
 
 /**
  * The durable webhook inbox, behind one interface with two implementations:
