@@ -1,6 +1,6 @@
-import { SubscriptionCache } from '../collect/realtime/subscription-cache.ts';
 import { SubscriptionManager } from '../collect/realtime/subscriptions.ts';
 import { openInboxForReading } from '../queue/webhook-inbox.ts';
+import { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { AppContext } from './context.ts';
 
 /**

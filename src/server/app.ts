@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { sql } from 'kysely';
-import type { RealtimeStore } from '../collect/realtime/types.ts';
 import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
 import type { WebhookReceiver } from './webhooks/receiver.ts';
@@ -16,7 +16,8 @@ export interface ServerDeps {
 
 export interface CreateServerOptions {
   config: Config;
-  store: RealtimeStore;
+  /** The main database (the server thread's own read-only instance there). */
+  store: Pick<Store, 'db'>;
   logger: Logger;
   deps?: ServerDeps;
 }

@@ -3,7 +3,6 @@ import { DeltaCoordinator } from '../collect/realtime/coordinator.ts';
 import { InboxWorker } from '../collect/realtime/inbox-worker.ts';
 import { Poller } from '../collect/realtime/poller.ts';
 import { getRealtimeStatus, type RealtimeStatus } from '../collect/realtime/status.ts';
-import { SubscriptionCache } from '../collect/realtime/subscription-cache.ts';
 import { type EnsureReport, SubscriptionManager } from '../collect/realtime/subscriptions.ts';
 import {
   type DeltaRunner,
@@ -22,6 +21,7 @@ import {
   openInbox,
   sqliteMainFile,
 } from '../queue/webhook-inbox.ts';
+import { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Logger } from '../util/logger.ts';
 import { createServer } from './app.ts';
 import type { ServerThreadDatabase } from './thread/protocol.ts';

@@ -9,7 +9,7 @@ import { DeltaCoordinator } from './coordinator.ts';
 import { InboxWorker } from './inbox-worker.ts';
 import { ManualTimers } from './manual-timers.ts';
 import { getRealtimeStatus } from './status.ts';
-import { SubscriptionCache } from './subscription-cache.ts';
+import { SubscriptionCache } from '../../store/subscription-cache.ts';
 
 for (const dialect of testDialects()) {
   describe(`realtime tables on ${dialect}`, () => {

@@ -9,8 +9,8 @@ import { loadConfig } from '../../config/config.ts';
 import { createServer } from '../../server/app.ts';
 import { WebhookReceiver } from '../../server/webhooks/receiver.ts';
 import type { Database } from '../../store/schema.ts';
+import { SubscriptionCache } from '../../store/subscription-cache.ts';
 import { getRealtimeStatus } from './status.ts';
-import { SubscriptionCache } from './subscription-cache.ts';
 import { MAX_LIFETIME_MINUTES, SubscriptionManager } from './subscriptions.ts';
 
 const DAY = 86_400_000;

@@ -3,10 +3,10 @@ import type { Kysely, Selectable } from 'kysely';
 import { GraphError } from '../../graph/errors.ts';
 import type { GraphClient } from '../../graph/types.ts';
 import type { Database } from '../../store/schema.ts';
+import type { SubscriptionCache } from '../../store/subscription-cache.ts';
 import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { LifecycleHandler } from './inbox-worker.ts';
-import type { SubscriptionCache } from './subscription-cache.ts';
 import { driveRootResource, errorMessage, iso, targetFromResource } from './types.ts';
 
 /** Graph's maximum subscription lifetimes (minutes), per docs/graph-behaviour.md. */

@@ -6,7 +6,7 @@
  * wait for the thread; the thread never waits for the main thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { SubscriptionCacheChange } from '../../collect/realtime/subscription-cache.ts';
+import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';

@@ -4,8 +4,9 @@
  * sends is a notification, and it stays correct when none arrives (the inbox worker
  * rescans every second; the subscription cache reloads on unknown ids and periodically).
  */
-import type { SubscriptionCacheChange } from '../../collect/realtime/subscription-cache.ts';
+
 import type { Config } from '../../config/config.ts';
+import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 
 /** How the server thread reaches the databases (its own connections). */

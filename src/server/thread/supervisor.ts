@@ -8,7 +8,7 @@
  * thread loads the subscription cache from the database, so changes relayed to the dead
  * one are not lost. Rejection counters the dead thread had not handed over are.
  */
-import type { SubscriptionCacheChange } from '../../collect/realtime/subscription-cache.ts';
+import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import { ServerThread, type ServerThreadOptions } from './host.ts';
 
 export interface RestartPolicy {

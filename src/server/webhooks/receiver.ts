@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { CachedSubscription, SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
 import { type InboxInsert, type InboxStore, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
+import type { CachedSubscription, SubscriptionCache } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
 
 export type RejectReason =

@@ -6,9 +6,9 @@ import { quietLogger } from '../../../test/support/logger.ts';
 import { subscriptionRow } from '../../../test/support/realtime.ts';
 import { openTestStore } from '../../../test/support/store.ts';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
-import { SubscriptionCache } from '../../collect/realtime/subscription-cache.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
+import { SubscriptionCache } from '../../store/subscription-cache.ts';
 import { createServer } from '../app.ts';
 import { WebhookReceiver } from './receiver.ts';
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../store/schema.ts';
-import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
+import type { Database } from './schema.ts';
+import type { GraphSubscriptionsTable } from './tables/realtime.ts';
 
 /** What the webhook receiver needs to check a notification, held in memory. */
 export interface CachedSubscription {
