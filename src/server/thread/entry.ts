@@ -7,10 +7,9 @@
  * It never waits for the main thread.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { type InboxStore, KyselyInboxStore, SqliteInboxStore } from '../../queue/webhook-inbox.ts';
+import { openKysely, openSqlite } from '../../store/connection.ts';
 import type { Database } from '../../store/schema.ts';
 import { SubscriptionCache } from '../../store/subscription-cache.ts';
 import { createLogger } from '../../util/logger.ts';
@@ -26,20 +25,16 @@ const post = (message: FromServerThread) => port.postMessage(message);
 function openDatabases(): { db: Kysely<Database>; inbox: InboxStore } {
   const spec = data.database;
   if (spec.kind === 'sqlite') {
-    const main = new SQLite(spec.mainFile, { readonly: true, fileMustExist: true });
-    main.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: main }) });
+    const main = openSqlite(spec.mainFile, { readonly: true, busyTimeoutMs: 5000 });
+    const { db } = openKysely({ dialect: 'sqlite', database: main });
     return { db, inbox: new SqliteInboxStore(spec.inboxFile, { synchronous: spec.synchronous }) };
   }
-  const schema = spec.schema;
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
-    throw new Error(`invalid schema name ${schema}`);
-  const pool = new pg.Pool({
-    connectionString: spec.databaseUrl,
-    max: spec.connections ?? 2,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  const { db } = openKysely({
+    dialect: 'postgres',
+    databaseUrl: spec.databaseUrl,
+    schema: spec.schema,
+    maxConnections: spec.connections ?? 2,
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, inbox: new KyselyInboxStore(db) };
 }
 
