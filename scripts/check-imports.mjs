@@ -1,0 +1,138 @@
+// The direction of imports (DESIGN.md): cli/server → app → rules/alerts/collect →
+// access/store → graph/resources → config/util, never up, and the database side
+// (store/, queue/, access/) never imports graph/. Run by `npm run lint`; exits 1
+// naming every offending file and import. Test code (*.test.ts, *.fixture.ts,
+// test-support*, test-helpers*) may import across layers; test/ and scripts/ are not checked.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+/**
+ * src/ folders from the top of the stack to the bottom. A folder may import its own
+ * files and any folder in a LATER row; never a folder in its own row or an earlier one.
+ * A new folder must be placed here (the check fails until it is).
+ */
+export const LAYERS = [
+  ['cli'],
+  ['demo'],
+  ['service'],
+  ['server'],
+  ['app'],
+  ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query', 'docs'],
+  ['access', 'queue'],
+  ['store'],
+  ['graph', 'resources'],
+  ['config', 'util', 'version.ts'],
+];
+
+/** Imports the rows above would allow but that stay apart: the database side never talks to Graph. */
+export const APART = { access: ['graph'], queue: ['graph'], store: ['graph'] };
+
+/** The simulator is a separate program: product files that start or talk to it. */
+export const MAY_IMPORT_SIM = ['src/cli/commands/sim.ts', 'src/demo/demo.ts', 'src/collect/sync-child.ts'];
+
+/** Benchmarks measure through the simulator; these drive the product directly. */
+export const BENCH_MAY_IMPORT_SRC = [
+  'bench/lib/product.ts',
+  'bench/lib/realtime.ts',
+  'bench/scenarios/webhook-load.ts',
+];
+
+const CHECKED_ROOTS = ['src', 'sim', 'bench'];
+const SOURCE = /\.(ts|mts|mjs|js)$/;
+const TEST_CODE = /(\.test\.ts|\.fixture\.ts)$|(^|\/)test-(support|helpers)[^/]*(\/|$)/;
+
+const rank = new Map(LAYERS.flatMap((row, i) => row.map((folder) => [folder, i])));
+
+/** `src/<folder>` → folder ('version.ts' for src/version.ts), undefined outside src/. */
+function srcFolder(path) {
+  const parts = path.split('/');
+  return parts[0] === 'src' && parts.length >= 2 ? parts[1] : undefined;
+}
+
+/** The relative import specifiers of a source file (static, dynamic, re-exports). */
+export function importsOf(source) {
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map((f) => f.fileName)
+    .filter((name) => name.startsWith('.'));
+}
+
+/**
+ * Problems of one file's imports. `file` and the result's paths are relative to the
+ * repository root, with '/' separators.
+ */
+export function checkFile(file, source) {
+  if (TEST_CODE.test(file)) return [];
+  const problems = [];
+  const from = srcFolder(file);
+  const root = file.split('/')[0];
+  for (const specifier of importsOf(source)) {
+    const target = normalize(join(dirname(file), specifier))
+      .split(sep)
+      .join('/');
+    const to = srcFolder(target);
+    const targetRoot = target.split('/')[0];
+    const fail = (why) => problems.push({ file, specifier, message: `${file} imports ${specifier}: ${why}` });
+    if (root === 'src' && from !== undefined) {
+      if (!rank.has(from)) {
+        fail(`src/${from}/ is not in the layer table (scripts/check-imports.mjs LAYERS): place it there`);
+        continue;
+      }
+      if (targetRoot === 'sim' && !MAY_IMPORT_SIM.includes(file))
+        fail('product code imports the simulator only where it starts or talks to it (MAY_IMPORT_SIM)');
+      if (to === undefined || to === from) continue;
+      if (!rank.has(to)) fail(`src/${to}/ is not in the layer table (scripts/check-imports.mjs LAYERS)`);
+      else if (rank.get(to) <= rank.get(from))
+        fail(
+          `${from}/ may not import ${to}/: imports point down the layers (LAYERS in scripts/check-imports.mjs)`,
+        );
+      else if (APART[from]?.includes(to))
+        fail(`${from}/ may not import ${to}/ (they stay apart: collect/ and above join them)`);
+    } else if (root === 'sim' && targetRoot === 'src') {
+      fail('the simulator is a separate program and imports no product code');
+    } else if (root === 'bench' && targetRoot === 'src' && !BENCH_MAY_IMPORT_SRC.includes(file)) {
+      fail('benchmarks import product code only in BENCH_MAY_IMPORT_SRC (scripts/check-imports.mjs)');
+    }
+  }
+  return problems;
+}
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (SOURCE.test(name) && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** Every problem under `repoRoot`'s src/, sim/ and bench/. */
+export function checkRepository(repoRoot) {
+  const problems = [];
+  for (const top of CHECKED_ROOTS) {
+    let files;
+    try {
+      files = walk(join(repoRoot, top), []);
+    } catch {
+      continue;
+    }
+    for (const path of files) {
+      const file = relative(repoRoot, path).split(sep).join('/');
+      problems.push(...checkFile(file, readFileSync(path, 'utf8')));
+    }
+  }
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const repoRoot = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+  const problems = checkRepository(repoRoot);
+  for (const p of problems) console.error(p.message);
+  if (problems.length > 0) {
+    console.error(`${problems.length} import${problems.length === 1 ? '' : 's'} against the layer direction`);
+    process.exit(1);
+  }
+}

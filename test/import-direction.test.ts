@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { checkFile, checkRepository } from '../scripts/check-imports.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SCRIPT = join(ROOT, 'scripts', 'check-imports.mjs');
+
+type Problem = { file: string; specifier: string; message: string };
+const check = (file: string, source: string): Problem[] => checkFile(file, source);
+
+describe('the import-direction check', () => {
+  it('passes on the repository as it is', () => {
+    assert.deepEqual(
+      (checkRepository(ROOT) as Problem[]).map((p) => p.message),
+      [],
+    );
+  });
+
+  it('fails `npm run lint` on a violating import, naming the file and the import', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'dw-imports-'));
+    try {
+      mkdirSync(join(repo, 'src', 'store'), { recursive: true });
+      mkdirSync(join(repo, 'src', 'graph'), { recursive: true });
+      writeFileSync(join(repo, 'src', 'graph', 'types.ts'), 'export interface A { a: string }\n');
+      writeFileSync(join(repo, 'src', 'store', 'ok.ts'), "import { x } from './other.ts';\n");
+      writeFileSync(join(repo, 'src', 'store', 'bad.ts'), "import type { A } from '../graph/types.ts';\n");
+      const run = spawnSync(process.execPath, [SCRIPT, repo], { encoding: 'utf8' });
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /src\/store\/bad\.ts imports \.\.\/graph\/types\.ts: store\/ may not import graph\//,
+      );
+      assert.doesNotMatch(run.stderr, /ok\.ts/);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses imports up the layers, static, re-exported or dynamic', () => {
+    const bad = check(
+      'src/collect/realtime/x.ts',
+      "import '../../server/app.ts';\nexport { y } from '../../app/context.ts';\nawait import('../../cli/main.ts');",
+    );
+    assert.deepEqual(
+      bad.map((p) => p.specifier),
+      ['../../server/app.ts', '../../app/context.ts', '../../cli/main.ts'],
+    );
+    assert.match(bad[1].message, /collect\/ may not import app\//);
+    // the same row is no better than a row above
+    assert.equal(check('src/graph/x.ts', "import '../resources/user.ts';").length, 1);
+    // down is fine
+    assert.deepEqual(check('src/app/x.ts', "import '../collect/sync.ts'; import '../store/store.ts';"), []);
+  });
+
+  it('keeps the simulator and the benchmarks apart from the product', () => {
+    assert.equal(check('sim/server/x.ts', "import '../../src/store/store.ts';").length, 1);
+    assert.equal(check('src/collect/drives.ts', "import '../../sim/index.ts';").length, 1);
+    assert.deepEqual(check('src/demo/demo.ts', "import '../../sim/index.ts';"), []);
+    assert.equal(check('bench/lib/other.ts', "import '../../src/collect/sync.ts';").length, 1);
+    assert.deepEqual(check('bench/lib/product.ts', "import '../../src/collect/sync.ts';"), []);
+  });
+
+  it('asks for a new folder to be placed, and lets test code reach across', () => {
+    assert.match(
+      check('src/newthing/x.ts', "import '../store/store.ts';")[0].message,
+      /not in the layer table/,
+    );
+    assert.deepEqual(check('src/collect/realtime/x.test.ts', "import '../../server/app.ts';"), []);
+    assert.deepEqual(check('src/collect/test-support.ts', "import '../../sim/index.ts';"), []);
+  });
+});
