@@ -199,11 +199,12 @@ export class SqliteFileQueue<Row extends { [K in keyof Row]: QueueValue }, Read 
     where: Partial<Row> = {},
   ): Promise<Array<QueuePending<Row, K>>> {
     const keys = by.map((k) => this.column(k));
+    for (const col of Object.keys(where)) this.column(col);
     const { where: clauses, params } = filterSql({ processed: false, equals: where });
     const rows = this.db
       .prepare(
         `select ${keys.join(', ')}, count(*) as pending, min(${this.column(oldest)}) as oldest
-         from ${this.def.table} where ${clauses.map((c) => c).join(' and ')} group by ${keys.join(', ')}`,
+         from ${this.def.table} where ${clauses.join(' and ')} group by ${keys.join(', ')}`,
       )
       .all(...params) as Array<Record<string, QueueValue>>;
     return rows.map((r) => ({
