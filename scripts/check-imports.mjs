@@ -1,6 +1,7 @@
 // The direction of imports (DESIGN.md): cli/server → app → rules/alerts/collect →
 // access/store → graph/resources → config/util, never up, and the database side
-// (store/, queue/, access/) never imports graph/. Run by `npm run lint`; exits 1
+// (store/, queue/, access/) never imports graph/. Only the connection factory loads the
+// database drivers. Run by `npm run lint`; exits 1
 // naming every offending file and import. Test code (*.test.ts, *.fixture.ts,
 // test-support*, test-helpers*) may import across layers; test/ and scripts/ are not checked.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -39,6 +40,14 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/scenarios/webhook-load.ts',
 ];
 
+/** Database drivers are loaded (not only their types) only by the connection factory. */
+export const DRIVERS = ['pg', 'better-sqlite3'];
+export const CONNECTION_FACTORY = 'src/store/connection.ts';
+const DRIVER_VALUE_IMPORT = new RegExp(
+  `^\\s*import\\s+(?!type\\s)[^'"]*?from\\s+['"](${DRIVERS.join('|')})['"]|import\\(\\s*['"](${DRIVERS.join('|')})['"]\\s*\\)`,
+  'gm',
+);
+
 const CHECKED_ROOTS = ['src', 'sim', 'bench'];
 const SOURCE = /\.(ts|mts|mjs|js)$/;
 const TEST_CODE = /(\.test\.ts|\.fixture\.ts)$|(^|\/)test-(support|helpers)[^/]*(\/|$)/;
@@ -68,6 +77,16 @@ export function checkFile(file, source) {
   const problems = [];
   const from = srcFolder(file);
   const root = file.split('/')[0];
+  if (root === 'src' && file !== CONNECTION_FACTORY) {
+    for (const m of source.matchAll(DRIVER_VALUE_IMPORT)) {
+      const driver = m[1] ?? m[2];
+      problems.push({
+        file,
+        specifier: driver,
+        message: `${file} imports ${driver}: connections are opened by ${CONNECTION_FACTORY} only (import type is fine)`,
+      });
+    }
+  }
   for (const specifier of importsOf(source)) {
     const target = normalize(join(dirname(file), specifier))
       .split(sep)

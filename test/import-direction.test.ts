@@ -66,6 +66,17 @@ describe('the import-direction check', () => {
     assert.deepEqual(check('bench/lib/product.ts', "import '../../src/collect/sync.ts';"), []);
   });
 
+  it('lets only the connection factory load the database drivers', () => {
+    const bad = check('src/query/x.ts', "import SQLite from 'better-sqlite3';\nimport type pg from 'pg';");
+    assert.deepEqual(
+      bad.map((p) => p.message),
+      [
+        'src/query/x.ts imports better-sqlite3: connections are opened by src/store/connection.ts only (import type is fine)',
+      ],
+    );
+    assert.deepEqual(check('src/store/connection.ts', "import pg from 'pg';"), []);
+  });
+
   it('asks for a new folder to be placed, and lets test code reach across', () => {
     assert.match(
       check('src/newthing/x.ts', "import '../store/store.ts';")[0].message,
