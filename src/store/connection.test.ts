@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openKysely, openSqlite, pgClient } from './connection.ts';
+import { TEST_DIALECTS, TEST_PG_URL } from './test-support.ts';
+
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+describe('the connection factory', () => {
+  it('registers the SQL helpers on every SQLite connection, read-only ones too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-conn-'));
+    const file = join(dir, 'x.db');
+    try {
+      openSqlite(file).close();
+      const readonly = openSqlite(file, { readonly: true, busyTimeoutMs: 100 });
+      try {
+        assert.deepEqual(readonly.prepare("select dw_email_domain('a@B.example') as d").get(), {
+          d: 'b.example',
+        });
+        assert.equal(readonly.pragma('busy_timeout', { simple: true }), 100);
+      } finally {
+        readonly.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  if (TEST_DIALECTS.includes('postgres')) {
+    it('gives every PostgreSQL pool and client the same type parsers', async () => {
+      const { db, close } = openKysely({ dialect: 'postgres', databaseUrl: TEST_PG_URL, maxConnections: 1 });
+      const client = pgClient({ databaseUrl: TEST_PG_URL });
+      await client.connect();
+      try {
+        const query = "select 9007199254740991::int8 as n, timestamptz '2026-01-02 03:04:05.5+00' as t";
+        const { rows: viaPool } = await sql.raw<{ n: unknown; t: unknown }>(query).execute(db);
+        const { rows: viaClient } = await client.query(query);
+        for (const row of [viaPool[0], viaClient[0]]) {
+          assert.equal(row.n, 9007199254740991);
+          assert.equal(row.t, '2026-01-02T03:04:05.500Z');
+          assert.match(String(row.t), ISO_MS);
+        }
+      } finally {
+        await client.end();
+        await close();
+      }
+    });
+  }
+});
