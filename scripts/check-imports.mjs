@@ -36,6 +36,7 @@ export const MAY_IMPORT_SIM = ['src/cli/commands/sim.ts', 'src/demo/demo.ts', 's
 /** Benchmarks measure through the simulator; these drive the product directly. */
 export const BENCH_MAY_IMPORT_SRC = [
   'bench/lib/product.ts',
+  'bench/lib/reach-timing.ts',
   'bench/lib/realtime.ts',
   'bench/scenarios/webhook-load.ts',
 ];

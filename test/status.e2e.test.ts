@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../sim/index.ts';
-import { openApp } from '../src/cli/context.ts';
+import { openApp } from '../src/app/context.ts';
 import { startService } from '../src/service/service.ts';
 import { freePort } from './support/ports.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { openTestStore, TEST_DIALECTS } from '../store/test-support.ts';
+import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { type DurableQueue, type QueueDefinition, SqliteFileQueue, TableQueue } from './durable-queue.ts';
 
 /** A queue other than the webhook inbox (shaped like the alert outbox will be). */
@@ -81,7 +81,7 @@ describe('durable queue', () => {
     }
   });
 
-  for (const dialect of TEST_DIALECTS) {
+  for (const dialect of testDialects()) {
     it(`as a table of the main database (${dialect})`, async () => {
       const { store, cleanup } = await openTestStore(dialect);
       try {

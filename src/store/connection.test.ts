@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { TEST_PG_URL, testDialects } from '../../test/support/store.ts';
 import { openKysely, openSqlite, pgClient } from './connection.ts';
-import { TEST_DIALECTS, TEST_PG_URL } from './test-support.ts';
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -29,7 +29,7 @@ describe('the connection factory', () => {
     }
   });
 
-  if (TEST_DIALECTS.includes('postgres')) {
+  if (testDialects().includes('postgres')) {
     it('gives every PostgreSQL pool and client the same type parsers', async () => {
       const { db, close } = openKysely({ dialect: 'postgres', databaseUrl: TEST_PG_URL, maxConnections: 1 });
       const client = pgClient({ databaseUrl: TEST_PG_URL });

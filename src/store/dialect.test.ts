@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { openTestStore, TEST_PG_URL, testDialects } from '../../test/support/store.ts';
 import { runReadOnlyQuery } from '../query/run-query.ts';
 import { encodeValue } from './codec.ts';
 import { dialectOf, SQL_HELPERS } from './dialect.ts';
-import { openTestStore, TEST_DIALECTS, TEST_PG_URL } from './test-support.ts';
 
 const DOC = { a: { b: 'x', n: 2, f: 1.5, t: true, arr: [1, 'two'], o: { k: 'v' } }, z: null };
 
@@ -40,7 +40,7 @@ describe('the dialect object', () => {
   });
 });
 
-for (const dialect of TEST_DIALECTS) {
+for (const dialect of testDialects()) {
   describe(`SQL helpers (${dialect})`, () => {
     it('give the same results as on every other dialect', async () => {
       const { store, cleanup } = await openTestStore(dialect);

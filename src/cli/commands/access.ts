@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Accessor, whatCanReach, whoCanReach } from '../../access/reach.ts';
-import type { AppContext } from '../context.ts';
-import { withApp } from '../context.ts';
+import type { AppContext } from '../../app/context.ts';
+import { withApp } from '../../app/context.ts';
 
 /** The integration a question is about: the named one, else the only one there is. */
 async function integrationOf(app: AppContext, name: string | undefined): Promise<string> {

@@ -2,8 +2,9 @@
  * Child process for supervisor.test.ts: a supervised server thread that dies every time it
  * starts, with the default give-up (stderr message, exit code 1). Argument: a data dir.
  */
-import { inboxFileFor } from '../../collect/realtime/inbox-store.ts';
+
 import { loadConfig } from '../../config/config.ts';
+import { inboxFileFor } from '../../queue/webhook-inbox.ts';
 import { openStore } from '../../store/store.ts';
 import { createLogger } from '../../util/logger.ts';
 import { SupervisedServerThread } from './supervisor.ts';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { quietLogger } from '../../../test/support/logger.ts';
-import { inboxFileFor } from '../../collect/realtime/inbox-store.ts';
 import { loadConfig } from '../../config/config.ts';
+import { inboxFileFor } from '../../queue/webhook-inbox.ts';
 import { openStore } from '../../store/store.ts';
 import { SupervisedServerThread, type SupervisedServerThreadOptions } from './supervisor.ts';
 
