@@ -4,6 +4,7 @@ import { type GraphPermission, permissionSchema } from '../resources/permission.
 import type { ResourceRow } from '../resources/types.ts';
 import { type ApplyContext, inLists, pow2Chunks, run } from './apply.ts';
 import { type Dialect, decodeValue, encodeValue } from './codec.ts';
+import { dialectOf } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -26,7 +27,7 @@ const PENDING: Access = { root: null, exposure: null };
 const PRIVATE: Access = { root: null, exposure: 'private' };
 
 function ph(ctx: ApplyContext, n: number): string {
-  return ctx.dialect === 'sqlite' ? '?' : `$${n}`;
+  return dialectOf(ctx.dialect).placeholder(n);
 }
 
 function list(ctx: ApplyContext, start: number, count: number): string {
@@ -292,20 +293,19 @@ export async function propagateAccess(
      where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} and id in (select id from sub)`;
   const base = [ctx.integrationId, driveId, folderId];
   // SQLite binds "?" in order of appearance; PostgreSQL by number.
-  const params =
-    ctx.dialect === 'sqlite'
-      ? [
-          ...base,
-          ...condParams,
-          ctx.integrationId,
-          driveId,
-          ...condParams,
-          after.root,
-          after.exposure,
-          ctx.integrationId,
-          driveId,
-        ]
-      : [...base, ...condParams, after.root, after.exposure];
+  const params = dialectOf(ctx.dialect).bindsByPosition
+    ? [
+        ...base,
+        ...condParams,
+        ctx.integrationId,
+        driveId,
+        ...condParams,
+        after.root,
+        after.exposure,
+        ctx.integrationId,
+        driveId,
+      ]
+    : [...base, ...condParams, after.root, after.exposure];
   const { affected } = await run(ctx.db, text, params);
   return affected;
 }
@@ -460,7 +460,7 @@ export async function rebuildAccess(ctx: ApplyContext, driveId: string): Promise
   const ownSql =
     `select item_id, ${EXPOSURE_OF_RANK(`max(${RANK})`)} as own from grants ` +
     `where integration_id = ${a} and drive_id = ${b} group by item_id`;
-  const isRootTrue = ctx.dialect === 'sqlite' ? 'c.is_root = 1' : 'c.is_root = true';
+  const isRootTrue = `c.is_root = ${dialectOf(ctx.dialect).booleanLiteral(true)}`;
   const text = `with recursive own as (${ownSql}),
     t(id, root, exposure) as (
       select c.id, case when o.own is null then null else c.id end, coalesce(o.own, 'private')
@@ -476,7 +476,7 @@ export async function rebuildAccess(ctx: ApplyContext, driveId: string): Promise
   await run(
     ctx.db,
     text,
-    ctx.dialect === 'sqlite'
+    dialectOf(ctx.dialect).bindsByPosition
       ? [
           ctx.integrationId,
           driveId,

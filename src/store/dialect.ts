@@ -19,6 +19,8 @@ export interface SqlDialect {
   placeholder(n: number): string;
   /** `count` comma-separated placeholders, numbered from `start`. */
   placeholders(start: number, count: number): string;
+  /** A boolean literal in SQL text: 1/0 on SQLite (what its partial indexes name), true/false on PostgreSQL. */
+  booleanLiteral(value: boolean): string;
   /** A boolean as the driver binds it: 0/1 on SQLite, boolean on PostgreSQL. */
   encodeBoolean(value: unknown): number | boolean;
   /** A JSON value as bound to a JSON column (text on SQLite, jsonb on PostgreSQL). */
@@ -30,6 +32,7 @@ export const sqliteDialect: SqlDialect = {
   bindsByPosition: true,
   placeholder: () => '?',
   placeholders: (_start, count) => Array(count).fill('?').join(', '),
+  booleanLiteral: (value) => (value ? '1' : '0'),
   encodeBoolean: (value) => (value ? 1 : 0),
   encodeJson: (value) => JSON.stringify(value),
 };
@@ -39,6 +42,7 @@ export const postgresDialect: SqlDialect = {
   bindsByPosition: false,
   placeholder: (n) => `$${n}`,
   placeholders: (start, count) => Array.from({ length: count }, (_, i) => `$${start + i}`).join(', '),
+  booleanLiteral: (value) => (value ? 'true' : 'false'),
   encodeBoolean: (value) => Boolean(value),
   encodeJson: (value) => JSON.stringify(value),
 };
