@@ -5,11 +5,11 @@ import { RecordingRunner, subscriptionRow } from '../../../test/support/realtime
 import { openTestStore, testDialects } from '../../../test/support/store.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { WebhookReceiver } from '../../server/webhooks/receiver.ts';
+import { SubscriptionCache } from '../../store/subscription-cache.ts';
 import { DeltaCoordinator } from './coordinator.ts';
 import { InboxWorker } from './inbox-worker.ts';
 import { ManualTimers } from './manual-timers.ts';
 import { getRealtimeStatus } from './status.ts';
-import { SubscriptionCache } from '../../store/subscription-cache.ts';
 
 for (const dialect of testDialects()) {
   describe(`realtime tables on ${dialect}`, () => {
