@@ -20,7 +20,9 @@ export const LAYERS = [
   ['service'],
   ['server'],
   ['app'],
-  ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query', 'docs'],
+  // generated reference docs read the definitions and the capabilities the probe checks
+  ['docs'],
+  ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query'],
   ['access', 'queue'],
   ['store'],
   ['graph', 'resources'],
