@@ -1,7 +1,6 @@
 import { GraphError } from '../graph/errors.ts';
 import type { BatchItemResponse } from '../graph/types.ts';
 import { expandParam, selectParam } from '../resources/graph-query.ts';
-import { group } from '../resources/group.ts';
 import { groupMember } from '../resources/group-member.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { user } from '../resources/user.ts';
@@ -26,7 +25,6 @@ import {
 } from './context.ts';
 import { batchError } from './graph-util.ts';
 import { collectListing } from './listing.ts';
-import { liveIdBatches } from './live-ids.ts';
 
 const memberDef = groupMember as ResourceDef<unknown>;
 
@@ -71,23 +69,6 @@ export async function collectMfa(ctx: SyncContext, source: ChangeSource = 'full'
   });
 }
 
-/** Groups, then the transitive members of every group (first pages 20 per $batch). */
-export async function collectGroups(
-  ctx: SyncContext,
-  source: ChangeSource = 'full',
-): Promise<{ members: boolean }> {
-  await collectListing(ctx, {
-    scope: 'groups',
-    resource: 'groups',
-    def: group,
-    url: `/groups?$select=${selectParam(group)}&$top=999`,
-    source,
-  });
-  // Members of groups that are gone.
-  await inTransaction(ctx, source, (actx) => removeMembersOfGoneGroups(actx));
-  return { members: await collectMembers(ctx, source) };
-}
-
 /** Tombstones the member rows of groups that are no longer live (inside the caller's transaction). */
 export async function removeMembersOfGoneGroups(actx: ApplyContext): Promise<ChangeRecord[]> {
   const gone = await actx.db
@@ -111,14 +92,6 @@ export async function removeMembersOfGoneGroups(actx: ApplyContext): Promise<Cha
   const out: ChangeRecord[] = [];
   for (const g of gone) out.push(...(await replaceScope(actx, memberDef, { group_id: g.group_id }, [])));
   return out;
-}
-
-async function collectMembers(ctx: SyncContext, source: ChangeSource): Promise<boolean> {
-  for await (const groupIds of liveIdBatches(ctx, 'groups', 20)) {
-    if (!(await readTransitiveMembers(ctx, source, groupIds))) return false;
-  }
-  await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'group_member', { onlyTypeWide: true });
-  return true;
 }
 
 /**
