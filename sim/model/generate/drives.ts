@@ -2,9 +2,9 @@
 import { Prng } from '../prng.ts';
 import type { SimDrive, SimUser, Tenant } from '../tenant.ts';
 import { toBase32 } from '../tenant.ts';
+import { DAY } from '../time.ts';
 import { generateDriveItems } from './items.ts';
 import type { GenerateOptions } from './options.ts';
-import { DAY } from './time.ts';
 
 type QuotaState = 'normal' | 'nearing' | 'critical' | 'exceeded';
 

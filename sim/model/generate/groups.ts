@@ -2,7 +2,7 @@
 import { DEPARTMENTS, PROJECT_WORDS } from '../names.ts';
 import type { Prng } from '../prng.ts';
 import type { SimGroup, Tenant } from '../tenant.ts';
-import { DAY, iso } from './time.ts';
+import { DAY, iso } from '../time.ts';
 import type { Population } from './users.ts';
 
 export function generateGroups(t: Tenant, rng: Prng, ref: number, people: Population): void {

@@ -10,8 +10,8 @@ import {
 import type { Prng } from '../prng.ts';
 import { F_FOLDER, F_ROOT } from '../store.ts';
 import type { SimDrive, Tenant } from '../tenant.ts';
+import { DAY } from '../time.ts';
 import type { GenerateOptions } from './options.ts';
-import { DAY } from './time.ts';
 
 /** Adds `count` items (root included) to the drive; returns the bytes its files take. */
 export function generateDriveItems(

@@ -3,8 +3,8 @@ import { CONSUMER_DOMAINS, EXTERNAL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../
 import { Prng } from '../prng.ts';
 import type { LinkScope, SimPermission, SimRecipient, SimUser, Tenant } from '../tenant.ts';
 import { uniquePermissionId } from '../tenant.ts';
+import { DAY } from '../time.ts';
 import type { GenerateOptions } from './options.ts';
-import { DAY } from './time.ts';
 import type { Population } from './users.ts';
 
 export function generateSharing(t: Tenant, o: GenerateOptions, people: Population): void {

@@ -12,8 +12,8 @@ import {
 } from '../names.ts';
 import type { Prng } from '../prng.ts';
 import type { SimUser, Tenant } from '../tenant.ts';
+import { DAY, iso } from '../time.ts';
 import type { GenerateOptions } from './options.ts';
-import { DAY, iso } from './time.ts';
 
 export interface Population {
   members: SimUser[];

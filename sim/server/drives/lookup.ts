@@ -1,0 +1,34 @@
+import type { SimDrive } from '../../model/tenant.ts';
+import type { Runtime } from '../../runtime.ts';
+import { findUser } from '../directory.ts';
+import { GraphHttpError, itemNotFound } from '../errors.ts';
+
+/** Resolves the drive and item of a request path, with Graph's 404s. */
+export interface DriveLookup {
+  driveOf(id: string): SimDrive;
+  /** The OneDrive of a user (id or UPN). */
+  userDrive(userId: string): SimDrive;
+  /** A live item of the drive by id, or `root`. */
+  itemOf(d: SimDrive, itemId: string): number;
+}
+
+export function driveLookup(rt: Runtime): DriveLookup {
+  const t = rt.tenant;
+  return {
+    driveOf(id) {
+      const d = t.driveById.get(id);
+      if (!d) throw itemNotFound('The resource could not be found.');
+      return d;
+    },
+    userDrive(userId) {
+      const u = findUser(rt, userId);
+      if (u.driveIdx < 0) throw new GraphHttpError(404, 'ResourceNotFound', "User's mysite not found.");
+      return t.drives[u.driveIdx];
+    },
+    itemOf(d, itemId) {
+      const i = itemId === 'root' ? d.rootIdx : t.parseItemId(d.idx, itemId);
+      if (i < 0 || t.items.isDeleted(i)) throw itemNotFound('Item not found');
+      return i;
+    },
+  };
+}
