@@ -37,7 +37,7 @@ export interface GroupsDeltaResult extends DirectoryDeltaResult {
  * GET /groups/delta with `members`: groups that changed since the stored deltaLink (the
  * first time, or with `fresh`, every group, reconciled at the end). Group properties are
  * upserted over the stored payload; removed groups are tombstoned with their member rows.
- * Membership: see the module comment — changed groups and every group containing them get
+ * Membership: see directory-delta.ts — changed groups and every group containing them get
  * their transitiveMembers re-read and their member rows replaced (history per member added
  * or removed). An enumeration re-reads the transitive members of every group it returns.
  */
