@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { openStore, type Store } from '../store/store.ts';
+import { syncIntegration } from './sync.ts';
+import {
+  describeDiff,
+  diffWithTruth,
+  simClient,
+  simContext,
+  simulatorSuite,
+  type TruthDiff,
+} from './test-support.ts';
+
+/**
+ * The oracle can fail: a correct full sync compares exact, and each corruption of the stored
+ * inventory (one per case, written straight into the SQLite file) is named in the diff.
+ */
+
+// A tenant with enough sharing to hold guests, outside addresses, invitations and links.
+const SIM = { seed: 23, users: 30, items: 900, sharedRatio: 0.12, anonymousRatio: 0.03 };
+
+/** The parsed differences, kind first. */
+function entries(diff: TruthDiff): unknown[][] {
+  return [...diff.missing, ...diff.extra].map((k) => JSON.parse(k) as unknown[]);
+}
+
+/** Some difference of this kind names this column. */
+function names(diff: TruthDiff, kind: string, column: string): boolean {
+  return entries(diff).some((e) => e[0] === kind && e.includes(column));
+}
+
+interface Corruption {
+  name: string;
+  /** SQL on the SQLite store; it must change at least one row. */
+  sql: string;
+  /** The difference the oracle must report. */
+  expect: { kind: string; column: string };
+}
+
+const CORRUPTIONS: Corruption[] = [
+  {
+    name: 'is_external flipped on every permission',
+    sql: 'update permissions set is_external = 1 - is_external',
+    expect: { kind: 'permission', column: 'is_external' },
+  },
+  {
+    name: 'is_guest flipped on every permission',
+    sql: 'update permissions set is_guest = 1 - is_guest',
+    expect: { kind: 'permission', column: 'is_guest' },
+  },
+  {
+    name: 'recipient kind garbled',
+    sql: "update permissions set recipient_kind = 'siteUser' where recipient_kind = 'user'",
+    expect: { kind: 'permission', column: 'recipient_kind' },
+  },
+  {
+    name: 'first recipient id faked',
+    sql: "update permissions set recipient_id = 'x' || recipient_id where recipient_id is not null",
+    expect: { kind: 'permission', column: 'recipient_id' },
+  },
+  {
+    name: 'first recipient e-mail faked',
+    sql: "update permissions set recipient_email = 'someone@contoso.test' where recipient_email is not null",
+    expect: { kind: 'permission', column: 'recipient_email' },
+  },
+  {
+    name: 'first recipient domain faked',
+    sql: "update permissions set recipient_domain = 'contoso.test' where recipient_domain <> 'contoso.test'",
+    expect: { kind: 'permission', column: 'recipient_domain' },
+  },
+  {
+    name: 'first recipient name faked',
+    sql: "update permissions set recipient_name = 'Nobody' where recipient_name is not null",
+    expect: { kind: 'permission', column: 'recipient_name' },
+  },
+  {
+    name: 'recipients emptied',
+    sql: "update permissions set recipients = '[]' where recipient_count > 0",
+    expect: { kind: 'permission', column: 'recipients' },
+  },
+  {
+    name: 'invitation e-mail dropped',
+    sql: 'update permissions set invitation_email = null where invitation_email is not null',
+    expect: { kind: 'permission', column: 'invitation_email' },
+  },
+  {
+    name: 'prevents-download flipped on links',
+    sql: 'update permissions set prevents_download = 1 - prevents_download where link_type is not null',
+    expect: { kind: 'permission', column: 'prevents_download' },
+  },
+  {
+    name: 'Anyone links narrowed to the organization',
+    sql: "update permissions set link_scope = 'organization' where link_scope = 'anonymous'",
+    expect: { kind: 'permission', column: 'link_scope' },
+  },
+  {
+    name: 'created-by e-mail faked',
+    sql: "update drive_items set created_by_email = 'intern@contoso.test'",
+    expect: { kind: 'item', column: 'created_by_email' },
+  },
+  {
+    name: 'modified-by e-mail faked',
+    sql: "update drive_items set modified_by_email = 'intern@contoso.test'",
+    expect: { kind: 'item', column: 'modified_by_email' },
+  },
+  {
+    name: 'drive owner e-mail faked',
+    sql: "update drives set owner_email = 'intern@contoso.test'",
+    expect: { kind: 'drive', column: 'owner_email' },
+  },
+  {
+    name: 'users.is_guest flipped',
+    sql: 'update users set is_guest = 1 - is_guest',
+    expect: { kind: 'user', column: 'is_guest' },
+  },
+  {
+    name: 'MFA admin flag flipped',
+    sql: 'update user_mfa set is_admin = 1 - is_admin',
+    expect: { kind: 'mfa', column: 'is_admin' },
+  },
+  {
+    name: 'MFA registration flipped',
+    sql: 'update user_mfa set is_mfa_registered = 1 - is_mfa_registered',
+    expect: { kind: 'mfa', column: 'is_mfa_registered' },
+  },
+];
+
+describe('the oracle reports every corruption of a correct inventory', () => {
+  const suite = simulatorSuite(SIM, 'dw-oracle-');
+  const base = () => suite.path('base.db');
+  let n = 0;
+
+  /** A copy of the correctly synced store, corrupted by `fn`, compared with the truth. */
+  async function corrupted(fn: (store: Store) => Promise<void>): Promise<TruthDiff> {
+    const file = suite.path(`case-${++n}.db`);
+    copyFileSync(base(), file);
+    const store = await openStore({ file });
+    try {
+      await fn(store);
+      return await diffWithTruth(store, 'int-oracle', suite.env.admin);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function exec(store: Store, text: string): Promise<number> {
+    const r = await sql.raw(text).execute(store.db);
+    return Number(r.numAffectedRows ?? 0);
+  }
+
+  before(async () => {
+    const store = await openStore({ file: base() });
+    const client = simClient(suite.env.sim);
+    try {
+      const result = await syncIntegration(simContext(store, suite.env.sim, client, 'int-oracle'), {
+        mode: 'full',
+      });
+      assert.deepEqual(result.errors, []);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+
+  test('the uncorrupted inventory is exact, history included (one added record per resource)', async () => {
+    const diff = await corrupted(async () => {});
+    assert.deepEqual([diff.missing, diff.extra], [[], []], describeDiff(diff));
+    const store = await openStore({ file: base() });
+    try {
+      const full = await diffWithTruth(store, 'int-oracle', suite.env.admin, { history: 'fullSync' });
+      assert.deepEqual([full.missing, full.extra], [[], []], describeDiff(full));
+      // The tenant holds what the corruptions need.
+      const perms = await store.db
+        .selectFrom('permissions')
+        .select(['is_external', 'invitation_email'])
+        .execute();
+      assert.ok(perms.some((p) => Number(p.is_external) === 1));
+      assert.ok(perms.some((p) => p.invitation_email !== null));
+    } finally {
+      await store.close();
+    }
+  });
+
+  for (const c of CORRUPTIONS)
+    test(c.name, async () => {
+      let changed = 0;
+      const diff = await corrupted(async (store) => {
+        changed = await exec(store, c.sql);
+      });
+      assert.ok(changed > 0, `the corruption changed rows (${c.sql})`);
+      assert.ok(
+        names(diff, c.expect.kind, c.expect.column),
+        `${c.expect.kind}.${c.expect.column}\n${describeDiff(diff)}`,
+      );
+    });
+
+  test('provisioned user-drive rows deleted', async () => {
+    let deleted: string[] = [];
+    const diff = await corrupted(async (store) => {
+      deleted = (
+        await store.db.selectFrom('user_drives').select('id').where('provisioned', '=', 1).execute()
+      ).map((r) => r.id);
+      await exec(store, 'delete from user_drives where provisioned = 1');
+    });
+    assert.ok(deleted.length > 0);
+    for (const id of deleted) assert.ok(diff.missing.includes(JSON.stringify(['userDrive', id])), id);
+  });
+
+  test('the whole history deleted', async () => {
+    const diff = await corrupted(async (store) => {
+      assert.ok((await exec(store, 'delete from changes')) > 0);
+    });
+    const history = diff.missing.filter((k) => k.startsWith('["history"'));
+    const live = Object.entries(diff.counts)
+      .filter(([k]) =>
+        ['user', 'mfa', 'group', 'member', 'userDrive', 'drive', 'item', 'permission'].includes(k),
+      )
+      .reduce((s, [, v]) => s + v, 0);
+    assert.equal(history.length, live, 'every live resource misses its added record');
+  });
+
+  test('a modified record faked into the history of a full sync', async () => {
+    const diff = await corrupted(async (store) => {
+      const item = await store.db
+        .selectFrom('drive_items')
+        .select(['drive_id', 'id', 'name'])
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      await store.db
+        .insertInto('changes')
+        .values({
+          integration_id: 'int-oracle',
+          tenant_id: suite.env.sim.tenantId,
+          resource_type: 'drive_item',
+          resource_id: item.id,
+          drive_id: item.drive_id,
+          item_id: null,
+          group_id: null,
+          change_type: 'modified',
+          fields: JSON.stringify(['name']),
+          before: JSON.stringify({ name: item.name }),
+          after: JSON.stringify({ name: 'renamed.txt' }),
+          actor: null,
+          source: 'delta',
+          observed_at: new Date().toISOString(),
+        })
+        .execute();
+    });
+    assert.ok(names(diff, 'history', 'name'), describeDiff(diff));
+  });
+});
