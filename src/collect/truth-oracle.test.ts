@@ -251,3 +251,117 @@ describe('the oracle reports every corruption of a correct inventory', () => {
     assert.ok(names(diff, 'history', 'name'), describeDiff(diff));
   });
 });
+
+describe('after mutations the oracle wants the history records they imply', () => {
+  const suite = simulatorSuite({ ...SIM, seed: 29 }, 'dw-oracle-mut-');
+  const base = () => suite.path('base.db');
+  let n = 0;
+  const ids: Record<'renamed' | 'deleted' | 'shared' | 'unshared', { driveId: string; itemId: string }> = {
+    renamed: { driveId: '', itemId: '' },
+    deleted: { driveId: '', itemId: '' },
+    shared: { driveId: '', itemId: '' },
+    unshared: { driveId: '', itemId: '' },
+  };
+
+  before(async () => {
+    const store = await openStore({ file: base() });
+    const client = simClient(suite.env.sim);
+    const ctx = simContext(store, suite.env.sim, client, 'int-oracle');
+    try {
+      await syncIntegration(ctx, { mode: 'full' });
+      const admin = suite.env.admin;
+      const drive = (await admin.drives()).reduce((a, b) => (b.itemCount > a.itemCount ? b : a));
+      const live = (await admin.items(drive.id)).filter((i) => !i.deleted && i.parentId !== null);
+      const files = live.filter((i) => !i.isFolder && i.explicitPermissions === 0 && i.sharedScope === null);
+      const unshared = live.find((i) => !i.isFolder && i.explicitPermissions > 0);
+      assert.ok(files.length >= 3 && unshared, 'files to rename, delete and share; a shared file');
+      const [renamed, deleted, shared] = files;
+      await admin.mutate({
+        op: 'renameItem',
+        driveId: drive.id,
+        itemId: renamed.id,
+        name: `x ${renamed.name}`,
+      });
+      await admin.mutate({ op: 'deleteItem', driveId: drive.id, itemId: deleted.id });
+      await admin.mutate({
+        op: 'share',
+        driveId: drive.id,
+        itemId: shared.id,
+        kind: 'external',
+        email: 'eve@tailspin.io',
+      });
+      await admin.mutate({ op: 'unshare', driveId: drive.id, itemId: unshared.id });
+      Object.assign(ids, {
+        renamed: { driveId: drive.id, itemId: renamed.id },
+        deleted: { driveId: drive.id, itemId: deleted.id },
+        shared: { driveId: drive.id, itemId: shared.id },
+        unshared: { driveId: drive.id, itemId: unshared.id },
+      });
+      const result = await syncIntegration(ctx, { mode: 'delta' });
+      assert.deepEqual(result.errors, []);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+
+  /** A copy of the synced store without the history rows `where` selects, compared with the truth. */
+  async function withoutHistory(where: string): Promise<TruthDiff> {
+    const file = suite.path(`case-${++n}.db`);
+    copyFileSync(base(), file);
+    const store = await openStore({ file });
+    try {
+      if (where) {
+        const r = await sql.raw(`delete from changes where ${where}`).execute(store.db);
+        assert.ok(Number(r.numAffectedRows) > 0, `history rows matched ${where}`);
+      }
+      return await diffWithTruth(store, 'int-oracle', suite.env.admin);
+    } finally {
+      await store.close();
+    }
+  }
+
+  test('the history the sync wrote is exact; it is no full-sync history any more', async () => {
+    const diff = await withoutHistory('');
+    assert.deepEqual([diff.missing, diff.extra], [[], []], describeDiff(diff));
+    const store = await openStore({ file: base() });
+    try {
+      const full = await diffWithTruth(store, 'int-oracle', suite.env.admin, { history: 'fullSync' });
+      assert.ok(names(full, 'history', 'modified'), describeDiff(full));
+    } finally {
+      await store.close();
+    }
+  });
+
+  const cases: Array<{ name: string; where: () => string; expect: (d: TruthDiff) => boolean }> = [
+    {
+      name: "the rename's modified record",
+      where: () =>
+        `resource_type = 'drive_item' and resource_id = '${ids.renamed.itemId}' and change_type = 'modified'`,
+      expect: (d) => names(d, 'history', 'name'),
+    },
+    {
+      name: "the delete's removed record",
+      where: () =>
+        `resource_type = 'drive_item' and resource_id = '${ids.deleted.itemId}' and change_type = 'removed'`,
+      expect: (d) => names(d, 'history', 'live'),
+    },
+    {
+      name: "the new permission's added records",
+      where: () =>
+        `resource_type = 'permission' and item_id = '${ids.shared.itemId}' and change_type = 'added'`,
+      expect: (d) => names(d, 'history', 'added'),
+    },
+    {
+      name: "the unshared permissions' removed records",
+      where: () =>
+        `resource_type = 'permission' and item_id = '${ids.unshared.itemId}' and change_type = 'removed'`,
+      expect: (d) => names(d, 'history', 'live'),
+    },
+  ];
+  for (const c of cases)
+    test(`missing ${c.name} is named`, async () => {
+      const diff = await withoutHistory(c.where());
+      assert.ok(c.expect(diff), describeDiff(diff));
+    });
+});
