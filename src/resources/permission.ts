@@ -42,6 +42,18 @@ interface Recipient {
   name: string | null;
 }
 
+/**
+ * The identity sets a permission names: grantedToV2 and grantedToIdentitiesV2, or the deprecated
+ * grantedTo / grantedToIdentities when the V2 ones are missing (the list: or empty while the old
+ * one is not).
+ */
+export function identitySetsOf(p: GraphPermission): Array<IdentitySet | null | undefined> {
+  const identities = p.grantedToIdentitiesV2?.length
+    ? p.grantedToIdentitiesV2
+    : (p.grantedToIdentities ?? []);
+  return [p.grantedToV2 ?? p.grantedTo, ...identities];
+}
+
 /** One recipient per identity set, named by its most specific identity (user, group, siteUser, …). */
 function recipientsOf(sets: Array<IdentitySet | null | undefined>): Recipient[] {
   const out: Recipient[] = [];
@@ -188,11 +200,7 @@ export const permission = {
     const itemId = ctx.scope?.item_id;
     if (!driveId || !itemId) throw new Error('permission mapped without drive_id/item_id scope');
     const roles = p.roles ?? [];
-    // The deprecated shapes when the V2 ones are missing (or, for the list, empty while the old one is not).
-    const identities = p.grantedToIdentitiesV2?.length
-      ? p.grantedToIdentitiesV2
-      : (p.grantedToIdentities ?? []);
-    const sets = [p.grantedToV2 ?? p.grantedTo, ...identities];
+    const sets = identitySetsOf(p);
     const recipients = recipientsOf(sets);
     const invitationEmail = p.invitation?.email?.toLowerCase() ?? null;
     const addresses = addressesOf(sets);
