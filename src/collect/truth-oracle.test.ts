@@ -125,6 +125,31 @@ const CORRUPTIONS: Corruption[] = [
     sql: 'update user_mfa set is_mfa_registered = 1 - is_mfa_registered',
     expect: { kind: 'mfa', column: 'is_mfa_registered' },
   },
+  {
+    name: 'public items shown as private',
+    sql: "update drive_items set exposure = 'private' where exposure = 'public'",
+    expect: { kind: 'item', column: 'exposure' },
+  },
+  {
+    name: 'externally shared items shown as internal',
+    sql: "update drive_items set exposure = 'internal' where exposure = 'external'",
+    expect: { kind: 'item', column: 'exposure' },
+  },
+  {
+    name: 'inherited access roots dropped',
+    sql: 'update drive_items set access_root_id = null where access_root_id <> id',
+    expect: { kind: 'item', column: 'access_root_id' },
+  },
+  {
+    name: 'guest and external grants shown as internal',
+    sql: "update grants set audience = 'internal' where audience in ('guest', 'external')",
+    expect: { kind: 'grant', column: 'audience' },
+  },
+  {
+    name: 'grant recipient kind garbled',
+    sql: "update grants set recipient_kind = 'user' where recipient_kind = 'guest'",
+    expect: { kind: 'grant', column: 'recipient_kind' },
+  },
 ];
 
 describe('the oracle reports every corruption of a correct inventory', () => {
@@ -206,6 +231,22 @@ describe('the oracle reports every corruption of a correct inventory', () => {
     });
     assert.ok(deleted.length > 0);
     for (const id of deleted) assert.ok(diff.missing.includes(JSON.stringify(['userDrive', id])), id);
+  });
+
+  test('the grants of Anyone links deleted', async () => {
+    let deleted: string[][] = [];
+    const diff = await corrupted(async (store) => {
+      deleted = (
+        await store.db
+          .selectFrom('grants')
+          .select(['drive_id', 'item_id', 'permission_id', 'recipient_key'])
+          .where('recipient_kind', '=', 'anyone')
+          .execute()
+      ).map((g) => ['grant', g.drive_id, g.item_id, g.permission_id, g.recipient_key]);
+      await exec(store, "delete from grants where recipient_kind = 'anyone'");
+    });
+    assert.ok(deleted.length > 0);
+    for (const k of deleted) assert.ok(diff.missing.includes(JSON.stringify(k)), k.join(' '));
   });
 
   test('the whole history deleted', async () => {
