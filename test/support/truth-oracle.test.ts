@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { openStore, type Store } from '../store/store.ts';
-import { syncIntegration } from './sync.ts';
-import {
-  describeDiff,
-  diffWithTruth,
-  simClient,
-  simContext,
-  simulatorSuite,
-  type TruthDiff,
-} from './test-support.ts';
+import { syncIntegration } from '../../src/collect/sync.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import { simClient, simContext, simulatorSuite } from './collector.ts';
+import { describeDiff, diffWithTruth, type TruthDiff } from './truth.ts';
 
 /**
  * The oracle can fail: a correct full sync compares exact, and each corruption of the stored
