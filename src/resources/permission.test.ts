@@ -377,7 +377,7 @@ const CASES: Case[] = [
 for (const c of CASES)
   test(`permission mapping: ${c.name}`, () => {
     const parsed = permissionSchema.parse(c.graph) as GraphPermission;
-    const row = permission.toRow(parsed, ctx);
+    const row: Record<string, unknown> = permission.toRow(parsed, ctx);
     const picked = Object.fromEntries(Object.keys(c.row).map((k) => [k, row[k]]));
     assert.deepEqual(picked, c.row);
     assert.equal(row.id, c.graph.id);
