@@ -94,9 +94,54 @@ export interface SimFaultRule {
   oncePerDrive?: boolean;
 }
 
+/** A person or object as an identity set names it (createdBy, lastModifiedBy, owner). */
+export interface TruthIdentity {
+  id: string | null;
+  /** E-mail, or the user principal name when there is no mail; lower case. */
+  email: string | null;
+  displayName: string | null;
+}
+
+/**
+ * Who a permission reaches, in the tenant model's own terms (sim/model SimRecipient.kind), not
+ * read back from the JSON the simulator serves. `owner` is the drive owner's entry.
+ */
+export interface TruthRecipient {
+  kind: 'internal' | 'guest' | 'external' | 'consumer' | 'group' | 'owner';
+  /** Directory id of the user or group; null for an address outside the directory. */
+  id: string | null;
+  /** Lower case. */
+  email: string;
+  displayName: string;
+  /** The SharePoint login name the tenant knows the recipient by (#ext#, urn:spo:guest, claims). */
+  loginName: string;
+}
+
+/** Who an item's access root grants to (`grant` truth records): one kind per recipient. */
+export type TruthGrantKind =
+  | 'user'
+  | 'group'
+  | 'guest'
+  | 'external'
+  | 'anyone'
+  | 'organization'
+  | 'existing_access'
+  | 'link'
+  | 'site_user'
+  | 'site_group'
+  | 'application'
+  | 'device';
+
+/** Exposure of an item: what its access root's effective permissions open it to. */
+export type TruthExposure = 'public' | 'external' | 'internal' | 'private';
+
 /**
  * Ground truth: `GET /_sim/truth` streams NDJSON, one record per line, in this shape.
- * The collector's inventory must equal it exactly after a full sync.
+ * The collector's inventory must equal it exactly after a full sync. Every record is computed
+ * from the tenant model (sim/truth.ts), never from the JSON the endpoints serve, so a bug in
+ * how an endpoint renders something shows up as a difference instead of on both sides.
+ * Order: users, MFA entries, groups, members, user drives, then drive by drive (the drive, its
+ * items, its permissions, its grants), so a reader can compare one drive at a time.
  */
 export type TruthRecord =
   | {
@@ -111,9 +156,76 @@ export type TruthRecord =
       managerId: string | null;
       lastSignInDateTime: string | null;
       isMfaRegistered: boolean | null; // null for disabled users (not in the MFA report)
+      /** Domain of the user principal name, lower case. */
+      domain: string | null;
+      /** A guest account (B2B invitation), from the model's userType. */
+      isGuest: boolean;
+      otherMails: string[];
+      createdDateTime: string;
+      creationType: string | null;
+      externalUserStateChangeDateTime: string | null;
+      lastPasswordChangeDateTime: string | null;
+      jobTitle: string | null;
+      department: string | null;
+      companyName: string | null;
+      officeLocation: string | null;
+      employeeId: string | null;
+      usageLocation: string | null;
+      city: string | null;
+      country: string | null;
+      mobilePhone: string | null;
+      businessPhones: string[];
+      assignedLicenses: Array<{ skuId: string; disabledPlans: string[] }>;
+      lastNonInteractiveSignInDateTime: string | null;
+      lastSuccessfulSignInDateTime: string | null;
     }
-  | { kind: 'group'; id: string; displayName: string; mail: string | null }
-  | { kind: 'member'; groupId: string; memberId: string } // transitive membership
+  | {
+      /** An entry of the MFA registration report (enabled users only). */
+      kind: 'mfa';
+      userId: string;
+      userPrincipalName: string;
+      displayName: string;
+      isAdmin: boolean;
+      isMfaRegistered: boolean;
+      isMfaCapable: boolean;
+      isSsprRegistered: boolean;
+      isPasswordlessCapable: boolean;
+      methodsRegistered: string[];
+      userType: 'member' | 'guest';
+      lastUpdatedDateTime: string;
+    }
+  | {
+      kind: 'group';
+      id: string;
+      displayName: string;
+      mail: string | null;
+      description: string | null;
+      mailEnabled: boolean;
+      securityEnabled: boolean;
+      groupTypes: string[];
+      visibility: string | null;
+      createdDateTime: string;
+      onPremisesSyncEnabled: boolean | null;
+    }
+  | {
+      kind: 'member'; // transitive membership
+      groupId: string;
+      memberId: string;
+      memberType: 'user' | 'group';
+      displayName: string;
+      userPrincipalName: string | null;
+      mail: string | null;
+    }
+  | { kind: 'noDrive'; userId: string } // user without a provisioned OneDrive
+  | {
+      /** Every user: whether GET /users/{id}/drive finds a OneDrive. */
+      kind: 'userDrive';
+      userId: string;
+      driveId: string | null;
+      provisioned: boolean;
+      /** The Graph error code when not provisioned. */
+      statusCode: string | null;
+    }
   | {
       kind: 'drive';
       id: string;
@@ -124,8 +236,14 @@ export type TruthRecord =
       quotaRemaining: number;
       quotaDeleted: number;
       quotaState: 'normal' | 'nearing' | 'critical' | 'exceeded';
+      owner: TruthIdentity;
+      name: string;
+      webUrl: string;
+      createdDateTime: string;
+      lastModifiedDateTime: string;
+      siteId: string;
+      siteUrl: string;
     }
-  | { kind: 'noDrive'; userId: string } // user without a provisioned OneDrive
   | {
       kind: 'item';
       driveId: string;
@@ -138,6 +256,19 @@ export type TruthRecord =
       lastModifiedDateTime: string;
       /** scope of the `shared` facet as served with Prefer: hierarchicalsharing, or null. */
       sharedScope: 'anonymous' | 'organization' | 'users' | null;
+      isRoot: boolean;
+      mimeType: string | null;
+      /** Live children of a folder; null for files. */
+      childCount: number | null;
+      createdDateTime: string;
+      createdBy: TruthIdentity;
+      lastModifiedBy: TruthIdentity;
+      webUrl: string;
+      /** When the sharing root was last shared (its newest explicit permission); null elsewhere. */
+      sharedDateTime: string | null;
+      /** Nearest ancestor-or-self with explicit permissions (a sharing root), or null. */
+      accessRootId: string | null;
+      exposure: TruthExposure;
     }
   | {
       /** Every permission GET /drives/{d}/items/{i}/permissions returns, for every item that has a
@@ -153,6 +284,41 @@ export type TruthRecord =
       expirationDateTime: string | null; // null when none ("0001-01-01T00:00:00Z" on the wire)
       /** email, or loginName for siteUser/siteGroup, or null for pure links. Lower-case. */
       recipients: string[];
+      /** The drive owner's entry every listing starts with. */
+      isOwner: boolean;
+      /** Who it reaches, first recipient first (the owner entry: the owner). */
+      recipientDetails: TruthRecipient[];
+      /** Some recipient is outside the tenant (guest, external address, personal mailbox). */
+      isExternal: boolean;
+      /** Some recipient signs in as a guest: a B2B guest account (#EXT#) or an address invited as a one-time-passcode guest (urn:spo:guest). */
+      isGuest: boolean;
+      /** Some recipient is a personal (consumer) mailbox such as gmail.com. */
+      hasPersonalMailbox: boolean;
+      /** The address a direct grant to someone outside the tenant was sent to. */
+      invitationEmail: string | null;
+      linkWebUrl: string | null;
+      preventsDownload: boolean;
+      shareId: string;
+    }
+  | {
+      /** One per live permission of a sharing root and recipient (an anonymous or organization
+       *  link without recipients counts as one recipient: `anyone` / `organization`). */
+      kind: 'grant';
+      driveId: string;
+      itemId: string;
+      permissionId: string;
+      recipientKind: TruthGrantKind;
+      recipientId: string | null;
+      recipientEmail: string | null;
+      recipientName: string | null;
+      loginName: string | null;
+      audience: 'public' | 'external' | 'guest' | 'internal' | 'none';
+      isOwner: boolean;
+      roles: string[];
+      linkType: string | null;
+      linkScope: string | null;
+      expirationDateTime: string | null;
+      invitationEmail: string | null;
     };
 
 /** Counters from `GET /_sim/counters`. */

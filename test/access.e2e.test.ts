@@ -7,6 +7,7 @@ import { whatCanReach, whoCanReach } from '../src/access/reach.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
 import type { Store } from '../src/store/store.ts';
 import { simContext, simulatorSuite } from './support/collector.ts';
+import { describeDiff, diffWithTruth } from './support/truth.ts';
 
 /**
  * Effective access end to end: the simulator's tenant collected, then 2,000 random user
@@ -209,6 +210,9 @@ describe('effective access against the simulator', () => {
         [],
         'after the mutations',
       );
+      // The whole oracle too: every column, the grants, exposure from the simulator's model, the history.
+      const diff = await diffWithTruth(store, 'int-access', admin);
+      assert.deepEqual([diff.missing, diff.extra], [[], []], describeDiff(diff));
     });
   });
 });

@@ -125,7 +125,8 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
       const i = it.add(d.idx, parent, m.name, m.folder ? F_FOLDER : 0, size, now, now, who.idx);
       d.items.push(i);
       t.touch(i);
-      if (!it.isRoot(parent)) t.touch(parent);
+      // A folder whose children change (the root too) reappears in delta with its new childCount.
+      t.touch(parent);
       d.quotaUsed += size;
       d.lastModifiedMs = now;
       const id = t.itemId(i);
@@ -178,8 +179,8 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
       it.parent[i] = np;
       it.modifiedBy[i] = who.idx;
       t.touch(i);
-      if (!it.isRoot(op)) t.touch(op);
-      if (!it.isRoot(np)) t.touch(np);
+      t.touch(op);
+      t.touch(np);
       if (before !== t.sharedScope(i) || t.effectivePermissions(i).length > 0) sharingChanged(t, i);
       ctx.emit({
         kind: 'item',
@@ -223,7 +224,7 @@ function itemMutation(ctx: MutationContext, m: ItemMutation): DirectoryResult {
       if (it.isRoot(i)) throw new MutationError('the drive root cannot be deleted');
       const parent = it.parent[i];
       const n = deleteSubtree(ctx, d, i, who);
-      if (!it.isRoot(parent)) t.touch(parent);
+      t.touch(parent);
       d.lastModifiedMs = now;
       return { itemId: m.itemId, deletedCount: n };
     }
@@ -480,6 +481,7 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
       const who = actor(t, d, m.actorId);
       const files = pickFiles(ctx, d, m.count);
       for (const i of files) deleteOne(ctx, d, i, who);
+      for (const p of new Set(files.map((i) => t.items.parent[i]))) if (!t.items.isDeleted(p)) t.touch(p);
       d.lastModifiedMs = ctx.now();
       return { itemIds: files.map((i) => t.itemId(i)) };
     }

@@ -1,5 +1,5 @@
 import type { IdentitySet } from './identity.ts';
-import { emailFromLogin, type GraphPermission, isExternalAddress } from './permission.ts';
+import { emailFromLogin, type GraphPermission, identitySetsOf, isExternalAddress } from './permission.ts';
 import { type ColumnDef, domainOf, isoOrNull, strOrNull } from './types.ts';
 
 /**
@@ -191,7 +191,7 @@ export function grantsOf(p: GraphPermission, ctx: GrantContext): GrantRow[] {
   const roles = (p.roles ?? []).map(String);
   const isOwner = roles.includes('owner');
   const scope = strOrNull(p.link?.scope);
-  const sets = [p.grantedToV2 ?? p.grantedTo, ...(p.grantedToIdentitiesV2 ?? p.grantedToIdentities ?? [])];
+  const sets = identitySetsOf(p);
   const recipients: Recipient[] = [];
   for (const set of sets) {
     const r = set ? recipientOf(set, ctx.verifiedDomains) : null;

@@ -42,6 +42,18 @@ interface Recipient {
   name: string | null;
 }
 
+/**
+ * The identity sets a permission names: grantedToV2 and grantedToIdentitiesV2, or the deprecated
+ * grantedTo / grantedToIdentities when the V2 ones are missing (the list: or empty while the old
+ * one is not).
+ */
+export function identitySetsOf(p: GraphPermission): Array<IdentitySet | null | undefined> {
+  const identities = p.grantedToIdentitiesV2?.length
+    ? p.grantedToIdentitiesV2
+    : (p.grantedToIdentities ?? []);
+  return [p.grantedToV2 ?? p.grantedTo, ...identities];
+}
+
 /** One recipient per identity set, named by its most specific identity (user, group, siteUser, …). */
 function recipientsOf(sets: Array<IdentitySet | null | undefined>): Recipient[] {
   const out: Recipient[] = [];
@@ -89,10 +101,13 @@ function addressesOf(sets: Array<IdentitySet | null | undefined>): string[] {
   return out;
 }
 
-/** An e-mail address hidden in a SharePoint login name ("i:0#.f|membership|bob_x.com#ext#@t.onmicrosoft.com"). */
+/**
+ * An e-mail address hidden in a SharePoint login name: "i:0#.f|membership|bob_x.com#ext#@t.onmicrosoft.com"
+ * (B2B guest), "i:0#.f|membership|urn:spo:guest#bob@x.com" (one-time-passcode guest).
+ */
 export function emailFromLogin(login: string | null): string | null {
   if (!login) return null;
-  const last = login.split('|').pop() ?? '';
+  const last = (login.split('|').pop() ?? '').replace(/^urn:spo:guest#/i, '');
   if (/#ext#/i.test(last)) {
     const local = last.split(/#ext#/i)[0];
     const i = local.lastIndexOf('_');
@@ -185,7 +200,7 @@ export const permission = {
     const itemId = ctx.scope?.item_id;
     if (!driveId || !itemId) throw new Error('permission mapped without drive_id/item_id scope');
     const roles = p.roles ?? [];
-    const sets = [p.grantedToV2 ?? p.grantedTo, ...(p.grantedToIdentitiesV2 ?? p.grantedToIdentities ?? [])];
+    const sets = identitySetsOf(p);
     const recipients = recipientsOf(sets);
     const invitationEmail = p.invitation?.email?.toLowerCase() ?? null;
     const addresses = addressesOf(sets);

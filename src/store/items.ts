@@ -136,16 +136,30 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
 
   // Folders whose path changed carry their subtree along: deepest old path first, so a
   // renamed folder inside a renamed folder is rewritten before its ancestor.
-  const moved: Array<{ oldPath: string; newPath: string | null }> = [];
+  const moved: Array<{
+    oldPath: string;
+    newPath: string | null;
+    oldUrl: string | null;
+    newUrl: string | null;
+  }> = [];
   for (const r of rows) {
     if (!r.is_folder) continue;
     const prev = previous.get(r.id);
     const oldPath = (prev?.path as string | null | undefined) ?? null;
     if (oldPath !== null && oldPath !== r.path)
-      moved.push({ oldPath, newPath: (r.path as string | null) ?? null });
+      moved.push({
+        oldPath,
+        newPath: (r.path as string | null) ?? null,
+        oldUrl: (prev?.web_url as string | null | undefined) ?? null,
+        newUrl: (r.web_url as string | null | undefined) ?? null,
+      });
   }
   moved.sort((a, b) => b.oldPath.split('/').length - a.oldPath.split('/').length);
-  for (const m of moved) await rewriteSubtree(ctx, driveId, m.oldPath, m.newPath);
+  for (const m of moved) {
+    if (m.oldUrl && m.newUrl && m.oldUrl !== m.newUrl)
+      await rewriteSubtreeUrls(ctx, driveId, m.oldPath, m.oldUrl, m.newUrl);
+    await rewriteSubtree(ctx, driveId, m.oldPath, m.newPath);
+  }
 
   changes.push(...(await replacePermissionSets(ctx, driveId, readSets)));
   if (noRoot.length > 0) changes.push(...(await removePermissionsOf(ctx, driveId, noRoot)));
@@ -167,6 +181,39 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   await resolvePendingPaths(ctx, driveId);
   await resolvePendingAccess(ctx, driveId);
   return changes;
+}
+
+/**
+ * Rewrites the web URLs below a folder whose URL changed (a rename or move): Graph builds them
+ * from the path, and delta does not send the descendants again. Runs before the path rewrite,
+ * while the subtree is still found under oldPath.
+ */
+async function rewriteSubtreeUrls(
+  ctx: ApplyContext,
+  driveId: string,
+  oldPath: string,
+  oldUrl: string,
+  newUrl: string,
+): Promise<void> {
+  const prefix = oldPath === '/' ? '/' : `${oldPath}/`;
+  const upper = `${prefix.slice(0, -1)}0`;
+  const oldPrefix = `${oldUrl}/`;
+  await run(
+    ctx.db,
+    `update drive_items set web_url = ${ph(ctx, 1)} || substr(web_url, ${ph(ctx, 2)}) ` +
+      `where integration_id = ${ph(ctx, 3)} and drive_id = ${ph(ctx, 4)} and path >= ${ph(ctx, 5)} ` +
+      `and path < ${ph(ctx, 6)} and deleted_at is null and substr(web_url, 1, ${ph(ctx, 7)}) = ${ph(ctx, 8)}`,
+    [
+      `${newUrl}/`,
+      oldPrefix.length + 1,
+      ctx.integrationId,
+      driveId,
+      prefix,
+      upper,
+      oldPrefix.length,
+      oldPrefix,
+    ],
+  );
 }
 
 /** Rewrites the paths below a folder whose path changed from oldPath to newPath (null: unknown). */
