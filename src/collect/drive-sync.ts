@@ -3,19 +3,19 @@ import type { GraphPage } from '../graph/types.ts';
 import { driveItem, sharedChanged } from '../resources/drive-item.ts';
 import { permission } from '../resources/permission.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
-import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
+import { type ChangeRecord, touchRows } from '../store/apply.ts';
 import { applyItemsPage, sweepDrive } from '../store/items.ts';
-import { getSyncState, putSyncState, resolveSyncErrors, type SyncPhase } from '../store/sync-state.ts';
+import { putSyncState, resolveSyncErrors } from '../store/sync-state.ts';
 import {
   type CollectError,
   describeError,
-  inTransaction,
   reportError,
   rowContext,
   type SyncContext,
   zodMessage,
 } from './context.ts';
 import { refreshDrive } from './drives.ts';
+import { type PageWork, runFeed } from './feed.ts';
 import { batchError } from './graph-util.ts';
 
 /** Sharing roots only (hierarchicalsharing) plus sharing changes and removals in the feed. */
@@ -103,16 +103,9 @@ export function driveSyncInFlight(integrationId: string, driveId: string): boole
 
 // ---------- the run ----------
 
-function sourceOf(phase: SyncPhase, opts: DriveSyncOptions): ChangeSource {
-  if (phase === 'enumerating') return 'full';
-  if (phase === 'resyncing') return 'resync';
-  return opts.source ?? 'delta';
-}
-
 async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOptions): Promise<DriveSyncResult> {
   const scope = `drive:${driveId}`;
   const integrationId = ctx.integration.id;
-  const initialUrl = `/drives/${encodeURIComponent(driveId)}/root/delta?$top=${ctx.deltaPageSize ?? 999}`;
   const result: DriveSyncResult = {
     driveId,
     pages: 0,
@@ -123,34 +116,6 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     resynced: false,
     completed: false,
   };
-
-  const state = await getSyncState(ctx.store.db, integrationId, scope);
-  let phase: SyncPhase = 'delta';
-  let url = initialUrl;
-  let started: string | null = null;
-  const startEnumeration = async (p: 'enumerating' | 'resyncing') => {
-    phase = p;
-    url = initialUrl;
-    started = new Date().toISOString();
-    await putSyncState(ctx.store.db, integrationId, scope, {
-      phase: p,
-      enumerationStartedAt: started,
-      nextLink: null,
-    });
-  };
-  if (state && state.phase !== 'idle' && (state.nextLink || state.phase !== 'delta')) {
-    // Resume where the last run committed its last page.
-    phase = state.phase;
-    started = state.enumerationStartedAt;
-    url = state.nextLink ?? (phase === 'delta' ? (state.deltaLink ?? initialUrl) : initialUrl);
-  } else if (opts.mode === 'full' || !state?.deltaLink) {
-    await startEnumeration('enumerating');
-  } else {
-    phase = 'delta';
-    started = null;
-    url = state.deltaLink;
-    await putSyncState(ctx.store.db, integrationId, scope, { phase: 'delta' });
-  }
 
   // Open per-item errors of this drive get resolved when their item reads fine again.
   const openItemErrors = new Set(
@@ -168,7 +133,6 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
   );
 
   let permissionsReadable = false;
-  let resyncs = 0;
   /** Change records committed by pages that were not the first enumeration (delta, resync). */
   let deltaChanges = 0;
   // The first enumeration follows the directory read, which just fetched the drive; after
@@ -177,58 +141,72 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     if (deltaChanges === 0) return;
     result.changes += (await refreshDrive(ctx, driveId, opts.source ?? 'delta')).length;
   };
-  for (;;) {
-    try {
-      for await (const page of ctx.client.pages<unknown>({
-        url,
-        headers: { Prefer: DELTA_PREFER },
-        resource: 'items',
-      })) {
-        await applyPage(page, phase, started);
-      }
-      result.completed = true;
-      break;
-    } catch (err) {
-      if (err instanceof GraphError && err.isResyncRequired && resyncs < 3) {
-        resyncs++;
-        result.resynced = true;
-        ctx.logger?.info(
-          { integration: ctx.integration.name, driveId, code: err.code, requestId: err.requestId },
-          'delta token expired (410): enumerating the drive again',
-        );
-        await startEnumeration('resyncing');
-        continue;
-      }
-      // Files.Read.All missing is an error of the whole resource type; anything else of this drive.
-      const e =
-        err instanceof GraphError && err.isAccessDenied
-          ? describeError(err, 'drive_item', { scope })
-          : describeError(err, 'drive_sync', { resourceId: driveId, scope });
-      result.error = e;
-      await reportError(ctx, e);
-      await putSyncState(ctx.store.db, integrationId, scope, {
-        lastErrorCode: e.code,
-        lastErrorMessage: e.message,
-        lastErrorRequestId: e.requestId ?? null,
-        lastErrorAt: new Date().toISOString(),
-      });
-      await refreshQuota();
-      return result;
-    }
+  /** Permission calls per page, for onPage. */
+  const pageCalls = new WeakMap<GraphPage<unknown>, number>();
+  try {
+    const feed = await runFeed(ctx, {
+      scope,
+      resource: 'items',
+      subject: 'drive_item',
+      url: `/drives/${encodeURIComponent(driveId)}/root/delta?$top=${ctx.deltaPageSize ?? 999}`,
+      headers: { Prefer: DELTA_PREFER },
+      delta: true,
+      fresh: opts.mode === 'full',
+      source: opts.source ?? 'delta',
+      enumerationSource: 'full',
+      maxRestarts: 3,
+      page: (page) => readPage(page),
+      sweep: (actx, started) => sweepDrive(actx, driveId, started),
+      committed: (page, records, round) => {
+        result.pages++;
+        result.changes += records.length;
+        if (round.phase !== 'enumerating') deltaChanges += records.length;
+        opts.onPage?.({
+          driveId,
+          items: page.value.length,
+          changes: records.length,
+          permissionCalls: pageCalls.get(page) ?? 0,
+        });
+      },
+    });
+    result.resynced = feed.resynced;
+    result.completed = true;
+  } catch (err) {
+    // Files.Read.All missing is an error of the whole resource type; anything else of this drive.
+    const e =
+      err instanceof GraphError && err.isAccessDenied
+        ? describeError(err, 'drive_item', { scope })
+        : describeError(err, 'drive_sync', { resourceId: driveId, scope });
+    result.error = e;
+    await reportError(ctx, e);
+    await putSyncState(ctx.store.db, integrationId, scope, {
+      lastErrorCode: e.code,
+      lastErrorMessage: e.message,
+      lastErrorRequestId: e.requestId ?? null,
+      lastErrorAt: new Date().toISOString(),
+    });
+    await refreshQuota();
+    return result;
   }
   await resolveSyncErrors(ctx.store.db, integrationId, 'drive_sync', { resourceId: driveId });
-  await resolveSyncErrors(ctx.store.db, integrationId, 'drive_item', { onlyTypeWide: true });
   if (permissionsReadable)
     await resolveSyncErrors(ctx.store.db, integrationId, 'permission', { onlyTypeWide: true });
   await refreshQuota();
   return result;
 
-  async function applyPage(
-    page: GraphPage<unknown>,
-    phase: SyncPhase,
-    started: string | null,
-  ): Promise<void> {
-    const source = sourceOf(phase, opts);
+  /**
+   * One delta page: items mapped, the sharing roots' permissions read (outside any
+   * transaction), and the store work committed with the page's checkpoint.
+   */
+  async function readPage(page: GraphPage<unknown>): Promise<PageWork> {
+    if (!page.nextLink && !page.deltaLink)
+      throw new GraphError({
+        status: 200,
+        code: 'invalidPage',
+        message: `drive ${driveId}: delta page has neither nextLink nor deltaLink`,
+        requestId: page.requestId,
+        resource: 'items',
+      });
     const rctx = rowContext(ctx, { drive_id: driveId });
     const entries: Array<{ id: string; row?: ResourceRow }> = [];
     const invalid: CollectError[] = [];
@@ -263,6 +241,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     // Permissions of the sharing roots in this page, fetched before the transaction opens.
     const sharedIds = [...live].filter(([, v]) => v.shared).map(([id]) => id);
     const fetched = await fetchPermissions(sharedIds);
+    pageCalls.set(page, fetched.calls);
     // Items that are no sharing root (any more) have no permission set of their own; a
     // root whose permissions could not be read keeps what is stored.
     const sharing = new Map<string, ResourceRow[] | null>();
@@ -275,7 +254,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     }
 
     const pageIds = new Set(entries.map((e) => e.id));
-    const records = await inTransaction(ctx, source, async (actx) => {
+    return async (actx) => {
       const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing });
       for (const e of [...invalid, ...fetched.errors]) await reportError(ctx, e, actx.db);
       const spare = invalid.map((e) => e.resourceId).filter((x): x is string => !!x);
@@ -285,43 +264,8 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
         await resolveSyncErrors(actx.db, integrationId, 'drive_item', { resourceId: id, scope });
         openItemErrors.delete(id);
       }
-      if (page.deltaLink) {
-        // Reconcile: what the fresh enumeration no longer returned is gone.
-        if ((phase === 'enumerating' || phase === 'resyncing') && started) {
-          out.push(...(await sweepDrive(actx, driveId, started)));
-        }
-        await putSyncState(actx.db, integrationId, scope, {
-          phase: 'idle',
-          nextLink: null,
-          deltaLink: page.deltaLink,
-          ...(phase === 'delta' ? { lastDeltaAt: actx.now } : { lastFullSyncAt: actx.now }),
-          lastSuccessAt: actx.now,
-          lastErrorCode: null,
-          lastErrorMessage: null,
-          lastErrorRequestId: null,
-        });
-      } else if (page.nextLink) {
-        await putSyncState(actx.db, integrationId, scope, { nextLink: page.nextLink });
-      } else {
-        throw new GraphError({
-          status: 200,
-          code: 'invalidPage',
-          message: `drive ${driveId}: delta page has neither nextLink nor deltaLink`,
-          requestId: page.requestId,
-          resource: 'items',
-        });
-      }
       return out;
-    });
-    result.pages++;
-    result.changes += records.length;
-    if (phase !== 'enumerating') deltaChanges += records.length;
-    opts.onPage?.({
-      driveId,
-      items: page.value.length,
-      changes: records.length,
-      permissionCalls: fetched.calls,
-    });
+    };
   }
 
   async function fetchPermissions(
