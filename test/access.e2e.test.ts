@@ -143,7 +143,10 @@ describe('effective access against the simulator', () => {
       // What can a user reach: the roots whose permissions name them, their groups' grants, organization links.
       const member = truth.users.find((u) => u.userType === 'Member' && u.accountEnabled);
       assert.ok(member);
-      const reach = await whatCanReach(store.db, 'int-access', member.userPrincipalName, { limit: 100_000 });
+      const reach = await whatCanReach(store.db, 'int-access', member.userPrincipalName, {
+        limit: 100_000,
+        listLinkRoots: true,
+      });
       const login = `i:0#.f|membership|${member.userPrincipalName.toLowerCase()}`;
       const groups = [...truth.members].filter(([, m]) => m.has(member.id)).map(([g]) => g);
       const expectedRoots = new Set<string>();
@@ -158,6 +161,16 @@ describe('effective access against the simulator', () => {
       assert.deepEqual(
         new Set(reach.roots.filter((r) => r.rootId).map((r) => `${r.driveId}|${r.rootId}`)),
         expectedRoots,
+      );
+      // Without listing them, organization links are counted, and their items still listed.
+      const orgLinks = [...truth.roots.values()].flat().filter((p) => p.linkScope === 'organization').length;
+      const brief = await whatCanReach(store.db, 'int-access', member.userPrincipalName, { limit: 100_000 });
+      assert.equal(brief.linkRoots.organization, orgLinks);
+      assert.ok(brief.roots.every((r) => r.via !== 'organization_link'));
+      assert.deepEqual(
+        new Set(brief.items.map((i) => `${i.driveId}|${i.id}`)),
+        new Set(reach.items.map((i) => `${i.driveId}|${i.id}`)),
+        'the same items either way',
       );
 
       // 2,000 random actions, weighted to what moves access: moves, shares, unshares, deletes.

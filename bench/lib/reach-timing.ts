@@ -46,7 +46,7 @@ export async function timeReachQueries(
       const t = performance.now();
       const r = await whatCanReach(store.db, integrationId, u.user_principal_name as string, { limit: 1000 });
       what.push(performance.now() - t);
-      reached += r.roots.length;
+      reached += r.roots.length + r.linkRoots.organization + r.linkRoots.anyone;
     }
     const pct = (xs: number[], p: number) =>
       xs.length === 0

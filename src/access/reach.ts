@@ -189,7 +189,13 @@ export interface PrincipalReach {
     linkScope: string | null;
     permissionId: string | null;
   }>;
-  /** Up to `limit` reachable live items (the roots' items first, then owned drives'). */
+  /**
+   * Sharing roots reachable through links every member (organization) or anyone (Anyone)
+   * can use: counted, and listed in `roots` only with `listLinkRoots` (a tenant can have
+   * tens of thousands; they are the same for every member).
+   */
+  linkRoots: { organization: number; anyone: number };
+  /** Up to `limit` reachable live items (the roots' items first, then owned drives', then links'). */
   items: Array<{ driveId: string; id: string; path: string | null; exposure: string | null; via: Via }>;
   /** More items are reachable than were listed. */
   truncated: boolean;
@@ -200,6 +206,8 @@ export interface WhatCanReachOptions {
   includeAnyoneLinks?: boolean;
   /** Count organization links for tenant members. Default true. */
   includeOrganizationLinks?: boolean;
+  /** List the roots reached through organization and Anyone links in `roots` too. Default false. */
+  listLinkRoots?: boolean;
   /** Items listed at most. Default 1,000. */
   limit?: number;
 }
@@ -246,6 +254,7 @@ export async function whatCanReach(
     principal: { kind: user ? 'user' : group ? 'group' : 'address', id, email: emails[0] ?? null, isGuest },
     groups: [],
     roots: [],
+    linkRoots: { organization: 0, anyone: 0 },
     items: [],
     truncated: false,
   };
@@ -308,10 +317,20 @@ export async function whatCanReach(
     addGrants(await base().where('recipient_email', 'in', emails).execute(), () => 'direct');
   if (out.groups.length > 0)
     addGrants(await base().where('recipient_id', 'in', out.groups).execute(), () => 'group');
+  const linkKinds: Array<['organization' | 'anyone', Via]> = [];
   if ((opts.includeOrganizationLinks ?? true) && user && !isGuest)
-    addGrants(await base().where('recipient_kind', '=', 'organization').execute(), () => 'organization_link');
-  if (opts.includeAnyoneLinks)
-    addGrants(await base().where('recipient_kind', '=', 'anyone').execute(), () => 'anyone_link');
+    linkKinds.push(['organization', 'organization_link']);
+  if (opts.includeAnyoneLinks) linkKinds.push(['anyone', 'anyone_link']);
+  for (const [kind, via] of linkKinds) {
+    if (opts.listLinkRoots) addGrants(await base().where('recipient_kind', '=', kind).execute(), () => via);
+    const counted = await db
+      .selectFrom('grants')
+      .select((eb) => eb.fn.count<number>('item_id').as('n'))
+      .where('integration_id', '=', integrationId)
+      .where('recipient_kind', '=', kind)
+      .executeTakeFirst();
+    out.linkRoots[kind] = Number(counted?.n ?? 0);
+  }
 
   const owned = id
     ? await db
@@ -356,6 +375,30 @@ export async function whatCanReach(
         exposure: row.exposure,
         via: r.via,
       });
+    }
+  }
+  // Then the items of link roots (unless listed above), in one join per link kind.
+  for (const [kind, via] of opts.listLinkRoots ? [] : linkKinds) {
+    if (out.items.length > limit) break;
+    const rows = await db
+      .selectFrom('grants as g')
+      .innerJoin('drive_items as i', (j) =>
+        j
+          .onRef('i.integration_id', '=', 'g.integration_id')
+          .onRef('i.drive_id', '=', 'g.drive_id')
+          .onRef('i.access_root_id', '=', 'g.item_id'),
+      )
+      .select(['i.drive_id', 'i.id', 'i.path', 'i.exposure'])
+      .where('g.integration_id', '=', integrationId)
+      .where('g.recipient_kind', '=', kind)
+      .where('i.deleted_at', 'is', null)
+      .limit(limit + 1 - out.items.length)
+      .execute();
+    for (const row of rows) {
+      const k = `${row.drive_id}\u0000${row.id}`;
+      if (listed.has(k)) continue;
+      listed.add(k);
+      out.items.push({ driveId: row.drive_id, id: row.id, path: row.path, exposure: row.exposure, via });
     }
   }
   if (out.items.length > limit) {

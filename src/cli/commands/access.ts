@@ -106,6 +106,9 @@ export function registerAccess(program: Command): void {
           const byVia = new Map<string, number>();
           for (const r of reach.roots) byVia.set(r.via, (byVia.get(r.via) ?? 0) + 1);
           for (const [via, n] of byVia) console.log(`  ${via}: ${n}`);
+          if (reach.linkRoots.organization > 0)
+            console.log(`  organization links (any member with the link): ${reach.linkRoots.organization}`);
+          if (reach.linkRoots.anyone > 0) console.log(`  Anyone links: ${reach.linkRoots.anyone}`);
           for (const i of reach.items) console.log(`  ${i.exposure ?? '?'}\t${i.via}\t${i.path ?? i.id}`);
           if (reach.truncated) console.log(`  … more (raise --limit)`);
         });
