@@ -46,6 +46,9 @@ export interface ItemReach {
 
 export class NotFoundError extends Error {}
 
+/** The partial index grants_link's condition, spelled as it is (SQLite uses a partial index only for a query naming its terms). */
+const LINK_KINDS = sql<boolean>`recipient_kind in ('organization', 'anyone')`;
+
 const roleList = (v: unknown): string[] => {
   const r = decodeValue('json', v);
   return Array.isArray(r) ? r.map(String) : [];
@@ -322,12 +325,14 @@ export async function whatCanReach(
     linkKinds.push(['organization', 'organization_link']);
   if (opts.includeAnyoneLinks) linkKinds.push(['anyone', 'anyone_link']);
   for (const [kind, via] of linkKinds) {
-    if (opts.listLinkRoots) addGrants(await base().where('recipient_kind', '=', kind).execute(), () => via);
+    if (opts.listLinkRoots)
+      addGrants(await base().where('recipient_kind', '=', kind).where(LINK_KINDS).execute(), () => via);
     const counted = await db
       .selectFrom('grants')
       .select((eb) => eb.fn.count<number>('item_id').as('n'))
       .where('integration_id', '=', integrationId)
       .where('recipient_kind', '=', kind)
+      .where(LINK_KINDS)
       .executeTakeFirst();
     out.linkRoots[kind] = Number(counted?.n ?? 0);
   }
@@ -391,6 +396,7 @@ export async function whatCanReach(
       .select(['i.drive_id', 'i.id', 'i.path', 'i.exposure'])
       .where('g.integration_id', '=', integrationId)
       .where('g.recipient_kind', '=', kind)
+      .where(sql<boolean>`g.recipient_kind in ('organization', 'anyone')`)
       .where('i.deleted_at', 'is', null)
       .limit(limit + 1 - out.items.length)
       .execute();

@@ -321,14 +321,13 @@ export async function resolvePendingAccess(ctx: ApplyContext, driveId: string): 
     [ctx.integrationId, driveId],
   );
   if (pending.rows.length === 0) return 0;
-  const parent =
-    'from drive_items p where p.integration_id = drive_items.integration_id and p.drive_id = drive_items.drive_id ' +
-    'and p.id = drive_items.parent_id and p.deleted_at is null';
+  // One join with the parent (UPDATE … FROM, on both dialects), level by level.
   const text =
-    `update drive_items set access_root_id = (select p.access_root_id ${parent}), ` +
-    `exposure = (select p.exposure ${parent}) ` +
-    `where integration_id = ${a} and drive_id = ${b} and access_root_id is null and exposure is null ` +
-    `and deleted_at is null and parent_id is not null and exists (select 1 ${parent} and p.exposure is not null)`;
+    'update drive_items set access_root_id = p.access_root_id, exposure = p.exposure from drive_items p ' +
+    'where p.integration_id = drive_items.integration_id and p.drive_id = drive_items.drive_id ' +
+    'and p.id = drive_items.parent_id and p.deleted_at is null and p.exposure is not null ' +
+    `and drive_items.integration_id = ${a} and drive_items.drive_id = ${b} and drive_items.access_root_id is null ` +
+    'and drive_items.exposure is null and drive_items.deleted_at is null';
   let total = 0;
   for (;;) {
     const { affected } = await run(ctx.db, text, [ctx.integrationId, driveId]);

@@ -22,11 +22,16 @@ export async function up(db: AnyDb): Promise<void> {
 
   await exec(db, 'alter table drive_items add column "access_root_id" text');
   await exec(db, 'alter table drive_items add column "exposure" text');
-  // Serves the subtree updates (items of one access root), the pending look-up (both null)
-  // and "items of these roots" in what-can-Y-reach.
+  // Partial indexes, so the private majority of items costs nothing to index: the items of
+  // one access root (subtree updates, what-can-Y-reach), and the items still waiting for
+  // their parent (few, and only for a while).
   await exec(
     db,
-    'create index drive_items_access on drive_items (integration_id, drive_id, access_root_id, exposure)',
+    'create index drive_items_access on drive_items (integration_id, drive_id, access_root_id) where access_root_id is not null',
+  );
+  await exec(
+    db,
+    'create index drive_items_access_pending on drive_items (integration_id, drive_id) where exposure is null',
   );
 
   await exec(
@@ -52,11 +57,22 @@ export async function up(db: AnyDb): Promise<void> {
       "expiration" ${ts},
       "invitation_email" text,
       primary key (integration_id, drive_id, item_id, permission_id, recipient_key)
-    )`,
+    )${pg ? '' : ' without rowid'}`,
   );
-  await exec(db, 'create index grants_recipient_id on grants (integration_id, recipient_id)');
-  await exec(db, 'create index grants_recipient_email on grants (integration_id, recipient_email)');
-  await exec(db, 'create index grants_kind on grants (integration_id, recipient_kind)');
+  // What-can-Y-reach looks grants up by recipient, and links by kind; partial, so link
+  // grants stay out of the recipient indexes and people stay out of the link index.
+  await exec(
+    db,
+    'create index grants_recipient_id on grants (integration_id, recipient_id) where recipient_id is not null',
+  );
+  await exec(
+    db,
+    'create index grants_recipient_email on grants (integration_id, recipient_email) where recipient_email is not null',
+  );
+  await exec(
+    db,
+    "create index grants_link on grants (integration_id, recipient_kind) where recipient_kind in ('organization', 'anyone')",
+  );
 
   // Who can reach each item: the grants of its access root (items without one: the owner only).
   await exec(
@@ -75,6 +91,7 @@ export async function up(db: AnyDb): Promise<void> {
 export async function down(db: AnyDb): Promise<void> {
   await exec(db, 'drop view if exists item_grants');
   await exec(db, 'drop table if exists grants');
+  await exec(db, 'drop index if exists drive_items_access_pending');
   await exec(db, 'drop index if exists drive_items_access');
   await exec(db, 'alter table drive_items drop column "exposure"');
   await exec(db, 'alter table drive_items drop column "access_root_id"');
