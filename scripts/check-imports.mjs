@@ -17,7 +17,6 @@ import ts from 'typescript';
 export const LAYERS = [
   ['cli'],
   ['demo'],
-  ['service'],
   ['server'],
   ['app'],
   // generated reference docs read the definitions and the capabilities the probe checks

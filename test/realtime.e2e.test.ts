@@ -11,7 +11,7 @@ import { type AppContext, openApp } from '../src/app/context.ts';
 import { deleteIntegration } from '../src/app/integration-lifecycle.ts';
 import { createGraphClient } from '../src/graph/client.ts';
 import { openInboxForReading } from '../src/queue/webhook-inbox.ts';
-import { type Service, startService } from '../src/service/service.ts';
+import { type Service, startService } from '../src/server/service.ts';
 import { freePort } from './support/ports.ts';
 import { describeDiff, diffWithTruth } from './support/truth.ts';
 import { waitFor } from './support/wait.ts';

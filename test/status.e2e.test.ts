@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/app/context.ts';
-import { startService } from '../src/service/service.ts';
+import { startService } from '../src/server/service.ts';
 import { freePort } from './support/ports.ts';
 
 const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));

@@ -10,7 +10,7 @@ import { syncOnce } from '../app/sync-once.ts';
 import { type ChangeBatch, changes } from '../collect/change-stream.ts';
 import { probeIntegration } from '../integrations/probe.ts';
 import { formatTable, runReadOnlyQuery } from '../query/run-query.ts';
-import { startService } from '../service/service.ts';
+import { startService } from '../server/service.ts';
 import { changeLines } from './change-lines.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openApp } from '../../app/context.ts';
-import { startService } from '../../service/service.ts';
+import { startService } from '../../server/service.ts';
 
 export function registerServe(program: Command): void {
   program

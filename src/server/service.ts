@@ -7,8 +7,8 @@ import { discoverDrives } from '../collect/drives.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
 import type { GraphClient } from '../graph/types.ts';
-import { type RealtimeHandle, startRealtime } from '../server/realtime.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { type RealtimeHandle, startRealtime } from './realtime.ts';
 
 /**
  * The long-running product (`drivewarden serve`): for every enabled integration a
