@@ -16,7 +16,6 @@ import ts from 'typescript';
  */
 export const LAYERS = [
   ['cli'],
-  ['demo'],
   ['server'],
   ['app'],
   // generated reference docs read the definitions and the capabilities the probe checks
@@ -32,7 +31,11 @@ export const LAYERS = [
 export const APART = { access: ['graph'], queue: ['graph'], store: ['graph'] };
 
 /** The simulator is a separate program: product files that start or talk to it. */
-export const MAY_IMPORT_SIM = ['src/cli/commands/sim.ts', 'src/demo/demo.ts', 'src/collect/sync-child.ts'];
+export const MAY_IMPORT_SIM = [
+  'src/cli/commands/sim.ts',
+  'src/cli/demo/demo.ts',
+  'src/collect/sync-child.ts',
+];
 
 /** Benchmarks measure through the simulator; these drive the product directly. */
 export const BENCH_MAY_IMPORT_SRC = [

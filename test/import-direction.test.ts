@@ -61,7 +61,7 @@ describe('the import-direction check', () => {
   it('keeps the simulator and the benchmarks apart from the product', () => {
     assert.equal(check('sim/server/x.ts', "import '../../src/store/store.ts';").length, 1);
     assert.equal(check('src/collect/drives.ts', "import '../../sim/index.ts';").length, 1);
-    assert.deepEqual(check('src/demo/demo.ts', "import '../../sim/index.ts';"), []);
+    assert.deepEqual(check('src/cli/demo/demo.ts', "import '../../../sim/index.ts';"), []);
     assert.equal(check('bench/lib/other.ts', "import '../../src/collect/sync.ts';").length, 1);
     assert.deepEqual(check('bench/lib/product.ts', "import '../../src/collect/sync.ts';"), []);
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.ts';
+import { runDemo } from '../demo/demo.ts';
 
 export function registerDemo(program: Command): void {
   program

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { SimAdminClient } from '../../sim/admin-client.ts';
-import type { SimMutation } from '../../sim/contracts.ts';
-import { startSimulator } from '../../sim/index.ts';
-import { openApp } from '../app/context.ts';
-import { progressPrinter } from '../app/progress.ts';
-import { syncOnce } from '../app/sync-once.ts';
-import { type ChangeBatch, changes } from '../collect/change-stream.ts';
-import { probeIntegration } from '../integrations/probe.ts';
-import { formatTable, runReadOnlyQuery } from '../query/run-query.ts';
-import { startService } from '../server/service.ts';
+import { SimAdminClient } from '../../../sim/admin-client.ts';
+import type { SimMutation } from '../../../sim/contracts.ts';
+import { startSimulator } from '../../../sim/index.ts';
+import { openApp } from '../../app/context.ts';
+import { progressPrinter } from '../../app/progress.ts';
+import { syncOnce } from '../../app/sync-once.ts';
+import { type ChangeBatch, changes } from '../../collect/change-stream.ts';
+import { probeIntegration } from '../../integrations/probe.ts';
+import { formatTable, runReadOnlyQuery } from '../../query/run-query.ts';
+import { startService } from '../../server/service.ts';
 import { changeLines } from './change-lines.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { ChangeBatch } from '../collect/change-stream.ts';
-import type { Database } from '../store/schema.ts';
+import type { ChangeBatch } from '../../collect/change-stream.ts';
+import type { Database } from '../../store/schema.ts';
 
 type Change = ChangeBatch['changes'][number];
 
