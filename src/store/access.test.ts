@@ -6,7 +6,7 @@ import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import type { Exposure } from '../resources/grant.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
 import type { ResourceRow, RowContext } from '../resources/types.ts';
-import { rebuildAccess } from './access.ts';
+import { backfillAccess, rebuildAccess } from './access.ts';
 import type { ApplyContext } from './apply.ts';
 import { applyItemsPage, applyPermissionSet } from './items.ts';
 import type { Store } from './store.ts';
@@ -341,6 +341,59 @@ for (const dialect of testDialects()) {
       assert.equal(stored.get(file), `${f} public`, 'the key file in a folder shared with Anyone is public');
       await store.db.transaction().execute((trx) => applyPermissionSet(ctxOf(store, trx), DRIVE, f, []));
       assert.equal((await storedAccess(store)).get(file), '- private', 'unshared again: private');
+    });
+
+    test('a store collected before effective access gets it filled in (the backfill after migration 0200)', async () => {
+      const rng = new Prng(dialect === 'sqlite' ? 21 : 22);
+      const m = new Model();
+      seedTree(m, rng, 80);
+      await applyPage(
+        store,
+        page(
+          m,
+          m.live().map((x) => x.id),
+        ),
+      );
+      const expected = expectedAccess(m);
+      assert.deepEqual(diff(await storedAccess(store), expected), []);
+      // The backfill classifies recipients against the integration's verified domains.
+      const now = new Date().toISOString();
+      await store.db
+        .insertInto('integrations')
+        .values({
+          id: INTEGRATION,
+          name: 'backfill',
+          tenant_id: TENANT,
+          client_id: 'client',
+          secret_enc: null,
+          certificate_enc: null,
+          graph_base_url: null,
+          authority_url: null,
+          management_base_url: null,
+          ca_pem: null,
+          verified_domains: JSON.stringify(DOMAINS),
+          enabled: store.dialect === 'sqlite' ? 1 : true,
+          created_at: now,
+          updated_at: now,
+          probe: null,
+          probed_at: null,
+        })
+        .execute();
+      // As an inventory from before 0200 looks: no access columns, no grants.
+      await store.db.updateTable('drive_items').set({ access_root_id: null, exposure: null }).execute();
+      await store.db.deleteFrom('grants').execute();
+      await backfillAccess(store.db, store.dialect);
+      assert.deepEqual(
+        diff(await storedAccess(store), expected),
+        [],
+        'filled in from the stored permissions',
+      );
+      const grants = await store.db.selectFrom('grants').select('item_id').distinct().execute();
+      assert.equal(
+        grants.length,
+        m.live().filter((x) => x.shares.length > 0).length,
+        'every sharing root has grants',
+      );
     });
   });
 }

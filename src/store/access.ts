@@ -505,8 +505,7 @@ export async function rebuildAccess(ctx: ApplyContext, driveId: string): Promise
 export async function backfillAccess(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   const drives = await db
     .selectFrom('drive_items')
-    .innerJoin('integrations', 'integrations.id', 'drive_items.integration_id')
-    .select(['drive_items.integration_id', 'integrations.tenant_id', 'drive_items.drive_id'])
+    .select(['integration_id', 'tenant_id', 'drive_id'])
     .distinct()
     .execute();
   for (const d of drives) {
