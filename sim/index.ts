@@ -17,6 +17,7 @@ import { buildApp } from './server/app.ts';
 import { createCerts } from './server/certs.ts';
 import { validateFaultRules } from './server/faults.ts';
 
+export { type SimCredentials, simCredentials } from './connection.ts';
 export type { SimConnectionInfo, SimHandle, SimOptions } from './contracts.ts';
 
 export function resolveOptions(options: SimOptions = {}): ResolvedOptions {

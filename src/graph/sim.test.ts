@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SimHandle } from '../../sim/contracts.ts';
-import { startSimulator } from '../../sim/index.ts';
+import { simCredentials, startSimulator } from '../../sim/index.ts';
 import { createGraphClient } from './client.ts';
 import { GraphError } from './errors.ts';
 import type { GraphClient, GraphClientOptions } from './types.ts';
@@ -15,13 +15,7 @@ const clients: GraphClient[] = [];
 
 function client(extra: Partial<GraphClientOptions> = {}): GraphClient {
   const c = createGraphClient({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    graphBaseUrl: sim.graphBaseUrl,
-    authorityUrl: sim.authorityUrl,
-    managementBaseUrl: sim.managementBaseUrl,
-    caPem: readFileSync(sim.caCertPath, 'utf8'),
+    ...simCredentials(sim),
     label: 'sim',
     retryBaseMs: 20,
     retryMaxDelayMs: 200,

@@ -31,8 +31,6 @@ export type Audience = 'public' | 'external' | 'guest' | 'internal' | 'none';
 /** The exposure of an item: the widest audience of its access root's grants. */
 export type Exposure = 'public' | 'external' | 'internal' | 'private';
 
-export const EXPOSURES: readonly Exposure[] = ['public', 'external', 'internal', 'private'];
-
 export interface GrantRow {
   integration_id: string;
   tenant_id: string;

@@ -75,30 +75,26 @@ async function verifiedDomains(ctx: ApplyContext): Promise<readonly string[]> {
   return Array.isArray(v) ? v.map((d) => String(d).toLowerCase()) : [];
 }
 
-/** Grants of one item's permission rows (rows as the permission mapping made them, raw = Graph JSON). */
-export function grantsOfRows(
+/** Grants of one item's permissions (Graph payloads, as the permission mapping keeps them in raw). */
+function grantsOfPermissions(
   ctx: ApplyContext,
   driveId: string,
   itemId: string,
-  rows: ResourceRow[],
+  permissions: GraphPermission[],
   domains: readonly string[],
 ): GrantRow[] {
-  const out: GrantRow[] = [];
-  for (const row of rows) {
-    out.push(
-      ...grantsOf(row.raw as GraphPermission, {
-        integrationId: ctx.integrationId,
-        tenantId: ctx.tenantId,
-        driveId,
-        itemId,
-        verifiedDomains: domains,
-      }),
-    );
-  }
-  return out;
+  const grantCtx = {
+    integrationId: ctx.integrationId,
+    tenantId: ctx.tenantId,
+    driveId,
+    itemId,
+    verifiedDomains: domains,
+  };
+  return permissions.flatMap((p) => grantsOf(p, grantCtx));
 }
 
-async function deleteGrants(ctx: ApplyContext, driveId: string, itemIds: string[]): Promise<void> {
+/** Deletes the grants of these items (their permissions were removed or are being replaced). */
+export async function removeGrants(ctx: ApplyContext, driveId: string, itemIds: string[]): Promise<void> {
   for (const part of inLists(itemIds)) {
     await run(
       ctx.db,
@@ -136,7 +132,18 @@ export async function mapGrants(
   if (sets.size === 0) return out;
   const domains = await verifiedDomains(ctx);
   for (const [itemId, rows] of sets)
-    out.set(itemId, rows && rows.length > 0 ? grantsOfRows(ctx, driveId, itemId, rows, domains) : []);
+    out.set(
+      itemId,
+      rows && rows.length > 0
+        ? grantsOfPermissions(
+            ctx,
+            driveId,
+            itemId,
+            rows.map((r) => r.raw as GraphPermission),
+            domains,
+          )
+        : [],
+    );
   return out;
 }
 
@@ -152,13 +159,8 @@ export async function writeGrants(
   sets: Map<string, GrantRow[]>,
 ): Promise<void> {
   if (sets.size === 0) return;
-  await deleteGrants(ctx, driveId, [...sets.keys()]);
+  await removeGrants(ctx, driveId, [...sets.keys()]);
   await insertGrants(ctx, [...sets.values()].flat());
-}
-
-/** Deletes the grants of these items (their permissions were removed). */
-export async function removeGrants(ctx: ApplyContext, driveId: string, itemIds: string[]): Promise<void> {
-  await deleteGrants(ctx, driveId, itemIds);
 }
 
 // ---------- access of a page's items (before they are written) ----------
@@ -438,15 +440,7 @@ export async function rebuildAccess(ctx: ApplyContext, driveId: string): Promise
     for (const r of rows) {
       const parsed = permissionSchema.safeParse(decodeValue('json', r.raw));
       if (!parsed.success) continue; // stored rows were validated when written
-      grants.push(
-        ...grantsOf(parsed.data, {
-          integrationId: ctx.integrationId,
-          tenantId: ctx.tenantId,
-          driveId,
-          itemId: String(r.item_id),
-          verifiedDomains: domains,
-        }),
-      );
+      grants.push(...grantsOfPermissions(ctx, driveId, String(r.item_id), [parsed.data], domains));
     }
     await insertGrants(ctx, grants);
     after = ids[ids.length - 1];

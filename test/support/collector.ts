@@ -1,8 +1,9 @@
 /** The collector against a simulator: a Graph client for it, a sync context, a suite with a store per test. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { simCredentials } from '../../sim/connection.ts';
 import type { SimConnectionInfo, SimOptions } from '../../sim/contracts.ts';
 import type { SyncContext } from '../../src/collect/context.ts';
 import { createGraphClient } from '../../src/graph/client.ts';
@@ -52,13 +53,7 @@ export function simClient(
   extra: { timeScale?: number; maxRetries?: number } = {},
 ): GraphClient {
   return createGraphClient({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    graphBaseUrl: sim.graphBaseUrl,
-    authorityUrl: sim.authorityUrl,
-    managementBaseUrl: sim.managementBaseUrl,
-    caPem: readFileSync(sim.caCertPath, 'utf8'),
+    ...simCredentials(sim),
     label: 'sim',
     retryBaseMs: 5,
     retryMaxDelayMs: 50,

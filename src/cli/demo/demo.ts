@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SimAdminClient } from '../../../sim/admin-client.ts';
 import type { SimMutation } from '../../../sim/contracts.ts';
-import { startSimulator } from '../../../sim/index.ts';
+import { simCredentials, startSimulator } from '../../../sim/index.ts';
 import { openApp } from '../../app/context.ts';
 import { progressPrinter } from '../../app/progress.ts';
 import { syncOnce } from '../../app/sync-once.ts';
@@ -76,13 +75,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     if (old) await app.integrations.delete(old.id);
     const integration = await app.integrations.create({
       name: 'demo',
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      graphBaseUrl: sim.graphBaseUrl,
-      authorityUrl: sim.authorityUrl,
-      managementBaseUrl: sim.managementBaseUrl,
-      caPem: readFileSync(sim.caCertPath, 'utf8'),
+      ...simCredentials(sim),
     });
     const client = app.graphClientFor(await app.integrations.getWithCredentials(integration.id));
     const probe = await probeIntegration(client, sim.tenantId);
