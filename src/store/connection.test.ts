@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { TEST_PG_URL, testDialects } from '../../test/support/store.ts';
+import { openTestStore, TEST_PG_URL, testDialects } from '../../test/support/store.ts';
 import { openKysely, openSqlite, pgClient } from './connection.ts';
+import { migrate } from './store.ts';
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -30,6 +31,24 @@ describe('the connection factory', () => {
   });
 
   if (testDialects().includes('postgres')) {
+    it('introspects only its own PostgreSQL schema, so another schema dropped meanwhile cannot fail a migration', async () => {
+      const a = await openTestStore('postgres');
+      const b = await openTestStore('postgres');
+      try {
+        const tables = await b.store.db.introspection.getTables();
+        assert.ok(
+          tables.some((t) => t.name === 'drive_items'),
+          'its own tables',
+        );
+        assert.deepEqual([...new Set(tables.map((t) => t.schema))], [b.store.schema], 'no other schema');
+        assert.ok(tables.find((t) => t.name === 'item_grants')?.isView, 'views are named as views');
+        // A schema dropped while the other store migrates again (a no-op run introspects).
+        await Promise.all([a.cleanup(), migrate(b.store.db, b.store.schema)]);
+      } finally {
+        await b.cleanup();
+      }
+    });
+
     it('gives every PostgreSQL pool and client the same type parsers', async () => {
       const { db, close } = openKysely({ dialect: 'postgres', databaseUrl: TEST_PG_URL, maxConnections: 1 });
       const client = pgClient({ databaseUrl: TEST_PG_URL });

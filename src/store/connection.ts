@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  Kysely,
+  PostgresDialect,
+  type SchemaMetadata,
+  SqliteDialect,
+  sql,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import { type Dialect, registerSqliteHelpers } from './dialect.ts';
 import type { Database } from './schema.ts';
@@ -124,7 +133,69 @@ export function openKysely(spec: ConnectionSpec): Connection {
       : spec.database;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   } else {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPgPool(spec) }) });
+    db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: openPgPool(spec) }) });
   }
   return { db, dialect: spec.dialect, close: () => db.destroy() };
+}
+
+/**
+ * PostgreSQL whose introspection sees the connection's own schema only (the first on its
+ * search_path). Kysely's migrator introspects to find its migration tables; the stock
+ * introspector reads every schema of the database and resolves names by text
+ * (pg_get_serial_sequence), so a schema another process drops meanwhile fails it with
+ * "schema … does not exist" (seen with parallel test processes, each in its own schema).
+ */
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely hands the introspector an untyped instance
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
+  }
+}
+
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  constructor(private readonly db: Kysely<any>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select current_schema() as name`.execute(this.db);
+    return rows.filter((r) => r.name !== null);
+  }
+
+  /** Tables and views of the current schema, with their column names (types as PostgreSQL names them). */
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{
+      table_name: string;
+      table_schema: string;
+      table_type: string;
+      column_name: string | null;
+      data_type: string | null;
+      is_nullable: string | null;
+      column_default: string | null;
+    }>`select t.table_name, t.table_schema, t.table_type, c.column_name, c.data_type, c.is_nullable, c.column_default
+       from information_schema.tables t
+       left join information_schema.columns c on c.table_schema = t.table_schema and c.table_name = t.table_name
+       where t.table_schema = current_schema()
+       order by t.table_name, c.ordinal_position`.execute(this.db);
+    const tables = new Map<string, TableMetadata>();
+    for (const r of rows) {
+      let table = tables.get(r.table_name);
+      if (!table) {
+        table = { name: r.table_name, schema: r.table_schema, isView: r.table_type === 'VIEW', columns: [] };
+        tables.set(r.table_name, table);
+      }
+      if (r.column_name)
+        (table.columns as TableMetadata['columns'][number][]).push({
+          name: r.column_name,
+          dataType: r.data_type ?? 'unknown',
+          isNullable: r.is_nullable === 'YES',
+          isAutoIncrementing: (r.column_default ?? '').startsWith('nextval('),
+          hasDefaultValue: r.column_default !== null,
+        });
+    }
+    return [...tables.values()];
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
 }
