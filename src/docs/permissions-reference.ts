@@ -1,4 +1,4 @@
-import { permissionUses } from '../integrations/capabilities.ts';
+import { permissionUses } from '../resources/capabilities.ts';
 
 /**
  * The README's table of Graph application permissions, generated from the resource

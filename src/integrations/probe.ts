@@ -1,6 +1,6 @@
 import { GraphError } from '../graph/errors.ts';
 import type { GraphClient } from '../graph/types.ts';
-import { capabilities } from './capabilities.ts';
+import { capabilities } from '../resources/capabilities.ts';
 
 /**
  * Probes what an app registration may read, one cheap Graph request per capability, so

@@ -26,6 +26,10 @@ const CASES: Array<[string, unknown[], unknown]> = [
   ['dw_email_domain(?)', ['no-at-sign'], null],
   ['dw_email_domain(?)', ['trailing@'], null],
   ['dw_email_domain(?)', [null], null],
+  ['dw_json_has(?, ?)', ['["read","write"]', 'write'], 1],
+  ['dw_json_has(?, ?)', ['["read"]', 'write'], 0],
+  ['dw_json_has(?, ?)', ['{"write":1}', 'write'], 0],
+  ['dw_json_has(?, ?)', [null, 'write'], 0],
 ];
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -111,7 +115,7 @@ for (const dialect of testDialects()) {
           `select ${SQL_HELPERS.length} as n, dw_email_domain('a@B.example') as domain,
                   dw_json_text('{"k": [true]}', 'k.0') as flag, dw_days_between('2026-01-01', '2026-01-02') as days`,
         );
-        assert.deepEqual(result.rows, [{ n: 4, domain: 'b.example', flag: 'true', days: 1 }]);
+        assert.deepEqual(result.rows, [{ n: 5, domain: 'b.example', flag: 'true', days: 1 }]);
       } finally {
         await cleanup();
       }

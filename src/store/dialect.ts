@@ -63,8 +63,17 @@ export function dialectOf(name: Dialect): SqlDialect {
  * - `dw_days_between(from, to)`: days from `from` to `to` (fractional, negative when `to`
  *   is earlier); NULL when either is NULL.
  * - `dw_email_domain(address)`: the lower-cased part after the last `@`; NULL without one.
+ * - `dw_json_has(json, value)`: 1 when the JSON array (text or jsonb) holds the string
+ *   `value` (`dw_json_has(roles, 'write') = 1`), else 0; an integer on both dialects.
+ *   (PostgreSQL: created by migration 0300-rules.)
  */
-export const SQL_HELPERS = ['dw_json_text', 'dw_now', 'dw_days_between', 'dw_email_domain'] as const;
+export const SQL_HELPERS = [
+  'dw_json_text',
+  'dw_now',
+  'dw_days_between',
+  'dw_email_domain',
+  'dw_json_has',
+] as const;
 
 const DAY_MS = 86_400_000;
 
@@ -106,6 +115,18 @@ export function emailDomain(address: unknown): string | null {
   return address.slice(at + 1).toLowerCase();
 }
 
+/** dw_json_has on SQLite. */
+export function jsonHas(doc: unknown, value: unknown): number {
+  if (doc === null || doc === undefined || typeof value !== 'string') return 0;
+  let parsed: unknown;
+  try {
+    parsed = typeof doc === 'string' ? JSON.parse(doc) : doc;
+  } catch {
+    return 0;
+  }
+  return Array.isArray(parsed) && parsed.includes(value) ? 1 : 0;
+}
+
 /** Registers the SQL helpers on a better-sqlite3 connection (every connection needs them). */
 export function registerSqliteHelpers(db: SQLite.Database): void {
   db.function('dw_json_text', { deterministic: true }, (doc: unknown, path: unknown) => jsonText(doc, path));
@@ -114,4 +135,5 @@ export function registerSqliteHelpers(db: SQLite.Database): void {
     daysBetween(from, to),
   );
   db.function('dw_email_domain', { deterministic: true }, (address: unknown) => emailDomain(address));
+  db.function('dw_json_has', { deterministic: true }, (doc: unknown, value: unknown) => jsonHas(doc, value));
 }

@@ -1,5 +1,6 @@
 import type { InventoryTables } from './tables/inventory.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
+import type { RulesTables } from './tables/rules.ts';
 import type { ServiceTables } from './tables/service.ts';
 
 /**
@@ -7,4 +8,4 @@ import type { ServiceTables } from './tables/service.ts';
  * Adding an area = one tables file, one migration file, one line here and one in
  * ./migrations/index.ts.
  */
-export interface Database extends InventoryTables, RealtimeTables, ServiceTables {}
+export interface Database extends InventoryTables, RealtimeTables, ServiceTables, RulesTables {}

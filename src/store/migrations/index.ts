@@ -5,6 +5,7 @@ import * as m0110serviceState from './0110-service-state.ts';
 import * as m0150sqlHelpers from './0150-sql-helpers.ts';
 import * as m0200access from './0200-access.ts';
 import * as m0250syncErrorTypes from './0250-sync-error-types.ts';
+import * as m0300rules from './0300-rules.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0150-sql-helpers': m0150sqlHelpers,
   '0200-access': m0200access,
   '0250-sync-error-types': m0250syncErrorTypes,
+  '0300-rules': m0300rules,
 };

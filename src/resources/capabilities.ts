@@ -1,5 +1,5 @@
-import { resources } from '../resources/index.ts';
-import type { GraphPermissionUse } from '../resources/types.ts';
+import { resources } from './index.ts';
+import type { GraphPermissionUse } from './types.ts';
 
 /**
  * What an app registration must be granted, derived from the resource definitions (each
