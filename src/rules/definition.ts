@@ -143,7 +143,7 @@ export function resolveParams(rule: RuleDefinition, overrides: Record<string, un
               : Array.isArray(value) && value.every((v) => typeof v === 'string');
     if (!ok) {
       problems.push(
-        `parameter ${name} must be ${def.type === 'string_list' ? 'a list of strings' : `a ${def.type}`}`,
+        `parameter ${name} must be ${def.type === 'string_list' ? 'a list of strings' : def.type === 'integer' ? 'an integer' : `a ${def.type}`}`,
       );
       continue;
     }
