@@ -21,6 +21,12 @@ export interface SimOptions {
   sharedRatio?: number; // default 0.05
   /** Share of items with an anonymous ("Anyone") link. */
   anonymousRatio?: number; // default 0.01
+  /**
+   * Share of candidates given a case for the built-in security rules (protected and soon-expiring
+   * Anyone links, Everyone grants, key files in shared folders, disabled/inactive/MFA-less drive
+   * owners, pending guests); each case appears at least once when above 0. 0 turns them off.
+   */
+  violationRatio?: number; // default 0.1
   /** Listen port (0 = random). Host is always 127.0.0.1. */
   port?: number;
   /** Also deliver notifications to http:// URLs on loopback (tests). Graph requires https. */
@@ -107,14 +113,23 @@ export interface TruthIdentity {
  * read back from the JSON the simulator serves. `owner` is the drive owner's entry.
  */
 export interface TruthRecipient {
-  kind: 'internal' | 'guest' | 'external' | 'consumer' | 'group' | 'owner';
-  /** Directory id of the user or group; null for an address outside the directory. */
+  /**
+   * everyone: SharePoint's "Everyone" claim (guests included); everyone_internal: "Everyone
+   * except external users".
+   */
+  kind: 'internal' | 'guest' | 'external' | 'consumer' | 'group' | 'owner' | 'everyone' | 'everyone_internal';
+  /**
+   * Directory id of the user or group; null for an address outside the directory; the
+   * SharePoint principal id for the Everyone claims.
+   */
   id: string | null;
-  /** Lower case. */
-  email: string;
+  /** Lower case; null for the Everyone claims. */
+  email: string | null;
   displayName: string;
   /** The SharePoint login name the tenant knows the recipient by (#ext#, urn:spo:guest, claims). */
   loginName: string;
+  /** The Everyone claims: the identity Graph names them by (grantedToV2.siteUser or .siteGroup). */
+  identity?: 'siteUser' | 'siteGroup';
 }
 
 /** Who an item's access root grants to (`grant` truth records): one kind per recipient. */

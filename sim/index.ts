@@ -29,6 +29,7 @@ export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
     unprovisionedRatio: options.unprovisionedRatio ?? 0.05,
     sharedRatio: options.sharedRatio ?? 0.05,
     anonymousRatio: options.anonymousRatio ?? 0.01,
+    violationRatio: options.violationRatio ?? 0.1,
     timeScale: options.timeScale ?? 1,
     latencyMs: options.latencyMs ?? 0,
     deltaRepeatRate: options.deltaRepeatRate ?? 0.01,
@@ -42,6 +43,7 @@ export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
     [o.unprovisionedRatio >= 0 && o.unprovisionedRatio <= 1, 'unprovisionedRatio must be in 0..1'],
     [o.sharedRatio >= 0 && o.sharedRatio <= 1, 'sharedRatio must be in 0..1'],
     [o.anonymousRatio >= 0 && o.anonymousRatio <= 1, 'anonymousRatio must be in 0..1'],
+    [o.violationRatio >= 0 && o.violationRatio <= 1, 'violationRatio must be in 0..1'],
     [o.timeScale > 0, 'timeScale must be > 0'],
     [o.latencyMs >= 0, 'latencyMs must be ≥ 0'],
     [o.deltaRepeatRate >= 0 && o.deltaRepeatRate <= 1, 'deltaRepeatRate must be in 0..1'],
@@ -71,6 +73,7 @@ export function generateFromOptions(options: SimOptions = {}): Tenant {
     unprovisionedRatio: o.unprovisionedRatio,
     sharedRatio: o.sharedRatio,
     anonymousRatio: o.anonymousRatio,
+    violationRatio: o.violationRatio,
     referenceMs: o.referenceTime ? Date.parse(o.referenceTime) : defaultReferenceMs(),
   });
 }

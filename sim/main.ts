@@ -16,6 +16,7 @@ const NUMERIC: Record<string, keyof SimOptions> = {
   '--unprovisioned-ratio': 'unprovisionedRatio',
   '--shared-ratio': 'sharedRatio',
   '--anonymous-ratio': 'anonymousRatio',
+  '--violation-ratio': 'violationRatio',
   '--delta-repeat-rate': 'deltaRepeatRate',
 };
 
@@ -53,7 +54,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
       throw new Error(
         'usage: sim [--seed N] [--users N] [--items N] [--port N] [--ru-budget N] [--time-scale N] [--latency-ms N] ' +
           '[--allow-http-notifications] [--state-dir DIR] [--reference-time ISO] [--faults JSON] ' +
-          '[--unprovisioned-ratio R] [--shared-ratio R] [--anonymous-ratio R] [--delta-repeat-rate R] ' +
+          '[--unprovisioned-ratio R] [--shared-ratio R] [--anonymous-ratio R] [--violation-ratio R] [--delta-repeat-rate R] ' +
           '[--notification-coalesce-ms N]',
       );
     } else throw new Error(`unknown flag '${flag}' (try --help)`);

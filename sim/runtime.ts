@@ -61,6 +61,7 @@ export type ResolvedOptions = Required<
     | 'unprovisionedRatio'
     | 'sharedRatio'
     | 'anonymousRatio'
+    | 'violationRatio'
     | 'timeScale'
     | 'latencyMs'
     | 'deltaRepeatRate'

@@ -28,6 +28,16 @@ function identityOf(t: Tenant, u: SimUser): TruthIdentity {
 
 /** The login name SharePoint knows a recipient by: a member's or B2B guest's claim, a group claim, or a one-time-passcode guest. */
 export function recipientOf(t: Tenant, r: SimRecipient): TruthRecipient {
+  if (r.claim) {
+    return {
+      kind: r.kind,
+      id: r.claim.siteId,
+      email: null,
+      displayName: r.displayName,
+      loginName: r.claim.loginName,
+      identity: r.claim.identity,
+    };
+  }
   if (r.kind === 'group') {
     const g = t.groups[r.groupIdx];
     return {
@@ -73,7 +83,7 @@ function ownerRecipient(t: Tenant, d: SimDrive): TruthRecipient {
 function addressesOf(details: TruthRecipient[]): string[] {
   const out: string[] = [];
   for (const r of details)
-    for (const a of [r.email, r.loginName.toLowerCase()]) if (!out.includes(a)) out.push(a);
+    for (const a of [r.email, r.loginName.toLowerCase()]) if (a !== null && !out.includes(a)) out.push(a);
   return out;
 }
 
@@ -103,9 +113,7 @@ function permissionRecord(
     isGuest: details.some((r) => OUTSIDE.has(r.kind)),
     hasPersonalMailbox: details.some((r) => r.kind === 'consumer'),
     invitationEmail:
-      p.kind === 'grant' && first && first.kind !== 'internal' && first.kind !== 'group'
-        ? first.email.toLowerCase()
-        : null,
+      p.kind === 'grant' && first && OUTSIDE.has(first.kind) ? first.email.toLowerCase() : null,
     linkWebUrl:
       p.kind === 'link'
         ? `https://${t.mySiteHost}/:${letter}:/g/personal/${d.siteUrl.split('/personal/')[1]}/${p.shareToken}`
@@ -149,6 +157,8 @@ const GRANT_KIND: Record<
   consumer: ['external', 'external'],
   group: ['group', 'internal'],
   owner: ['user', 'none'],
+  everyone: ['site_group', 'external'],
+  everyone_internal: ['site_group', 'internal'],
 };
 
 /** One grant per recipient of a permission; a link without recipients is one grant to its scope. */
@@ -193,7 +203,8 @@ function grantRecords(
     return {
       ...base,
       recipientKind,
-      recipientId: r.id,
+      // A claim's grant names no directory object (its SharePoint id is no recipient id).
+      recipientId: r.identity ? null : r.id,
       recipientEmail: r.email,
       recipientName: r.displayName,
       loginName: r.loginName.toLowerCase(),
@@ -217,7 +228,8 @@ export function exposureOf(t: Tenant, accessRoot: number): TruthExposure {
     if (perm.linkScope === 'anonymous') return 'public';
     if (perm.linkScope === 'organization') inside = true;
     for (const r of perm.recipients) {
-      if (OUTSIDE.has(r.kind)) outside = true;
+      // The Everyone claim reaches guests too: external, like a guest recipient.
+      if (OUTSIDE.has(r.kind) || r.kind === 'everyone') outside = true;
       else inside = true;
     }
   }

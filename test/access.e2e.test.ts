@@ -51,8 +51,9 @@ async function readTruth(records: AsyncIterable<TruthRecord>): Promise<Truth> {
 /** Exposure from the truth's permissions, classified by their recipients' login names. */
 function exposureOf(perms: Array<Extract<TruthRecord, { kind: 'permission' }>>): string {
   if (perms.some((p) => p.linkScope === 'anonymous')) return 'public';
-  if (perms.some((p) => p.recipients.some((r) => r.includes('#ext#') || r.includes('urn:spo:guest'))))
-    return 'external';
+  // Guests (#ext#), outside addresses (urn:spo:guest) and SharePoint's "Everyone" claim reach outside.
+  const outside = (r: string) => r.includes('#ext#') || r.includes('urn:spo:guest') || r === 'c:0(.s|true';
+  if (perms.some((p) => p.recipients.some(outside))) return 'external';
   return perms.length > 0 ? 'internal' : 'private';
 }
 

@@ -3,6 +3,7 @@
 import { generateDrives } from './generate/drives.ts';
 import { generateGroups } from './generate/groups.ts';
 import type { GenerateOptions } from './generate/options.ts';
+import { generateRuleCases } from './generate/rule-cases.ts';
 import { generateSharing } from './generate/sharing.ts';
 import { generateUsers } from './generate/users.ts';
 import { Prng } from './prng.ts';
@@ -19,7 +20,8 @@ export function defaultReferenceMs(): number {
 
 /**
  * Users, groups and drives (with their items) draw from one PRNG stream in this order, each
- * drive's items from a stream of its own, the sharing from another: changing the order of
+ * drive's items from a stream of its own, the sharing from another, the rule cases from a
+ * fourth: changing the order of
  * the steps, or of the draws inside one, changes every seed's tenant.
  */
 export function generateTenant(o: GenerateOptions): Tenant {
@@ -30,5 +32,6 @@ export function generateTenant(o: GenerateOptions): Tenant {
   generateGroups(t, rng, o.referenceMs, people);
   generateDrives(t, rng, o, people.members);
   generateSharing(t, o, people);
+  generateRuleCases(t, o, people);
   return t;
 }

@@ -108,11 +108,24 @@ export interface SimDrive {
 export type LinkScope = 'anonymous' | 'organization' | 'users';
 
 export interface SimRecipient {
-  kind: 'internal' | 'guest' | 'external' | 'consumer' | 'group';
+  /**
+   * everyone: SharePoint's "Everyone" claim (every account, guests included);
+   * everyone_internal: "Everyone except external users" (every member).
+   */
+  kind: 'internal' | 'guest' | 'external' | 'consumer' | 'group' | 'everyone' | 'everyone_internal';
   userIdx: number; // -1 when not a directory user
   groupIdx: number; // -1 when not a group
-  email: string;
+  email: string; // '' for the Everyone claims
   displayName: string;
+  /** The Everyone claims: their login name, the SharePoint principal id, and which identity Graph names them by. */
+  claim?: SimClaim;
+}
+
+/** A SharePoint claim granted like a user or group (Graph may name it as a siteUser or a siteGroup). */
+export interface SimClaim {
+  loginName: string;
+  siteId: string;
+  identity: 'siteUser' | 'siteGroup';
 }
 
 export interface SimPermission {
@@ -412,5 +425,26 @@ export class Tenant {
 
   loginNameOf(u: SimUser): string {
     return `i:0#.f|membership|${u.userPrincipalName.toLowerCase()}`;
+  }
+
+  /**
+   * SharePoint's Everyone claims as a permission recipient: "Everyone" (`c:0(.s|true`, guests
+   * included) or "Everyone except external users" (`c:0-.f|rolemanager|spo-grid-all-users/<tenant>`),
+   * named by Graph as a siteUser or a siteGroup (the simulator serves both shapes).
+   */
+  everyoneRecipient(kind: 'everyone' | 'everyone_internal', identity: SimClaim['identity']): SimRecipient {
+    const everyone = kind === 'everyone';
+    return {
+      kind,
+      userIdx: -1,
+      groupIdx: -1,
+      email: '',
+      displayName: everyone ? 'Everyone' : 'Everyone except external users',
+      claim: {
+        loginName: everyone ? 'c:0(.s|true' : `c:0-.f|rolemanager|spo-grid-all-users/${this.tenantId}`,
+        siteId: everyone ? '4' : '5',
+        identity,
+      },
+    };
   }
 }

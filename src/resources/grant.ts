@@ -109,6 +109,13 @@ export function exposureOf(grants: Iterable<{ audience: Audience | string }>): E
 const EVERYONE = /^c:0\(\.s\|true$/i;
 const EVERYONE_EXCEPT_EXTERNAL = /^c:0-\.f\|rolemanager\|spo-grid-all-users/i;
 
+/** The audience of a SharePoint Everyone claim; null for any other login name. */
+function claimAudience(login: string): Audience | null {
+  if (EVERYONE.test(login)) return 'external';
+  if (EVERYONE_EXCEPT_EXTERNAL.test(login)) return 'internal';
+  return null;
+}
+
 interface Recipient {
   kind: RecipientKind;
   audience: Audience;
@@ -122,6 +129,12 @@ interface Recipient {
 function recipientOf(set: IdentitySet, verified: readonly string[]): Recipient | null {
   const site = set.siteUser ?? set.siteGroup ?? null;
   const login = site?.loginName ?? set.user?.loginName ?? null;
+  // The Everyone claims, whether Graph names them as a siteGroup or as a siteUser.
+  const claim = login ? claimAudience(login) : null;
+  if (claim) {
+    const name = (set.siteGroup ?? set.siteUser ?? set.group ?? set.user)?.displayName ?? null;
+    return { kind: 'site_group', audience: claim, id: set.group?.id ?? null, email: null, name, login };
+  }
   if (set.user || set.siteUser) {
     const who = set.user ?? set.siteUser;
     const email =
@@ -138,9 +151,6 @@ function recipientOf(set: IdentitySet, verified: readonly string[]): Recipient |
     const who = set.group ?? set.siteGroup;
     const email = (set.group?.email ?? null)?.toLowerCase() ?? null;
     const base = { id: set.group?.id ?? null, email, name: who?.displayName ?? null, login };
-    if (login && EVERYONE.test(login)) return { kind: 'site_group', audience: 'external', ...base };
-    if (login && EVERYONE_EXCEPT_EXTERNAL.test(login))
-      return { kind: 'site_group', audience: 'internal', ...base };
     return { kind: set.group ? 'group' : 'site_group', audience: 'internal', ...base };
   }
   const other = set.application ?? set.device;

@@ -54,8 +54,15 @@ const extensionOf = (name: string, folder: boolean) => {
 function recipientKind(p: Truth<'permission'>): string {
   if (p.isOwner) return 'owner';
   const first = p.recipientDetails[0];
+  if (first?.identity) return first.identity; // an Everyone claim, named as a siteUser or siteGroup
   if (first) return first.kind === 'group' ? 'group' : 'user';
   return p.invitationEmail ? 'invitation' : 'link';
+}
+
+/** The first recipient's e-mail, else its login name; the invitation address without recipients. */
+function firstAddress(p: Truth<'permission'>): string | null {
+  const first = p.recipientDetails[0];
+  return first ? (first.email ?? first.loginName.toLowerCase()) : p.invitationEmail;
 }
 
 const userSpec: TableSpec<'user'> = {
@@ -240,8 +247,9 @@ const permissionSpec: TableSpec<'permission'> = {
     has_password: () => false,
     recipient_kind: recipientKind,
     recipient_id: (p) => p.recipientDetails[0]?.id ?? null,
-    recipient_email: (p) => p.recipientDetails[0]?.email ?? p.invitationEmail,
-    recipient_domain: (p) => domainOf(p.recipientDetails[0]?.email ?? p.invitationEmail),
+    // A recipient without an e-mail (an Everyone claim) is named by its login name.
+    recipient_email: (p) => firstAddress(p),
+    recipient_domain: (p) => domainOf(firstAddress(p)),
     recipient_name: (p) => p.recipientDetails[0]?.displayName ?? null,
     recipients: (p) => p.recipients,
     recipient_count: (p) => p.recipientDetails.length,

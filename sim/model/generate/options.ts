@@ -5,6 +5,8 @@ export interface GenerateOptions {
   unprovisionedRatio: number;
   sharedRatio: number;
   anonymousRatio: number;
+  /** Share of candidates given a case for the built-in rules (generate/rule-cases.ts); 0: none. */
+  violationRatio: number;
   /** ms since epoch; every generated timestamp is before it. */
   referenceMs: number;
 }

@@ -84,7 +84,7 @@ function uniquePermissionIds(t: Tenant): void {
     }
   }
 }
-function shareToken(r: Prng): string {
+export function shareToken(r: Prng): string {
   let s = '';
   const a = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   for (let k = 0; k < 22; k++) s += a[r.int(0, a.length - 1)];

@@ -20,6 +20,12 @@ export function siteUserId(t: Tenant, key: string): string {
 
 /** The sharePointIdentitySet Graph puts in grantedToV2 / grantedToIdentitiesV2. */
 export function identitySet(t: Tenant, r: SimRecipient): Record<string, unknown> {
+  if (r.claim) {
+    // A SharePoint claim (Everyone, Everyone except external users): no e-mail, no directory id.
+    return {
+      [r.claim.identity]: { displayName: r.displayName, id: r.claim.siteId, loginName: r.claim.loginName },
+    };
+  }
   if (r.kind === 'group') {
     const g = t.groups[r.groupIdx];
     return {
@@ -87,8 +93,10 @@ export function permissionJson(t: Tenant, d: SimDrive, onItem: number, p: SimPer
     id: p.id,
     roles: [...p.roles],
     shareId: `u!${p.shareToken}`,
-    expirationDateTime: p.expiresMs === null ? NO_EXPIRY : iso(p.expiresMs),
   };
+  // "Never expires" comes as 0001-01-01 or not at all: the simulator serves both, half of the links each.
+  if (p.expiresMs !== null) o.expirationDateTime = iso(p.expiresMs);
+  else if (p.kind !== 'link' || p.shareToken.charCodeAt(1) % 2 === 0) o.expirationDateTime = NO_EXPIRY;
   if (p.kind === 'link') {
     const letter = t.items.isFolder(onItem) ? 'f' : 'w';
     o.link = {
@@ -101,7 +109,8 @@ export function permissionJson(t: Tenant, d: SimDrive, onItem: number, p: SimPer
   } else {
     const r = p.recipients[0];
     o.grantedToV2 = identitySet(t, r);
-    if (r.kind !== 'internal' && r.kind !== 'group') o.invitation = { email: r.email, signInRequired: true };
+    if (r.kind === 'guest' || r.kind === 'external' || r.kind === 'consumer')
+      o.invitation = { email: r.email, signInRequired: true };
   }
   return o;
 }
