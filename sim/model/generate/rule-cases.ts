@@ -190,8 +190,7 @@ const SIGN_IN_FIELDS = [
 /** Drive owners who are disabled, who stopped signing in while their drive is shared, who have no MFA. */
 function ownerCases(t: Tenant, r: Prng, o: GenerateOptions): void {
   const owners = t.drives.map((d) => t.users[d.ownerIdx]).filter((u) => u.idx !== 0);
-  const target = (n: number) => howMany(n, o.violationRatio * 0.2, 1);
-  const wanted = target(owners.length);
+  const wanted = howMany(owners.length, o.violationRatio * 0.2, 1);
 
   const disabled = owners.filter((u) => !u.accountEnabled).length;
   const enabled = owners.filter((u) => u.accountEnabled);
@@ -199,13 +198,14 @@ function ownerCases(t: Tenant, r: Prng, o: GenerateOptions): void {
 
   const sharing = new Set<number>();
   for (const i of t.perms.keys()) sharing.add(t.items.drive[i]);
-  const inactiveDays = (u: SimUser) => {
+  // Days since the last sign-in; owners who never signed in are left as they are (-1).
+  const idleDays = (u: SimUser) => {
     const last = u.signIn?.lastSignInDateTime;
-    return last ? (o.referenceMs - Date.parse(last)) / DAY : Number.POSITIVE_INFINITY;
+    return last ? (o.referenceMs - Date.parse(last)) / DAY : -1;
   };
   const sharers = owners.filter((u) => sharing.has(u.driveIdx));
-  const inactive = sharers.filter((u) => inactiveDays(u) > 120).length;
-  const active = sharers.filter((u) => inactiveDays(u) < 60);
+  const inactive = sharers.filter((u) => idleDays(u) > 120).length;
+  const active = sharers.filter((u) => idleDays(u) >= 0 && idleDays(u) < 60);
   for (const u of sample(r, active, Math.max(0, wanted - inactive))) {
     const at = iso(o.referenceMs - r.int(120, 400) * DAY - r.int(0, DAY - 1));
     u.signIn = Object.fromEntries(SIGN_IN_FIELDS.map((f) => [f, at])) as SimUser['signIn'];
