@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphError } from '../graph/errors.ts';
 import type { GraphClient, GraphRequest } from '../graph/types.ts';
-import { resources } from '../resources/index.ts';
 import { capabilities } from '../resources/capabilities.ts';
+import { resources } from '../resources/index.ts';
 import { PROBES, probeIntegration } from './probe.ts';
 
 /** A Graph that answers every probe, except 403 on the URLs matching `denied`. */
