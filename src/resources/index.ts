@@ -2,7 +2,10 @@ import { drive } from './drive.ts';
 import { driveItem } from './drive-item.ts';
 import { group } from './group.ts';
 import { groupMember } from './group-member.ts';
+import { itemLabel } from './item-label.ts';
 import { permission } from './permission.ts';
+import { sensitivityLabel } from './sensitivity-label.ts';
+import { tenantSettings } from './tenant-settings.ts';
 import type { ResourceDef, ResourceType } from './types.ts';
 import { user } from './user.ts';
 import { userDrive } from './user-drive.ts';
@@ -22,13 +25,37 @@ export type {
   RowContext,
 } from './types.ts';
 export { STANDARD_COLUMNS } from './types.ts';
-export { drive, driveItem, group, groupMember, permission, user, userDrive, userMfa };
+export {
+  drive,
+  driveItem,
+  group,
+  groupMember,
+  itemLabel,
+  permission,
+  sensitivityLabel,
+  tenantSettings,
+  user,
+  userDrive,
+  userMfa,
+};
 
 /**
  * Every resource type drivewarden collects. Adding one = one file, its name in ResourceType
  * (types.ts) and one line here.
  */
-const registry = [user, userMfa, group, groupMember, drive, userDrive, driveItem, permission] as const;
+const registry = [
+  user,
+  userMfa,
+  group,
+  groupMember,
+  drive,
+  userDrive,
+  driveItem,
+  permission,
+  itemLabel,
+  sensitivityLabel,
+  tenantSettings,
+] as const;
 
 // Compile-time: every ResourceType has a definition in the registry.
 type Unregistered = Exclude<ResourceType, (typeof registry)[number]['type']>;

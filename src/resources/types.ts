@@ -80,7 +80,10 @@ export interface GraphSource {
  * - per-parent: one listing per parent object (group members per group, via $batch);
  * - per-user: one GET per user (each user's drive, and whether it is provisioned);
  * - drive-delta: one delta feed per drive (/drives/{id}/root/delta);
- * - per-sharing-root: read for each item of a drive delta page that is a sharing root.
+ * - per-sharing-root: read for each item of a drive delta page that is a sharing root;
+ * - singleton: one GET of a tenant-wide object (the SharePoint settings), on the directory schedule;
+ * - per-exposed-file: one call per file shared outside the organization (public or external
+ *   exposure) whose content changed since it was last read, after each drive's delta round.
  */
 export type CollectionStrategy =
   | 'listing'
@@ -88,7 +91,9 @@ export type CollectionStrategy =
   | 'per-parent'
   | 'per-user'
   | 'drive-delta'
-  | 'per-sharing-root';
+  | 'per-sharing-root'
+  | 'singleton'
+  | 'per-exposed-file';
 
 /**
  * state: the row is the current state of a Graph object (diffed, history on change, tombstoned
@@ -108,7 +113,10 @@ export type ResourceType =
   | 'drive'
   | 'user_drive'
   | 'drive_item'
-  | 'permission';
+  | 'permission'
+  | 'tenant_settings'
+  | 'sensitivity_label'
+  | 'item_label';
 
 /**
  * What a collection error (sync_errors.resource_type) or a sync result's per-type status is

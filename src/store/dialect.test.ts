@@ -30,6 +30,12 @@ const CASES: Array<[string, unknown[], unknown]> = [
   ['dw_json_has(?, ?)', ['["read"]', 'write'], 0],
   ['dw_json_has(?, ?)', ['{"write":1}', 'write'], 0],
   ['dw_json_has(?, ?)', [null, 'write'], 0],
+  ['dw_in_nocase(?, ?, ?)', ['confidential', 'Public', 'CONFIDENTIAL'], 1],
+  ['dw_in_nocase(?, ?, ?)', ['Highly Confidential', 'Confidential', 'highly confidential'], 1],
+  ['dw_in_nocase(?, ?, ?)', ['Secret', 'Public', 'Confidential'], 0],
+  ['dw_in_nocase(?, ?)', [null, 'Confidential'], 0],
+  // An empty string_list parameter compiles to NULL.
+  ['dw_in_nocase(?, NULL)', ['Confidential'], 0],
 ];
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -115,7 +121,7 @@ for (const dialect of testDialects()) {
           `select ${SQL_HELPERS.length} as n, dw_email_domain('a@B.example') as domain,
                   dw_json_text('{"k": [true]}', 'k.0') as flag, dw_days_between('2026-01-01', '2026-01-02') as days`,
         );
-        assert.deepEqual(result.rows, [{ n: 5, domain: 'b.example', flag: 'true', days: 1 }]);
+        assert.deepEqual(result.rows, [{ n: 6, domain: 'b.example', flag: 'true', days: 1 }]);
       } finally {
         await cleanup();
       }

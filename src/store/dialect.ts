@@ -66,6 +66,9 @@ export function dialectOf(name: Dialect): SqlDialect {
  * - `dw_json_has(json, value)`: 1 when the JSON array (text or jsonb) holds the string
  *   `value` (`dw_json_has(roles, 'write') = 1`), else 0; an integer on both dialects.
  *   (PostgreSQL: created by migration 0300-rules.)
+ * - `dw_in_nocase(value, candidate, …)`: 1 when `value` equals one of the candidates ignoring
+ *   case, else 0 (also for a NULL value); takes a `string_list` rule parameter:
+ *   `dw_in_nocase(l.label_name, :restricted_labels) = 1`. (PostgreSQL: created by 0320-item-labels.)
  */
 export const SQL_HELPERS = [
   'dw_json_text',
@@ -73,6 +76,7 @@ export const SQL_HELPERS = [
   'dw_days_between',
   'dw_email_domain',
   'dw_json_has',
+  'dw_in_nocase',
 ] as const;
 
 const DAY_MS = 86_400_000;
@@ -127,6 +131,13 @@ export function jsonHas(doc: unknown, value: unknown): number {
   return Array.isArray(parsed) && parsed.includes(value) ? 1 : 0;
 }
 
+/** dw_in_nocase on SQLite. */
+export function inNoCase(value: unknown, ...candidates: unknown[]): number {
+  if (typeof value !== 'string') return 0;
+  const v = value.toLowerCase();
+  return candidates.some((c) => typeof c === 'string' && c.toLowerCase() === v) ? 1 : 0;
+}
+
 /** Registers the SQL helpers on a better-sqlite3 connection (every connection needs them). */
 export function registerSqliteHelpers(db: SQLite.Database): void {
   db.function('dw_json_text', { deterministic: true }, (doc: unknown, path: unknown) => jsonText(doc, path));
@@ -136,4 +147,9 @@ export function registerSqliteHelpers(db: SQLite.Database): void {
   );
   db.function('dw_email_domain', { deterministic: true }, (address: unknown) => emailDomain(address));
   db.function('dw_json_has', { deterministic: true }, (doc: unknown, value: unknown) => jsonHas(doc, value));
+  db.function(
+    'dw_in_nocase',
+    { deterministic: true, varargs: true },
+    (value: unknown, ...candidates: unknown[]) => inNoCase(value, ...candidates),
+  );
 }

@@ -2,10 +2,11 @@ import type { InventoryTables } from './tables/inventory.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
 import type { RulesTables } from './tables/rules.ts';
 import type { ServiceTables } from './tables/service.ts';
+import type { TenantTables } from './tables/tenant.ts';
 
 /**
  * The whole database, as Kysely sees it: one interface per area, each in ./tables/.
  * Adding an area = one tables file, one migration file, one line here and one in
  * ./migrations/index.ts.
  */
-export interface Database extends InventoryTables, RealtimeTables, ServiceTables, RulesTables {}
+export interface Database extends InventoryTables, RealtimeTables, ServiceTables, RulesTables, TenantTables {}

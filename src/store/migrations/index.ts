@@ -6,6 +6,8 @@ import * as m0150sqlHelpers from './0150-sql-helpers.ts';
 import * as m0200access from './0200-access.ts';
 import * as m0250syncErrorTypes from './0250-sync-error-types.ts';
 import * as m0300rules from './0300-rules.ts';
+import * as m0310tenantSettings from './0310-tenant-settings.ts';
+import * as m0320itemLabels from './0320-item-labels.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0200-access': m0200access,
   '0250-sync-error-types': m0250syncErrorTypes,
   '0300-rules': m0300rules,
+  '0310-tenant-settings': m0310tenantSettings,
+  '0320-item-labels': m0320itemLabels,
 };

@@ -84,13 +84,13 @@ export interface ChangesTable {
   integration_id: string;
   /** Microsoft Entra tenant id. */
   tenant_id: string;
-  /** Resource type: user, group, group_member, drive, user_drive, drive_item, permission, user_mfa. */
+  /** Resource type (ResourceType): user, group, group_member, drive, user_drive, drive_item, permission, user_mfa, tenant_settings, sensitivity_label, item_label. */
   resource_type: ResourceType;
   /** Graph id of the resource (the member id for group_member, the permission id for permission). */
   resource_id: string;
   /** Drive of a drive, drive_item or permission. */
   drive_id: string | null;
-  /** Item of a permission. */
+  /** Item of a permission or an item label. */
   item_id: string | null;
   /** Group of a group_member. */
   group_id: string | null;
