@@ -34,6 +34,12 @@ export interface SimUserSummary {
   managerId: string | null;
 }
 
+/** `GET /_sim/labels`: the catalogue and the live files that carry a label (or cannot be read). */
+export interface SimLabelsSummary {
+  catalogue: Array<{ id: string; name: string; parentId: string | null; isAppliable: boolean }>;
+  files: Array<{ driveId: string; itemId: string; name: string; locked: boolean; labelIds: string[] }>;
+}
+
 export class SimAdminError extends Error {
   constructor(
     readonly status: number,
@@ -143,6 +149,10 @@ export class SimAdminClient {
     return (
       await this.call<{ value: SimItemSummary[] }>('GET', `/items?driveId=${encodeURIComponent(driveId)}`)
     ).value;
+  }
+
+  labels(): Promise<SimLabelsSummary> {
+    return this.call('GET', '/labels');
   }
 
   async users(): Promise<SimUserSummary[]> {

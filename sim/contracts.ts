@@ -49,6 +49,33 @@ export interface SimOptions {
   adminConsent?: 'approve' | 'decline'; // default approve
   /** Tunables of subscriptions, notification delivery and the audit feed (defaults: `defaultEventOptions`). */
   events?: Partial<EventOptions>;
+  /** The tenant's SharePoint settings (GET /admin/sharepoint/settings). */
+  sharepointSettings?: SimSharepointSettingsOptions;
+  /** Sensitivity labels of files and the label catalogue. */
+  labels?: SimLabelOptions;
+  /**
+   * Wrap the single-object answers (GET /admin/sharepoint/settings, extractSensitivityLabels)
+   * in `{"value": {…}}` as the documentation's examples show; default false: the object itself.
+   */
+  wrapSingleValues?: boolean;
+}
+
+export interface SimSharepointSettingsOptions {
+  /**
+   * mixed (default): some sharing controls violated (sharing with new guests, no domain allow
+   * list, no idle sign-out); microsoftDefaults: a new tenant's settings, every sharing control
+   * violated; hardened: none.
+   */
+  preset?: 'mixed' | 'microsoftDefaults' | 'hardened';
+  /** sharepointSettings properties (Graph names and values) laid over the preset. */
+  overrides?: Record<string, unknown>;
+}
+
+export interface SimLabelOptions {
+  /** Share of label-capable files (docx, xlsx, pptx, pdf, …) that carry a sensitivity label (default 0.3). */
+  share?: number;
+  /** Share of label-capable files whose labels cannot be read: 423 fileDoubleKeyEncrypted (default 0). */
+  lockedShare?: number;
 }
 
 /** What a running simulator gives back; also printed as one JSON line by `drivewarden sim`. */
@@ -94,7 +121,11 @@ export interface SimFaultRule {
   atRequest?: number;
   /** Only requests whose path matches this regex (source string), e.g. "/root/delta". */
   pathPattern?: string;
-  /** For forbidden403: 'users' | 'groups' | 'organization' | 'drives' | 'items' | 'permissions' | 'signInActivity' | 'mfa' | 'audit' | 'subscriptions'. */
+  /**
+   * For forbidden403: 'users' | 'groups' | 'organization' | 'drives' | 'items' | 'permissions' |
+   * 'signInActivity' | 'mfa' | 'audit' | 'subscriptions' | 'tenantSettings' (SharePointTenantSettings.Read.All) |
+   * 'sensitivityLabels' (the label catalogue) | 'labels' (extractSensitivityLabels only).
+   */
   resourceType?: string;
   /** For gone410: serve at most once per drive. */
   oncePerDrive?: boolean;
@@ -388,7 +419,18 @@ export type SimMutation =
   | { op: 'deleteUser'; userId: string } // their OneDrive, if any, goes with them
   | { op: 'removeDrive'; driveId: string } // the OneDrive is gone, its owner stays (drive GETs answer 404)
   | { op: 'addGroupMember'; groupId: string; memberId: string }
-  | { op: 'removeGroupMember'; groupId: string; memberId: string };
+  | { op: 'removeGroupMember'; groupId: string; memberId: string }
+  // Tenant configuration and labels.
+  | { op: 'setSharepointSettings'; settings: Record<string, unknown> } // Graph property names, laid over the current ones
+  | {
+      op: 'setItemLabels'; // a content change: the file gets a new version and shows up in delta
+      driveId: string;
+      itemId: string;
+      /** Catalogue label ids; [] removes every label. */
+      labelIds: string[];
+      assignmentMethod?: 'standard' | 'privileged' | 'auto';
+      actorId?: string;
+    };
 
 /** Emitted inside the simulator for every change (feeds delta, notifications and audit). */
 export interface SimChangeEvent {

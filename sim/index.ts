@@ -20,6 +20,8 @@ import { validateFaultRules } from './server/faults.ts';
 export { type SimCredentials, simCredentials } from './connection.ts';
 export type { SimConnectionInfo, SimHandle, SimOptions } from './contracts.ts';
 
+const ratioOk = (r: number | undefined) => r === undefined || (r >= 0 && r <= 1);
+
 export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
   const o: ResolvedOptions = {
     ...options,
@@ -52,6 +54,8 @@ export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
       o.referenceTime === undefined || !Number.isNaN(Date.parse(o.referenceTime)),
       'referenceTime must be an ISO date-time',
     ],
+    [ratioOk(o.labels?.share), 'labels.share must be in 0..1'],
+    [ratioOk(o.labels?.lockedShare), 'labels.lockedShare must be in 0..1'],
     [
       o.port === undefined || (Number.isInteger(o.port) && o.port >= 0 && o.port < 65536),
       'port must be 0..65535',
@@ -75,6 +79,8 @@ export function generateFromOptions(options: SimOptions = {}): Tenant {
     anonymousRatio: o.anonymousRatio,
     violationRatio: o.violationRatio,
     referenceMs: o.referenceTime ? Date.parse(o.referenceTime) : defaultReferenceMs(),
+    sharepointSettings: o.sharepointSettings,
+    labels: o.labels,
   });
 }
 

@@ -6,8 +6,10 @@ import type { GenerateOptions } from './generate/options.ts';
 import { generateRuleCases } from './generate/rule-cases.ts';
 import { generateSharing } from './generate/sharing.ts';
 import { generateUsers } from './generate/users.ts';
+import { SimLabels } from './labels.ts';
 import { Prng } from './prng.ts';
 import { Tenant } from './tenant.ts';
+import { generateSettings } from './tenant-settings.ts';
 
 export type { GenerateOptions } from './generate/options.ts';
 export { makeGrant, makeLink, pickRecipient } from './generate/sharing.ts';
@@ -33,5 +35,8 @@ export function generateTenant(o: GenerateOptions): Tenant {
   generateDrives(t, rng, o, people.members);
   generateSharing(t, o, people);
   generateRuleCases(t, o, people);
+  // Tenant configuration and labels draw from no stream: the rest never depends on them.
+  t.settings = generateSettings(o.sharepointSettings);
+  t.labels = new SimLabels(o.seed, o.labels);
   return t;
 }

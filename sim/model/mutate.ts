@@ -1,5 +1,6 @@
 /** Tenant mutations (the admin API's `POST /_sim/mutations`): apply to the model, then emit change events. */
 import type { SimChangeEvent, SimMutation } from '../contracts.ts';
+import { MutationError } from './errors.ts';
 import { makeGrant, makeLink, newGuestUser, pickRecipient } from './generate.ts';
 import { mimeTypeFor } from './names.ts';
 import type { Prng } from './prng.ts';
@@ -13,6 +14,7 @@ import {
   type Tenant,
   uniquePermissionId,
 } from './tenant.ts';
+import { applySettings } from './tenant-settings.ts';
 
 export type ChangeInput = Omit<SimChangeEvent, 'seq' | 'at'>;
 
@@ -23,15 +25,8 @@ export interface MutationContext {
   rng: Prng;
 }
 
-/** A mutation the caller got wrong (unknown id, bad name…): the admin API answers 400 with this message. */
-export class MutationError extends Error {
-  readonly status: number;
-  constructor(message: string, status = 400) {
-    super(message);
-    this.name = 'MutationError';
-    this.status = status;
-  }
-}
+// Defined apart so that model files mutate.ts imports can throw it too.
+export { MutationError } from './errors.ts';
 
 type ItemMutation = Extract<
   SimMutation,
@@ -501,6 +496,11 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
         });
       return { itemIds: files.map((i) => t.itemId(i)) };
     }
+    case 'setSharepointSettings':
+      t.settings = applySettings(t.settings, m.settings);
+      return { settings: t.settings };
+    case 'setItemLabels':
+      return setItemLabels(ctx, m);
     case 'invalidateDeltaTokens': {
       const d = drive(t, m.driveId);
       d.epoch++;
@@ -509,6 +509,37 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
     default:
       throw new MutationError(`op '${(m as { op: string }).op}' is not a model mutation`);
   }
+}
+
+/** Labels live in the file: changing them is a content change (new version, back in delta). */
+function setItemLabels(
+  ctx: MutationContext,
+  m: Extract<SimMutation, { op: 'setItemLabels' }>,
+): DirectoryResult {
+  const t = ctx.tenant;
+  const it = t.items;
+  const d = drive(t, m.driveId);
+  const i = liveItem(t, d, m.itemId);
+  if (it.isFolder(i)) throw new MutationError('setItemLabels applies to files only');
+  const read = t.labels.read(i, it.name[i]);
+  if (read.kind === 'unsupported')
+    throw new MutationError(`files of type '.${read.extension}' cannot carry sensitivity labels`);
+  const who = actor(t, d, m.actorId);
+  t.labels.set(i, m.labelIds, m.assignmentMethod);
+  it.modified[i] = ctx.now();
+  it.modifiedBy[i] = who.idx;
+  it.version[i]++;
+  d.lastModifiedMs = ctx.now();
+  t.touch(i);
+  ctx.emit({
+    kind: 'item',
+    op: 'updated',
+    driveId: d.id,
+    itemId: m.itemId,
+    actorId: who.id,
+    actorUpn: who.userPrincipalName,
+  });
+  return { itemId: m.itemId, labelIds: m.labelIds };
 }
 
 function removeDrive(ctx: MutationContext, d: SimDrive): void {

@@ -1,6 +1,8 @@
 /** The in-memory tenant: directory (users, groups), drives, items, permissions and change logs. */
+import { SimLabels } from './labels.ts';
 import { hash01 } from './prng.ts';
 import { F_DELETED, F_FOLDER, ItemStore } from './store.ts';
+import { presetSettings, type SimSharepointSettings } from './tenant-settings.ts';
 
 export type QuotaState = 'normal' | 'nearing' | 'critical' | 'exceeded';
 
@@ -202,6 +204,10 @@ export class Tenant {
   /** Ids of directory objects removed, with the dirSeq of removal (users/delta @removed). */
   removedUsers: Array<{ id: string; seq: number }> = [];
   readonly idKey: number;
+  /** SharePoint and OneDrive settings (GET /admin/sharepoint/settings); the generator sets them. */
+  settings: SimSharepointSettings = presetSettings('mixed');
+  /** The label catalogue and the labels files carry; the generator sets them. */
+  labels: SimLabels;
 
   constructor(init: { tenantId: string; seed: number; itemCapacity: number }) {
     this.tenantId = init.tenantId;
@@ -212,6 +218,7 @@ export class Tenant {
     this.mySiteHost = 'contoso-my.sharepoint.test';
     this.items = new ItemStore(init.itemCapacity);
     this.idKey = Math.floor(hash01(init.seed, 77) * 2 ** 30);
+    this.labels = new SimLabels(init.seed);
   }
 
   // ---------- ids ----------

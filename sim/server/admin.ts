@@ -82,6 +82,32 @@ export function registerAdminRoutes(app: FastifyInstance, rt: Runtime, adminSecr
     groups: rt.tenant.groups.map((g) => ({ id: g.id, displayName: g.displayName, members: g.members })),
   }));
 
+  // The label catalogue and every live label-capable file that carries a label or cannot be read.
+  app.get('/_sim/labels', async () => {
+    const t = rt.tenant;
+    const files: Array<{
+      driveId: string;
+      itemId: string;
+      name: string;
+      locked: boolean;
+      labelIds: string[];
+    }> = [];
+    for (const d of t.liveDrives())
+      for (const i of d.items) {
+        if (t.items.isDeleted(i) || t.items.isFolder(i)) continue;
+        const read = t.labels.read(i, t.items.name[i]);
+        if (read.kind === 'unsupported' || (read.kind === 'labels' && read.labels.length === 0)) continue;
+        files.push({
+          driveId: d.id,
+          itemId: t.itemId(i),
+          name: t.items.name[i],
+          locked: read.kind === 'locked',
+          labelIds: read.kind === 'labels' ? read.labels.map((a) => a.labelId) : [],
+        });
+      }
+    return { catalogue: t.labels.catalogue, files };
+  });
+
   app.get('/_sim/items', async (req, reply) => {
     const { driveId } = req.query as { driveId?: string };
     const t = rt.tenant;

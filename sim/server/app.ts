@@ -10,7 +10,9 @@ import type { SimCerts } from './certs.ts';
 import { registerDirectoryRoutes } from './directory.ts';
 import { registerDriveRoutes } from './drives.ts';
 import { GraphHttpError, type SimRequestState, sendError } from './errors.ts';
+import { registerLabelRoutes } from './labels.ts';
 import { RuMeter, resourceTypeOf, ruCost } from './metering.ts';
+import { registerTenantSettingsRoutes } from './tenant-settings.ts';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -232,6 +234,8 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
   registerAuthRoutes(app, rt, certs, creds);
   registerDirectoryRoutes(app, rt);
   registerDriveRoutes(app, rt);
+  registerTenantSettingsRoutes(app, rt);
+  registerLabelRoutes(app, rt);
   registerBatchRoute(app, internalSecret);
 
   return {

@@ -23,6 +23,11 @@ export function resourceTypeOf(template: string, query: Record<string, unknown>)
   if (template.includes('/permissions')) return ['permissions'];
   if (template.startsWith('/reports/')) return ['mfa'];
   if (template.startsWith('/subscriptions')) return ['subscriptions'];
+  if (template.startsWith('/admin/sharepoint/settings')) return ['tenantSettings'];
+  if (template.startsWith('/security/dataSecurityAndGovernance/sensitivityLabels'))
+    return ['sensitivityLabels'];
+  // extractSensitivityLabels needs Files.Read.All like every item read; 'labels' denies it alone.
+  if (template.endsWith('/extractSensitivityLabels')) return ['items', 'labels'];
   if (template === '/users/{id}/drive' || template === '/drives/{id}') return ['drives'];
   if (template.startsWith('/users/{id}/drive/') || template.startsWith('/drives/')) return ['items'];
   if (template.startsWith('/users')) {

@@ -1,3 +1,5 @@
+import type { SimLabelOptions, SimSharepointSettingsOptions } from '../../contracts.ts';
+
 export interface GenerateOptions {
   seed: number;
   users: number;
@@ -9,4 +11,8 @@ export interface GenerateOptions {
   violationRatio: number;
   /** ms since epoch; every generated timestamp is before it. */
   referenceMs: number;
+  /** The tenant's SharePoint settings (sim/model/tenant-settings.ts). */
+  sharepointSettings?: SimSharepointSettingsOptions;
+  /** Sensitivity labels (sim/model/labels.ts). */
+  labels?: SimLabelOptions;
 }
