@@ -28,6 +28,8 @@ export interface SyncProgress {
   /** History records written. */
   changes: number;
   permissionCalls: number;
+  /** extractSensitivityLabels calls so far (counted when each drive's round ends). */
+  labelCalls: number;
   ruSpent: number;
   requests: number;
   throttledResponses: number;

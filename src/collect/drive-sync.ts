@@ -3,7 +3,7 @@ import type { GraphPage } from '../graph/types.ts';
 import { driveItem, sharedChanged } from '../resources/drive-item.ts';
 import { permission } from '../resources/permission.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
-import { type ChangeRecord, touchRows } from '../store/apply.ts';
+import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
 import { applyItemsPage, sweepDrive } from '../store/items.ts';
 import { putSyncState, resolveSyncErrors } from '../store/sync-state.ts';
 import {
@@ -15,8 +15,9 @@ import {
   zodMessage,
 } from './context.ts';
 import { refreshDrive } from './drives.ts';
-import { type PageWork, runFeed } from './feed.ts';
+import { type FeedResult, type PageWork, runFeed } from './feed.ts';
 import { batchError } from './graph-util.ts';
+import { extractDriveLabels } from './labels.ts';
 
 /** Sharing roots only (hierarchicalsharing) plus sharing changes and removals in the feed. */
 export const DELTA_PREFER =
@@ -39,6 +40,8 @@ export interface DriveSyncResult {
   items: number;
   changes: number;
   permissionCalls: number;
+  /** extractSensitivityLabels calls after the round (files exposed outside whose content changed). */
+  labelCalls: number;
   invalidItems: number;
   /** A 410 made the drive enumerate again. */
   resynced: boolean;
@@ -103,6 +106,16 @@ export function driveSyncInFlight(integrationId: string, driveId: string): boole
 
 // ---------- the run ----------
 
+/** The labels step after a completed round; its failure is recorded, never the drive's. */
+async function readLabels(ctx: SyncContext, driveId: string, source: ChangeSource): Promise<number> {
+  try {
+    return (await extractDriveLabels(ctx, driveId, source)).calls;
+  } catch (err) {
+    await reportError(ctx, describeError(err, 'item_label', { scope: `drive:${driveId}` }));
+    return 0;
+  }
+}
+
 async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOptions): Promise<DriveSyncResult> {
   const scope = `drive:${driveId}`;
   const integrationId = ctx.integration.id;
@@ -112,6 +125,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     items: 0,
     changes: 0,
     permissionCalls: 0,
+    labelCalls: 0,
     invalidItems: 0,
     resynced: false,
     completed: false,
@@ -143,8 +157,9 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
   };
   /** Permission calls per page, for onPage. */
   const pageCalls = new WeakMap<GraphPage<unknown>, number>();
+  let feed: FeedResult;
   try {
-    const feed = await runFeed(ctx, {
+    feed = await runFeed(ctx, {
       scope,
       resource: 'items',
       subject: 'drive_item',
@@ -192,6 +207,12 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
   if (permissionsReadable)
     await resolveSyncErrors(ctx.store.db, integrationId, 'permission', { onlyTypeWide: true });
   await refreshQuota();
+  const labelSource = feed.resynced
+    ? 'resync'
+    : feed.kind === 'enumeration'
+      ? 'full'
+      : (opts.source ?? 'delta');
+  result.labelCalls = await readLabels(ctx, driveId, labelSource);
   return result;
 
   /**

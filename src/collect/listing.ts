@@ -13,6 +13,8 @@ export interface ListingOptions {
   def: ResourceDef<any>;
   url: string;
   source: ChangeSource;
+  /** Turns a page's entries into the payloads to map (the label catalogue flattens sublabels). */
+  flatten?: (values: unknown[]) => unknown[];
 }
 
 export interface ListingResult {
@@ -41,7 +43,10 @@ export async function collectListing(ctx: SyncContext, o: ListingOptions): Promi
       const { rows, invalid } = mapPayloads(
         ctx,
         o.def,
-        page.value.map((raw): [string | null, unknown] => [idOf(raw), raw]),
+        (o.flatten ? o.flatten(page.value) : page.value).map((raw): [string | null, unknown] => [
+          idOf(raw),
+          raw,
+        ]),
         page.requestId ?? null,
         o.scope,
       );

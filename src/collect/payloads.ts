@@ -10,6 +10,17 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 /** The id of a payload, when it has one. */
 export const idOf = (v: unknown): string | null => (isObj(v) && typeof v.id === 'string' ? v.id : null);
 
+/**
+ * The object of a single-object answer (GET /admin/sharepoint/settings, an action's result):
+ * the body itself, or its `value` when Graph wraps it (as the documentation's examples show),
+ * without OData annotations other than @odata.type.
+ */
+export function singleObject(body: unknown): unknown {
+  if (!isObj(body)) return body;
+  const inner = isObj(body.value) ? body.value : body;
+  return clean(inner);
+}
+
 /** The payload without delta annotations (members@delta, manager@delta, @removed, @odata.context …). */
 export function clean(o: Obj): Obj {
   const out: Obj = {};

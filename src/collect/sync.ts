@@ -9,6 +9,7 @@ import { syncGroups, syncUsers } from './directory-delta.ts';
 import { type DriveSyncResult, syncDrive } from './drive-sync.ts';
 import { discoverDrives } from './drives.ts';
 import { liveIdBatches } from './live-ids.ts';
+import { refreshTenantConfig } from './tenant-config.ts';
 
 export interface SyncOptions {
   /** full: enumerate every drive again (in-progress enumerations resume); delta: continue from deltaLinks. */
@@ -28,6 +29,8 @@ export interface SyncResult {
   items: number;
   changes: number;
   permissionCalls: number;
+  /** extractSensitivityLabels calls (files exposed outside the organization, read once per content). */
+  labelCalls: number;
   /** Graph traffic of this run (requests, RU, throttling). */
   graph: GraphClientStats;
   /** Errors recorded (or seen again) during this run that are still open. */
@@ -56,6 +59,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     items: 0,
     changes: 0,
     permissionCalls: 0,
+    labelCalls: 0,
     ruSpent: 0,
     requests: 0,
     throttledResponses: 0,
@@ -114,6 +118,8 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
         const r = await syncGroups(ctx, opts.mode);
         resources.group_member = r.members ? 'ok' : 'accessDenied';
       }),
+      // Before the drives: their label step names labels from the catalogue.
+      refreshTenantConfig(ctx, 'full').then((status) => Object.assign(resources, status)),
       usersOk
         ? attempt('drive', async () => {
             const r = await discoverDrives(ctx, 'full');
@@ -151,6 +157,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
                 emit();
               },
             });
+            progress.labelCalls += r.labelCalls;
             if (r.error) progress.drivesFailed++;
             else progress.drivesDone++;
             emit();
@@ -187,6 +194,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     items: progress.items,
     changes: progress.changes,
     permissionCalls: progress.permissionCalls,
+    labelCalls: progress.labelCalls,
     graph: statsDelta(ctx.client.stats(), base),
     errors,
     resources,

@@ -51,6 +51,8 @@ test('the probe reports each capability with the permission and use its definiti
       ['drive', 'granted'],
       ['drive_item', 'granted'],
       ['permission', 'granted'],
+      ['sensitivity_label', 'granted'],
+      ['tenant_settings', 'granted'],
       ['subscriptions', 'granted'],
       ['audit', 'granted'],
     ],

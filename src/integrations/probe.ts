@@ -33,7 +33,8 @@ interface Found {
 
 /**
  * How each capability is probed, one cheap request. A resource type without a probe here
- * shares its permission with one that has (group_member with group, user_drive with drive);
+ * shares its permission with one that has (group_member with group, user_drive with drive,
+ * item_label with drive_item);
  * probe.test.ts checks that every permission a resource type needs is probed. The optional
  * organization read has no probe (sync falls back without it). Probes run in capability
  * order (capabilities.ts): users before drives before items before permissions.
@@ -97,6 +98,21 @@ export const PROBES: Readonly<Record<string, ProbeFn>> = {
     await client.request({
       url: `/drives/${encodeURIComponent(found.driveId)}/items/${encodeURIComponent(found.rootId)}/permissions`,
       resource: 'permissions',
+    });
+    return true;
+  },
+  async sensitivity_label(client) {
+    // Optional: without it file labels are kept by id, without names.
+    await client.request({
+      url: '/security/dataSecurityAndGovernance/sensitivityLabels',
+      resource: 'sensitivityLabels',
+    });
+    return true;
+  },
+  async tenant_settings(client) {
+    await client.request({
+      url: '/admin/sharepoint/settings?$select=sharingCapability',
+      resource: 'tenantSettings',
     });
     return true;
   },

@@ -6,6 +6,7 @@ import { syncDrive } from '../collect/drive-sync.ts';
 import { discoverDrives } from '../collect/drives.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
+import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
@@ -78,6 +79,9 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       // Drive quotas change without any item changing (and OneDrives get provisioned):
       // the directory schedule re-reads every user's drive (1 RU each, 20 per $batch).
       if (source === 'poll') await discoverDrives(ctx, 'poll');
+      // Tenant settings and the label catalogue have no notifications: the schedule re-reads
+      // them (2 requests; a failure is recorded per resource type, never thrown).
+      if (source === 'poll') await refreshTenantConfig(ctx, 'poll');
     },
     async runGroupsDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;

@@ -37,7 +37,7 @@ export function registerSync(program: Command): void {
           const failed = Object.entries(r.resources).filter(([, s]) => s !== 'ok');
           console.log(
             `${r.integration}: ${r.drives.done}/${r.drives.total} drives (${r.drives.notProvisioned} users without OneDrive), ` +
-              `${r.items} items, ${r.changes} changes, ${r.permissionCalls} permission calls, ` +
+              `${r.items} items, ${r.changes} changes, ${r.permissionCalls} permission calls, ${r.labelCalls} label reads, ` +
               `${r.graph.requests} requests, ${r.graph.ruSpent} RU, ${r.graph.throttledResponses} throttled`,
           );
           for (const [resource, code] of failed) console.log(`  ${resource}: not collected (${code})`);
