@@ -59,8 +59,11 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
       'ru_ratio',
       'who_can_reach_p50_ms',
       'what_can_reach_p50_ms',
+      'labels_calls',
+      'labels_ru',
     ]);
     assert.ok((r.items as number) > 0 && (r.ru_minimum as number) > 0);
+    assert.equal(r.labels_calls, r.labels_files_minimum, 'one label read per exposed label-capable file');
     assert.ok((r.who_can_reach_samples as number) > 0 && (r.what_can_reach_samples as number) > 0);
     assert.equal(r.correct, true, JSON.stringify(r));
   });

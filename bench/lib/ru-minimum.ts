@@ -4,6 +4,7 @@
  * docs/graph-behaviour.md, "Throttling and cost") and the page sizes it serves. See docs/performance.md.
  */
 import type { TruthRecord } from '../../sim/contracts.ts';
+import { extensionOf, LABEL_CAPABLE_EXTENSIONS } from '../../sim/model/labels.ts';
 
 /** Largest delta page the simulator serves (`$top` is capped at 999; 200 without `$top`). */
 export const DELTA_PAGE = 999;
@@ -21,6 +22,8 @@ export const PRICE = {
   list: 2,
   singleGet: 1,
   permission: 5,
+  /** A POST action (extractSensitivityLabels) is priced like a write. */
+  write: 2,
 } as const;
 
 export interface RuMinimum {
@@ -28,6 +31,9 @@ export interface RuMinimum {
   delta: number;
   permissions: number;
   directory: number;
+  /** extractSensitivityLabels: one call per live file exposed outside (public/external) that can carry a label. */
+  labels: number;
+  labelFiles: number;
   deltaPages: number;
   sharingRoots: number;
   items: number;
@@ -56,6 +62,7 @@ export async function ruMinimum(truth: AsyncIterable<TruthRecord>): Promise<RuMi
   const permsPerRoot = new Map<string, number>();
   let roots = 0;
   let items = 0;
+  let labelFiles = 0;
   for await (const r of truth) {
     switch (r.kind) {
       case 'user':
@@ -75,6 +82,12 @@ export async function ruMinimum(truth: AsyncIterable<TruthRecord>): Promise<RuMi
         items++;
         itemsPerDrive.set(r.driveId, (itemsPerDrive.get(r.driveId) ?? 0) + 1);
         if (r.sharedScope !== null) roots++;
+        if (
+          !r.isFolder &&
+          (r.exposure === 'public' || r.exposure === 'external') &&
+          LABEL_CAPABLE_EXTENSIONS.includes(extensionOf(r.name))
+        )
+          labelFiles++;
         break;
       case 'permission': {
         const key = `${r.driveId}/${r.itemId}`;
@@ -99,7 +112,8 @@ export async function ruMinimum(truth: AsyncIterable<TruthRecord>): Promise<RuMi
   for (const n of permsPerRoot.values()) extra += pages(n, LIST_PAGE) - 1;
   permissionCalls = roots + extra;
   const permissions = permissionCalls * PRICE.permission;
-  // Directory: users (with sign-in activity), MFA report, groups, transitive members, one drive GET per user.
+  // Directory: users (with sign-in activity), MFA report, groups, transitive members, one drive GET per
+  // user, the tenant's SharePoint settings and its label catalogue (one GET each).
   let members = 0;
   for (const n of membersPerGroup.values()) members += pages(n, LIST_PAGE);
   const directory =
@@ -107,12 +121,16 @@ export async function ruMinimum(truth: AsyncIterable<TruthRecord>): Promise<RuMi
     pages(enabledUsers, MFA_PAGE) * PRICE.list +
     pages(membersPerGroup.size, LIST_PAGE) * PRICE.list +
     members * PRICE.list +
-    users * PRICE.singleGet;
+    users * PRICE.singleGet +
+    2 * PRICE.singleGet;
+  const labels = labelFiles * PRICE.write;
   return {
-    total: delta + permissions + directory,
+    total: delta + permissions + directory + labels,
     delta,
     permissions,
     directory,
+    labels,
+    labelFiles,
     deltaPages,
     sharingRoots: roots,
     items,

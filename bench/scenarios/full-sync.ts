@@ -8,8 +8,11 @@ import { numberFlag, round, type Scenario } from '../harness.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
 import { timeReachQueries } from '../lib/reach-timing.ts';
-import { ruMinimum } from '../lib/ru-minimum.ts';
+import { PRICE, ruMinimum } from '../lib/ru-minimum.ts';
 import { profileArgs, scenarioDir } from '../lib/temp.ts';
+
+/** extractSensitivityLabels as the simulator counts it (every call, $batch sub-requests included). */
+const LABELS_ENDPOINT = 'POST /drives/{id}/items/{id}/extractSensitivityLabels';
 
 export const fullSync: Scenario = {
   name: 'full-sync',
@@ -63,6 +66,10 @@ export const fullSync: Scenario = {
         delta_pages_minimum: minimum.deltaPages,
         permission_calls: run.result.permissionCalls,
         sharing_roots: minimum.sharingRoots,
+        labels_calls: counters.requestsByEndpoint[LABELS_ENDPOINT] ?? 0,
+        labels_ru: (counters.requestsByEndpoint[LABELS_ENDPOINT] ?? 0) * PRICE.write,
+        labels_files_minimum: minimum.labelFiles,
+        ru_minimum_labels: minimum.labels,
         throttled_responses: counters.throttledResponses,
         ...reach,
         correct: check.correct,
