@@ -354,6 +354,41 @@ describe('real-time inventory against the simulator', () => {
     }
   });
 
+  it('the directory schedule re-reads the tenant settings: a change is a modified row seen by polling', async () => {
+    const env = await startEnv({ webhooks: true, seed: 27, pollSeconds: 1 });
+    try {
+      await env.admin.mutate({ op: 'setSharepointSettings', settings: { sharingCapability: 'disabled' } });
+      await waitFor(
+        'the new sharing capability in the inventory',
+        async () => {
+          const row = await env.app.store.db
+            .selectFrom('tenant_settings')
+            .select('sharing_capability')
+            .where('integration_id', '=', env.integrationId)
+            .executeTakeFirst();
+          return row?.sharing_capability === 'disabled' ? true : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+      const history = await env.app.store.db
+        .selectFrom('changes')
+        .select(['change_type', 'source'])
+        .where('integration_id', '=', env.integrationId)
+        .where('resource_type', '=', 'tenant_settings')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        history.map((h) => [h.change_type, h.source]),
+        [
+          ['added', 'full'],
+          ['modified', 'poll'],
+        ],
+      );
+    } finally {
+      await env.close();
+    }
+  });
+
   it('lifecycle events from Graph: reauthorize renews, subscriptionRemoved re-creates, missed runs a delta', async () => {
     const env = await startEnv({ webhooks: true, seed: 26 });
     const agent = new Agent({ connect: { ca: readFileSync(env.sim.caCertPath, 'utf8') } });
