@@ -1,4 +1,5 @@
 import type { InventoryTables } from './tables/inventory.ts';
+import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
 import type { RulesTables } from './tables/rules.ts';
 import type { ServiceTables } from './tables/service.ts';
@@ -9,4 +10,10 @@ import type { TenantTables } from './tables/tenant.ts';
  * Adding an area = one tables file, one migration file, one line here and one in
  * ./migrations/index.ts.
  */
-export interface Database extends InventoryTables, RealtimeTables, ServiceTables, RulesTables, TenantTables {}
+export interface Database
+  extends InventoryTables,
+    RealtimeTables,
+    ServiceTables,
+    RulesTables,
+    TenantTables,
+    PoliciesTables {}
