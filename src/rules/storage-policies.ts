@@ -229,6 +229,7 @@ export async function listStoragePolicies(
     )
     .selectAll('p')
     .select(['u.user_principal_name', 'g.display_name'])
+    .orderBy('p.integration_id')
     .orderBy('p.id');
   if (filter.integrationId !== undefined) q = q.where('p.integration_id', '=', filter.integrationId);
   if (filter.id !== undefined) q = q.where('p.id', '=', filter.id);

@@ -2,22 +2,7 @@ import type { Command } from 'commander';
 import { type Accessor, whatCanReach, whoCanReach } from '../../access/reach.ts';
 import type { AppContext } from '../../app/context.ts';
 import { withApp } from '../../app/context.ts';
-
-/** The integration a question is about: the named one, else the only one there is. */
-async function integrationOf(app: AppContext, name: string | undefined): Promise<string> {
-  if (name) {
-    const one = await app.integrations.get(name);
-    if (!one) throw new Error(`no integration "${name}"`);
-    return one.id;
-  }
-  const all = await app.integrations.list();
-  if (all.length === 1) return all[0].id;
-  throw new Error(
-    all.length === 0
-      ? 'no integration: add one with `drivewarden integrations add`'
-      : `${all.length} integrations: name one with --integration`,
-  );
-}
+import { integrationOf } from '../integration-of.ts';
 
 /** An item by id (any drive of the integration, or --drive) or by drive and path. */
 async function itemOf(

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerAccess } from './access.ts';
 import { registerDemo } from './demo.ts';
 import { registerIntegrations } from './integrations.ts';
+import { registerPacks } from './packs.ts';
+import { registerPolicies } from './policies.ts';
 import { registerQuery } from './query.ts';
 import { registerServe } from './serve.ts';
 import { registerSimCommand } from './sim.ts';
@@ -16,6 +18,8 @@ export const commands: Array<(program: Command) => void> = [
   registerStatus,
   registerQuery,
   registerAccess,
+  registerPolicies,
+  registerPacks,
   registerSimCommand,
   registerDemo,
 ];
