@@ -1,11 +1,14 @@
-// Writes the generated reference docs from the code: docs/tables.md and the README's
-// permission table.
+// Writes the generated reference docs from the code: docs/tables.md, docs/rules.md and the
+// README's permission table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withPermissionsTable } from '../src/docs/permissions-reference.ts';
+import { renderRulesReference } from '../src/docs/rules-reference.ts';
 import { renderTablesReference } from '../src/docs/tables-reference.ts';
 
 writeFileSync(new URL('../docs/tables.md', import.meta.url), renderTablesReference());
 console.log('wrote docs/tables.md');
+writeFileSync(new URL('../docs/rules.md', import.meta.url), renderRulesReference());
+console.log('wrote docs/rules.md');
 const readme = new URL('../README.md', import.meta.url);
 writeFileSync(readme, withPermissionsTable(readFileSync(readme, 'utf8')));
 console.log('wrote the permission table of README.md');
