@@ -40,7 +40,8 @@ export function renderRulesReference(
   for (const pack of packs) out.push(...packSection(pack));
   out.push('', '## Rules', '', '| rule | severity | resource type | title |', '|---|---|---|---|');
   const sorted = [...rules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const r of sorted) out.push(`| [\`${r.id}\`](#${r.id}) | ${r.severity} | ${r.resource_type} | ${cell(r.title)} |`);
+  for (const r of sorted)
+    out.push(`| [\`${r.id}\`](#${r.id}) | ${r.severity} | ${r.resource_type} | ${cell(r.title)} |`);
   for (const r of sorted) out.push(...ruleSection(r, packs));
   return `${out.join('\n')}\n`;
 }
@@ -91,7 +92,10 @@ function ruleSection(r: RuleDefinition, packs: readonly Pack[]): string[] {
           '',
           '| parameter | type | default | description |',
           '|---|---|---|---|',
-          ...params.map(([name, p]) => `| \`${name}\` | ${p.type}${range(p)} | ${defaultOf(p)} | ${cell(p.description)} |`),
+          ...params.map(
+            ([name, p]) =>
+              `| \`${name}\` | ${p.type}${range(p)} | ${defaultOf(p)} | ${cell(p.description)} |`,
+          ),
         ]
       : []),
   ];
@@ -105,7 +109,8 @@ function range(p: RuleParameter): string {
 }
 
 function defaultOf(p: RuleParameter): string {
-  if (p.type === 'string_list') return p.default.length ? p.default.map((v) => `\`${v}\``).join(', ') : '(none)';
+  if (p.type === 'string_list')
+    return p.default.length ? p.default.map((v) => `\`${v}\``).join(', ') : '(none)';
   if (p.type === 'string') return p.default === '' ? '(empty)' : `\`${cell(p.default)}\``;
   return `\`${String(p.default)}\``;
 }

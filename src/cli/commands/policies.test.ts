@@ -39,7 +39,16 @@ describe('drivewarden policies', () => {
     const added = run('add', '--user', 'ALICE@contoso.example', '--max-bytes', '50GB', '--warn', '80%');
     assert.equal(added.status, 0, added.stderr);
     assert.match(added.stdout, /added storage policy 1/);
-    const group = run('add', '--group', 'sales', '--max-percent', '25%', '--description', 'sales team', '--json');
+    const group = run(
+      'add',
+      '--group',
+      'sales',
+      '--max-percent',
+      '25%',
+      '--description',
+      'sales team',
+      '--json',
+    );
     assert.equal(group.status, 0, group.stderr);
     assert.deepEqual(
       (({ scopeKind, scopeId, limitPercent, violationThreshold, description }) => ({
@@ -49,7 +58,13 @@ describe('drivewarden policies', () => {
         violationThreshold,
         description,
       }))(JSON.parse(group.stdout)),
-      { scopeKind: 'group', scopeId: 'g-sales', limitPercent: 25, violationThreshold: 1, description: 'sales team' },
+      {
+        scopeKind: 'group',
+        scopeId: 'g-sales',
+        limitPercent: 25,
+        violationThreshold: 1,
+        description: 'sales team',
+      },
     );
     const listed = run('list');
     assert.equal(listed.status, 0, listed.stderr);
@@ -67,10 +82,16 @@ describe('drivewarden policies', () => {
 
   it('refuses bad input with a message naming it', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['add', '--user', 'u-alice', '--group', 'Sales', '--max-bytes', '1GB'], /exactly one of --user and --group/],
+      [
+        ['add', '--user', 'u-alice', '--group', 'Sales', '--max-bytes', '1GB'],
+        /exactly one of --user and --group/,
+      ],
       [['add', '--user', 'u-alice'], /exactly one of --max-bytes and --max-percent/],
       [['add', '--user', 'nobody', '--max-bytes', '1GB'], /no user "nobody"/],
-      [['add', '--user', 'u-alice', '--max-bytes', '1GB', '--integration', 'fabrikam'], /no integration "fabrikam"/],
+      [
+        ['add', '--user', 'u-alice', '--max-bytes', '1GB', '--integration', 'fabrikam'],
+        /no integration "fabrikam"/,
+      ],
       [['remove', '99'], /no storage policy 99/],
     ];
     for (const [args, message] of cases) {
