@@ -100,6 +100,7 @@ for (const dialect of testDialects()) {
         `nearing its storage limit: 9.5 GB used of 10.0 GB (95%), user policy ${ids.alice}`,
       );
       assert.equal(rows.get('d-alice')?.resource_owner, 'alice@contoso.example');
+      assert.equal(rows.get('d-alice')?.drive_id, 'd-alice');
       assert.equal(rows.get('d-alice')?.details.policy_scope, 'user');
       assert.equal(rows.get('d-alice')?.details.policy_group_members, null);
     });

@@ -30,7 +30,7 @@ chosen as (
   from candidates
 ),
 measured as (
-  select d.id, d.name, d.owner_name, d.owner_email, d.quota_used, d.quota_total,
+  select d.id, d.name, d.web_url, d.owner_name, d.owner_email, d.quota_used, d.quota_total,
     p.id as policy_id, p.scope_kind, p.scope_id, p.limit_bytes, p.limit_percent,
     p.warning_threshold, p.violation_threshold,
     case when p.scope_kind = 'group' then c.group_members end as group_members,
@@ -82,6 +82,7 @@ judged as (
 )
 select
   j.id as resource_id,
+  j.id as drive_id,
   case j.verdict when 'ok' then 'ok' when 'error' then 'error' else 'alarm' end as status,
   case j.verdict
     when 'violation' then 'high'
@@ -106,6 +107,7 @@ select
       || ' policy ' || cast(j.policy_id as text)
   end as reason,
   coalesce(j.owner_name, j.owner_email, j.name) as resource_name,
+  j.web_url as resource_path,
   j.owner_email as resource_owner,
   j.policy_id,
   j.scope_kind as policy_scope,
