@@ -57,6 +57,24 @@ export const configSchema = z.object({
       timeScale: z.coerce.number().positive().default(1),
     })
     .default({ timeoutMs: 60_000, maxRetries: 8, timeScale: 1 }),
+  /** The query console (`drivewarden query`, saved and example queries): what one query may take. */
+  query: z
+    .object({
+      /** Rows returned at most (more are cut off and the result says so). */
+      maxRows: positiveInt.default(10_000),
+      /** Bytes of result values returned at most (more rows are cut off). */
+      maxBytes: positiveInt.default(64 * 1024 * 1024),
+      /** A query still running after this long is stopped. */
+      timeoutMs: positiveInt.default(30_000),
+      /** The process running a query is stopped when its memory (RSS) passes this many MB. */
+      maxMemoryMb: z.coerce.number().int().min(128).default(512),
+      /** PostgreSQL: run queries as this role (SET ROLE; docs/queries.md shows its grants). */
+      pgRole: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case PostgreSQL role name')
+        .optional(),
+    })
+    .default({ maxRows: 10_000, maxBytes: 64 * 1024 * 1024, timeoutMs: 30_000, maxMemoryMb: 512 }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -78,6 +96,11 @@ export const ENV_NAMES: Record<string, string> = {
   DW_GRAPH_MAX_RETRIES: 'graph.maxRetries',
   DW_GRAPH_RU_BUDGET: 'graph.ruBudgetPerMinute',
   DW_GRAPH_TIME_SCALE: 'graph.timeScale',
+  DW_QUERY_MAX_ROWS: 'query.maxRows',
+  DW_QUERY_MAX_BYTES: 'query.maxBytes',
+  DW_QUERY_TIMEOUT_MS: 'query.timeoutMs',
+  DW_QUERY_MAX_MEMORY_MB: 'query.maxMemoryMb',
+  DW_QUERY_PG_ROLE: 'query.pgRole',
 };
 
 export class ConfigError extends Error {

@@ -1,63 +1,113 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
-import { openTestStore, TEST_PG_URL, testDialects } from '../../test/support/store.ts';
+import { openTestStore, testDialects } from '../../test/support/store.ts';
 import type { Store } from '../store/store.ts';
-import { formatTable, QueryError, runReadOnlyQuery } from './run-query.ts';
+import { QueryError, type QueryTarget, queryTargetOf, runReadOnlyQuery } from './run-query.ts';
+import { inventorySnapshot, SEED, seedInventory } from './seed-inventory.fixture.ts';
+
+/** The console's runner on both dialects: rows, parameters, and the row, byte, time and memory limits. */
 
 for (const dialect of testDialects()) {
   describe(`read-only SQL (${dialect})`, () => {
     let store: Store;
-    let schema: string | undefined;
+    let target: QueryTarget;
     let cleanup: () => Promise<void>;
-    const target = () =>
-      dialect === 'sqlite' ? { sqliteFile: store.file } : { databaseUrl: TEST_PG_URL, schema };
 
     before(async () => {
-      ({ store, schema, cleanup } = await openTestStore(dialect));
-      await sql`insert into integrations (id, name, tenant_id, client_id, verified_domains, enabled, created_at, updated_at)
-        values ('i1', 'one', 't1', 'c1', '[]', ${dialect === 'sqlite' ? 1 : true}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`.execute(
-        store.db,
-      );
+      ({ store, cleanup } = await openTestStore(dialect));
+      await seedInventory(store);
+      target = queryTargetOf(store);
     });
     after(() => cleanup());
 
-    it('returns columns and rows of a SELECT', async () => {
-      const result = await runReadOnlyQuery(target(), 'select name, tenant_id from integrations;');
+    it('returns columns and rows of a SELECT (a trailing ; and comment are fine)', async () => {
+      const result = await runReadOnlyQuery(target, 'select name, tenant_id from integrations; -- done');
       assert.deepEqual(result.columns, ['name', 'tenant_id']);
-      assert.deepEqual(result.rows, [{ name: 'one', tenant_id: 't1' }]);
-      assert.match(formatTable(result), /one\s+t1/);
+      assert.deepEqual(result.rows, [{ name: 'contoso', tenant_id: SEED.tenantId }]);
+      assert.equal(result.truncated, false);
     });
 
-    it('truncates at the limit', async () => {
+    it('binds :name parameters, never splicing them into the text', async () => {
       const result = await runReadOnlyQuery(
-        target(),
-        'select name from integrations union all select name from integrations',
-        {
-          limit: 1,
+        target,
+        'select count(*) as n from users where mail = :mail or display_name = :mail',
+        { params: { mail: "bob@contoso.test' or '1'='1" } },
+      );
+      assert.deepEqual(result.rows, [{ n: 0 }]);
+      const bob = await runReadOnlyQuery(target, 'select display_name from users where mail = :mail', {
+        params: { mail: 'bob@contoso.test' },
+      });
+      assert.deepEqual(bob.rows, [{ display_name: 'Bob' }]);
+    });
+
+    it('names repeated columns apart', async () => {
+      const result = await runReadOnlyQuery(target, 'select 1 as a, 2 as a');
+      assert.deepEqual(result.rows, [{ a: 1, a_2: 2 }]);
+    });
+
+    it('cuts off at the row limit and says so', async () => {
+      const result = await runReadOnlyQuery(target, 'select id from drive_items order by id', { limit: 3 });
+      assert.equal(result.rows.length, 3);
+      assert.equal(result.truncated, true);
+      assert.equal(result.truncatedBy, 'rows');
+    });
+
+    it('cuts off at the byte limit and says so', async () => {
+      const result = await runReadOnlyQuery(
+        target,
+        `with recursive r(n) as (select 1 union all select n + 1 from r where n < 1000)
+         select n, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' as pad from r`,
+        { limits: { maxBytes: 10_000 } },
+      );
+      assert.ok(result.rows.length > 50 && result.rows.length < 110, String(result.rows.length));
+      assert.equal(result.truncatedBy, 'bytes');
+    });
+
+    it('stops a query that runs too long (an endless recursive CTE) and the inventory stays', async () => {
+      const before = await inventorySnapshot(store);
+      const started = Date.now();
+      await assert.rejects(
+        runReadOnlyQuery(
+          target,
+          'with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r',
+          { limits: { timeoutMs: 1_500 } },
+        ),
+        (err: QueryError) => {
+          assert.equal(err.kind, 'timeout');
+          assert.equal(err.message, 'stopped: the query ran longer than 1500 ms (query.timeoutMs)');
+          return true;
         },
       );
-      assert.equal(result.rows.length, 1);
-      assert.equal(result.truncated, true);
+      assert.ok(Date.now() - started < 15_000, 'stopped well before the test timeout');
+      assert.deepEqual(await inventorySnapshot(store), before);
     });
 
-    it('refuses writes and leaves the data as it was', async () => {
+    it('stops a query that takes too much memory (a string doubled to 256 MB)', async () => {
+      // SQLite builds it in the query process; PostgreSQL sends it there as one row.
       await assert.rejects(
-        runReadOnlyQuery(target(), "delete from integrations where id = 'i1'"),
-        QueryError,
+        runReadOnlyQuery(
+          target,
+          `with recursive r(s, n) as (select 'x', 0 union all select s || s, n + 1 from r where n < 28)
+           select length(s) as n, s from r where n = 28`,
+          { limits: { maxMemoryMb: 256, timeoutMs: 60_000 } },
+        ),
+        (err: QueryError) => {
+          assert.equal(err.kind, 'memory', err.message);
+          assert.equal(err.message, 'stopped: the query used more than 256 MB of memory (query.maxMemoryMb)');
+          return true;
+        },
       );
-      await assert.rejects(runReadOnlyQuery(target(), "update integrations set name = 'x'"), QueryError);
-      const still = await runReadOnlyQuery(target(), 'select count(*) as n from integrations');
-      assert.equal(Number(still.rows[0].n), 1);
     });
 
     it('reports SQL errors clearly', async () => {
-      await assert.rejects(runReadOnlyQuery(target(), 'select nope from nowhere'), (err: Error) => {
+      await assert.rejects(runReadOnlyQuery(target, 'select nope from nowhere'), (err: Error) => {
         assert.ok(err instanceof QueryError);
+        assert.equal(err.kind, 'sql');
         assert.match(err.message, /^SQL error: .*nowhere/);
         return true;
       });
-      await assert.rejects(runReadOnlyQuery(target(), '   '), /empty query/);
+      await assert.rejects(runReadOnlyQuery(target, '   '), /^QueryError: refused: empty query$/);
+      await assert.rejects(runReadOnlyQuery(target, "select 'open"), /SQL error: a string, quoted name or comment is not closed/);
     });
   });
 }

@@ -1,124 +1,77 @@
-import type SQLite from 'better-sqlite3';
-import type pg from 'pg';
-import { openSqlite, pgClient } from '../store/connection.ts';
+import { configSchema } from '../config/config.ts';
+import type { Dialect } from '../store/dialect.ts';
+import type { QueryTarget } from '../store/sql-guard/check-query.ts';
+import { preflight } from '../store/sql-guard/preflight.ts';
+import { bindQueryParams, type QueryParams } from './params.ts';
+import type { QueryLimits, Truncation } from './runner/protocol.ts';
+import { runInQueryProcess } from './runner/runner.ts';
+
+export { QueryError } from '../store/sql-guard/errors.ts';
+export { type QueryTarget, queryTargetOf } from '../store/sql-guard/check-query.ts';
+export type { QueryLimits } from './runner/protocol.ts';
 
 /**
- * Read-only SQL over the inventory, for people (CLI, later the REST API and web app) and
- * for rules. Safety does not rest on parsing SQL: SQLite runs it on a connection opened
- * read-only and refuses statements that are not readers; PostgreSQL runs it inside a
- * READ ONLY transaction with a statement timeout, rolled back afterwards. The SQL helpers
- * (dw_now, dw_days_between, …: store/dialect.ts) are there on both.
+ * Read-only SQL over the inventory, for people (CLI, later the REST API and web app):
+ * the guard (src/store/sql-guard/) refuses anything but one SELECT over inventory tables
+ * without secrets, and the query runs in a process of its own (runner/) on a read-only
+ * connection, within the row, byte, time and memory limits of config `query.*`. The SQL
+ * helpers (dw_now, dw_days_between, …: store/dialect.ts) are there on both dialects.
  */
 
 export interface QueryResult {
   columns: string[];
   rows: Array<Record<string, unknown>>;
-  /** True when more rows existed than `limit`. */
+  /** True when more rows existed than the limits let through. */
   truncated: boolean;
+  /** Which limit cut the rows off: `rows` (maxRows / --limit) or `bytes` (maxBytes). */
+  truncatedBy: Truncation | null;
 }
 
-export class QueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueryError';
-  }
+export interface RunQueryOptions {
+  /** Values of the query's `:name` parameters (`:now` defaults to the current time). */
+  params?: QueryParams;
+  /** Rows at most (default: limits.maxRows). */
+  limit?: number;
+  /** Limits (default: config `query.*` defaults). */
+  limits?: Partial<QueryLimits>;
 }
 
-export interface QueryTarget {
-  sqliteFile?: string;
-  databaseUrl?: string;
-  schema?: string;
+/** The limits when the config says nothing. */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = configSchema.shape.query.parse(undefined);
+
+export function dialectOfTarget(target: QueryTarget): Dialect {
+  return target.databaseUrl ? 'postgres' : 'sqlite';
 }
 
+/** Runs the query; throws QueryError (refused, sql, timeout, memory, failed) with a message for people. */
 export async function runReadOnlyQuery(
   target: QueryTarget,
   sqlText: string,
-  opts: { limit?: number; timeoutMs?: number } = {},
+  opts: RunQueryOptions = {},
 ): Promise<QueryResult> {
-  const limit = opts.limit ?? 1000;
-  const text = sqlText.trim().replace(/;\s*$/, '');
-  if (!text) throw new QueryError('empty query');
-  if (target.databaseUrl) return queryPostgres(target, text, limit, opts.timeoutMs ?? 30_000);
-  if (!target.sqliteFile) throw new QueryError('no store to query');
-  return querySqlite(target.sqliteFile, text, limit);
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...opts.limits };
+  if (opts.limit !== undefined) limits.maxRows = opts.limit;
+  const dialect = dialectOfTarget(target);
+  // The text-level refusals answer here, without starting a process.
+  preflight(sqlText, dialect);
+  const { text, values } = bindQueryParams(sqlText, opts.params ?? {}, dialect);
+  const answer = await runInQueryProcess({ type: 'run', target, text, values, limits });
+  const columns = uniqueNames(answer.columns);
+  return {
+    columns,
+    rows: answer.rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
+    truncated: answer.truncated !== null,
+    truncatedBy: answer.truncated,
+  };
 }
 
-function querySqlite(file: string, text: string, limit: number): QueryResult {
-  const db = openSqlite(file, { readonly: true });
-  try {
-    let stmt: SQLite.Statement;
-    try {
-      stmt = db.prepare(text);
-    } catch (err) {
-      throw new QueryError(`SQL error: ${(err as Error).message}`);
-    }
-    if (!stmt.reader) throw new QueryError('only queries that return rows (SELECT, WITH …) are allowed');
-    const columns = stmt.columns().map((c) => c.name);
-    const rows: Array<Record<string, unknown>> = [];
-    let truncated = false;
-    try {
-      for (const row of stmt.iterate() as IterableIterator<Record<string, unknown>>) {
-        if (rows.length === limit) {
-          truncated = true;
-          break;
-        }
-        rows.push(row);
-      }
-    } catch (err) {
-      throw new QueryError(`SQL error: ${(err as Error).message}`);
-    }
-    return { columns, rows, truncated };
-  } finally {
-    db.close();
-  }
-}
-
-async function queryPostgres(
-  target: QueryTarget,
-  text: string,
-  limit: number,
-  timeoutMs: number,
-): Promise<QueryResult> {
-  const client = pgClient({ databaseUrl: target.databaseUrl! });
-  await client.connect();
-  try {
-    await client.query('begin read only');
-    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    if (target.schema) await client.query(`set local search_path = "${target.schema.replace(/"/g, '')}"`);
-    let result: pg.QueryResult;
-    try {
-      result = await client.query({ text: `select * from (${text}) as q limit ${limit + 1}` });
-    } catch (err) {
-      throw new QueryError(`SQL error: ${(err as Error).message}`);
-    }
-    const rows = result.rows as Array<Record<string, unknown>>;
-    return {
-      columns: result.fields.map((f) => f.name),
-      rows: rows.slice(0, limit),
-      truncated: rows.length > limit,
-    };
-  } finally {
-    await client.query('rollback').catch(() => undefined);
-    await client.end();
-  }
-}
-
-/** Renders rows as an aligned text table (CLI). */
-export function formatTable(result: QueryResult): string {
-  const cell = (v: unknown) =>
-    v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const widths = result.columns.map((c) =>
-    Math.min(60, Math.max(c.length, ...result.rows.map((r) => cell(r[c]).length))),
-  );
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  const out = [line(result.columns), line(widths.map((w) => '-'.repeat(w)))];
-  for (const row of result.rows) out.push(line(result.columns.map((c) => cell(row[c]))));
-  out.push(
-    `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'}${result.truncated ? ', truncated' : ''})`,
-  );
-  return out.join('\n');
+/** Column names as object keys: a repeated name gets `_2`, `_3`, … */
+function uniqueNames(names: string[]): string[] {
+  const seen = new Set<string>();
+  return names.map((name) => {
+    let unique = name;
+    for (let n = 2; seen.has(unique); n++) unique = `${name}_${n}`;
+    seen.add(unique);
+    return unique;
+  });
 }

@@ -1,5 +1,6 @@
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
+import type { QueryTables } from './tables/saved-queries.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
 import type { RulesTables } from './tables/rules.ts';
 import type { ServiceTables } from './tables/service.ts';
@@ -16,4 +17,5 @@ export interface Database
     ServiceTables,
     RulesTables,
     TenantTables,
-    PoliciesTables {}
+    PoliciesTables,
+    QueryTables {}

@@ -26,6 +26,8 @@ export interface Store {
   file?: string;
   /** The PostgreSQL schema, when one was given. */
   schema?: string;
+  /** The PostgreSQL URL, when the dialect is postgres (read-only queries open their own connection). */
+  databaseUrl?: string;
   close(): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       schema,
       maxConnections: options.maxConnections ?? 10,
     });
-    store = { db, dialect: 'postgres', schema, close: () => db.destroy() };
+    store = { db, dialect: 'postgres', schema, databaseUrl: options.databaseUrl, close: () => db.destroy() };
   } else {
     const file = 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
     const database = openSqlite(file);

@@ -8,7 +8,8 @@ import { progressPrinter } from '../../app/progress.ts';
 import { syncOnce } from '../../app/sync-once.ts';
 import { type ChangeBatch, changes } from '../../collect/change-stream.ts';
 import { probeIntegration } from '../../integrations/probe.ts';
-import { formatTable, runReadOnlyQuery } from '../../query/run-query.ts';
+import { formatTable } from '../../query/format.ts';
+import { queryTargetOf, runReadOnlyQuery } from '../../query/run-query.ts';
 import { startService } from '../../server/service.ts';
 import { changeLines } from './change-lines.ts';
 
@@ -98,13 +99,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       `collected ${result.items} items in ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(1)} s, ` +
         `${result.graph.requests} Graph requests, ${result.graph.ruSpent} resource units`,
     );
-    const summary = await runReadOnlyQuery(
-      { sqliteFile: app.store.file, databaseUrl: app.config.databaseUrl },
-      SUMMARY_SQL,
-    );
+    const summary = await runReadOnlyQuery(queryTargetOf(app.store, app.config.query.pgRole), SUMMARY_SQL, {
+      limits: app.config.query,
+    });
     log(formatTable(summary));
     log(
-      `\nquery it yourself: DW_DATA_DIR=${dataDir} npm run dw -- query "select i.path, p.link_type from permissions p join drive_items i on i.integration_id = p.integration_id and i.id = p.item_id where p.link_scope = 'anonymous' and p.deleted_at is null"`,
+      `\nquery it yourself: DW_DATA_DIR=${dataDir} npm run dw -- query run shared-with-anyone\n` +
+        '(drivewarden query list shows the other examples; docs/queries.md explains them)',
     );
     if (opts.exitAfterSync) return;
 

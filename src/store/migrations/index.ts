@@ -9,6 +9,7 @@ import * as m0300rules from './0300-rules.ts';
 import * as m0310tenantSettings from './0310-tenant-settings.ts';
 import * as m0320itemLabels from './0320-item-labels.ts';
 import * as m0330policiesPacks from './0330-policies-packs.ts';
+import * as m0340savedQueries from './0340-saved-queries.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0310-tenant-settings': m0310tenantSettings,
   '0320-item-labels': m0320itemLabels,
   '0330-policies-packs': m0330policiesPacks,
+  '0340-saved-queries': m0340savedQueries,
 };
