@@ -111,7 +111,7 @@ describe('the drivewarden command against the simulator', () => {
 
     const write = await dw(dataDir, ['query', 'delete from drive_items']);
     assert.notEqual(write.status, 0);
-    assert.match(write.stderr, /only queries that return rows/);
+    assert.match(write.stderr, /refused: only queries run here/);
 
     const status = await dw(dataDir, ['status']);
     assert.equal(status.status, 0, status.stderr);

@@ -8,6 +8,8 @@ const program = new Command()
   .name('drivewarden')
   .description('Self-hosted OneDrive inventory and security monitor for Microsoft 365')
   .version(VERSION, '-v, --version')
+  // A command's options stay its own where it has subcommands of its own (`query run x --format csv`).
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 for (const register of commands) register(program);

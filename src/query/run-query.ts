@@ -1,21 +1,21 @@
-import { configSchema } from '../config/config.ts';
 import type { Dialect } from '../store/dialect.ts';
-import type { QueryTarget } from '../store/sql-guard/check-query.ts';
+import { checkQueryAllowed, type QueryTarget } from '../store/sql-guard/check-query.ts';
 import { preflight } from '../store/sql-guard/preflight.ts';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits, type Truncation } from '../store/sql-guard/runner/protocol.ts';
+import { runInQueryProcess } from '../store/sql-guard/runner/runner.ts';
 import { bindQueryParams, type QueryParams } from './params.ts';
-import type { QueryLimits, Truncation } from './runner/protocol.ts';
-import { runInQueryProcess } from './runner/runner.ts';
 
 export { QueryError } from '../store/sql-guard/errors.ts';
 export { type QueryTarget, queryTargetOf } from '../store/sql-guard/check-query.ts';
-export type { QueryLimits } from './runner/protocol.ts';
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../store/sql-guard/runner/protocol.ts';
 
 /**
  * Read-only SQL over the inventory, for people (CLI, later the REST API and web app):
  * the guard (src/store/sql-guard/) refuses anything but one SELECT over inventory tables
- * without secrets, and the query runs in a process of its own (runner/) on a read-only
+ * without secrets, and the query runs in a process of its own (store/sql-guard/runner/) on a read-only
  * connection, within the row, byte, time and memory limits of config `query.*`. The SQL
  * helpers (dw_now, dw_days_between, …: store/dialect.ts) are there on both dialects.
+ * (The guard and the query process live in store/ so that the rules engine can use them.)
  */
 
 export interface QueryResult {
@@ -36,9 +36,6 @@ export interface RunQueryOptions {
   limits?: Partial<QueryLimits>;
 }
 
-/** The limits when the config says nothing. */
-export const DEFAULT_QUERY_LIMITS: QueryLimits = configSchema.shape.query.parse(undefined);
-
 export function dialectOfTarget(target: QueryTarget): Dialect {
   return target.databaseUrl ? 'postgres' : 'sqlite';
 }
@@ -52,9 +49,11 @@ export async function runReadOnlyQuery(
   const limits = { ...DEFAULT_QUERY_LIMITS, ...opts.limits };
   if (opts.limit !== undefined) limits.maxRows = opts.limit;
   const dialect = dialectOfTarget(target);
-  // The text-level refusals answer here, without starting a process.
+  // Refusals of the text answer here; on SQLite the whole guard does (preparing never runs the
+  // query), without starting a process. The query process checks again before it runs it.
   preflight(sqlText, dialect);
   const { text, values } = bindQueryParams(sqlText, opts.params ?? {}, dialect);
+  if (dialect === 'sqlite') await checkQueryAllowed(target, text, values);
   const answer = await runInQueryProcess({ type: 'run', target, text, values, limits });
   const columns = uniqueNames(answer.columns);
   return {

@@ -61,7 +61,9 @@ export function registerQuery(program: Command): void {
       .description(
         'run read-only SQL over the inventory (users, drives, drive_items, permissions, grants, changes, …); ' +
           'subcommands keep queries by name',
-      ),
+      )
+      // `query run x --format csv`: the subcommand's own options, not these (main.ts enables it above too).
+      .enablePositionalOptions(),
   ).action(async (sqlText: string | undefined, opts: RunOptions, cmd: Command) => {
     if (sqlText === undefined) cmd.help({ error: true });
     const format = formatOf(opts);

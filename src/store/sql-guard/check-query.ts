@@ -1,14 +1,20 @@
-import { openSqlite, pgClient } from '../connection.ts';
+import { openSqlite } from '../connection.ts';
 import type { Store } from '../store.ts';
 import { QueryError } from './errors.ts';
-import { checkPostgresQuery } from './postgres-guard.ts';
-import { beginReadOnly } from './postgres-session.ts';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './runner/protocol.ts';
+import { runInQueryProcess } from './runner/runner.ts';
 import { checkSqliteQuery } from './sqlite-guard.ts';
 
 /**
- * The guard as one call, for whoever runs SQL that people wrote: the query console runs it
- * before every query (src/query/), the rules engine before a custom rule's SQL. It opens
- * its own read-only connection, checks and closes; it never runs the query.
+ * The guard as one call, for whoever runs SQL that people wrote: the query console checks
+ * every query (src/query/), the rules engine can check a custom rule's SQL. It never runs
+ * the query. SQLite: checked here on a read-only connection of its own (preparing and
+ * EXPLAIN never execute). PostgreSQL: checked in a query process (runner/), because the
+ * planner folds constant calls (`repeat('x', 1e9)`) and the plan comes back with the result:
+ * that memory is the query process's, within its limits, not the caller's.
+ *
+ * Inside a session of one's own (temporary tables, one snapshot) use checkSqliteQuery /
+ * checkPostgresQuery directly.
  */
 
 /** Where a read-only query goes: a SQLite file, or PostgreSQL (its URL and the store's schema). */
@@ -22,7 +28,7 @@ export interface QueryTarget {
 }
 
 export interface CheckOptions {
-  /** Allow the session's temporary tables (rules engine scope tables). */
+  /** SQLite: allow the connection's temp schema (a fresh connection has none; for symmetry with the lower-level checks). */
   allowTempTables?: boolean;
 }
 
@@ -43,17 +49,17 @@ export async function checkQueryAllowed(
   sqlText: string,
   values: readonly unknown[] = [],
   options: CheckOptions = {},
+  limits: Partial<QueryLimits> = {},
 ): Promise<void> {
   if (target.databaseUrl) {
-    const client = pgClient({ databaseUrl: target.databaseUrl, schema: target.schema });
-    await client.connect();
-    try {
-      const session = await beginReadOnly(client, { schema: target.schema, timeoutMs: 10_000, role: target.pgRole });
-      await checkPostgresQuery(session.execute, sqlText, values, { schema: session.schema, ...options });
-      await session.end();
-    } finally {
-      await client.end();
-    }
+    await runInQueryProcess({
+      type: 'run',
+      target,
+      text: sqlText,
+      values: [...values],
+      limits: { ...DEFAULT_QUERY_LIMITS, ...limits },
+      checkOnly: true,
+    });
     return;
   }
   if (!target.sqliteFile || target.sqliteFile === ':memory:')

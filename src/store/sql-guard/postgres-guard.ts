@@ -1,5 +1,5 @@
 import { secretColumnsOf } from '../tables/secret-columns.ts';
-import { type QueryError, refused, sqlError } from './errors.ts';
+import { QueryError, refused, sqlError } from './errors.ts';
 import { lexSql, type Token } from './lexer.ts';
 import {
   PG_FUNCTIONS,
@@ -64,7 +64,8 @@ export async function checkPostgresQuery(
 /** A PostgreSQL error as the console reports it (refusals for what the server refused to do). */
 export function postgresError(err: unknown): QueryError {
   const { code, message } = err as { code?: string; message: string };
-  if (code === '57014') return sqlError(message); // the runner turns a timeout into its own message
+  // Also while planning: PostgreSQL folds constant calls then (repeat('x', 1e9)).
+  if (code === '57014') return new QueryError('timeout', `stopped: ${message}`);
   if (code === '25006') return refused(`${message}; the console only reads`);
   if (code === '42501') return refused(message);
   if (code === '42601' && /multiple commands/.test(message))
@@ -200,7 +201,7 @@ function checkNode(node: PlanNode, options: PostgresGuardOptions, secretScans: S
   if (node['Relation Name'] !== undefined) {
     const table = String(node['Relation Name']);
     const schema = String(node.Schema);
-    const temporary = options.allowTempTables && /^pg_temp_\d+$/.test(schema);
+    const temporary = options.allowTempTables && /^pg_temp(_\d+)?$/.test(schema);
     if (schema !== options.schema && !temporary)
       throw refused(`${schema}.${table} is not an inventory table (only the store's schema can be read)`);
     const secret = temporary ? [] : secretColumnsOf(table);

@@ -1,7 +1,8 @@
-import type { QueryErrorKind } from '../../store/sql-guard/errors.ts';
-import type { QueryTarget } from '../../store/sql-guard/check-query.ts';
+import { configSchema } from '../../../config/config.ts';
+import type { QueryTarget } from '../check-query.ts';
+import type { QueryErrorKind } from '../errors.ts';
 
-/** Messages between runReadOnlyQuery (parent) and the query process (child.ts). */
+/** Messages between runInQueryProcess (runner.ts) and the query process (child.ts). */
 
 export interface QueryLimits {
   /** Rows returned at most. */
@@ -14,6 +15,9 @@ export interface QueryLimits {
   maxMemoryMb: number;
 }
 
+/** The limits when the config says nothing (config `query.*` defaults). */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = configSchema.shape.query.parse(undefined);
+
 /** Parent → child: the one query this process runs. */
 export interface RunRequest {
   type: 'run';
@@ -22,6 +26,8 @@ export interface RunRequest {
   text: string;
   values: unknown[];
   limits: QueryLimits;
+  /** Only run the guard (PostgreSQL plans it): answer with no rows. */
+  checkOnly?: boolean;
 }
 
 /** Why rows were cut off. */

@@ -1,6 +1,6 @@
-import { openSqlite } from '../../store/connection.ts';
-import { sqlError } from '../../store/sql-guard/errors.ts';
-import { checkSqliteQuery } from '../../store/sql-guard/sqlite-guard.ts';
+import { openSqlite } from '../../connection.ts';
+import { sqlError } from '../errors.ts';
+import { checkSqliteQuery } from '../sqlite-guard.ts';
 import { RowCollector } from './collector.ts';
 import type { ChildMessage, QueryLimits } from './protocol.ts';
 
@@ -10,6 +10,7 @@ export function executeSqlite(
   text: string,
   values: unknown[],
   limits: QueryLimits,
+  checkOnly = false,
 ): Extract<ChildMessage, { type: 'result' }> {
   const db = openSqlite(file, { readonly: true, busyTimeoutMs: 5_000 });
   try {
@@ -19,6 +20,7 @@ export function executeSqlite(
     const stmt = checkSqliteQuery(db, text, {}, values);
     stmt.raw(true);
     const columns = stmt.columns().map((c) => c.name);
+    if (checkOnly) return { type: 'result', columns, rows: [], truncated: null };
     const collector = new RowCollector(limits);
     try {
       for (const row of stmt.iterate(...values) as IterableIterator<unknown[]>) if (!collector.add(row)) break;

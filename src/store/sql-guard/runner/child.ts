@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { QueryError } from '../../store/sql-guard/errors.ts';
+import { QueryError } from '../errors.ts';
 import { executePostgres } from './execute-postgres.ts';
 import { executeSqlite } from './execute-sqlite.ts';
 import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts';
@@ -29,11 +29,11 @@ function send(message: ChildMessage): Promise<void> {
 }
 
 async function run(request: RunRequest): Promise<ChildMessage> {
-  const { target, text, values, limits } = request;
+  const { target, text, values, limits, checkOnly = false } = request;
   try {
-    if (target.databaseUrl) return await executePostgres(target, text, values, limits);
+    if (target.databaseUrl) return await executePostgres(target, text, values, limits, checkOnly);
     if (!target.sqliteFile) throw new QueryError('failed', 'no store to query');
-    return executeSqlite(target.sqliteFile, text, values, limits);
+    return executeSqlite(target.sqliteFile, text, values, limits, checkOnly);
   } catch (err) {
     if (err instanceof QueryError) return { type: 'error', kind: err.kind, message: err.message };
     return { type: 'error', kind: 'failed', message: (err as Error).message };

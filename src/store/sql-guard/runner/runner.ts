@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { QueryError } from '../../store/sql-guard/errors.ts';
+import { QueryError } from '../errors.ts';
 import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts';
 
 /**
@@ -62,7 +62,7 @@ function timeoutError(timeoutMs: number): QueryError {
 }
 
 function exitError(code: number | null, signal: string | null, stderr: string, maxMemoryMb: number): QueryError {
-  if (stderr.includes(MEMORY_MARKER) || /heap out of memory|Allocation failed/i.test(stderr))
+  if (stderr.includes(MEMORY_MARKER) || /heap out of memory|Allocation failed|ERR_STRING_TOO_LONG|ERR_BUFFER_TOO_LARGE/i.test(stderr))
     return new QueryError(
       'memory',
       `stopped: the query used more than ${maxMemoryMb} MB of memory (query.maxMemoryMb)`,

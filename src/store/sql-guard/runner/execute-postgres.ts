@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { pgClient } from '../../store/connection.ts';
-import type { QueryTarget } from '../../store/sql-guard/check-query.ts';
-import { QueryError } from '../../store/sql-guard/errors.ts';
-import { checkPostgresQuery, postgresError } from '../../store/sql-guard/postgres-guard.ts';
-import { beginReadOnly } from '../../store/sql-guard/postgres-session.ts';
+import { pgClient } from '../../connection.ts';
+import type { QueryTarget } from '../check-query.ts';
+import { checkPostgresQuery, postgresError } from '../postgres-guard.ts';
+import { beginReadOnly } from '../postgres-session.ts';
 import { RowCollector } from './collector.ts';
 import type { ChildMessage, QueryLimits } from './protocol.ts';
 
@@ -20,6 +19,7 @@ export async function executePostgres(
   text: string,
   values: unknown[],
   limits: QueryLimits,
+  checkOnly = false,
 ): Promise<Extract<ChildMessage, { type: 'result' }>> {
   const client = pgClient({ databaseUrl: target.databaseUrl!, schema: target.schema });
   await client.connect();
@@ -30,6 +30,10 @@ export async function executePostgres(
       role: target.pgRole,
     });
     const checked = await checkPostgresQuery(session.execute, text, values, { schema: session.schema });
+    if (checkOnly) {
+      await session.end();
+      return { type: 'result', columns: [], rows: [], truncated: null };
+    }
     const collector = new RowCollector(limits);
     let columns: string[] = [];
     try {
@@ -44,9 +48,7 @@ export async function executePostgres(
         if (full || batch.rows.length < FETCH_BATCH) break;
       }
     } catch (err) {
-      const error = postgresError(err);
-      if ((err as { code?: string }).code === '57014') throw new QueryError('timeout', error.message);
-      throw error;
+      throw postgresError(err);
     }
     await session.end();
     return { type: 'result', columns, rows: collector.rows, truncated: collector.truncated };
