@@ -1,7 +1,8 @@
-// Writes the generated reference docs from the code: docs/tables.md, docs/rules.md and the
-// README's permission table.
+// Writes the generated reference docs from the code: docs/tables.md, docs/rules.md,
+// docs/queries.md and the README's permission table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withPermissionsTable } from '../src/docs/permissions-reference.ts';
+import { renderQueriesReference } from '../src/docs/queries-reference.ts';
 import { renderRulesReference } from '../src/docs/rules-reference.ts';
 import { renderTablesReference } from '../src/docs/tables-reference.ts';
 
@@ -9,6 +10,8 @@ writeFileSync(new URL('../docs/tables.md', import.meta.url), renderTablesReferen
 console.log('wrote docs/tables.md');
 writeFileSync(new URL('../docs/rules.md', import.meta.url), renderRulesReference());
 console.log('wrote docs/rules.md');
+writeFileSync(new URL('../docs/queries.md', import.meta.url), renderQueriesReference());
+console.log('wrote docs/queries.md');
 const readme = new URL('../README.md', import.meta.url);
 writeFileSync(readme, withPermissionsTable(readFileSync(readme, 'utf8')));
 console.log('wrote the permission table of README.md');

@@ -95,9 +95,19 @@ describe('drivewarden query', () => {
     assert.match(list.stdout, /\r\nguests,saved,Guest accounts,,/);
     const run = await dw(dataDir, ['query', 'run', 'guests', '--json']);
     assert.deepEqual(JSON.parse(run.stdout), [{ mail: 'gina@fabrikam.test' }, { mail: 'hal@partner.test' }]);
-    const bad = await dw(dataDir, ['query', 'save', 'leak', '--description', 'x', 'select secret_enc from integrations']);
+    const bad = await dw(dataDir, [
+      'query',
+      'save',
+      'leak',
+      '--description',
+      'x',
+      'select secret_enc from integrations',
+    ]);
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /not saved: the query does not run on the current inventory: refused: integrations\.secret_enc/);
+    assert.match(
+      bad.stderr,
+      /not saved: the query does not run on the current inventory: refused: integrations\.secret_enc/,
+    );
     assert.equal((await dw(dataDir, ['query', 'delete', 'guests'])).status, 0);
     assert.match((await dw(dataDir, ['query', 'run', 'guests'])).stderr, /no query named "guests"/);
   });

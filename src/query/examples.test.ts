@@ -65,7 +65,13 @@ const EXPECTED: Record<string, Array<Record<string, unknown>>> = {
   ],
   'who-shares-most': [
     { owner: 'bob@contoso.test', shared_items: 3, with_anyone: 1, with_outsiders: 0, within_organisation: 2 },
-    { owner: 'alice@contoso.test', shared_items: 2, with_anyone: 1, with_outsiders: 1, within_organisation: 0 },
+    {
+      owner: 'alice@contoso.test',
+      shared_items: 2,
+      with_anyone: 1,
+      with_outsiders: 1,
+      within_organisation: 0,
+    },
   ],
   'biggest-drives': [
     {
@@ -156,7 +162,8 @@ for (const dialect of testDialects()) {
 
     for (const example of EXAMPLE_QUERIES) {
       it(`${example.name} returns the rows the inventory implies`, async () => {
-        const params: Record<string, string> = example.name === 'person-reach' ? { person: 'Alice@Contoso.test' } : {};
+        const params: Record<string, string> =
+          example.name === 'person-reach' ? { person: 'Alice@Contoso.test' } : {};
         const result = await run(example.name, params);
         assert.deepEqual(normal(result.rows), EXPECTED[example.name]);
         assert.equal(result.truncated, false);
@@ -166,7 +173,13 @@ for (const dialect of testDialects()) {
     it('person-reach finds a guest through a group, and a stale share only past its days', async () => {
       const hal = await run('person-reach', { person: 'hal@partner.test' });
       assert.deepEqual(normal(hal.rows), [
-        { owner: 'bob@contoso.test', path: '/Deck.pptx', via: 'group Sales', access: 'edit', items_reachable: 1 },
+        {
+          owner: 'bob@contoso.test',
+          path: '/Deck.pptx',
+          via: 'group Sales',
+          access: 'edit',
+          items_reachable: 1,
+        },
       ]);
       const recent = await run('stale-external-shares', { days: 60 });
       assert.deepEqual(

@@ -202,6 +202,7 @@ export function exampleQuery(name: string): ExampleQuery | undefined {
 /** The example's parameter defaults (given values win later). */
 export function exampleDefaults(example: ExampleQuery): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
-  for (const [name, p] of Object.entries(example.params ?? {})) if (p.default !== undefined) out[name] = p.default;
+  for (const [name, p] of Object.entries(example.params ?? {}))
+    if (p.default !== undefined) out[name] = p.default;
   return out;
 }

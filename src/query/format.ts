@@ -59,7 +59,9 @@ const MAX_CELL = 60;
 export function formatTable(result: Rows & { truncated?: boolean }): string {
   const cells = result.rows.map((row) => result.columns.map((c) => printable(text(row[c]))));
   const header = result.columns.map(printable);
-  const widths = header.map((h, i) => Math.min(MAX_CELL, Math.max(h.length, ...cells.map((r) => r[i].length))));
+  const widths = header.map((h, i) =>
+    Math.min(MAX_CELL, Math.max(h.length, ...cells.map((r) => r[i].length))),
+  );
   const line = (values: string[]) =>
     values
       .map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i])))

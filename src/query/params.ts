@@ -1,6 +1,6 @@
 import { type Dialect, dialectOf } from '../store/dialect.ts';
-import { type CompiledSql, compileParams, type ParamValue, parameterNames } from '../store/sql-params.ts';
 import { QueryError } from '../store/sql-guard/errors.ts';
+import { type CompiledSql, compileParams, type ParamValue, parameterNames } from '../store/sql-params.ts';
 
 /**
  * Named parameters of console queries: `:name` in the SQL, values from `--param name=value`
@@ -17,7 +17,10 @@ export function parseParamArgs(pairs: readonly string[]): QueryParams {
     const eq = pair.indexOf('=');
     const name = eq > 0 ? pair.slice(0, eq) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new QueryError('refused', `--param needs name=value (a name of letters, digits and _), got "${pair}"`);
+      throw new QueryError(
+        'refused',
+        `--param needs name=value (a name of letters, digits and _), got "${pair}"`,
+      );
     const value = pair.slice(eq + 1);
     out[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { openTestStore, testDialects } from '../../test/support/store.ts';
+import { restrictedRoleSql } from '../store/sql-guard/postgres-session.ts';
 import type { Store } from '../store/store.ts';
 import { QueryError, type QueryTarget, queryTargetOf, runReadOnlyQuery } from './run-query.ts';
 import { inventorySnapshot, SEED, seedInventory } from './seed-inventory.fixture.ts';
@@ -99,6 +102,35 @@ for (const dialect of testDialects()) {
       );
     });
 
+    if (dialect === 'postgres')
+      it('runs as the restricted role of query.pgRole (the SQL of docs/queries.md)', async () => {
+        const role = `dw_q_${randomBytes(4).toString('hex')}`;
+        const member = String(
+          (await sql<{ u: string }>`select current_user as u`.execute(store.db)).rows[0].u,
+        );
+        for (const statement of restrictedRoleSql(role, store.schema!, member))
+          await sql.raw(statement).execute(store.db);
+        // A table the role was not granted: the guard lets it through (store schema), the server does not.
+        await sql.raw('create table not_granted (x int)').execute(store.db);
+        try {
+          const asRole = { ...target, pgRole: role };
+          const names = await runReadOnlyQuery(
+            asRole,
+            'select i.name, count(g.id) as subs from integrations i left join graph_subscriptions g on g.integration_id = i.id group by i.name',
+          );
+          assert.deepEqual(names.rows, [{ name: 'contoso', subs: 1 }]);
+          await assert.rejects(runReadOnlyQuery(asRole, 'select x from not_granted'), (err: QueryError) => {
+            assert.equal(err.kind, 'refused');
+            assert.match(err.message, /^refused: permission denied for table not_granted/);
+            return true;
+          });
+        } finally {
+          await sql.raw('drop table not_granted').execute(store.db);
+          await sql.raw(`drop owned by ${role}`).execute(store.db);
+          await sql.raw(`drop role ${role}`).execute(store.db);
+        }
+      });
+
     it('reports SQL errors clearly', async () => {
       await assert.rejects(runReadOnlyQuery(target, 'select nope from nowhere'), (err: Error) => {
         assert.ok(err instanceof QueryError);
@@ -107,7 +139,10 @@ for (const dialect of testDialects()) {
         return true;
       });
       await assert.rejects(runReadOnlyQuery(target, '   '), /^QueryError: refused: empty query$/);
-      await assert.rejects(runReadOnlyQuery(target, "select 'open"), /SQL error: a string, quoted name or comment is not closed/);
+      await assert.rejects(
+        runReadOnlyQuery(target, "select 'open"),
+        /SQL error: a string, quoted name or comment is not closed/,
+      );
     });
   });
 }

@@ -39,7 +39,10 @@ for (const dialect of testDialects()) {
         ['/Deck.pptx', '/Old.docx', '/Team/spec.md'],
       );
       await queries.delete('files-of');
-      await assert.rejects(queries.run('files-of'), /no query named "files-of" \(there are: shared-with-anyone, /);
+      await assert.rejects(
+        queries.run('files-of'),
+        /no query named "files-of" \(there are: shared-with-anyone, /,
+      );
     });
 
     it('runs a built-in example by name with its default parameters (days = 180)', async () => {

@@ -1,8 +1,14 @@
 import { parameterNames } from '../store/sql-params.ts';
 import type { Store } from '../store/store.ts';
 import { EXAMPLE_QUERIES, exampleDefaults, exampleQuery } from './examples.ts';
-import { type QueryParams } from './params.ts';
-import { type QueryLimits, type QueryResult, QueryError, queryTargetOf, runReadOnlyQuery } from './run-query.ts';
+import type { QueryParams } from './params.ts';
+import {
+  QueryError,
+  type QueryLimits,
+  type QueryResult,
+  queryTargetOf,
+  runReadOnlyQuery,
+} from './run-query.ts';
 
 /**
  * Saved queries: SQL kept under a name (`drivewarden query save`), listed with the built-in
@@ -97,9 +103,11 @@ export class SavedQueries {
         'refused',
         `a query name is 1-63 lower-case letters, digits, - and _ (starting with a letter or digit), got "${input.name}"`,
       );
-    if (exampleQuery(name)) throw new QueryError('refused', `"${name}" is a built-in example; choose another name`);
+    if (exampleQuery(name))
+      throw new QueryError('refused', `"${name}" is a built-in example; choose another name`);
     const description = input.description.trim();
-    if (!description) throw new QueryError('refused', 'a saved query needs a --description of what it answers');
+    if (!description)
+      throw new QueryError('refused', 'a saved query needs a --description of what it answers');
     const sql = input.sql.trim();
     const nulls = Object.fromEntries(
       [...new Set(parameterNames(sql))].filter((n) => n !== 'now').map((n) => [n, null]),
@@ -108,7 +116,10 @@ export class SavedQueries {
       await runReadOnlyQuery(this.target(), sql, { params: nulls, limit: 1, limits: this.options.limits });
     } catch (err) {
       if (err instanceof QueryError)
-        throw new QueryError(err.kind, `not saved: the query does not run on the current inventory: ${err.message}`);
+        throw new QueryError(
+          err.kind,
+          `not saved: the query does not run on the current inventory: ${err.message}`,
+        );
       throw err;
     }
     const existing = await this.store.db
@@ -128,16 +139,28 @@ export class SavedQueries {
     else
       await this.store.db
         .insertInto('saved_queries')
-        .values({ name, description, sql, created_at: now, updated_at: now, created_by: input.createdBy ?? null })
+        .values({
+          name,
+          description,
+          sql,
+          created_at: now,
+          updated_at: now,
+          created_by: input.createdBy ?? null,
+        })
         .execute();
     return this.get(name);
   }
 
   /** Deletes a saved query (examples cannot be deleted). */
   async delete(name: string): Promise<void> {
-    if (exampleQuery(name)) throw new QueryError('refused', `"${name}" is a built-in example and cannot be deleted`);
-    const result = await this.store.db.deleteFrom('saved_queries').where('name', '=', name).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new QueryError('refused', `no saved query named "${name}"`);
+    if (exampleQuery(name))
+      throw new QueryError('refused', `"${name}" is a built-in example and cannot be deleted`);
+    const result = await this.store.db
+      .deleteFrom('saved_queries')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0)
+      throw new QueryError('refused', `no saved query named "${name}"`);
   }
 
   private target() {

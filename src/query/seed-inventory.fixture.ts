@@ -14,8 +14,9 @@
  * - the integration's sealed secret and a subscription's client state (the console must
  *   never show them).
  */
-import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
+
 import { drive } from '../resources/drive.ts';
+import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import { group } from '../resources/group.ts';
 import { groupMember } from '../resources/group-member.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
@@ -47,9 +48,7 @@ const person = (id: string, email: string, name: string, guest = false) => ({
   id,
   displayName: name,
   mail: email,
-  userPrincipalName: guest
-    ? `${email.replace('@', '_')}#EXT#@contoso.onmicrosoft.test`
-    : email,
+  userPrincipalName: guest ? `${email.replace('@', '_')}#EXT#@contoso.onmicrosoft.test` : email,
   userType: guest ? 'Guest' : 'Member',
   accountEnabled: true,
 });
@@ -160,7 +159,11 @@ const DRIVES: Array<{ id: string; owner: (typeof USERS)[number]; used: number; i
         folder: true,
         permissions: [
           owner('u-bob', 'bob@contoso.test'),
-          { id: 'p-b-alice', roles: ['read'], grantedToV2: { user: { id: 'u-alice', email: 'alice@contoso.test' } } },
+          {
+            id: 'p-b-alice',
+            roles: ['read'],
+            grantedToV2: { user: { id: 'u-alice', email: 'alice@contoso.test' } },
+          },
         ],
       },
       { id: 'b-spec', name: 'spec.md', parent: 'b-team', modified: '2025-02-01T00:00:00.000Z' },
@@ -241,9 +244,16 @@ export async function seedInventory(store: Store): Promise<void> {
       now: '2026-02-01T00:00:00.000Z',
       verifiedDomains: SEED.domains,
     };
-    await upsertRows(ctx, user, USERS.map((u) => user.toRow(u, ctxRow())));
+    await upsertRows(
+      ctx,
+      user,
+      USERS.map((u) => user.toRow(u, ctxRow())),
+    );
     await upsertRows(ctx, group, [
-      group.toRow({ id: 'g-sales', displayName: 'Sales', mail: 'sales@contoso.test', securityEnabled: true }, ctxRow()),
+      group.toRow(
+        { id: 'g-sales', displayName: 'Sales', mail: 'sales@contoso.test', securityEnabled: true },
+        ctxRow(),
+      ),
     ]);
     await upsertRows(
       ctx,
@@ -316,6 +326,8 @@ export async function inventorySnapshot(store: Store): Promise<Record<string, un
   }
   out.secrets = await store.db.selectFrom('integrations').select(['secret_enc', 'certificate_enc']).execute();
   out.clientStates = await store.db.selectFrom('graph_subscriptions').select(['client_state']).execute();
-  out.paths = (await store.db.selectFrom('drive_items').select('path').orderBy('id').execute()).map((r) => r.path);
+  out.paths = (await store.db.selectFrom('drive_items').select('path').orderBy('id').execute()).map(
+    (r) => r.path,
+  );
   return out;
 }

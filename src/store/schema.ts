@@ -1,8 +1,8 @@
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
-import type { QueryTables } from './tables/saved-queries.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
 import type { RulesTables } from './tables/rules.ts';
+import type { QueryTables } from './tables/saved-queries.ts';
 import type { ServiceTables } from './tables/service.ts';
 import type { TenantTables } from './tables/tenant.ts';
 

@@ -26,7 +26,12 @@ function outputOptions(cmd: Command): Command {
 function runOptions(cmd: Command): Command {
   return outputOptions(cmd)
     .option('--limit <n>', 'at most this many rows (default 1000, at most config query.maxRows)')
-    .option('--param <name=value>', 'value of a :name parameter (repeatable; :now is the current time)', collect, []);
+    .option(
+      '--param <name=value>',
+      'value of a :name parameter (repeatable; :now is the current time)',
+      collect,
+      [],
+    );
 }
 
 function formatOf(opts: OutputOptions): OutputFormat {
@@ -37,7 +42,9 @@ function limitOf(app: AppContext, value: string | undefined): number {
   const limit = value === undefined ? Math.min(1000, app.config.query.maxRows) : Number(value);
   if (!Number.isInteger(limit) || limit <= 0) throw new Error('--limit must be a positive whole number');
   if (limit > app.config.query.maxRows)
-    throw new Error(`--limit ${limit} is above query.maxRows (${app.config.query.maxRows}); raise it in the config`);
+    throw new Error(
+      `--limit ${limit} is above query.maxRows (${app.config.query.maxRows}); raise it in the config`,
+    );
   return limit;
 }
 
@@ -81,15 +88,15 @@ export function registerQuery(program: Command): void {
   const saved = (app: AppContext) =>
     new SavedQueries(app.store, { limits: app.config.query, pgRole: app.config.query.pgRole });
 
-  runOptions(query.command('run <name>').description('run a saved query or a built-in example by name')).action(
-    async (name: string, opts: RunOptions) => {
-      const format = formatOf(opts);
-      await withApp(async (app) => {
-        const limit = limitOf(app, opts.limit);
-        printResult(await saved(app).run(name, parseParamArgs(opts.param), limit), format, limit);
-      });
-    },
-  );
+  runOptions(
+    query.command('run <name>').description('run a saved query or a built-in example by name'),
+  ).action(async (name: string, opts: RunOptions) => {
+    const format = formatOf(opts);
+    await withApp(async (app) => {
+      const limit = limitOf(app, opts.limit);
+      printResult(await saved(app).run(name, parseParamArgs(opts.param), limit), format, limit);
+    });
+  });
 
   query
     .command('save <name> <sql>')

@@ -46,7 +46,11 @@ for (const dialect of testDialects()) {
       );
       await checkQueryAllowed(queryTargetOf(store), compiled.text, compiled.values);
       await assert.rejects(
-        checkQueryAllowed(queryTargetOf(store), compiled.text.replace("'link scope '", 'i.secret_enc'), compiled.values),
+        checkQueryAllowed(
+          queryTargetOf(store),
+          compiled.text.replace("'link scope '", 'i.secret_enc'),
+          compiled.values,
+        ),
         refusedWith(/integrations\.secret_enc holds a secret/),
       );
       // PostgreSQL has no load_extension: the database says so when it plans.
@@ -82,7 +86,10 @@ for (const dialect of testDialects()) {
           refusedWith(/pg_temp(_\d+)?\.scope is not an inventory table/),
         );
         // The failed EXPLAIN did not run anything: the transaction goes on.
-        await checkPostgresQuery(session.execute, text, [], { schema: session.schema, allowTempTables: true });
+        await checkPostgresQuery(session.execute, text, [], {
+          schema: session.schema,
+          allowTempTables: true,
+        });
         await session.end();
       } finally {
         await client.end();
@@ -98,7 +105,13 @@ for (const dialect of testDialects()) {
       it("a plan bloated by constant folding costs the query process's memory, not the caller's", async () => {
         const before = process.memoryUsage.rss();
         await assert.rejects(
-          checkQueryAllowed(queryTargetOf(store), "select repeat('x', 400000000)", [], {}, { maxMemoryMb: 200 }),
+          checkQueryAllowed(
+            queryTargetOf(store),
+            "select repeat('x', 400000000)",
+            [],
+            {},
+            { maxMemoryMb: 200 },
+          ),
           (err: QueryError) => err.kind === 'memory' || err.kind === 'timeout',
         );
         assert.ok(process.memoryUsage.rss() - before < 100 * 1024 * 1024, 'the caller did not hold the plan');

@@ -119,7 +119,8 @@ async function checkPlan(root: PlanNode, execute: PgExecute, options: PostgresGu
     for (const child of node.Plans ?? []) visit(child);
   };
   visit(root);
-  const unread = secretScans.length > 0 ? await wholeTableOutputs(root, secretScans, execute, options) : new Set();
+  const unread =
+    secretScans.length > 0 ? await wholeTableOutputs(root, secretScans, execute, options) : new Set();
   const expressions: string[] = [];
   for (const node of nodes)
     for (const [key, value] of Object.entries(node))
@@ -153,7 +154,8 @@ async function wholeTableOutputs(
   const isPhysical = (node: PlanNode) => {
     const table = node['Relation Name'];
     const output = node.Output;
-    if (typeof table !== 'string' || !Array.isArray(output) || secretColumnsOf(table).length === 0) return false;
+    if (typeof table !== 'string' || !Array.isArray(output) || secretColumnsOf(table).length === 0)
+      return false;
     const alias = String(node.Alias ?? table);
     const columns = columnsOf(table);
     return (
@@ -165,7 +167,9 @@ async function wholeTableOutputs(
   const visit = (node: PlanNode, parent: PlanNode | undefined): boolean => {
     const children = node.Plans ?? [];
     const fromChildren = children.map((child) => visit(child, node));
-    const inputs = children.filter((c) => c['Parent Relationship'] !== 'InitPlan' && c['Parent Relationship'] !== 'SubPlan');
+    const inputs = children.filter(
+      (c) => c['Parent Relationship'] !== 'InitPlan' && c['Parent Relationship'] !== 'SubPlan',
+    );
     const whole =
       isPhysical(node) ||
       (PASS_THROUGH.has(String(node['Node Type'])) &&
@@ -195,7 +199,8 @@ function checkNode(node: PlanNode, options: PostgresGuardOptions, secretScans: S
       `the query would change the database (${String(node.Operation ?? 'a write').toLowerCase()} in a WITH clause); the console only reads`,
     );
   if (type === 'LockRows') throw refused('SELECT … FOR UPDATE/SHARE locks rows; the console only reads');
-  if (!PG_NODE_TYPES.has(type)) throw refused(`the query uses a plan step the console does not run (${type})`);
+  if (!PG_NODE_TYPES.has(type))
+    throw refused(`the query uses a plan step the console does not run (${type})`);
   if (node['Sampling Method'] !== undefined && !PG_SAMPLING_METHODS.has(String(node['Sampling Method'])))
     throw refused(`TABLESAMPLE ${String(node['Sampling Method'])} is not allowed`);
   if (node['Relation Name'] !== undefined) {
@@ -247,7 +252,8 @@ function checkFunction(name: string, schema: unknown, options: PostgresGuardOpti
   const allowed =
     schema === undefined
       ? PG_FUNCTIONS.has(name) || PG_HELPERS.has(name)
-      : (schema === 'pg_catalog' && PG_FUNCTIONS.has(name)) || (schema === options.schema && PG_HELPERS.has(name));
+      : (schema === 'pg_catalog' && PG_FUNCTIONS.has(name)) ||
+        (schema === options.schema && PG_HELPERS.has(name));
   if (!allowed)
     throw refused(
       `function ${schema === undefined ? '' : `${String(schema)}.`}${name} is not allowed in the console ` +
@@ -279,7 +285,9 @@ function checkSecrets(tokens: Token[], scans: SecretScan[]): void {
     if (name === undefined) return;
     for (const scan of scans) {
       if (scan.columns.includes(name))
-        throw refused(`${scan.table}.${name} holds a secret and cannot be read (name the columns you need instead of *)`);
+        throw refused(
+          `${scan.table}.${name} holds a secret and cannot be read (name the columns you need instead of *)`,
+        );
       const qualifies = isPunct(tokens[k + 1], '.');
       if (name === scan.alias && (!qualifies || isPunct(tokens[k + 2], '*')))
         throw refused(

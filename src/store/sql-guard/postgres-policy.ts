@@ -110,7 +110,22 @@ export const PG_TYPE_WORDS: ReadonlySet<string> = new Set([
 
 /** Plan keys whose values are names or labels, not expressions. */
 export const PG_NON_EXPRESSION_KEYS: ReadonlySet<string> = new Set([
-  'Node Type', 'Parent Relationship', 'Relation Name', 'Schema', 'Alias', 'Join Type', 'Strategy',
-  'Partial Mode', 'Scan Direction', 'Index Name', 'CTE Name', 'Subplan Name', 'Command', 'Operation',
-  'Sampling Method', 'Function Name', 'Sort Method', 'Sort Space Type',
+  'Node Type',
+  'Parent Relationship',
+  'Relation Name',
+  'Schema',
+  'Alias',
+  'Join Type',
+  'Strategy',
+  'Partial Mode',
+  'Scan Direction',
+  'Index Name',
+  'CTE Name',
+  'Subplan Name',
+  'Command',
+  'Operation',
+  'Sampling Method',
+  'Function Name',
+  'Sort Method',
+  'Sort Space Type',
 ]);

@@ -26,7 +26,10 @@ export interface PgReadOnlySession {
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Starts the read-only transaction on a connected client. */
-export async function beginReadOnly(client: pg.Client, options: PgReadOnlyOptions): Promise<PgReadOnlySession> {
+export async function beginReadOnly(
+  client: pg.Client,
+  options: PgReadOnlyOptions,
+): Promise<PgReadOnlySession> {
   const schema =
     options.schema ?? ((await client.query('select current_schema() as s')).rows[0]?.s as string | null);
   if (!schema) throw new Error('PostgreSQL: no current schema (search_path names none that exists)');
@@ -44,4 +47,23 @@ export async function beginReadOnly(client: pg.Client, options: PgReadOnlyOption
       await client.query('rollback');
     },
   };
+}
+
+/**
+ * SQL that makes a restricted role for `query.pgRole` (docs/queries.md shows it): SELECT on
+ * the schema's tables, the secret-holding tables only through their other columns, the
+ * helpers. Run by an administrator; `member` is the user drivewarden connects as.
+ */
+export function restrictedRoleSql(role: string, schema: string, member: string): string[] {
+  const [r, s, m] = [role, schema, member].map(quoteIdent);
+  return [
+    `create role ${r} nologin;`,
+    `grant ${r} to ${m};`,
+    `grant usage on schema ${s} to ${r};`,
+    `grant select on all tables in schema ${s} to ${r};`,
+    `revoke select on ${s}.integrations, ${s}.graph_subscriptions from ${r};`,
+    `grant select (id, name, tenant_id, client_id, graph_base_url, authority_url, management_base_url, ca_pem, verified_domains, enabled, created_at, updated_at, probe, probed_at) on ${s}.integrations to ${r};`,
+    `grant select (id, integration_id, tenant_id, resource, change_type, notification_url, expiration, created_at, last_renewed_at, status, last_error, last_error_at) on ${s}.graph_subscriptions to ${r};`,
+    `grant execute on all functions in schema ${s} to ${r};`,
+  ];
 }

@@ -9,7 +9,10 @@ describe('SQL lexer', () => {
 
   it('sees ; and keywords inside strings, quoted names and comments as text (PostgreSQL)', () => {
     assert.deepEqual(
-      statements(`select 'a;b', "c;d", $$;$$, $t$ ; $t$, E'\\'; x' from t -- ; x\n/* ; /* ; */ ; */`, 'postgres'),
+      statements(
+        `select 'a;b', "c;d", $$;$$, $t$ ; $t$, E'\\'; x' from t -- ; x\n/* ; /* ; */ ; */`,
+        'postgres',
+      ),
       [`select 'a;b' , "c;d" , $$;$$ , $t$ ; $t$ , E'\\'; x' from t`],
     );
     // Without E a backslash is a character: the string ends there.
@@ -46,7 +49,13 @@ describe('preflight', () => {
     assert.throws(() => preflight('  /* x */ PRAGMA x', 'sqlite'), /this statement starts with PRAGMA/);
     assert.throws(() => preflight('(select 1)', 'sqlite'), /this statement starts with \(/);
     assert.throws(() => preflight('select * into t from u', 'postgres'), /SELECT … INTO writes a table/);
-    assert.throws(() => preflight("select 'x", 'postgres'), /SQL error: a string, quoted name or comment is not closed/);
-    assert.throws(() => preflight(`select '${'x'.repeat(MAX_SQL_LENGTH)}'`, 'sqlite'), /longer than 100,000 characters/);
+    assert.throws(
+      () => preflight("select 'x", 'postgres'),
+      /SQL error: a string, quoted name or comment is not closed/,
+    );
+    assert.throws(
+      () => preflight(`select '${'x'.repeat(MAX_SQL_LENGTH)}'`, 'sqlite'),
+      /longer than 100,000 characters/,
+    );
   });
 });

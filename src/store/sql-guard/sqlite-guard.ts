@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { secretColumnsOf } from '../tables/secret-columns.ts';
-import { QueryError, refused, sqlError } from './errors.ts';
+import { type QueryError, refused, sqlError } from './errors.ts';
 import { lexSql } from './lexer.ts';
 import { preflight } from './preflight.ts';
 import {
@@ -149,16 +149,21 @@ interface SchemaMap {
 
 function schemaOf(db: SQLite.Database): SchemaMap {
   const rows = db
-    .prepare("select type, name, tbl_name as tbl, rootpage from main.sqlite_schema where rootpage > 0")
+    .prepare('select type, name, tbl_name as tbl, rootpage from main.sqlite_schema where rootpage > 0')
     .all() as Array<{ type: 'table' | 'index'; name: string; tbl: string; rootpage: number }>;
-  const byRoot = new Map<number, SchemaObject>([[1, { type: 'table', name: 'sqlite_schema', table: 'sqlite_schema' }]]);
+  const byRoot = new Map<number, SchemaObject>([
+    [1, { type: 'table', name: 'sqlite_schema', table: 'sqlite_schema' }],
+  ]);
   for (const r of rows) byRoot.set(r.rootpage, { type: r.type, name: r.name, table: r.tbl });
   const secretTables: SchemaMap['secretTables'] = new Map();
   const secretIndexes = new Set<string>();
   for (const table of new Set(rows.map((r) => r.tbl))) {
     const withheld = secretColumnsOf(table);
     if (withheld.length === 0) continue;
-    const info = db.pragma(`table_xinfo("${table.replace(/"/g, '""')}")`) as Array<{ name: string; hidden: number }>;
+    const info = db.pragma(`table_xinfo("${table.replace(/"/g, '""')}")`) as Array<{
+      name: string;
+      hidden: number;
+    }>;
     const columns = info.filter((c) => c.hidden !== 2 && c.hidden !== 3).map((c) => c.name);
     // Hidden or generated columns shift storage positions: then every column counts as secret.
     const all = withheld.includes('*') || info.some((c) => c.hidden !== 0);

@@ -23,7 +23,8 @@ export function executeSqlite(
     if (checkOnly) return { type: 'result', columns, rows: [], truncated: null };
     const collector = new RowCollector(limits);
     try {
-      for (const row of stmt.iterate(...values) as IterableIterator<unknown[]>) if (!collector.add(row)) break;
+      for (const row of stmt.iterate(...values) as IterableIterator<unknown[]>)
+        if (!collector.add(row)) break;
     } catch (err) {
       throw sqlError((err as Error).message);
     }

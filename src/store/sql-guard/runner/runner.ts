@@ -31,7 +31,10 @@ export function runInQueryProcess(request: RunRequest): Promise<QueryRows> {
   });
   return new Promise<QueryRows>((resolve, reject) => {
     let outcome: QueryRows | QueryError | undefined;
-    let timer = setTimeout(() => stop(new QueryError('failed', 'the query process did not start')), START_TIMEOUT_MS);
+    let timer = setTimeout(
+      () => stop(new QueryError('failed', 'the query process did not start')),
+      START_TIMEOUT_MS,
+    );
     const stop = (error: QueryError) => {
       outcome ??= error;
       child.kill('SIGKILL');
@@ -44,7 +47,9 @@ export function runInQueryProcess(request: RunRequest): Promise<QueryRows> {
       } else if (message.type === 'result') outcome ??= message;
       else
         outcome ??=
-          message.kind === 'timeout' ? timeoutError(limits.timeoutMs) : new QueryError(message.kind, message.message);
+          message.kind === 'timeout'
+            ? timeoutError(limits.timeoutMs)
+            : new QueryError(message.kind, message.message);
     });
     child.once('error', (err) => stop(new QueryError('failed', `the query process failed: ${err.message}`)));
     child.once('exit', (code, signal) => {
@@ -61,8 +66,16 @@ function timeoutError(timeoutMs: number): QueryError {
   return new QueryError('timeout', `stopped: the query ran longer than ${timeoutMs} ms (query.timeoutMs)`);
 }
 
-function exitError(code: number | null, signal: string | null, stderr: string, maxMemoryMb: number): QueryError {
-  if (stderr.includes(MEMORY_MARKER) || /heap out of memory|Allocation failed|ERR_STRING_TOO_LONG|ERR_BUFFER_TOO_LARGE/i.test(stderr))
+function exitError(
+  code: number | null,
+  signal: string | null,
+  stderr: string,
+  maxMemoryMb: number,
+): QueryError {
+  if (
+    stderr.includes(MEMORY_MARKER) ||
+    /heap out of memory|Allocation failed|ERR_STRING_TOO_LONG|ERR_BUFFER_TOO_LARGE/i.test(stderr)
+  )
     return new QueryError(
       'memory',
       `stopped: the query used more than ${maxMemoryMb} MB of memory (query.maxMemoryMb)`,
