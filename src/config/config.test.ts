@@ -56,3 +56,26 @@ test('a config file that is not JSON names the file', () => {
     (err: Error) => err.message.includes(file),
   );
 });
+
+test('query limits come from DW_QUERY_* and are checked', () => {
+  const config = loadConfig({
+    DW_QUERY_MAX_ROWS: '50',
+    DW_QUERY_TIMEOUT_MS: '2000',
+    DW_QUERY_PG_ROLE: 'dw_query',
+  });
+  assert.deepEqual(config.query, {
+    maxRows: 50,
+    maxBytes: 64 * 1024 * 1024,
+    timeoutMs: 2000,
+    maxMemoryMb: 512,
+    pgRole: 'dw_query',
+  });
+  assert.throws(
+    () => loadConfig({ DW_QUERY_MAX_MEMORY_MB: '10', DW_QUERY_PG_ROLE: 'x; drop' }),
+    (err: ConfigError) =>
+      err.problems.some((p) => p.startsWith('DW_QUERY_MAX_MEMORY_MB:')) &&
+      err.problems.some((p) =>
+        p.startsWith('DW_QUERY_PG_ROLE: must be a plain lower-case PostgreSQL role name'),
+      ),
+  );
+});
