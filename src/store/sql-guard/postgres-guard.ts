@@ -1,16 +1,8 @@
 import { secretColumnsOf } from '../tables/secret-columns.ts';
 import { QueryError, refused, sqlError } from './errors.ts';
-import { lexSql, type Token } from './lexer.ts';
-import {
-  PG_FUNCTIONS,
-  PG_HELPERS,
-  PG_NODE_TYPES,
-  PG_NON_EXPRESSION_KEYS,
-  PG_REVEALING_WORDS,
-  PG_SAMPLING_METHODS,
-  PG_SYNTAX_WORDS,
-  PG_TYPE_WORDS,
-} from './postgres-policy.ts';
+import { lexSql } from './lexer.ts';
+import { checkExpression, checkFunction, checkSecrets, type SecretScan } from './postgres-expressions.ts';
+import { PG_NODE_TYPES, PG_NON_EXPRESSION_KEYS, PG_SAMPLING_METHODS } from './postgres-policy.ts';
 import { preflight } from './preflight.ts';
 
 /**
@@ -74,12 +66,6 @@ export function postgresError(err: unknown): QueryError {
 }
 
 // ---------- the plan ----------
-
-interface SecretScan {
-  table: string;
-  alias: string;
-  columns: readonly string[];
-}
 
 /**
  * Nodes that hand their input rows up unchanged (their Output repeats their child's), and
@@ -223,76 +209,4 @@ function collectExpressions(value: unknown, out: string[], key = ''): void {
   else if (Array.isArray(value)) for (const v of value) collectExpressions(v, out);
   else if (value !== null && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) collectExpressions(v, out, k);
-}
-
-// ---------- expressions ----------
-
-const identifier = (t: Token | undefined): string | undefined =>
-  t?.kind === 'word' ? t.text : t?.kind === 'quoted' ? t.text.slice(1, -1).replace(/""/g, '"') : undefined;
-const isPunct = (t: Token | undefined, text: string) => t?.kind === 'punct' && t.text === text;
-
-function checkExpression(tokens: Token[], options: PostgresGuardOptions): void {
-  tokens.forEach((t, k) => {
-    if (t.kind === 'word' && PG_REVEALING_WORDS.has(t.text))
-      throw refused(`${t.text} reveals server settings and is not allowed in the console`);
-    if (isPunct(t, '::')) checkCast(tokens, k);
-    if (!isPunct(tokens[k + 1], '(')) return;
-    const name = identifier(t);
-    if (name === undefined || isTypeModifier(tokens, k)) return;
-    if (t.kind === 'word' && /^[A-Z_]+$/.test(name)) {
-      if (!PG_SYNTAX_WORDS.has(name)) throw refused(`${name}(…) is not allowed in the console`);
-      return;
-    }
-    const schema = isPunct(tokens[k - 1], '.') ? identifier(tokens[k - 2]) : undefined;
-    checkFunction(name, schema, options);
-  });
-}
-
-function checkFunction(name: string, schema: unknown, options: PostgresGuardOptions): void {
-  const allowed =
-    schema === undefined
-      ? PG_FUNCTIONS.has(name) || PG_HELPERS.has(name)
-      : (schema === 'pg_catalog' && PG_FUNCTIONS.has(name)) ||
-        (schema === options.schema && PG_HELPERS.has(name));
-  if (!allowed)
-    throw refused(
-      `function ${schema === undefined ? '' : `${String(schema)}.`}${name} is not allowed in the console ` +
-        '(docs/queries.md lists the allowed ones)',
-    );
-}
-
-/** `::numeric(10,2)`, `::character varying(3)`: a type with its modifier, not a call. */
-function isTypeModifier(tokens: Token[], k: number): boolean {
-  if (tokens[k].kind !== 'word' || !PG_TYPE_WORDS.has(tokens[k].text)) return false;
-  let j = k - 1;
-  while (tokens[j]?.kind === 'word' && PG_TYPE_WORDS.has(tokens[j].text)) j -= 1;
-  return isPunct(tokens[j], '::');
-}
-
-/** Casts to reg* types look names up in the catalog (`'pg_authid'::regclass`). */
-function checkCast(tokens: Token[], k: number): void {
-  let type = identifier(tokens[k + 1]);
-  if (type === 'pg_catalog' && isPunct(tokens[k + 2], '.')) type = identifier(tokens[k + 3]);
-  if (type?.startsWith('reg'))
-    throw refused(`casts to ${type} look up the database catalog and are not allowed in the console`);
-}
-
-/** No secret column by name, no whole row (`alias.*`, a bare alias) of a table holding one. */
-function checkSecrets(tokens: Token[], scans: SecretScan[]): void {
-  if (scans.length === 0) return;
-  tokens.forEach((t, k) => {
-    const name = identifier(t);
-    if (name === undefined) return;
-    for (const scan of scans) {
-      if (scan.columns.includes(name))
-        throw refused(
-          `${scan.table}.${name} holds a secret and cannot be read (name the columns you need instead of *)`,
-        );
-      const qualifies = isPunct(tokens[k + 1], '.');
-      if (name === scan.alias && (!qualifies || isPunct(tokens[k + 2], '*')))
-        throw refused(
-          `a whole row of ${scan.table} includes secrets and cannot be read (name the columns you need)`,
-        );
-    }
-  });
 }
