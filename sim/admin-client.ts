@@ -155,6 +155,22 @@ export class SimAdminClient {
     return this.call('GET', '/labels');
   }
 
+  /** The audit feed's state (`GET /_sim/events/stats` → audit): blobs, distinct records, blobs not yet available. */
+  async auditStats(): Promise<{ blobs: number; records: number; pendingBlobs: number }> {
+    return (
+      await this.call<{ audit: { blobs: number; records: number; pendingBlobs: number } }>(
+        'GET',
+        '/events/stats',
+      )
+    ).audit;
+  }
+
+  /** Moves the simulated clock forward; answers the new time (ms). */
+  async advanceClock(seconds: number): Promise<number> {
+    const r = await this.mutate<{ now: string }>({ op: 'advanceClock', seconds });
+    return Date.parse(r.now);
+  }
+
   async users(): Promise<SimUserSummary[]> {
     return (await this.call<{ value: SimUserSummary[] }>('GET', '/users')).value;
   }

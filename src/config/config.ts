@@ -10,6 +10,11 @@ import { z } from 'zod';
  */
 
 const positiveInt = z.coerce.number().int().positive();
+/** "true"/"false"/"1"/"0" from the environment, or a JSON boolean (z.coerce.boolean would read "false" as true). */
+const flag = z.preprocess(
+  (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  z.boolean(),
+);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const configSchema = z.object({
@@ -75,6 +80,29 @@ export const configSchema = z.object({
         .optional(),
     })
     .default({ maxRows: 10_000, maxBytes: 64 * 1024 * 1024, timeoutMs: 30_000, maxMemoryMb: 512 }),
+  activity: z
+    .object({
+      /** Read the audit feed (Office 365 Management Activity API) at all. */
+      enabled: flag.default(true),
+      /** Audit events older than this are deleted. */
+      retentionDays: positiveInt.default(90),
+      /** The serve schedule reads the feed this often, in seconds. */
+      intervalSeconds: positiveInt.default(300),
+      /** Each round lists content again this far back (content arrives up to 12 h late). */
+      lateHours: z.coerce.number().min(0).max(72).default(12),
+      /** First round: how far back to list (the API keeps 7 days). */
+      initialLookbackHours: z.coerce.number().positive().max(168).default(168),
+      /** Requests per minute to the Management Activity API (its limit: 2,000 per tenant). */
+      requestsPerMinute: positiveInt.max(2000).default(1800),
+    })
+    .default({
+      enabled: true,
+      retentionDays: 90,
+      intervalSeconds: 300,
+      lateHours: 12,
+      initialLookbackHours: 168,
+      requestsPerMinute: 1800,
+    }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -101,6 +129,9 @@ export const ENV_NAMES: Record<string, string> = {
   DW_QUERY_TIMEOUT_MS: 'query.timeoutMs',
   DW_QUERY_MAX_MEMORY_MB: 'query.maxMemoryMb',
   DW_QUERY_PG_ROLE: 'query.pgRole',
+  DW_ACTIVITY_ENABLED: 'activity.enabled',
+  DW_ACTIVITY_RETENTION_DAYS: 'activity.retentionDays',
+  DW_ACTIVITY_INTERVAL_SECONDS: 'activity.intervalSeconds',
 };
 
 export class ConfigError extends Error {

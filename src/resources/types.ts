@@ -126,8 +126,10 @@ export type ResourceType =
  * - signInActivity: the users' sign-in activity (AuditLog.Read.All with Entra ID P1/P2);
  * - drive_sync: one drive's item feed, resource_id the drive id (a drive_item error with
  *   resource_id null is the whole feed type denied, with an item id one unreadable item).
+ * - audit: the audit feed (Office 365 Management Activity API, ActivityFeed.Read); resource_id
+ *   null for the whole feed, a content id for one unreadable blob.
  */
-export type ErrorSubject = ResourceType | 'signInActivity' | 'drive_sync';
+export type ErrorSubject = ResourceType | 'signInActivity' | 'drive_sync' | 'audit';
 
 export interface ResourceDef<G = unknown> {
   /** Name used in history (changes.resource_type), errors and the change stream: 'drive_item'. */

@@ -1,3 +1,4 @@
+import type { ActivityTables } from './tables/activity.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
@@ -18,4 +19,5 @@ export interface Database
     RulesTables,
     TenantTables,
     PoliciesTables,
-    QueryTables {}
+    QueryTables,
+    ActivityTables {}

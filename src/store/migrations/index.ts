@@ -10,6 +10,7 @@ import * as m0310tenantSettings from './0310-tenant-settings.ts';
 import * as m0320itemLabels from './0320-item-labels.ts';
 import * as m0330policiesPacks from './0330-policies-packs.ts';
 import * as m0340savedQueries from './0340-saved-queries.ts';
+import * as m0500activity from './0500-activity.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0320-item-labels': m0320itemLabels,
   '0330-policies-packs': m0330policiesPacks,
   '0340-saved-queries': m0340savedQueries,
+  '0500-activity': m0500activity,
 };
