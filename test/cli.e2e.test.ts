@@ -97,6 +97,9 @@ describe('the drivewarden command against the simulator', () => {
     const { results } = JSON.parse(sync.stdout);
     assert.equal(results[0].drives.failed, 0);
     assert.ok(results[0].items > 300);
+    // The audit feed is read in the same round (the simulator serves it; no activity yet).
+    assert.equal(results[0].activity.error, undefined);
+    assert.ok(results[0].activity.windows >= 7, 'the first round lists the 7 days the API keeps');
 
     const query = await dw(dataDir, [
       'query',

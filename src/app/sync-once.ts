@@ -1,6 +1,7 @@
 import type { SyncProgress } from '../collect/context.ts';
 import { syncIntegration } from '../collect/sync.ts';
 import type { IntegrationInfo } from '../store/integrations.ts';
+import { runActivityRound } from './activity.ts';
 import type { AppContext } from './context.ts';
 
 export interface SyncOnceOptions {
@@ -8,6 +9,8 @@ export interface SyncOnceOptions {
   integration?: string;
   /** Enumerate every drive again instead of continuing from delta links. */
   full?: boolean;
+  /** Also read the audit feed (default: config activity.enabled). */
+  activity?: boolean;
   /** A progress display per integration (the CLI's and the demo's stderr line). */
   progress?: () => { update(p: SyncProgress): void; done(): void };
 }
@@ -33,19 +36,19 @@ export async function syncOnce(app: AppContext, opts: SyncOnceOptions) {
     const client = app.graphClientFor(integration);
     const progress = opts.progress?.();
     try {
-      const result = await syncIntegration(
-        {
-          store: app.store,
-          client,
-          integration: { ...integration },
-          logger: app.logger,
-          concurrency: app.config.sync.concurrency,
-          onProgress: progress?.update,
-        },
-        { mode: opts.full ? 'full' : 'delta' },
-      );
+      const ctx = {
+        store: app.store,
+        client,
+        integration: { ...integration },
+        logger: app.logger,
+        concurrency: app.config.sync.concurrency,
+        onProgress: progress?.update,
+      };
+      const result = await syncIntegration(ctx, { mode: opts.full ? 'full' : 'delta' });
       progress?.done();
-      results.push({ integration: integration.name, ...result });
+      // After the inventory, so that events resolve to the items just collected.
+      const activity = opts.activity === false ? null : await runActivityRound(app.config, ctx);
+      results.push({ integration: integration.name, ...result, activity });
     } finally {
       await client.close();
     }

@@ -8,6 +8,7 @@ import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/rea
 import { syncIntegration } from '../collect/sync.ts';
 import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
+import { startActivitySchedule } from './activity-schedule.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   initialSync?: boolean;
   /** How often the service's row in the store (read by `drivewarden status`) is refreshed (ms, default 10 s). */
   heartbeatMs?: number;
+  /** How often the audit feed is read (ms, default activity.intervalSeconds). */
+  activityIntervalMs?: number;
 }
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
@@ -144,6 +147,15 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     { intervalMs: options.heartbeatMs ?? 10_000, logger },
   );
 
+  // The audit feed of every ready integration, on its own schedule (after its start-up collection).
+  const activity = startActivitySchedule({
+    config: app.config,
+    logger,
+    integrations: () => [...ready],
+    contextFor,
+    intervalMs: options.activityIntervalMs,
+  });
+
   const startup = (async () => {
     if (options.initialSync === false) return;
     for (const info of await app.integrations.list()) {
@@ -161,6 +173,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     }
     // Subscribe the drives that just became ready.
     await realtime.syncSubscriptions();
+    void activity.runNow();
   })();
 
   return {
@@ -168,6 +181,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     ready: startup,
     async close() {
       await startup.catch(() => undefined);
+      await activity.stop();
       await heartbeat.stop();
       await realtime.close();
       await Promise.all(clients.map((c) => c.close()));

@@ -8,6 +8,7 @@ interface SyncCommandOptions {
   once?: boolean;
   full?: boolean;
   json?: boolean;
+  activity?: boolean;
 }
 
 export function registerSync(program: Command): void {
@@ -17,6 +18,7 @@ export function registerSync(program: Command): void {
     .option('--integration <name>', 'only this integration (default: every enabled one)')
     .option('--once', 'run one round and exit (default: keep running, see `drivewarden serve`)')
     .option('--full', 'enumerate every drive again instead of continuing from delta links')
+    .option('--no-activity', 'skip the audit feed (default: read it unless activity.enabled is false)')
     .option('--json', 'print the results as JSON on stdout')
     .action(async (opts: SyncCommandOptions) => {
       if (!opts.once) {
@@ -26,6 +28,7 @@ export function registerSync(program: Command): void {
         const results = await syncOnce(app, {
           integration: opts.integration,
           full: opts.full,
+          activity: opts.activity,
           progress: opts.json ? undefined : () => progressPrinter(),
         });
         const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -41,6 +44,13 @@ export function registerSync(program: Command): void {
               `${r.graph.requests} requests, ${r.graph.ruSpent} RU, ${r.graph.throttledResponses} throttled`,
           );
           for (const [resource, code] of failed) console.log(`  ${resource}: not collected (${code})`);
+          const a = r.activity;
+          if (a)
+            console.log(
+              a.error
+                ? `  audit feed: not collected (${a.error.code}: ${a.error.message})`
+                : `  audit feed: ${a.eventsNew} new events from ${a.contentRead} blobs (${a.windows} windows)`,
+            );
           for (const e of r.errors.slice(0, 20))
             console.log(`  error ${e.resource_type} ${e.resource_id ?? ''}: ${e.code}: ${e.message}`);
         }
