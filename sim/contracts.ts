@@ -411,6 +411,24 @@ export type SimMutation =
   | { op: 'addGuest'; email: string; displayName?: string }
   | { op: 'massDelete'; driveId: string; count: number; actorId?: string }
   | { op: 'massDownload'; driveId: string; count: number; actorId?: string; clientIp?: string } // audit events only
+  // Audit activity (sim/model/activity.ts): access events only, `at` in the past allowed.
+  | { op: 'backgroundActivity'; days: number; seed?: number; utcOffsetHours?: number }
+  | {
+      op: 'attack';
+      scenario:
+        | 'massDownload'
+        | 'massDelete'
+        | 'massExternalShare'
+        | 'newCountryIp'
+        | 'anonymousLinkOnSensitive';
+      actorId?: string;
+      driveId?: string;
+      count?: number;
+      email?: string;
+      clientIp?: string;
+      seed?: number;
+      utcOffsetHours?: number;
+    }
   | { op: 'invalidateDeltaTokens'; driveId: string } // next delta with an old token → 410
   | { op: 'advanceClock'; seconds: number }
   | { op: 'setNotificationDelivery'; enabled: boolean }

@@ -1,5 +1,6 @@
 /** Tenant mutations (the admin API's `POST /_sim/mutations`): apply to the model, then emit change events. */
 import type { SimChangeEvent, SimMutation } from '../contracts.ts';
+import { attack, backgroundActivity } from './activity.ts';
 import { MutationError } from './errors.ts';
 import { makeGrant, makeLink, newGuestUser, pickRecipient } from './generate.ts';
 import { mimeTypeFor } from './names.ts';
@@ -16,7 +17,8 @@ import {
 } from './tenant.ts';
 import { applySettings } from './tenant-settings.ts';
 
-export type ChangeInput = Omit<SimChangeEvent, 'seq' | 'at'>;
+/** `at` defaults to now on the simulated clock; activity injection stamps past times. */
+export type ChangeInput = Omit<SimChangeEvent, 'seq' | 'at'> & { at?: string };
 
 export interface MutationContext {
   tenant: Tenant;
@@ -496,6 +498,10 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
         });
       return { itemIds: files.map((i) => t.itemId(i)) };
     }
+    case 'backgroundActivity':
+      return backgroundActivity(ctx, m);
+    case 'attack':
+      return attack(ctx, m, applyModelMutation);
     case 'setSharepointSettings':
       t.settings = applySettings(t.settings, m.settings);
       return { settings: t.settings };
