@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { runDetectors } from '../src/anomalies/run.ts';
+import { resolveDetectorSettings } from '../src/anomalies/settings.ts';
+import type { Detection } from '../src/anomalies/types.ts';
+import { collectActivity } from '../src/collect/activity/collect.ts';
+import { syncIntegration } from '../src/collect/sync.ts';
+import { simContext, simulatorSuite } from './support/collector.ts';
+
+const WEEK_HOURS = 7 * 24;
+const key = (d: Detection) => `${d.detector}|${d.resourceId}|${d.from}`;
+
+/**
+ * The acceptance of issue 11 on the simulator: a week of background activity raises no
+ * detection; each injected attack raises exactly its detector's, with evidence, right after
+ * its content is read.
+ */
+describe('activity: background week and attack scenarios', () => {
+  const suite = simulatorSuite(
+    { seed: 31, users: 20, items: 6000, events: { auditBlobSeconds: 5, auditDuplicateRate: 0.05 } },
+    'dw-activity-e2e-',
+  );
+
+  test('no false positive on a week of background; every scenario detected by its detector only', async () => {
+    await suite.withStore('e2e', async (store, client) => {
+      const { admin } = suite.env;
+      let offset = 0;
+      const now = () => Date.now() + offset;
+      const tick = async () => {
+        offset = (await admin.advanceClock(6)) - Date.now();
+      };
+      const ctx = simContext(store, suite.env.sim, client, 'int-e2e');
+      await syncIntegration(ctx, { mode: 'full' });
+      const bg = await admin.mutate<{ events: number }>({ op: 'backgroundActivity', days: 7, seed: 3 });
+      await tick();
+      const read = await collectActivity(ctx, { now });
+      assert.equal(read.error, undefined);
+      assert.equal(read.eventsNew, bg.events);
+      const settings = resolveDetectorSettings();
+      const detect = () => runDetectors(store.db, 'int-e2e', { now: now(), hours: WEEK_HOURS, settings });
+      const background = await detect();
+      assert.deepEqual(background.map(key), [], 'a week of background activity alone raises nothing');
+
+      const seen = new Set<string>();
+      const expected = {
+        massDownload: 'mass_download',
+        massDelete: 'mass_delete',
+        massExternalShare: 'mass_external_share',
+        newCountryIp: 'unusual_ip',
+        anonymousLinkOnSensitive: 'new_anonymous_link_on_sensitive',
+      } as const;
+      for (const [scenario, detector] of Object.entries(expected)) {
+        const injected = await admin.mutate<{ actorUpn: string; itemIds: string[] }>({
+          op: 'attack',
+          scenario: scenario as keyof typeof expected,
+          ...(scenario === 'massDelete' ? { count: 150 } : {}),
+        });
+        await tick();
+        const t0 = Date.now();
+        const r = await collectActivity(ctx, { now });
+        assert.equal(r.error, undefined);
+        const fresh = (await detect()).filter((d) => !seen.has(key(d)));
+        const elapsed = Date.now() - t0;
+        for (const d of fresh) seen.add(key(d));
+        assert.deepEqual(
+          fresh.map((d) => d.detector),
+          [detector],
+          `${scenario} raises exactly ${detector}: ${fresh.map((d) => d.reason).join('; ')}`,
+        );
+        const [d] = fresh;
+        assert.equal(d.actor, injected.actorUpn.toLowerCase());
+        assert.ok(d.evidence.count > 0 && d.evidence.eventIds.length > 0, 'with evidence');
+        assert.ok(elapsed < 60_000, `detected ${elapsed} ms after the content became available`);
+      }
+    });
+  });
+});
