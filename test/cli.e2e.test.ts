@@ -41,7 +41,8 @@ describe('the drivewarden command against the simulator', () => {
   let simInfo: string;
 
   before(async () => {
-    sim = await startSimulator({ seed: 5, users: 12, items: 400 });
+    // Audit content in 1 s blobs, so downloads show up in the feed within a second.
+    sim = await startSimulator({ seed: 5, users: 12, items: 400, events: { auditBlobSeconds: 1 } });
     dataDir = mkdtempSync(join(tmpdir(), 'dw-cli-'));
     simInfo = join(dataDir, 'sim.json');
     const { close: _close, ...info } = sim;
@@ -151,6 +152,44 @@ describe('the drivewarden command against the simulator', () => {
     const unknown = await dw(dataDir, ['access', 'who', '/no/such/file', '--drive', item.drive_id]);
     assert.notEqual(unknown.status, 0);
     assert.match(unknown.stderr, /no live item \/no\/such\/file/);
+  });
+
+  it('reads the audit feed with sync, shows timelines, usage and detections', async () => {
+    const admin = new SimAdminClient(sim);
+    const [drive] = (await admin.drives()).sort((a, b) => b.itemCount - a.itemCount);
+    const { itemIds } = await admin.mutate<{ itemIds: string[] }>({
+      op: 'massDownload',
+      driveId: drive.id,
+      count: 60,
+    });
+    await waitFor(
+      'the downloads to become available',
+      async () => (await admin.auditStats()).pendingBlobs === 0,
+    );
+    await admin.close();
+    const sync = await dw(dataDir, ['sync', '--once', '--json']);
+    assert.equal(sync.status, 0, sync.stderr);
+    const downloads = Math.min(60, itemIds.length);
+    assert.equal(JSON.parse(sync.stdout).results[0].activity.eventsNew, downloads);
+
+    const user = await dw(dataDir, ['activity', 'user', drive.ownerUserPrincipalName, '--json']);
+    assert.equal(user.status, 0, user.stderr);
+    const entries = JSON.parse(user.stdout);
+    assert.equal(entries.length, downloads);
+    assert.ok(entries.every((e: { operation: string }) => e.operation === 'FileDownloaded'));
+    const item = await dw(dataDir, ['activity', 'item', itemIds[0], '--json']);
+    assert.equal(item.status, 0, item.stderr);
+    assert.deepEqual(
+      JSON.parse(item.stdout).entries.map((e: { actor: string }) => e.actor),
+      [drive.ownerUserPrincipalName.toLowerCase()],
+    );
+    const usage = await dw(dataDir, ['activity', 'usage', '--json']);
+    assert.equal(JSON.parse(usage.stdout).length, downloads);
+    const detect = await dw(dataDir, ['activity', 'detect', '--json']);
+    assert.equal(detect.status, 0, detect.stderr);
+    assert.ok(JSON.parse(detect.stdout).some((d: { detector: string }) => d.detector === 'mass_download'));
+    const bad = await dw(dataDir, ['activity', 'user', 'x@y', '--days', 'soon']);
+    assert.match(bad.stderr, /--days must be a positive number, got "soon"/);
   });
 
   it('disables, enables and deletes with purge (confirmation required)', async () => {

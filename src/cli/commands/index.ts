@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAccess } from './access.ts';
+import { registerActivity } from './activity.ts';
 import { registerDemo } from './demo.ts';
 import { registerIntegrations } from './integrations.ts';
 import { registerPacks } from './packs.ts';
@@ -18,6 +19,7 @@ export const commands: Array<(program: Command) => void> = [
   registerStatus,
   registerQuery,
   registerAccess,
+  registerActivity,
   registerPolicies,
   registerPacks,
   registerSimCommand,

@@ -5,8 +5,21 @@ import { type AnyDb, colV1 as col, exec, isPostgres } from './sql-v1.ts';
  * record, de-duplicated by its Id), audit_content (the content blobs already read, so
  * overlapping listing windows never fetch a blob twice) and audit_feeds (per integration and
  * content type: the subscription and how far the listing got). An index on drive_items.web_url
- * resolves an event's ObjectId to the inventory. Frozen once shipped.
+ * resolves an event's ObjectId to the inventory; the view item_usage gives per item the last
+ * access, accesses and distinct accessors. Frozen once shipped.
  */
+/** Operations that read a file (frozen with this migration). */
+const ACCESS_OPERATIONS = [
+  'FileAccessed',
+  'FileAccessedExtended',
+  'FilePreviewed',
+  'FileDownloaded',
+  'FileSyncDownloadedFull',
+  'AnonymousLinkUsed',
+  'CompanyLinkUsed',
+  'SecureLinkUsed',
+];
+
 export async function up(db: AnyDb): Promise<void> {
   const pg = isPostgres(db);
   await exec(
@@ -66,9 +79,21 @@ export async function up(db: AnyDb): Promise<void> {
     )`,
   );
   await exec(db, 'create index drive_items_web_url on drive_items (integration_id, web_url)');
+  // Usage per item over the stored events (retention bounds it): rules find stale shares with it.
+  await exec(
+    db,
+    `create view item_usage as
+      select integration_id, drive_id, item_id, max(time) as last_access_at,
+        count(*) as accesses, count(distinct actor_upn) as accessors
+      from audit_events
+      where item_id is not null and drive_id is not null
+        and operation in (${ACCESS_OPERATIONS.map((o) => `'${o}'`).join(', ')})
+      group by integration_id, drive_id, item_id`,
+  );
 }
 
 export async function down(db: AnyDb): Promise<void> {
+  await exec(db, 'drop view if exists item_usage');
   await exec(db, 'drop index if exists drive_items_web_url');
   for (const table of ['audit_feeds', 'audit_content', 'audit_events'])
     await db.schema.dropTable(table).ifExists().execute();

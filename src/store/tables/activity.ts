@@ -65,7 +65,18 @@ export interface AuditFeedsTable {
   updated_at: string;
 }
 
+/** The view item_usage: per item, over the stored audit events (reads only). */
+export interface ItemUsageView {
+  integration_id: string;
+  drive_id: string;
+  item_id: string;
+  last_access_at: string;
+  accesses: number;
+  accessors: number;
+}
+
 export interface ActivityTables {
+  item_usage: ItemUsageView;
   audit_events: AuditEventsTable;
   audit_content: AuditContentTable;
   audit_feeds: AuditFeedsTable;
