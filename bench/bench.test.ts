@@ -94,4 +94,19 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     assert.equal(r.acked, r.notifications, JSON.stringify(r));
     assert.equal(r.correct, true, JSON.stringify(r));
   });
+
+  it('activity ingests every audit event once and detects every injected scenario, no false positive', async () => {
+    const r = await quick('activity');
+    assertNumbers(r, [
+      'events',
+      'events_per_s',
+      'scenarios_injected',
+      'scenarios_detected',
+      'false_positives',
+    ]);
+    assert.equal(r.events, r.events_expected, JSON.stringify(r));
+    assert.equal(r.scenarios_detected, r.scenarios_injected, JSON.stringify(r));
+    assert.equal(r.false_positives, 0, JSON.stringify(r));
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
 });

@@ -412,7 +412,7 @@ export type SimMutation =
   | { op: 'massDelete'; driveId: string; count: number; actorId?: string }
   | { op: 'massDownload'; driveId: string; count: number; actorId?: string; clientIp?: string } // audit events only
   // Audit activity (sim/model/activity.ts): access events only, `at` in the past allowed.
-  | { op: 'backgroundActivity'; days: number; seed?: number; utcOffsetHours?: number }
+  | { op: 'backgroundActivity'; days: number; seed?: number; utcOffsetHours?: number; intensity?: number }
   | {
       op: 'attack';
       scenario:

@@ -91,7 +91,10 @@ function extension(name: string): string | undefined {
 
 /** Builds audit records from tenant changes and groups them into content blobs that become available late. */
 export class AuditLog {
-  private readonly blobs = new Map<number, ContentBlob>();
+  /** Blobs by `<window index>:<n>`: a window holds several blobs once one is full. */
+  private readonly blobs = new Map<string, ContentBlob>();
+  /** The blob of each window that still takes records. */
+  private readonly open = new Map<number, ContentBlob>();
   private readonly byId = new Map<string, ContentBlob>();
   private readonly known = new Map<string, KnownItem>();
   private readonly random: () => number;
@@ -126,6 +129,7 @@ export class AuditLog {
       if (blob.contentExpiration <= now) {
         this.blobs.delete(key);
         this.byId.delete(blob.contentId);
+        for (const [index, open] of this.open) if (open === blob) this.open.delete(index);
       }
     }
   }
@@ -155,8 +159,8 @@ export class AuditLog {
   private place(record: AuditRecord, availableAt: number): void {
     const blobMs = Math.max(1, this.options.auditBlobSeconds * 1000);
     const index = Math.floor(availableAt / blobMs);
-    let blob = this.blobs.get(index);
-    if (!blob) {
+    let blob = this.open.get(index);
+    if (!blob || blob.events.length >= this.options.auditMaxBlobRecords) {
       const created = (index + 1) * blobMs;
       const seq = String(++this.blobSeq).padStart(6, '0');
       const key = `${compactStamp(created)}${seq}`;
@@ -167,7 +171,8 @@ export class AuditLog {
         contentExpiration: created + RETENTION_MS,
         events: [],
       };
-      this.blobs.set(index, blob);
+      this.blobs.set(`${index}:${seq}`, blob);
+      this.open.set(index, blob);
       this.byId.set(blob.contentId, blob);
     }
     blob.events.push(record);

@@ -52,6 +52,8 @@ export interface EventOptions {
   auditDuplicateRate: number;
   /** Content entries per page of `subscriptions/content` (next page in `NextPageUri`). */
   auditContentPageSize: number;
+  /** Records per content blob; a window with more gets several blobs (a week of history injected at once). */
+  auditMaxBlobRecords: number;
   /** Requests per minute per tenant on the Management Activity API; over it: 429 AF429. */
   managementRateLimitPerMinute: number;
 }
@@ -75,6 +77,7 @@ export const defaultEventOptions: EventOptions = {
   auditMaxLateSeconds: 12 * 3600,
   auditDuplicateRate: 0,
   auditContentPageSize: 200,
+  auditMaxBlobRecords: 2_000,
   managementRateLimitPerMinute: 2_000,
 };
 
@@ -99,6 +102,7 @@ const AT_LEAST_ONE = new Set<keyof EventOptions>([
   'maxEntriesPerPost',
   'tickMs',
   'auditContentPageSize',
+  'auditMaxBlobRecords',
   'managementRateLimitPerMinute',
 ]);
 const STRINGS = new Set<string>(['deliveryCa', 'applicationId', 'adminSecret']);

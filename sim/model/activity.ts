@@ -84,6 +84,9 @@ export function backgroundActivity(ctx: MutationContext, m: BackgroundMutation):
   if (!Number.isFinite(days) || days <= 0 || days > 30) throw new MutationError('days must be in (0, 30]');
   const t = ctx.tenant;
   const offset = m.utcOffsetHours ?? TENANT_UTC_OFFSET_HOURS;
+  const intensity = m.intensity ?? 1;
+  if (!Number.isFinite(intensity) || intensity <= 0 || intensity > 1000)
+    throw new MutationError('intensity must be in (0, 1000]');
   const rng = new Prng(m.seed ?? 1, 4242);
   const people = members(t);
   if (people.length === 0) throw new MutationError('the tenant has no member with a drive');
@@ -97,7 +100,8 @@ export function backgroundActivity(ctx: MutationContext, m: BackgroundMutation):
       const dayStart = todayLocal - day * DAY;
       const workday = isWorkday(dayStart, offset);
       if (!workday && !rng.chance(0.05)) continue;
-      const sessions = workday ? p.sessions : 1;
+      // More sessions, never bigger ones: volume grows without making bursts.
+      const sessions = workday ? Math.max(1, Math.round(p.sessions * intensity)) : 1;
       for (let s = 0; s < sessions; s++) {
         const hour = workday ? p.start + rng.next() * (p.length - 0.5) : 13 + rng.next() * 4;
         let at = dayStart + (offset + hour) * HOUR;

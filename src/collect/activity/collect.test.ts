@@ -32,7 +32,7 @@ describe('activity collector against the simulator', () => {
       seed: 21,
       users: 8,
       items: 300,
-      events: { auditBlobSeconds: 2, auditDuplicateRate: 0.3, auditContentPageSize: 3 },
+      events: { auditBlobSeconds: 2, auditDuplicateRate: 0.3, auditContentPageSize: 3, auditMaxBlobRecords: 5 },
     },
     'dw-activity-',
   );
@@ -74,6 +74,7 @@ describe('activity collector against the simulator', () => {
       assert.equal(first.error, undefined);
       assert.equal(first.eventsNew, 14);
       assert.ok(first.eventsSeen >= first.eventsNew);
+      assert.ok(first.contentRead >= 3, `at most 5 records a blob: ${first.contentRead} blobs`);
       assert.deepEqual(await countEvents(store, 'int-act'), { n: 14, ids: 14 });
 
       const downloads = await store.db

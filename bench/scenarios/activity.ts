@@ -1,0 +1,125 @@
+/**
+ * activity: ingest of a large audit feed (a simulated week of background activity, scaled to
+ * `--events`) plus the injected attack scenarios, then the detectors over the week. Reports
+ * events_per_s (collector: listing, blobs, parsing, inventory resolution, storing once per Id),
+ * scenarios_injected / scenarios_detected (the expected detector for the attacker) and
+ * false_positives (detections no scenario explains). The simulator runs in this process.
+ */
+import { join } from 'node:path';
+import { SimAdminClient } from '../../sim/admin-client.ts';
+import { startSimulator } from '../../sim/index.ts';
+import { runDetectors } from '../../src/anomalies/run.ts';
+import { resolveDetectorSettings } from '../../src/anomalies/settings.ts';
+import { collectActivity } from '../../src/collect/activity/collect.ts';
+import { syncIntegration } from '../../src/collect/sync.ts';
+import { openStore } from '../../src/store/store.ts';
+import { simClient, simContext } from '../../test/support/collector.ts';
+import { numberFlag, round, type Scenario } from '../harness.ts';
+import { scenarioDir } from '../lib/temp.ts';
+
+const SCENARIOS = {
+  massDownload: 'mass_download',
+  massDelete: 'mass_delete',
+  massExternalShare: 'mass_external_share',
+  newCountryIp: 'unusual_ip',
+  anonymousLinkOnSensitive: 'new_anonymous_link_on_sensitive',
+} as const;
+
+export const activity: Scenario = {
+  name: 'activity',
+  description:
+    'audit feed ingest (1,000,000 events) and the attack scenarios: events/s, detections, false positives',
+  async run(ctx) {
+    const target = numberFlag(ctx, 'events', 1_000_000, 20_000);
+    const users = numberFlag(ctx, 'users', 100, 30);
+    // Drives big enough for the 1,000-item mass delete.
+    const items = numberFlag(ctx, 'items', 150_000, 6_000);
+    const seed = numberFlag(ctx, 'seed', 1, 1);
+    const tmp = scenarioDir('activity', ctx.flags.keep === 'true');
+    const sim = await startSimulator({
+      seed,
+      users,
+      items,
+      events: { auditBlobSeconds: 30, auditDuplicateRate: 0.01, auditContentPageSize: 200 },
+    });
+    const admin = new SimAdminClient(sim);
+    const store = await openStore({ file: join(tmp.dir, 'drivewarden.db') });
+    const client = simClient(sim);
+    try {
+      let offset = 0;
+      const now = () => Date.now() + offset;
+      const advance = async (seconds: number) => {
+        offset = (await admin.advanceClock(seconds)) - Date.now();
+      };
+      const c = simContext(store, sim, client, 'int-bench');
+      await syncIntegration(c, { mode: 'full' });
+      // One week at intensity 1 tells the volume per unit; scale to the target.
+      const probe = await admin.mutate<{ events: number }>({ op: 'backgroundActivity', days: 7, seed });
+      const intensity = Math.max(1, Math.round(target / Math.max(1, probe.events)));
+      let background = probe.events;
+      if (intensity > 1) {
+        const more = await admin.mutate<{ events: number }>({
+          op: 'backgroundActivity',
+          days: 7,
+          seed: seed + 1,
+          intensity: intensity - 1,
+        });
+        background += more.events;
+      }
+      ctx.log(`background: ${background} events (${users} users, intensity ${intensity})`);
+      const injected: Array<{ scenario: string; detector: string; actor: string }> = [];
+      for (const [scenario, detector] of Object.entries(SCENARIOS)) {
+        const r = await admin.mutate<{ actorUpn: string }>({
+          op: 'attack',
+          scenario: scenario as keyof typeof SCENARIOS,
+          seed,
+        });
+        injected.push({ scenario, detector, actor: r.actorUpn.toLowerCase() });
+      }
+      const records = (await admin.auditStats()).records;
+      await advance(31);
+      const t0 = performance.now();
+      const read = await collectActivity(c, { now, requestsPerMinute: 2000, fetchConcurrency: 4 });
+      const ingestSeconds = (performance.now() - t0) / 1000;
+      if (read.error) throw new Error(`the audit feed failed: ${read.error.code}: ${read.error.message}`);
+      const t1 = performance.now();
+      const detections = await runDetectors(store.db, 'int-bench', {
+        now: now(),
+        hours: 7 * 24,
+        settings: resolveDetectorSettings(),
+      });
+      const detectSeconds = (performance.now() - t1) / 1000;
+      const explained = (d: { detector: string; actor: string | null }) =>
+        injected.some((s) => s.detector === d.detector && s.actor === d.actor);
+      const detected = injected.filter((s) =>
+        detections.some((d) => d.detector === s.detector && d.actor === s.actor),
+      );
+      const falsePositives = detections.filter((d) => !explained(d));
+      for (const d of falsePositives) ctx.log(`false positive: ${d.detector}: ${d.reason}`);
+      const stored = await store.db
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      return {
+        events: Number(stored.n),
+        events_expected: records,
+        events_served: read.eventsSeen,
+        blobs: read.contentRead,
+        seconds: round(ingestSeconds, 2),
+        events_per_s: round(read.eventsNew / ingestSeconds, 0),
+        detect_seconds: round(detectSeconds, 2),
+        scenarios_injected: injected.length,
+        scenarios_detected: detected.length,
+        false_positives: falsePositives.length,
+        correct: Number(stored.n) === records && detected.length === injected.length,
+        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      };
+    } finally {
+      await client.close();
+      await store.close();
+      await admin.close();
+      await sim.close();
+      tmp.cleanup();
+    }
+  },
+};
