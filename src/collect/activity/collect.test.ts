@@ -32,7 +32,12 @@ describe('activity collector against the simulator', () => {
       seed: 21,
       users: 8,
       items: 300,
-      events: { auditBlobSeconds: 2, auditDuplicateRate: 0.3, auditContentPageSize: 3, auditMaxBlobRecords: 5 },
+      events: {
+        auditBlobSeconds: 2,
+        auditDuplicateRate: 0.3,
+        auditContentPageSize: 3,
+        auditMaxBlobRecords: 5,
+      },
     },
     'dw-activity-',
   );
