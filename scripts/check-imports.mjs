@@ -43,6 +43,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/lib/reach-timing.ts',
   'bench/lib/realtime.ts',
   'bench/scenarios/webhook-load.ts',
+  // Ingest and detection in one process: the collector round and the detectors are timed directly.
+  'bench/scenarios/activity.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */
