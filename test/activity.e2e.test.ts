@@ -72,6 +72,28 @@ describe('activity: background week and attack scenarios', () => {
         assert.ok(d.evidence.count > 0 && d.evidence.eventIds.length > 0, 'with evidence');
         assert.ok(elapsed < 60_000, `detected ${elapsed} ms after the content became available`);
       }
+
+      // quota_spike comes from the inventory's drive history: a drive grows by half, the next sync sees it.
+      const [drive] = await store.db
+        .selectFrom('drives')
+        .select(['id', 'quota_used', 'owner_email'])
+        .where('integration_id', '=', 'int-e2e')
+        .where('quota_used', '>', 1024 ** 3)
+        .orderBy('id')
+        .limit(1)
+        .execute();
+      assert.ok(drive, 'a drive using more than 1 GiB');
+      await admin.mutate({
+        op: 'setQuotaUsed',
+        driveId: drive.id,
+        used: Math.round(Number(drive.quota_used) * 1.5),
+      });
+      await syncIntegration(ctx, { mode: 'delta' });
+      const fresh = (await detect()).filter((d) => !seen.has(key(d)));
+      assert.deepEqual(
+        fresh.map((d) => [d.detector, d.resourceType, d.resourceId, d.actor]),
+        [['quota_spike', 'drive', drive.id, drive.owner_email]],
+      );
     });
   });
 });
