@@ -96,4 +96,38 @@ describe('activity: background week and attack scenarios', () => {
       );
     });
   });
+
+  test('without ActivityFeed.Read: an error of the audit feed only, mass_delete still found from the history', async () => {
+    await suite.withStore('no-audit', async (store, client) => {
+      const { admin } = suite.env;
+      const ctx = simContext(store, suite.env.sim, client, 'int-no-audit');
+      await syncIntegration(ctx, { mode: 'full' });
+      await admin.setFaults([{ kind: 'forbidden403', resourceType: 'audit' }]);
+      try {
+        const attack = await admin.mutate<{ driveId: string }>({
+          op: 'attack',
+          scenario: 'massDelete',
+          count: 120,
+        });
+        const read = await collectActivity(ctx);
+        assert.equal(read.error?.code, 'AF10001');
+        const round = await syncIntegration(ctx, { mode: 'delta' });
+        // Everything else was collected (the audit feed may be listed as not collected).
+        const missing = Object.entries(round.resources).filter(
+          ([r, status]) => r !== 'audit' && status !== 'ok',
+        );
+        assert.deepEqual(missing, []);
+        const found = await runDetectors(store.db, 'int-no-audit', {
+          hours: 1,
+          settings: resolveDetectorSettings(),
+        });
+        assert.deepEqual(
+          found.map((d) => [d.detector, d.resourceType, d.resourceId, d.evidence.count]),
+          [['mass_delete', 'drive', attack.driveId, 120]],
+        );
+      } finally {
+        await admin.setFaults([]);
+      }
+    });
+  });
 });

@@ -82,6 +82,22 @@ describe('volume detectors', () => {
     );
   });
 
+  test('mass_delete from the inventory history for drives the audit feed is silent about', () => {
+    const removals = series(120, 2 * MIN, { operation: 'FileDeleted', actor: null, driveId: 'd9' });
+    const found = detectAll({ events: [], removals, since: T0 - HOUR, settings });
+    assert.deepEqual(
+      found.map((d) => [d.detector, d.resourceType, d.resourceId, d.evidence.count]),
+      [['mass_delete', 'drive', 'd9', 120]],
+    );
+    const audited = series(120, 2 * MIN, { operation: 'FileDeleted', driveId: 'd9' });
+    const both = detectAll({ events: audited, removals, since: T0 - HOUR, settings });
+    assert.deepEqual(
+      both.map((d) => [d.detector, d.resourceType]),
+      [['mass_delete', 'user']],
+      'the audit feed names the actor: no second finding from history',
+    );
+  });
+
   test('bursts are maximal: one detection per burst, not per window', () => {
     const t = [0, 1, 2, 3, 4, 5, 100, 101].map((time) => ({ time }));
     assert.deepEqual(

@@ -4,7 +4,7 @@ import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { insertAuditEvents } from '../store/audit.ts';
 import { encodeValue } from '../store/codec.ts';
 import type { Store } from '../store/store.ts';
-import { loadActivityEvents, loadDetectorSettings, loadQuotaSamples } from './load.ts';
+import { loadActivityEvents, loadDetectorSettings, loadHistoryRemovals, loadQuotaSamples } from './load.ts';
 import { runDetectors } from './run.ts';
 import { resolveDetectorSettings } from './settings.ts';
 
@@ -74,6 +74,35 @@ for (const dialect of testDialects()) {
           observed_at: new Date(T0).toISOString(),
         })
         .execute();
+      await store.db
+        .insertInto('changes')
+        .values({
+          integration_id: 'int-l',
+          tenant_id: 't',
+          resource_type: 'drive_item',
+          resource_id: 'gone-1',
+          drive_id: 'd2',
+          item_id: null,
+          group_id: null,
+          change_type: 'removed',
+          fields: encodeValue('json', ['name'], store.dialect),
+          before: encodeValue('json', { name: 'a.docx' }, store.dialect),
+          after: null,
+          actor: null,
+          source: 'delta',
+          observed_at: new Date(T0).toISOString(),
+        })
+        .execute();
+      const removals = await loadHistoryRemovals(
+        store.db,
+        'int-l',
+        new Date(T0 - 1000).toISOString(),
+        new Date(T0 + 1000).toISOString(),
+      );
+      assert.deepEqual(
+        removals.map((r) => [r.driveId, r.itemId, r.operation, r.time]),
+        [['d2', 'gone-1', 'FileDeleted', T0]],
+      );
       const quota = await loadQuotaSamples(store.db, 'int-l', new Date(T0 - 3600_000).toISOString());
       assert.deepEqual(
         quota.map((q) => [q.driveId, q.used]),

@@ -96,6 +96,39 @@ export async function loadQuotaSamples(
   return out;
 }
 
+/** Drive items removed according to the history, observed in [from, to), as delete events (no actor: delta names none). */
+export async function loadHistoryRemovals(
+  db: Kysely<Database>,
+  integrationId: string,
+  from: string,
+  to: string,
+): Promise<ActivityEvent[]> {
+  const rows = await db
+    .selectFrom('changes')
+    .select(['id', 'resource_id', 'drive_id', 'actor', 'observed_at'])
+    .where('integration_id', '=', integrationId)
+    .where('resource_type', '=', 'drive_item')
+    .where('change_type', '=', 'removed')
+    .where('observed_at', '>=', from)
+    .where('observed_at', '<', to)
+    .execute();
+  return rows.map((r) => ({
+    id: `change:${r.id}`,
+    time: Date.parse(String(decodeValue('timestamp', r.observed_at))),
+    operation: 'FileDeleted',
+    actor: r.actor,
+    ip: null,
+    driveId: r.drive_id,
+    itemId: r.resource_id,
+    objectUrl: null,
+    fileName: null,
+    extension: null,
+    targetName: null,
+    targetType: null,
+    linkScope: null,
+  }));
+}
+
 /** Per-integration overrides: rule_settings rows whose rule_id is a detector id. */
 export async function loadDetectorSettings(
   db: Kysely<Database>,

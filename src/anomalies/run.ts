@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { detectAll } from './detect.ts';
-import { loadActivityEvents, loadDetectorSettings, loadQuotaSamples } from './load.ts';
+import { loadActivityEvents, loadDetectorSettings, loadHistoryRemovals, loadQuotaSamples } from './load.ts';
 import type { DetectorSettings } from './settings.ts';
 import type { Detection } from './types.ts';
 
@@ -36,5 +36,12 @@ export async function runDetectors(
     integrationId,
     new Date(since - settings.params.quota_spike.window_hours * 3_600_000).toISOString(),
   );
-  return detectAll({ events, quota, since, settings });
+  const windowMs = settings.params.mass_delete.window_minutes * 60_000;
+  const removals = await loadHistoryRemovals(
+    db,
+    integrationId,
+    new Date(since - windowMs).toISOString(),
+    new Date(now + 1).toISOString(),
+  );
+  return detectAll({ events, quota, removals, since, settings });
 }

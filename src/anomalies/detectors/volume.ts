@@ -66,3 +66,44 @@ export function detectVolume(
   }
   return out;
 }
+
+/**
+ * mass_delete from the inventory's history, for drives the audit feed says nothing about
+ * (ActivityFeed.Read missing, or audit not collected yet): items removed per drive. Delta
+ * names no deleter, so the finding is about the drive and its time is when the removal was
+ * observed.
+ */
+export function detectHistoryDeletes(
+  removals: readonly ActivityEvent[],
+  audited: readonly ActivityEvent[],
+  p: DetectorParams['mass_delete'],
+): Detection[] {
+  const auditedDrives = new Set(audited.filter((e) => DELETES.has(e.operation)).map((e) => e.driveId));
+  const byDrive = new Map<string, ActivityEvent[]>();
+  for (const e of removals) {
+    if (!e.driveId || auditedDrives.has(e.driveId)) continue;
+    const list = byDrive.get(e.driveId) ?? [];
+    list.push(e);
+    byDrive.set(e.driveId, list);
+  }
+  const out: Detection[] = [];
+  for (const [driveId, list] of byDrive) {
+    list.sort((a, b) => a.time - b.time || a.id.localeCompare(b.id));
+    for (const burst of bursts(list, p.threshold, p.window_minutes * 60_000)) {
+      out.push({
+        detector: 'mass_delete',
+        severity: p.severity as Severity,
+        resourceType: 'drive',
+        resourceId: driveId,
+        driveId,
+        itemId: null,
+        actor: burst[0].actor,
+        reason: `drive ${driveId} lost ${burst.length} items within ${p.window_minutes} min (inventory history; no audit events name the deleter)`,
+        from: iso(burst[0].time),
+        to: iso(burst[burst.length - 1].time),
+        evidence: evidenceOf(burst, { source: 'history' }),
+      });
+    }
+  }
+  return out;
+}
