@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { findingsOf } from './as-finding.ts';
 import { detectAll } from './detect.ts';
 import { bursts } from './detectors/bursts.ts';
 import { ipPrefix } from './detectors/unusual-ip.ts';
@@ -215,6 +216,28 @@ describe('quota_spike and settings', () => {
     assert.throws(
       () => resolveDetectorSettings({ quota_spike: { params: { nope: 1 } } }),
       /detector quota_spike/,
+    );
+  });
+});
+
+describe('detections as findings', () => {
+  test('keyed like rule rows, one per detector and resource (the latest burst), evidence in details', () => {
+    const first = series(60, 50_000, { operation: 'FileDownloaded' });
+    const later = series(60, 50_000, { operation: 'FileDownloaded' }, T0 + 2 * HOUR);
+    const key = ev({ time: T0, operation: 'AnonymousLinkCreated', fileName: 'id_rsa', extension: null });
+    const findings = findingsOf(detect([...first, ...later, key]));
+    assert.deepEqual(
+      findings.map((f) => [f.ruleId, f.resource_type, f.key, f.result]),
+      [
+        ['mass_download', 'user', 'ann@contoso.test', 'alarm'],
+        ['new_anonymous_link_on_sensitive', 'drive_item', `d1/${key.itemId}`, 'alarm'],
+      ],
+    );
+    const evidence = findings[0].details.evidence as { eventIds: string[] };
+    assert.deepEqual(
+      evidence.eventIds,
+      later.map((e) => e.id),
+      'the latest burst',
     );
   });
 });
