@@ -121,6 +121,7 @@ describe('the drivewarden command against the simulator', () => {
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /acme \(enabled\)/);
     assert.match(status.stdout, /drives\s+\d+\/\d+ with a delta checkpoint/);
+    assert.match(status.stdout, /audit feed listed until \d+s ago, 0 events stored/);
   });
 
   it('answers who can reach an item and what a user can reach', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { openTestStore, testDialects } from '../../test/support/store.ts';
 import {
   type AuditEventInsert,
+  auditSummary,
   getAuditFeed,
   insertAuditEvents,
   pruneAudit,
@@ -105,6 +106,11 @@ for (const dialect of testDialects()) {
         [event('old', '2025-01-01T00:00:00.000Z'), event('new', '2026-01-01T00:00:00.000Z')],
         '2026-01-02T00:00:00.000Z',
       );
+      assert.deepEqual(await auditSummary(store.db, 'int-c'), {
+        listedUntil: '2026-01-02T00:00:00.000Z',
+        events: 2,
+        newest: '2026-01-01T00:00:00.000Z',
+      });
       const pruned = await pruneAudit(
         store.db,
         'int-c',

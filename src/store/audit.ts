@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { encodeValue } from './codec.ts';
+import { decodeValue, encodeValue } from './codec.ts';
 import type { Dialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 import type { AuditEventsTable, AuditFeedsTable } from './tables/activity.ts';
@@ -140,4 +140,20 @@ export async function pruneAudit(
     .where('content_created', '<', contentBefore)
     .executeTakeFirst();
   return { events: Number(events.numDeletedRows), content: Number(content.numDeletedRows) };
+}
+
+/** For `drivewarden status`: how far the audit feed was listed, events stored, the newest event. */
+export async function auditSummary(
+  db: Kysely<Database>,
+  integrationId: string,
+  contentType = 'Audit.SharePoint',
+): Promise<{ listedUntil: string | null; events: number; newest: string | null }> {
+  const feed = await getAuditFeed(db, integrationId, contentType);
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('time').as('newest')])
+    .where('integration_id', '=', integrationId)
+    .executeTakeFirstOrThrow();
+  const newest = row.newest === null ? null : String(decodeValue('timestamp', row.newest));
+  return { listedUntil: feed?.listed_until ?? null, events: Number(row.n), newest };
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
+import { auditSummary } from '../../store/audit.ts';
 import { readServiceState, type ServiceStateReport } from '../../store/service-state.ts';
 import { listSyncErrors, listSyncStates } from '../../store/sync-state.ts';
 
@@ -53,12 +54,13 @@ export function registerStatus(program: Command): void {
             integrationId: i.id,
             webhooks: service.webhooks,
           });
-          report.push({ integration: i, states, errors, realtime, service });
+          const audit = await auditSummary(app.store.db, i.id);
+          report.push({ integration: i, states, errors, realtime, service, audit });
         }
         if (opts.json) return console.log(JSON.stringify(report, null, 2));
         console.log(describeService(service));
         if (report.length === 0) return console.log('no integrations');
-        for (const { integration, states, errors, realtime } of report) {
+        for (const { integration, states, errors, realtime, audit } of report) {
           const drives = states.filter((s) => s.scope.startsWith('drive:'));
           const current = drives.filter((s) => s.deltaLink).length;
           console.log(
@@ -83,6 +85,9 @@ export function registerStatus(program: Command): void {
           for (const [reason, n] of Object.entries(realtime.integrations[0]?.rejected ?? {})) {
             console.log(`  rejected notifications: ${reason} ×${n}`);
           }
+          console.log(
+            `  audit feed ${audit.listedUntil ? `listed until ${ago(audit.listedUntil)}` : 'never read'}, ${audit.events} events stored${audit.newest ? `, newest ${audit.newest}` : ''}`,
+          );
           console.log(`  errors     ${errors.length} open`);
           for (const e of errors.slice(0, 10)) {
             console.log(
