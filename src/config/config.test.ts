@@ -79,3 +79,23 @@ test('query limits come from DW_QUERY_* and are checked', () => {
       ),
   );
 });
+
+test('rules: folders from DW_RULES_FOLDERS (comma-separated) or the file, resolved; defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+  assert.deepEqual(loadConfig({ DW_DATA_DIR: dir }).rules, {
+    folders: [],
+    fullIntervalSeconds: 3600,
+    debounceMs: 200,
+  });
+  const fromEnv = loadConfig({ DW_DATA_DIR: dir, DW_RULES_FOLDERS: '/a/rules, /b/rules ,' });
+  assert.deepEqual(fromEnv.rules.folders, ['/a/rules', '/b/rules']);
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ rules: { folders: ['/c'], fullIntervalSeconds: 60 } }));
+  const fromFile = loadConfig({ DW_CONFIG: file, DW_DATA_DIR: dir });
+  assert.deepEqual(fromFile.rules.folders, ['/c']);
+  assert.equal(fromFile.rules.fullIntervalSeconds, 60);
+  assert.throws(
+    () => loadConfig({ DW_DATA_DIR: dir, DW_RULES_FULL_INTERVAL_SECONDS: '0' }),
+    /DW_RULES_FULL_INTERVAL_SECONDS/,
+  );
+});

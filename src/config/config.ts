@@ -103,6 +103,28 @@ export const configSchema = z.object({
       initialLookbackHours: 168,
       requestsPerMinute: 1800,
     }),
+  rules: z
+    .object({
+      /**
+       * Directories of custom rule folders (each `<rule-id>/rule.yaml` + `rule.sql`), loaded
+       * beside the built-in rules. DW_RULES_FOLDERS: comma-separated.
+       */
+      folders: z.preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : v,
+        z.array(z.string().min(1)).default([]),
+      ),
+      /** The service's scheduled full evaluation of every rule, in seconds. */
+      fullIntervalSeconds: positiveInt.default(3600),
+      /** Changes within this window after a sync round become one incremental evaluation (ms). */
+      debounceMs: z.coerce.number().int().min(0).default(200),
+    })
+    .default({ folders: [], fullIntervalSeconds: 3600, debounceMs: 200 }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -132,6 +154,9 @@ export const ENV_NAMES: Record<string, string> = {
   DW_ACTIVITY_ENABLED: 'activity.enabled',
   DW_ACTIVITY_RETENTION_DAYS: 'activity.retentionDays',
   DW_ACTIVITY_INTERVAL_SECONDS: 'activity.intervalSeconds',
+  DW_RULES_FOLDERS: 'rules.folders',
+  DW_RULES_FULL_INTERVAL_SECONDS: 'rules.fullIntervalSeconds',
+  DW_RULES_DEBOUNCE_MS: 'rules.debounceMs',
 };
 
 export class ConfigError extends Error {
@@ -189,5 +214,9 @@ export function loadConfig(
     }
     throw new ConfigError(problems);
   }
-  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+  return {
+    ...parsed.data,
+    dataDir: resolve(parsed.data.dataDir),
+    rules: { ...parsed.data.rules, folders: parsed.data.rules.folders.map((f) => resolve(f)) },
+  };
 }
