@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { type RuleDefinition, RuleValidationError } from './definition.ts';
-import { loadBuiltinRules, loadRulesDir, parseRule } from './loader.ts';
+import { BUILTIN_RULES_DIR, loadBuiltinRules, loadRulesDir, parseRule } from './loader.ts';
 
 /**
  * Every rule the engine knows: the built-in rules, the custom rule folders named in config
@@ -43,7 +44,8 @@ export async function loadSavedRules(db: Kysely<Database>): Promise<RuleDefiniti
 
 /** Built-in and folder rules (no store needed). */
 export function loadFileRules(options: CatalogOptions = {}): RuleDefinition[] {
-  const rules = [...(options.builtin ?? loadBuiltinRules())];
+  // rules/builtin may not exist in a checkout without built-in rules yet: none then.
+  const rules = [...(options.builtin ?? (existsSync(BUILTIN_RULES_DIR) ? loadBuiltinRules() : []))];
   for (const folder of options.folders ?? []) rules.push(...loadRulesDir(folder, 'folder'));
   return rules;
 }

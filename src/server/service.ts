@@ -1,4 +1,5 @@
 import type { AppContext } from '../app/context.ts';
+import { type RulesScheduler, startRulesScheduler } from '../app/rules-scheduler.ts';
 import type { SyncContext } from '../collect/context.ts';
 import { collectUsers } from '../collect/directory.ts';
 import { collectGroupsDelta, collectUsersDelta, usersListingDue } from '../collect/directory-delta.ts';
@@ -20,6 +21,8 @@ import { type RealtimeHandle, startRealtime } from './realtime.ts';
  */
 export interface Service {
   realtime: RealtimeHandle;
+  /** Rule evaluations after sync rounds and on schedule; null when turned off. */
+  rules: RulesScheduler | null;
   /** Resolves when every integration's start-up collection has finished. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -33,6 +36,8 @@ export interface ServiceOptions {
   heartbeatMs?: number;
   /** How often the audit feed is read (ms, default activity.intervalSeconds). */
   activityIntervalMs?: number;
+  /** Evaluate rules after sync rounds and on schedule (default true). */
+  rules?: boolean;
 }
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
@@ -41,6 +46,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   const clients: GraphClient[] = [];
   /** Integrations whose start-up collection finished: only these are watched and polled. */
   const ready = new Set<string>();
+  const rules = options.rules === false ? null : startRulesScheduler(app);
 
   const contextFor = async (integrationId: string): Promise<SyncContext> => {
     let ctx = contexts.get(integrationId);
@@ -66,6 +72,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       const result = await syncDrive(await contextFor(integrationId), driveId, {
         source: historySource(source),
       });
+      // A failed round changes what rules can see too (the drive's collection error).
+      rules?.changed(integrationId);
       // A rejected run is retried by the real-time path with the notifications kept.
       if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
     },
@@ -85,10 +93,12 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       // Tenant settings and the label catalogue have no notifications: the schedule re-reads
       // them (2 requests; a failure is recorded per resource type, never thrown).
       if (source === 'poll') await refreshTenantConfig(ctx, 'poll');
+      rules?.changed(integrationId);
     },
     async runGroupsDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;
       await collectGroupsDelta(await contextFor(integrationId), historySource(source));
+      rules?.changed(integrationId);
     },
   };
 
@@ -170,6 +180,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
         logger.error({ integration: info.name, err: (err as Error).message }, 'start-up collection failed');
       }
       ready.add(info.id);
+      // Everything once at start: a new or upgraded rule, and what time changed while stopped.
+      rules?.fullSyncDone(info.id);
     }
     // Subscribe the drives that just became ready.
     await realtime.syncSubscriptions();
@@ -178,10 +190,12 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   return {
     realtime,
+    rules,
     ready: startup,
     async close() {
       await startup.catch(() => undefined);
       await activity.stop();
+      await rules?.close();
       await heartbeat.stop();
       await realtime.close();
       await Promise.all(clients.map((c) => c.close()));

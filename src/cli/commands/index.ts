@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { registerAccess } from './access.ts';
 import { registerActivity } from './activity.ts';
 import { registerDemo } from './demo.ts';
+import { registerFindings } from './findings.ts';
 import { registerIntegrations } from './integrations.ts';
 import { registerPacks } from './packs.ts';
 import { registerPolicies } from './policies.ts';
 import { registerQuery } from './query.ts';
+import { registerRules } from './rules.ts';
 import { registerServe } from './serve.ts';
 import { registerSimCommand } from './sim.ts';
 import { registerStatus } from './status.ts';
@@ -20,6 +22,8 @@ export const commands: Array<(program: Command) => void> = [
   registerQuery,
   registerAccess,
   registerActivity,
+  registerRules,
+  registerFindings,
   registerPolicies,
   registerPacks,
   registerSimCommand,
