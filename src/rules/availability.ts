@@ -110,7 +110,9 @@ export async function readAvailability(
     const scopes = SCOPES[cap];
     const at = scopes ? lastSuccess(scopes) : null;
     const table = TABLE_OF.get(cap);
-    let is = at !== null || (table !== undefined && (await hasRows(table)));
+    // A type with a sync_state scope is collected once a round of it succeeded (rows alone may
+    // be a partial first enumeration); one without (drives) once its table has rows.
+    let is = scopes ? at !== null : table !== undefined && (await hasRows(table));
     // Items and permissions of a tenant without a single drive: nothing to collect.
     if (!is && (cap === 'drive_item' || cap === 'permission'))
       is = (await hasRows('user_drives')) && !(await hasRows('drives', true));

@@ -17,6 +17,7 @@ import { syncDrive } from '../collect/drive-sync.ts';
 import { syncIntegration } from '../collect/sync.ts';
 import { readCursor } from './cursor.ts';
 import { evaluateIntegration } from './evaluate.ts';
+import { loadBuiltinRules } from './loader.ts';
 import { setRuleEnabled, setRuleParams } from './settings.ts';
 
 /**
@@ -26,7 +27,9 @@ import { setRuleEnabled, setRuleParams } from './settings.ts';
  * evaluation would (the scope misses nothing and resolves what left); settings take effect.
  */
 
-const RULES = fixtureRules();
+const RULES = [...fixtureRules(), ...loadBuiltinRules()];
+/** A fixed evaluation time: results that depend on it (staleness, expiry) do not move between runs. */
+const NOW = '2026-03-01T00:00:00.000Z';
 const ANYONE = 'permission_fixture_anyone_absent';
 const PUBLIC = 'item_fixture_public_absent';
 
@@ -54,6 +57,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'full',
         rules: RULES,
+        now: NOW,
       });
       assert.equal(r.mode, 'full');
       assert.equal(r.rulesRun, RULES.length);
@@ -80,6 +84,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'full',
         rules: RULES,
+        now: NOW,
       });
       assert.deepEqual(again.findings, { opened: 0, reopened: 0, resolved: 0, suppressed: 0, changed: 0 });
       assert.deepEqual(await activeFindings(s.db, s.integrationId), before);
@@ -87,6 +92,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'incremental',
         rules: RULES,
+        now: NOW,
       });
       assert.equal(idle.mode, 'incremental');
       assert.equal(idle.scope, null, 'nothing changed since the cursor');
@@ -134,6 +140,7 @@ for (const dialect of testDialects()) {
           integrationId: s.integrationId,
           mode: 'incremental',
           rules: RULES,
+          now: NOW,
         });
         assert.equal(inc.mode, 'incremental', `round ${round}`);
         assert.ok(inc.scope && inc.scope.changes > 0, `round ${round}: changes in scope`);
@@ -142,6 +149,7 @@ for (const dialect of testDialects()) {
           integrationId: s.integrationId,
           mode: 'full',
           rules: RULES,
+          now: NOW,
         });
         assert.deepEqual(
           full.findings,
@@ -157,6 +165,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'incremental',
         rules: RULES,
+        now: NOW,
       });
       const drive = (await env.admin.drives()).find((d) => d.itemCount > 5);
       assert.ok(drive);
@@ -175,6 +184,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'incremental',
         rules: RULES,
+        now: NOW,
       });
       const publicFiles = await findingsByKey(s.db, s.integrationId, PUBLIC);
       const below = (
@@ -204,10 +214,16 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'full',
         rules: [rule],
+        now: NOW,
       });
       assert.equal(off.rulesRun, 0);
       await setRuleEnabled(s.store, s.integrationId, rule, true);
-      await evaluateIntegration(s.store, { integrationId: s.integrationId, mode: 'full', rules: RULES });
+      await evaluateIntegration(s.store, {
+        integrationId: s.integrationId,
+        mode: 'full',
+        rules: RULES,
+        now: NOW,
+      });
       const before = (await findingsByKey(s.db, s.integrationId, rule.id)).size;
       const drives = await count(
         s,
@@ -218,6 +234,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'incremental',
         rules: RULES,
+        now: NOW,
       });
       assert.equal(inc.rulesRun, 1, 'only the rule whose settings changed runs (whole)');
       const after = [...(await findingsByKey(s.db, s.integrationId, rule.id)).values()].filter(
@@ -230,6 +247,7 @@ for (const dialect of testDialects()) {
         integrationId: s.integrationId,
         mode: 'incremental',
         rules: RULES,
+        now: NOW,
       });
       assert.ok(back.findings.resolved > 0);
     });

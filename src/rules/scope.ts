@@ -10,9 +10,10 @@ import type { ReadSession } from './read-session.ts';
  * - items: changed items, the items of changed permissions, and the subtree (path prefix
  *   range on drive_items_path) of every changed permission's item and every moved, renamed
  *   or removed folder: a root's access change alters its descendants' exposure, and a move
- *   their paths, without history rows of their own;
+ *   their paths, without history rows of their own; the items whose grants name a changed user;
  * - drives: changed drives, drives of changed users (their owner), drives holding a scoped item;
- * - users: changed users, MFA registrations, OneDrive states and group memberships (member id);
+ * - users: changed users, MFA registrations, OneDrive states, group memberships (member id)
+ *   and the owners of changed drives;
  * - groups: changed groups and the groups of changed memberships.
  * Permission rules are scoped by their item, item rules by the item, drive/user/group rules
  * by their id. Rules over tenant settings always run whole (one row per tenant).
@@ -160,8 +161,22 @@ export async function buildScope(
     ids(
       'user',
       `select c.resource_id as id from ${t}dw_scope_changes c
-       where c.resource_type in ('user', 'user_mfa', 'user_drive', 'group_member')`,
+       where c.resource_type in ('user', 'user_mfa', 'user_drive', 'group_member')
+       union select dr.owner_id as id from ${t}dw_scope_changes c cross join drives dr
+         where c.resource_type = 'drive' and dr.integration_id = ? and dr.id = c.resource_id`,
     ),
+    [integrationId],
+  );
+  // What changed users were granted (a guest's state decides how their grants read).
+  await exec(
+    insertIgnore(
+      d,
+      `${t}dw_scope_items`,
+      'drive_id, item_id',
+      `select distinct g.drive_id, g.item_id from ${t}dw_scope_ids u cross join grants g
+       where u.kind = 'user' and g.integration_id = ? and g.recipient_id = u.id`,
+    ),
+    [integrationId],
   );
   await exec(
     ids(
