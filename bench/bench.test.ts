@@ -109,4 +109,19 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     assert.equal(r.false_positives, 0, JSON.stringify(r));
     assert.equal(r.correct, true, JSON.stringify(r));
   });
+
+  it('rules evaluates every built-in rule fully and incrementally, and the incremental result is the full one', async () => {
+    const r = await quick('rules');
+    assertNumbers(r, [
+      'full_first_s',
+      'full_s',
+      'incremental_s',
+      'findings_opened',
+      'page_items',
+      'scope_items',
+    ]);
+    assert.ok((r.rules as number) > 0 && (r.findings_opened as number) > 0);
+    assert.equal(r.page_items, 100);
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
 });

@@ -45,6 +45,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/scenarios/webhook-load.ts',
   // Ingest and detection in one process: the collector round and the detectors are timed directly.
   'bench/scenarios/activity.ts',
+  'bench/scenarios/rules.ts',
+  'bench/lib/rules-page.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */

@@ -77,6 +77,8 @@ export interface EvaluationResult {
   scope: ScopeCounts | null;
   /** Rules whose SQL failed (an error finding each, see ruleFailure). */
   failedRules: Array<{ ruleId: string; message: string }>;
+  /** Milliseconds each rule's SQL took (rules that ran). */
+  ruleMs: Record<string, number>;
   durationMs: number;
 }
 
@@ -120,6 +122,7 @@ export async function evaluateIntegration(store: Store, opts: EvaluateOptions): 
     findings: noCounts(),
     scope: null,
     failedRules: [],
+    ruleMs: {},
     durationMs: 0,
   };
   const outcomes: RuleOutcome[] = [];
@@ -299,6 +302,7 @@ async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): P
   const whole = plan.whole || !c.scoped;
   let covers: 'all' | Set<string> = whole ? 'all' : new Set([...c.engineKeys, ...c.inScope]);
   if (!whole && !c.scope) return { rule, results, covers };
+  const t0 = performance.now();
   try {
     const run = await runRuleOnSession(session, rule, {
       integrationId: c.integrationId,
@@ -307,6 +311,7 @@ async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): P
       scope: whole ? undefined : (c.scope ?? undefined),
     });
     c.result.rulesRun++;
+    c.result.ruleMs[rule.id] = Math.round(performance.now() - t0);
     c.result.ok += run.ok;
     c.result.alarm += run.alarm;
     c.result.error += run.error;

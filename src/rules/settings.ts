@@ -137,7 +137,7 @@ export function parseParamValue(name: string, def: RuleParameter, text: string):
     case 'integer':
     case 'number': {
       const n = text.trim() === '' ? Number.NaN : Number(text);
-      if (!Number.isFinite(n)) throw bad(`a ${def.type}`);
+      if (!Number.isFinite(n)) throw bad(def.type === 'integer' ? 'an integer' : 'a number');
       return n;
     }
     case 'boolean':

@@ -1,0 +1,132 @@
+/**
+ * rules: every built-in rule over a collected inventory (default 2,000 users, 1,000,000
+ * items, the full-sync tenant): a first full evaluation (creates the findings), a second
+ * (what the hourly schedule costs), then a 100-item delta page applied through the store's
+ * write path and ONE incremental evaluation. Correct when a full evaluation after the
+ * incremental one changes nothing (the incremental scope missed nothing) and no rule failed.
+ *
+ * `--inventory DIR` evaluates a copy of a kept data directory instead of collecting one
+ * (`npm run bench -- --scenario full-sync --keep` leaves `<temp>/data`): the page needs no
+ * Graph, so the simulator is not started then.
+ */
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateIntegration } from '../../src/rules/evaluate.ts';
+import { loadBuiltinRules } from '../../src/rules/loader.ts';
+import { openStore } from '../../src/store/store.ts';
+import { numberFlag, round, type Scenario } from '../harness.ts';
+import { startSimProcess } from '../lib/processes.ts';
+import { addIntegration, productEnv, runSync } from '../lib/product.ts';
+import { applyBenchPage } from '../lib/rules-page.ts';
+import { scenarioDir } from '../lib/temp.ts';
+
+const seconds = (t0: number) => round((performance.now() - t0) / 1000, 3);
+
+export const rulesBench: Scenario = {
+  name: 'rules',
+  description: 'every built-in rule: full evaluation of the inventory, incremental after a 100-item page',
+  async run(ctx) {
+    const users = numberFlag(ctx, 'users', 2_000, 20);
+    const items = numberFlag(ctx, 'items', 1_000_000, 3_000);
+    const seed = numberFlag(ctx, 'seed', 1, 1);
+    const pageSize = numberFlag(ctx, 'page', 100, 100);
+    const tmp = scenarioDir('rules', ctx.flags.keep === 'true');
+    try {
+      const p = productEnv(tmp.dir);
+      let syncSeconds: number | null = null;
+      if (ctx.flags.inventory && ctx.flags.inventory !== 'true') {
+        const from = ctx.flags.inventory;
+        if (!existsSync(join(from, 'drivewarden.db')))
+          throw new Error(`--inventory ${from}: no drivewarden.db there`);
+        ctx.log(`copying the inventory in ${from}`);
+        cpSync(from, p.dataDir, { recursive: true });
+      } else {
+        ctx.log(`tenant: ${users} users, ${items} items (seed ${seed}); temp ${tmp.dir}`);
+        const sim = await startSimProcess(tmp.dir, [
+          '--seed',
+          String(seed),
+          '--users',
+          String(users),
+          '--items',
+          String(items),
+        ]);
+        try {
+          await addIntegration(p, sim);
+          const run = await runSync(p);
+          syncSeconds = round(run.syncSeconds, 1);
+          ctx.log(`collected in ${syncSeconds} s`);
+        } finally {
+          await sim.close();
+        }
+      }
+      const store = await openStore({ dataDir: p.dataDir });
+      try {
+        const { id: integrationId } = await store.db
+          .selectFrom('integrations')
+          .select('id')
+          .executeTakeFirstOrThrow();
+        const rules = loadBuiltinRules();
+        const evaluate = (mode: 'full' | 'incremental') =>
+          evaluateIntegration(store, { integrationId, mode, rules });
+        let t0 = performance.now();
+        const first = await evaluate('full');
+        const fullFirst = seconds(t0);
+        ctx.log(`first full evaluation: ${fullFirst} s, ${first.findings.opened} findings opened`);
+        t0 = performance.now();
+        const full = await evaluate('full');
+        const fullS = seconds(t0);
+        ctx.log(`full evaluation: ${fullS} s`);
+        const page = await applyBenchPage(store, integrationId, pageSize);
+        t0 = performance.now();
+        const inc = await evaluate('incremental');
+        const incS = seconds(t0);
+        ctx.log(
+          `page of ${page.items} items (${page.changes} changes): incremental evaluation ${incS} s over ${JSON.stringify(inc.scope)}`,
+        );
+        const check = await evaluate('full');
+        const f = check.findings;
+        const unchanged = f.opened + f.reopened + f.resolved + f.changed + f.suppressed === 0;
+        if (!unchanged)
+          ctx.log(`the full evaluation after the incremental one changed findings: ${JSON.stringify(f)}`);
+        const failed = [...first.failedRules, ...full.failedRules, ...inc.failedRules];
+        if (failed.length) ctx.log(`failed rules: ${JSON.stringify(failed)}`);
+        const slowest = Object.entries(full.ruleMs)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([id, ms]) => `${id}:${ms}`)
+          .join(' ');
+        const [{ n: itemCount }] = await store.db
+          .selectFrom('drive_items')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('deleted_at', 'is', null)
+          .execute();
+        return {
+          items: Number(itemCount),
+          rules: rules.length,
+          sync_seconds: syncSeconds,
+          full_first_s: fullFirst,
+          full_s: fullS,
+          incremental_s: incS,
+          full_ok: full.ok,
+          full_alarm: full.alarm,
+          full_error: full.error,
+          findings_opened: first.findings.opened,
+          page_items: page.items,
+          page_changes: page.changes,
+          scope_items: inc.scope?.items ?? 0,
+          incremental_rules_run: inc.rulesRun,
+          incremental_opened: inc.findings.opened + inc.findings.reopened,
+          incremental_resolved: inc.findings.resolved,
+          slowest_rules_ms: slowest,
+          peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+          correct:
+            unchanged && failed.length === 0 && inc.mode === 'incremental' && first.findings.opened > 0,
+        };
+      } finally {
+        await store.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  },
+};
