@@ -155,8 +155,6 @@ export async function applyOutcome(o: ApplyOptions, outcome: RuleOutcome): Promi
       counts.suppressed++;
     }
   }
-  for (const part of pow2Chunks(seen, 512))
-    await o.db.updateTable('findings').set({ last_seen: o.now }).where('id', 'in', part).execute();
 
   const resolve: Stored[] = [];
   for (const f of existing.values()) {
@@ -175,6 +173,19 @@ export async function applyOutcome(o: ApplyOptions, outcome: RuleOutcome): Promi
       .execute();
   for (const f of resolve) events.push(eventOf(f as EventSubject, 'resolved', o.now));
   counts.resolved += resolve.length;
+  // Seen again unchanged: one statement over the rule when the evaluation covered everything.
+  if (outcome.covers === 'all' && seen.length > 0)
+    await o.db
+      .updateTable('findings')
+      .set({ last_seen: o.now })
+      .where('integration_id', '=', o.integrationId)
+      .where('rule_id', '=', outcome.rule.id)
+      .where('status', '<>', 'resolved')
+      .where('last_seen', '<>', o.now)
+      .execute();
+  else
+    for (const part of pow2Chunks(seen, 512))
+      await o.db.updateTable('findings').set({ last_seen: o.now }).where('id', 'in', part).execute();
 
   for (const part of pow2Chunks(inserts, 128)) {
     const rows = part.map((input) => {
