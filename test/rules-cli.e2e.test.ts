@@ -65,7 +65,7 @@ describe('drivewarden rules and findings', () => {
     const run = await ok(dataDir, ['rules', 'run']);
     assert.match(
       run,
-      /acme: full evaluation in \d+ ms: 17 rules run; \d+ ok, \d+ alarm, \d+ error; findings \d+ opened/,
+      /acme: full evaluation in \d+ ms: \d+ rules run; \d+ ok, \d+ alarm, \d+ error; findings \d+ opened/,
     );
     const again = await ok(dataDir, ['rules', 'run']);
     assert.match(again, /acme: incremental evaluation in \d+ ms: 0 rules run/);

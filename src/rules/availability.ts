@@ -49,6 +49,10 @@ const SCOPES: Record<string, readonly string[]> = {
   group_member: ['groups-delta', 'groups'],
   drive_item: ['drive:'],
   permission: ['drive:'],
+  // Labels are read for the exposed files of each drive round: collected with the items
+  // (none to read is not "never collected"); a denied read is an open type-wide error.
+  item_label: ['drive:'],
+  sensitivity_label: ['sensitivity-labels'],
 };
 /** Types collected without a sync_state scope of their own: collected once their table has rows. */
 const TABLE_OF = new Map(resources.map((r) => [r.type as string, r.table]));
@@ -114,7 +118,7 @@ export async function readAvailability(
     // be a partial first enumeration); one without (drives) once its table has rows.
     let is = scopes ? at !== null : table !== undefined && (await hasRows(table));
     // Items and permissions of a tenant without a single drive: nothing to collect.
-    if (!is && (cap === 'drive_item' || cap === 'permission'))
+    if (!is && (cap === 'drive_item' || cap === 'permission' || cap === 'item_label'))
       is = (await hasRows('user_drives')) && !(await hasRows('drives', true));
     if (scopes || table) collected.set(cap, { collected: is, at });
   }

@@ -248,11 +248,7 @@ async function planRules(
       at !== undefined && cursor !== undefined && at > cursor.evaluatedAt;
     const wasBlocked = [...(engineFindings.get(rule.id) ?? [])].some((k) => k.startsWith('integration:'));
     const whole =
-      !cursor ||
-      !scopable(rule.resource_type) ||
-      changedSince(stored?.updatedAt) ||
-      changedSince(savedAt.get(rule.id)) ||
-      wasBlocked;
+      !cursor || changedSince(stored?.updatedAt) || changedSince(savedAt.get(rule.id)) || wasBlocked;
     plans.push({ rule, params: setting.params, kind: 'run', whole });
   }
   return plans;
@@ -299,9 +295,11 @@ async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): P
     results.set(input.key, input);
     c.result.error++;
   }
-  const whole = plan.whole || !c.scoped;
+  // Nothing changed and nothing forces a whole run: only the data errors above are news.
+  if (c.scoped && !plan.whole && !c.scope) return { rule, results, covers: new Set(c.engineKeys) };
+  // Rules over tenant settings run whole (one row per tenant) whenever anything changed.
+  const whole = plan.whole || !c.scoped || !scopable(rule.resource_type);
   let covers: 'all' | Set<string> = whole ? 'all' : new Set([...c.engineKeys, ...c.inScope]);
-  if (!whole && !c.scope) return { rule, results, covers };
   const t0 = performance.now();
   try {
     const run = await runRuleOnSession(session, rule, {

@@ -11,6 +11,7 @@ import type { ReadSession } from './read-session.ts';
  *   range on drive_items_path) of every changed permission's item and every moved, renamed
  *   or removed folder: a root's access change alters its descendants' exposure, and a move
  *   their paths, without history rows of their own; the items whose grants name a changed user;
+ *   the items whose labels changed, or whose label (or its parent) was renamed;
  * - drives: changed drives, drives of changed users (their owner), drives holding a scoped item;
  * - users: changed users, MFA registrations, OneDrive states, group memberships (member id)
  *   and the owners of changed drives;
@@ -121,15 +122,27 @@ export async function buildScope(
      from ${changesInRange(d)}`,
     [from, to, integrationId],
   );
-  const itemOf = `case when c.resource_type = 'permission' then c.item_id else c.resource_id end`;
+  const itemOf = `case when c.resource_type = 'drive_item' then c.resource_id else c.item_id end`;
   await exec(
     insertIgnore(
       d,
       `${t}dw_scope_items`,
       'drive_id, item_id',
       `select distinct c.drive_id, ${itemOf} from ${t}dw_scope_changes c
-       where c.resource_type in ('drive_item', 'permission') and c.drive_id is not null and ${itemOf} is not null`,
+       where c.resource_type in ('drive_item', 'permission', 'item_label') and c.drive_id is not null and ${itemOf} is not null`,
     ),
+  );
+  // A label renamed (or its parent): the files carrying it.
+  await exec(
+    insertIgnore(
+      d,
+      `${t}dw_scope_items`,
+      'drive_id, item_id',
+      `select il.drive_id, il.item_id from ${t}dw_scope_changes c cross join sensitivity_labels l cross join item_labels il
+       where c.resource_type = 'sensitivity_label' and l.integration_id = ? and (l.id = c.resource_id or l.parent_id = c.resource_id)
+         and il.integration_id = ? and il.id = l.id`,
+    ),
+    [integrationId, integrationId],
   );
   // The path range covers exactly the paths below p: '0' is the character after '/'. CROSS
   // JOIN keeps SQLite's loops in this order (the changed folders first): left to itself it
