@@ -1,3 +1,4 @@
+import { StaleEvaluationError } from '../rules/cursor.ts';
 import type { EvaluationResult } from '../rules/evaluate.ts';
 import { evaluateIntegration } from '../rules/evaluate.ts';
 import type { AppContext } from './context.ts';
