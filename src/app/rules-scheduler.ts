@@ -71,10 +71,13 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
         try {
           await evaluate(integrationId, mode);
         } catch (err) {
-          logger.error(
-            { integration: integrationId, err: (err as Error).message },
-            `${mode} rule evaluation failed`,
-          );
+          // Another process wrote newer results meanwhile: nothing is lost.
+          if (err instanceof StaleEvaluationError) logger.debug({ integration: integrationId }, err.message);
+          else
+            logger.error(
+              { integration: integrationId, err: (err as Error).message },
+              `${mode} rule evaluation failed`,
+            );
         }
       }
     })().finally(() => {
