@@ -2,6 +2,7 @@ import { StaleEvaluationError } from '../rules/cursor.ts';
 import type { EvaluationResult } from '../rules/evaluate.ts';
 import { evaluateIntegration } from '../rules/evaluate.ts';
 import type { AppContext } from './context.ts';
+import { RuleExecutors } from './rule-executors.ts';
 import { appRules } from './rules.ts';
 
 /**
@@ -38,6 +39,7 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
   const timers = new Map<string, NodeJS.Timeout>();
   let running: Promise<void> | null = null;
   let closed = false;
+  const executors = new RuleExecutors(app);
 
   const enqueue = (integrationId: string, mode: Mode) => {
     if (closed) return;
@@ -48,12 +50,10 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
   const evaluate = async (integrationId: string, mode: Mode) => {
     const info = await app.integrations.get(integrationId);
     if (!info?.enabled) return;
-    const result = await evaluateIntegration(app.store, {
-      integrationId,
-      mode,
-      rules: await appRules(app),
-      logger,
-    });
+    const rules = await appRules(app);
+    const result = await executors.use(integrationId, mode, (executor) =>
+      evaluateIntegration(app.store, { integrationId, mode, rules, logger, executor }),
+    );
     const f = result.findings;
     const line = `integration ${info.name}: ${result.mode} rule evaluation in ${result.durationMs} ms: ${f.opened} opened, ${f.reopened} reopened, ${f.resolved} resolved`;
     if (f.opened + f.reopened + f.resolved + result.failedRules.length > 0)
@@ -125,6 +125,7 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
       timers.clear();
       pending.clear();
       await running;
+      await executors.close();
     },
   };
 }

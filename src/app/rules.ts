@@ -3,6 +3,7 @@ import type { RuleDefinition } from '../rules/definition.ts';
 import { type EvaluationResult, evaluateIntegration } from '../rules/evaluate.ts';
 import type { IntegrationInfo } from '../store/integrations.ts';
 import type { AppContext } from './context.ts';
+import { RuleExecutors } from './rule-executors.ts';
 
 /** The rules engine as one process uses it: the catalog from config, evaluations per integration. */
 
@@ -40,15 +41,25 @@ export async function runRules(app: AppContext, opts: RunRulesOptions = {}): Pro
     ? [await requireIntegration(app, opts.integration)]
     : (await app.integrations.list()).filter((i) => i.enabled);
   const results: EvaluationResult[] = [];
-  for (const integration of targets)
-    results.push(
-      await evaluateIntegration(app.store, {
-        integrationId: integration.id,
-        mode: opts.full || opts.rule ? 'full' : 'incremental',
-        rules,
-        onlyRules: opts.rule ? [opts.rule] : undefined,
-        logger: app.logger,
-      }),
-    );
+  const executors = new RuleExecutors(app);
+  try {
+    for (const integration of targets) {
+      const mode = opts.full || opts.rule ? 'full' : 'incremental';
+      results.push(
+        await executors.use(integration.id, mode, (executor) =>
+          evaluateIntegration(app.store, {
+            integrationId: integration.id,
+            mode,
+            rules,
+            onlyRules: opts.rule ? [opts.rule] : undefined,
+            logger: app.logger,
+            executor,
+          }),
+        ),
+      );
+    }
+  } finally {
+    await executors.close();
+  }
   return results;
 }

@@ -86,6 +86,7 @@ test('rules: folders from DW_RULES_FOLDERS (comma-separated) or the file, resolv
     folders: [],
     fullIntervalSeconds: 3600,
     debounceMs: 200,
+    workers: 2,
   });
   const fromEnv = loadConfig({ DW_DATA_DIR: dir, DW_RULES_FOLDERS: '/a/rules, /b/rules ,' });
   assert.deepEqual(fromEnv.rules.folders, ['/a/rules', '/b/rules']);

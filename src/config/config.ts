@@ -123,8 +123,10 @@ export const configSchema = z.object({
       fullIntervalSeconds: positiveInt.default(3600),
       /** Changes within this window after a sync round become one incremental evaluation (ms). */
       debounceMs: z.coerce.number().int().min(0).default(200),
+      /** Rules a full evaluation runs at once (worker threads on SQLite, sessions on PostgreSQL). */
+      workers: positiveInt.default(2),
     })
-    .default({ folders: [], fullIntervalSeconds: 3600, debounceMs: 200 }),
+    .default({ folders: [], fullIntervalSeconds: 3600, debounceMs: 200, workers: 2 }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -157,6 +159,7 @@ export const ENV_NAMES: Record<string, string> = {
   DW_RULES_FOLDERS: 'rules.folders',
   DW_RULES_FULL_INTERVAL_SECONDS: 'rules.fullIntervalSeconds',
   DW_RULES_DEBOUNCE_MS: 'rules.debounceMs',
+  DW_RULES_WORKERS: 'rules.workers',
 };
 
 export class ConfigError extends Error {

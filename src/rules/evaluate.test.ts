@@ -18,6 +18,7 @@ import { syncIntegration } from '../collect/sync.ts';
 import { readCursor } from './cursor.ts';
 import { evaluateIntegration } from './evaluate.ts';
 import { loadBuiltinRules } from './loader.ts';
+import { openPgSessions, startSqliteWorkers } from './parallel.ts';
 import { setRuleEnabled, setRuleParams } from './settings.ts';
 
 /**
@@ -205,6 +206,39 @@ for (const dialect of testDialects()) {
           `${i.id} below the shared folder`,
         );
       assert.ok(inc.scope && inc.scope.items >= below.length);
+    });
+
+    test('several rules at once (worker threads on SQLite, sessions on PostgreSQL) leave the same findings', async () => {
+      const before = await activeFindings(s.db, s.integrationId);
+      const executor =
+        dialect === 'sqlite'
+          ? startSqliteWorkers(s.store.file as string, 2)
+          : await openPgSessions(s.store, 2);
+      try {
+        const r = await evaluateIntegration(s.store, {
+          integrationId: s.integrationId,
+          mode: 'full',
+          rules: RULES,
+          now: NOW,
+          executor,
+        });
+        assert.equal(r.rulesRun, RULES.length);
+        assert.deepEqual(r.failedRules, []);
+        assert.deepEqual(r.findings, { opened: 0, reopened: 0, resolved: 0, suppressed: 0, changed: 0 });
+        assert.deepEqual(await activeFindings(s.db, s.integrationId), before);
+        const broken = { ...RULES[0], id: 'user_broken_sql', sql: 'select nope from nowhere' };
+        const failed = await evaluateIntegration(s.store, {
+          integrationId: s.integrationId,
+          mode: 'full',
+          rules: [broken],
+          onlyRules: ['user_broken_sql'],
+          now: NOW,
+          executor,
+        });
+        assert.match(failed.failedRules[0]?.message ?? '', /nowhere/);
+      } finally {
+        await executor.close();
+      }
     });
 
     test('a disabled rule is not run; changed parameters make it run whole in the next incremental evaluation', async () => {

@@ -10,7 +10,7 @@ import {
   readAvailability,
 } from './availability.ts';
 import { claimWrite, committedChangeBound, readCursor, writeCursor } from './cursor.ts';
-import type { RuleDefinition } from './definition.ts';
+import type { RuleDefinition, RuleParams } from './definition.ts';
 import {
   addCounts,
   applyOutcome,
@@ -20,6 +20,7 @@ import {
   type OutcomeCounts,
   type RuleOutcome,
 } from './findings.ts';
+import type { RuleExecutor } from './parallel.ts';
 import { openReadSession, type ReadSession } from './read-session.ts';
 import { runRuleOnSession } from './rule-runner.ts';
 import {
@@ -60,6 +61,8 @@ export interface EvaluateOptions {
   /** Evaluation time (bound as :now); default the wall clock. */
   now?: string;
   logger?: Logger;
+  /** Full evaluations run several rules at once through it (parallel.ts). */
+  executor?: RuleExecutor;
 }
 
 export interface EvaluationResult {
@@ -157,21 +160,36 @@ export async function evaluateIntegration(store: Store, opts: EvaluateOptions): 
         inScope = await scopedFindings(session, integrationId, scope, types);
       }
     }
-    for (const plan of plans) {
-      const outcome = await evaluatePlan(session, plan, {
-        integrationId,
-        facts,
-        now,
-        scoped: mode === 'incremental',
-        scope,
-        inScope: inScope.get(plan.rule.id) ?? new Set(),
-        engineKeys: engineFindings.get(plan.rule.id) ?? new Set(),
-        result,
-        logger: opts.logger,
-      });
-      if (mode === 'full') await write(outcome);
-      else outcomes.push(outcome);
-    }
+    const context = (plan: Plan): PlanContext => ({
+      integrationId,
+      facts,
+      now,
+      scoped: mode === 'incremental',
+      scope,
+      inScope: inScope.get(plan.rule.id) ?? new Set(),
+      engineKeys: engineFindings.get(plan.rule.id) ?? new Set(),
+      result,
+      logger: opts.logger,
+      executor: mode === 'full' ? opts.executor : undefined,
+    });
+    if (mode === 'full' && opts.executor) {
+      // Several rules at once; their findings written one rule at a time, as each finishes.
+      let writes = Promise.resolve();
+      const queue = [...plans];
+      const lane = async () => {
+        for (let plan = queue.shift(); plan; plan = queue.shift()) {
+          const outcome = await evaluatePlan(session, plan, context(plan));
+          writes = writes.then(() => write(outcome));
+          await writes;
+        }
+      };
+      await Promise.all(Array.from({ length: opts.executor.slots }, lane));
+    } else
+      for (const plan of plans) {
+        const outcome = await evaluatePlan(session, plan, context(plan));
+        if (mode === 'full') await write(outcome);
+        else outcomes.push(outcome);
+      }
   } finally {
     await session.close();
   }
@@ -266,6 +284,8 @@ interface PlanContext {
   engineKeys: Set<string>;
   result: EvaluationResult;
   logger?: Logger;
+  /** Runs whole rules elsewhere (parallel.ts); the session otherwise. */
+  executor?: RuleExecutor;
 }
 
 async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): Promise<RuleOutcome> {
@@ -302,12 +322,14 @@ async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): P
   let covers: 'all' | Set<string> = whole ? 'all' : new Set([...c.engineKeys, ...c.inScope]);
   const t0 = performance.now();
   try {
-    const run = await runRuleOnSession(session, rule, {
-      integrationId: c.integrationId,
-      params: plan.params as Parameters<typeof runRuleOnSession>[2]['params'],
-      now: c.now,
-      scope: whole ? undefined : (c.scope ?? undefined),
-    });
+    const runOpts = { integrationId: c.integrationId, params: plan.params as RuleParams, now: c.now };
+    const run =
+      whole && c.executor
+        ? await c.executor.run(rule, runOpts)
+        : await runRuleOnSession(session, rule, {
+            ...runOpts,
+            scope: whole ? undefined : (c.scope ?? undefined),
+          });
     c.result.rulesRun++;
     c.result.ruleMs[rule.id] = Math.round(performance.now() - t0);
     c.result.ok += run.ok;

@@ -54,7 +54,12 @@ function sqliteSession(store: Store, prepare: string[]): ReadSession {
     throw new ReadSessionError(
       'rules need a SQLite store in a file (a read-only second connection opens it)',
     );
-  const db = openSqlite(store.file, { readonly: true, busyTimeoutMs: 10_000 });
+  return openSqliteReadSession(store.file, prepare);
+}
+
+/** A read-only session on a SQLite file (also what a rule worker thread opens). */
+export function openSqliteReadSession(file: string, prepare: string[] = []): ReadSession {
+  const db = openSqlite(file, { readonly: true, busyTimeoutMs: 10_000 });
   for (const text of prepare) db.exec(text);
   db.exec('begin');
   const prepared = (text: string): SQLite.Statement => {
