@@ -20,6 +20,7 @@ import { evaluateIntegration } from './evaluate.ts';
 import { loadBuiltinRules } from './loader.ts';
 import { openPgSessions, startSqliteWorkers } from './parallel.ts';
 import { setRuleEnabled, setRuleParams } from './settings.ts';
+import { addStoragePolicy } from './storage-policies.ts';
 
 /**
  * The engine against a collected simulator tenant, on both dialects: a full evaluation opens
@@ -239,6 +240,41 @@ for (const dialect of testDialects()) {
       } finally {
         await executor.close();
       }
+    });
+
+    test('a storage policy added since the last evaluation makes its rule run in the next incremental one', async () => {
+      await evaluateIntegration(s.store, {
+        integrationId: s.integrationId,
+        mode: 'incremental',
+        rules: RULES,
+        now: NOW,
+      });
+      const owner = await s.db
+        .selectFrom('drives')
+        .select('owner_email')
+        .where('integration_id', '=', s.integrationId)
+        .where('owner_email', 'is not', null)
+        .executeTakeFirstOrThrow();
+      await addStoragePolicy(s.db, {
+        integrationId: s.integrationId,
+        scope: { kind: 'user', ref: owner.owner_email as string },
+        limit: { bytes: 1 },
+      });
+      const r = await evaluateIntegration(s.store, {
+        integrationId: s.integrationId,
+        mode: 'incremental',
+        rules: RULES,
+        now: NOW,
+      });
+      assert.equal(r.scope, null, 'nothing in the change log');
+      assert.ok(r.ruleMs.drive_storage_policy_respected !== undefined, 'the policy rule ran');
+      const open = [
+        ...(await findingsByKey(s.db, s.integrationId, 'drive_storage_policy_respected')).values(),
+      ];
+      assert.ok(
+        open.some((f) => f.status === 'open'),
+        'a 1-byte limit is violated',
+      );
     });
 
     test('a disabled rule is not run; changed parameters make it run whole in the next incremental evaluation', async () => {

@@ -93,7 +93,9 @@ type Plan = { rule: RuleDefinition; params: Record<string, unknown> } & (
 
 export async function evaluateIntegration(store: Store, opts: EvaluateOptions): Promise<EvaluationResult> {
   const t0 = performance.now();
-  const now = opts.now ?? new Date().toISOString();
+  // Wall-clock start: what settings, saved rules and policies changed since is measured against.
+  const startedAt = new Date().toISOString();
+  const now = opts.now ?? startedAt;
   const { integrationId } = opts;
   const cursor = await readCursor(store.db, integrationId);
   let mode: 'full' | 'incremental' =
@@ -205,11 +207,11 @@ export async function evaluateIntegration(store: Store, opts: EvaluateOptions): 
     if (!opts.onlyRules)
       await writeCursor(trx, integrationId, {
         changeId: result.cursorTo,
-        evaluatedAt: now,
+        evaluatedAt: startedAt,
         full: mode === 'full',
       });
     result.durationMs = Math.round(performance.now() - t0);
-    result.evaluationId = await recordEvaluation(trx, result, opts, now);
+    result.evaluationId = await recordEvaluation(trx, result, opts, startedAt);
   });
   return result;
 }
@@ -223,6 +225,13 @@ async function highestChangeIdIn(session: ReadSession, integrationId: string): P
   );
   return rows.length ? Number(rows[0].id) : 0;
 }
+
+/**
+ * Tables whose changes leave no trace in the change log: a rule that reads them runs whole in
+ * every incremental evaluation with changes (storage policies: a drive rule, cheap).
+ */
+const OUTSIDE_CHANGE_LOG = /\bstorage_policies\b/i;
+const readsOutsideChangeLog = (rule: RuleDefinition) => OUTSIDE_CHANGE_LOG.test(rule.sql);
 
 /** Which rules run, and how: blocked (data missing), broken (bad settings), whole or scoped. */
 async function planRules(
@@ -239,6 +248,15 @@ async function planRules(
       r.updated_at,
     ]),
   );
+  // A storage policy added since the last evaluation (a removed one waits for the next change or full run).
+  const newestPolicy = await store.db
+    .selectFrom('storage_policies')
+    .select('created_at')
+    .where('integration_id', '=', opts.integrationId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const policiesAt = newestPolicy?.created_at;
   const plans: Plan[] = [];
   for (const rule of opts.rules) {
     if (opts.onlyRules && !opts.onlyRules.includes(rule.id)) continue;
@@ -266,7 +284,11 @@ async function planRules(
       at !== undefined && cursor !== undefined && at > cursor.evaluatedAt;
     const wasBlocked = [...(engineFindings.get(rule.id) ?? [])].some((k) => k.startsWith('integration:'));
     const whole =
-      !cursor || changedSince(stored?.updatedAt) || changedSince(savedAt.get(rule.id)) || wasBlocked;
+      !cursor ||
+      changedSince(stored?.updatedAt) ||
+      changedSince(savedAt.get(rule.id)) ||
+      (readsOutsideChangeLog(rule) && changedSince(policiesAt)) ||
+      wasBlocked;
     plans.push({ rule, params: setting.params, kind: 'run', whole });
   }
   return plans;
@@ -317,8 +339,9 @@ async function evaluatePlan(session: ReadSession, plan: Plan, c: PlanContext): P
   }
   // Nothing changed and nothing forces a whole run: only the data errors above are news.
   if (c.scoped && !plan.whole && !c.scope) return { rule, results, covers: new Set(c.engineKeys) };
-  // Rules over tenant settings run whole (one row per tenant) whenever anything changed.
-  const whole = plan.whole || !c.scoped || !scopable(rule.resource_type);
+  // Rules over tenant settings (one row per tenant) and over tables outside the change log
+  // (storage policies) run whole whenever anything changed.
+  const whole = plan.whole || !c.scoped || !scopable(rule.resource_type) || readsOutsideChangeLog(rule);
   let covers: 'all' | Set<string> = whole ? 'all' : new Set([...c.engineKeys, ...c.inScope]);
   const t0 = performance.now();
   try {
@@ -392,7 +415,7 @@ async function recordEvaluation(
   trx: Kysely<Database>,
   r: EvaluationResult,
   opts: EvaluateOptions,
-  now: string,
+  startedAt: string,
 ): Promise<number> {
   const row = await trx
     .insertInto('rule_evaluations')
@@ -400,7 +423,7 @@ async function recordEvaluation(
       integration_id: r.integrationId,
       mode: r.mode,
       rule_id: opts.onlyRules?.length === 1 ? opts.onlyRules[0] : null,
-      started_at: now,
+      started_at: startedAt,
       finished_at: new Date().toISOString(),
       change_cursor_from: r.cursorFrom,
       change_cursor_to: r.cursorTo,

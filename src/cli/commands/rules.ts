@@ -9,6 +9,7 @@ import { checkRuleOnInventory, removeCustomRule, saveCustomRule } from '../../ru
 import type { RuleDefinition } from '../../rules/definition.ts';
 import type { EvaluationResult } from '../../rules/evaluate.ts';
 import { loadRuleFolder } from '../../rules/loader.ts';
+import { frameworksOf } from '../../rules/packs.ts';
 import {
   effectiveSetting,
   parseParamAssignments,
@@ -98,6 +99,9 @@ export function registerRules(program: Command): void {
             `${rule.id}: ${rule.title}`,
             `severity ${rule.severity}; resource ${rule.resource_type}; ${rule.origin} (${rule.source})${state}`,
             `requires: ${rule.requires.join(', ')}`,
+            ...frameworksOf(rule.id).map(
+              (f) => `framework: ${f.packTitle} ${f.controlId} (${f.controlTitle})`,
+            ),
             rule.tags.length ? `tags: ${rule.tags.join(', ')}` : '',
             '',
             rule.description.trim(),
