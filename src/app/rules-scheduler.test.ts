@@ -57,6 +57,12 @@ describe('the rules scheduler', () => {
         .execute();
       assert.ok(rules.some((f) => f.rule_id === 'user_fixture_account_enabled'));
       assert.ok(rules.every((f) => f.result === 'error' && f.resource_type === 'integration'));
+      const scores = await app.store.db
+        .selectFrom('pack_scores')
+        .select('pack_id')
+        .where('integration_id', '=', integrationId)
+        .execute();
+      assert.ok(scores.length > 0, 'the packs were scored after the evaluation');
     } finally {
       await scheduler.close();
     }

@@ -3,7 +3,7 @@ import type { EvaluationResult } from '../rules/evaluate.ts';
 import { evaluateIntegration } from '../rules/evaluate.ts';
 import type { AppContext } from './context.ts';
 import { RuleExecutors } from './rule-executors.ts';
-import { appRules } from './rules.ts';
+import { appRules, recordScoresAfter } from './rules.ts';
 
 /**
  * When the service evaluates rules: an incremental evaluation after each applied sync or
@@ -54,6 +54,7 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
     const result = await executors.use(integrationId, mode, (executor) =>
       evaluateIntegration(app.store, { integrationId, mode, rules, logger, executor }),
     );
+    await recordScoresAfter(app, result);
     const f = result.findings;
     const line = `integration ${info.name}: ${result.mode} rule evaluation in ${result.durationMs} ms: ${f.opened} opened, ${f.reopened} reopened, ${f.resolved} resolved`;
     if (f.opened + f.reopened + f.resolved + result.failedRules.length > 0)

@@ -1,6 +1,8 @@
 import { loadCatalog, loadFileRules } from '../rules/catalog.ts';
 import type { RuleDefinition } from '../rules/definition.ts';
 import { type EvaluationResult, evaluateIntegration } from '../rules/evaluate.ts';
+import { recordPackScores } from '../rules/pack-score.ts';
+import { loadBuiltinPacks } from '../rules/packs.ts';
 import type { IntegrationInfo } from '../store/integrations.ts';
 import type { AppContext } from './context.ts';
 import { RuleExecutors } from './rule-executors.ts';
@@ -24,6 +26,23 @@ export async function requireIntegration(app: AppContext, nameOrId: string): Pro
   return found;
 }
 
+/**
+ * After an evaluation that changed findings: the packs' scores (recorded only when they
+ * differ from the last ones). A pack that cannot be scored never fails the evaluation.
+ */
+export async function recordScoresAfter(app: AppContext, result: EvaluationResult): Promise<void> {
+  const f = result.findings;
+  if (f.opened + f.reopened + f.resolved + f.suppressed + f.changed === 0 && result.mode !== 'full') return;
+  try {
+    await recordPackScores(app.store, result.integrationId, loadBuiltinPacks());
+  } catch (err) {
+    app.logger.warn(
+      { integration: result.integrationId, err: (err as Error).message },
+      'pack scores not recorded',
+    );
+  }
+}
+
 export interface RunRulesOptions {
   /** One integration (name or id); default every enabled one. */
   integration?: string;
@@ -45,18 +64,18 @@ export async function runRules(app: AppContext, opts: RunRulesOptions = {}): Pro
   try {
     for (const integration of targets) {
       const mode = opts.full || opts.rule ? 'full' : 'incremental';
-      results.push(
-        await executors.use(integration.id, mode, (executor) =>
-          evaluateIntegration(app.store, {
-            integrationId: integration.id,
-            mode,
-            rules,
-            onlyRules: opts.rule ? [opts.rule] : undefined,
-            logger: app.logger,
-            executor,
-          }),
-        ),
+      const result = await executors.use(integration.id, mode, (executor) =>
+        evaluateIntegration(app.store, {
+          integrationId: integration.id,
+          mode,
+          rules,
+          onlyRules: opts.rule ? [opts.rule] : undefined,
+          logger: app.logger,
+          executor,
+        }),
       );
+      await recordScoresAfter(app, result);
+      results.push(result);
     }
   } finally {
     await executors.close();
