@@ -14,6 +14,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateIntegration } from '../../src/rules/evaluate.ts';
 import { loadBuiltinRules } from '../../src/rules/loader.ts';
+import { startSqliteWorkers } from '../../src/rules/parallel.ts';
 import { openStore } from '../../src/store/store.ts';
 import { numberFlag, round, type Scenario } from '../harness.ts';
 import { startSimProcess } from '../lib/processes.ts';
@@ -31,6 +32,8 @@ export const rulesBench: Scenario = {
     const items = numberFlag(ctx, 'items', 1_000_000, 3_000);
     const seed = numberFlag(ctx, 'seed', 1, 1);
     const pageSize = numberFlag(ctx, 'page', 100, 100);
+    // As the product does for a big inventory (rules.workers): rules side by side in full runs.
+    const workers = numberFlag(ctx, 'workers', 2, 2);
     const tmp = scenarioDir('rules', ctx.flags.keep === 'true');
     try {
       const p = productEnv(tmp.dir);
@@ -61,6 +64,7 @@ export const rulesBench: Scenario = {
         }
       }
       const store = await openStore({ dataDir: p.dataDir });
+      const executor = workers > 1 && store.file ? startSqliteWorkers(store.file, workers) : undefined;
       try {
         const { id: integrationId } = await store.db
           .selectFrom('integrations')
@@ -76,7 +80,13 @@ export const rulesBench: Scenario = {
         // must not move between the incremental evaluation and the check (the schedule's job).
         const now = new Date().toISOString();
         const evaluate = (mode: 'full' | 'incremental') =>
-          evaluateIntegration(store, { integrationId, mode, rules, now });
+          evaluateIntegration(store, {
+            integrationId,
+            mode,
+            rules,
+            now,
+            executor: mode === 'full' ? executor : undefined,
+          });
         let t0 = performance.now();
         const first = await evaluate('full');
         const fullFirst = seconds(t0);
@@ -121,6 +131,7 @@ export const rulesBench: Scenario = {
           full_alarm: full.alarm,
           full_error: full.error,
           findings_opened: first.findings.opened,
+          workers,
           page_items: page.items,
           page_changes: page.changes,
           scope_items: inc.scope?.items ?? 0,
@@ -134,6 +145,7 @@ export const rulesBench: Scenario = {
             unchanged && failed.length === 0 && inc.mode === 'incremental' && first.findings.opened > 0,
         };
       } finally {
+        await executor?.close();
         await store.close();
       }
     } finally {

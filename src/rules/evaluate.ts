@@ -14,8 +14,8 @@ import type { RuleDefinition, RuleParams } from './definition.ts';
 import {
   addCounts,
   applyOutcome,
+  ENGINE_KEY_PREFIXES,
   type FindingInput,
-  isEngineKey,
   noCounts,
   type OutcomeCounts,
   type RuleOutcome,
@@ -101,7 +101,11 @@ export async function evaluateIntegration(store: Store, opts: EvaluateOptions): 
   let mode: 'full' | 'incremental' =
     opts.mode === 'incremental' && cursor && !opts.onlyRules ? 'incremental' : 'full';
   const facts = await readAvailability(store.db, integrationId);
-  const engineFindings = await openEngineFindings(store.db, integrationId);
+  const engineFindings = await openEngineFindings(
+    store.db,
+    integrationId,
+    opts.rules.map((r) => r.id),
+  );
   let plans = await planRules(
     store,
     opts,
@@ -218,8 +222,10 @@ export async function evaluateIntegration(store: Store, opts: EvaluateOptions): 
 
 async function highestChangeIdIn(session: ReadSession, integrationId: string): Promise<number> {
   const rows = await session.all(
+    // SQLite: `+integration_id` keeps it a backwards walk of the rowid that stops at the first
+    // row (by changes_resource it sorted the integration's whole history: 100+ ms at 1M).
     session.dialect === 'sqlite'
-      ? 'select id from changes where integration_id = ? order by id desc limit 1'
+      ? 'select id from changes where +integration_id = ? order by id desc limit 1'
       : 'select id from changes where integration_id = $1 order by id desc limit 1',
     [integrationId],
   );
@@ -393,23 +399,34 @@ function integrationError(c: PlanContext, rule: RuleDefinition, reason: string):
 async function openEngineFindings(
   db: Kysely<Database>,
   integrationId: string,
+  ruleIds: readonly string[],
 ): Promise<Map<string, Set<string>>> {
-  const rows = await db
-    .selectFrom('findings')
-    .select(['rule_id', 'resource_key'])
-    .where('integration_id', '=', integrationId)
-    .where('status', '<>', 'resolved')
-    .where('resource_type', 'in', ['integration', 'drive'])
-    .execute();
+  // Key ranges on the unique (integration_id, rule_id, resource_key) index, per rule: a filter
+  // on resource_type walked every unresolved finding of the integration (200+ ms at 1M).
   const out = new Map<string, Set<string>>();
-  for (const r of rows) {
-    if (!isEngineKey(r.resource_key)) continue;
-    const set = out.get(r.rule_id) ?? new Set<string>();
-    set.add(r.resource_key);
-    out.set(r.rule_id, set);
+  for (const ruleId of ruleIds) {
+    const rows = await db
+      .selectFrom('findings')
+      .select('resource_key')
+      .where('integration_id', '=', integrationId)
+      .where('rule_id', '=', ruleId)
+      .where((eb) =>
+        eb.or(
+          ENGINE_KEY_PREFIXES.map((prefix) =>
+            eb.and([eb('resource_key', '>=', prefix), eb('resource_key', '<', nextPrefix(prefix))]),
+          ),
+        ),
+      )
+      .where('status', '<>', 'resolved')
+      .execute();
+    if (rows.length) out.set(ruleId, new Set(rows.map((r) => r.resource_key)));
   }
   return out;
 }
+
+/** The smallest string above every string that starts with `prefix` ('drive:' → 'drive;'). */
+const nextPrefix = (prefix: string) =>
+  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
 async function recordEvaluation(
   trx: Kysely<Database>,
