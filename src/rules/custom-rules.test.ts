@@ -167,6 +167,17 @@ for (const dialect of testDialects()) {
         ),
         /already the built-in rule/,
       );
+      await assert.rejects(
+        save(
+          ruleFolder(
+            root,
+            'user_custom_secret',
+            "select i.id as resource_id, 'alarm' as status, i.secret_enc as reason from integrations i where i.id = :integration_id",
+          ),
+        ),
+        (err: Error) =>
+          err instanceof RuleRunError && /user_custom_secret: refused: .*secret/.test(err.message),
+      );
       const saved = await ts.db.selectFrom('custom_rules').select('id').execute();
       assert.deepEqual(saved, [], 'nothing refused was saved');
       await assert.rejects(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkQueryAllowed, queryTargetOf } from '../store/sql-guard/check-query.ts';
 import type { Store } from '../store/store.ts';
 import { describeSource, RuleCatalogError } from './catalog.ts';
 import type { RuleDefinition } from './definition.ts';
@@ -7,14 +8,15 @@ import { defaultParams } from './definition.ts';
 import { loadRuleFolder } from './loader.ts';
 import { openReadSession } from './read-session.ts';
 import { type RuleRunResult, runRuleOnSession } from './rule-runner.ts';
-import type { RuleRow } from './run-rule.ts';
+import { compileRule, type RuleRow, RuleRunError } from './run-rule.ts';
 
 /**
  * Custom rules saved in the store (`drivewarden rules add <folder>`): the folder's rule.yaml
- * and rule.sql, validated before anything is stored — the files (loader), then the SQL on
- * the current inventory of every integration (or with no integration at all), every row
- * checked (checkRuleRow and the key conventions). `rules test <folder>` runs the same check
- * without saving.
+ * and rule.sql, validated before anything is stored — the files (loader), the SQL through the
+ * query console's guard (store/sql-guard: one SELECT over inventory tables, no secret column,
+ * allowed functions only), then the SQL on the current inventory of every integration (or
+ * with no integration at all), every row checked (checkRuleRow and the key conventions).
+ * `rules test <folder>` runs the same check without saving.
  */
 
 export interface RuleCheck {
@@ -33,6 +35,17 @@ export async function checkRuleOnInventory(
   integrationIds: readonly string[],
   now = new Date().toISOString(),
 ): Promise<RuleCheck[]> {
+  // The guard: what people write runs only if the console would run it.
+  const sample = compileRule(rule, store, {
+    integrationId: integrationIds[0] ?? '',
+    params: defaultParams(rule),
+    now,
+  });
+  try {
+    await checkQueryAllowed(queryTargetOf(store), sample.text, sample.values);
+  } catch (err) {
+    throw new RuleRunError(rule.id, (err as Error).message);
+  }
   const session = await openReadSession(store);
   try {
     const out: RuleCheck[] = [];

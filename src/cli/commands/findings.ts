@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
 import { requireIntegration } from '../../app/rules.ts';
-import { formatCsv } from '../../query/csv.ts';
-import { formatTable } from '../../query/run-query.ts';
+import { formatJson, formatRows, formatTable, parseOutputFormat } from '../../query/format.ts';
 import { findingWithEvents, listFindings } from '../../rules/findings-query.ts';
 import {
   liftSuppression,
@@ -60,8 +59,7 @@ export function registerFindings(program: Command): void {
         format: string;
         limit: string;
       }) => {
-        if (!['table', 'json', 'csv'].includes(opts.format))
-          throw new Error(`--format must be table, json or csv, got "${opts.format}"`);
+        const format = parseOutputFormat(opts.format);
         const limit = positiveId(opts.limit, '--limit');
         await withApp(async (app) => {
           const integration = opts.integration ? await requireIntegration(app, opts.integration) : undefined;
@@ -73,13 +71,13 @@ export function registerFindings(program: Command): void {
             ruleId: opts.rule,
             limit,
           });
-          if (opts.format === 'json') return console.log(JSON.stringify(rows, null, 2));
-          const result = {
-            columns: LIST_COLUMNS,
-            rows: rows as Array<Record<string, unknown>>,
-            truncated: rows.length === limit,
-          };
-          process.stdout.write(opts.format === 'csv' ? formatCsv(result) : `${formatTable(result)}\n`);
+          const all = rows as Array<Record<string, unknown>>;
+          // JSON carries every column; the table and CSV the ones people scan.
+          const out =
+            format === 'json'
+              ? formatJson({ columns: Object.keys(all[0] ?? {}), rows: all })
+              : formatRows({ columns: LIST_COLUMNS, rows: all, truncated: rows.length === limit }, format);
+          process.stdout.write(format === 'csv' ? out : `${out}\n`);
         });
       },
     );

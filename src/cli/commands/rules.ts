@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
 import { appFileRules, appRules, requireIntegration, runRules } from '../../app/rules.ts';
-import { formatTable } from '../../query/run-query.ts';
+import { formatTable } from '../../query/format.ts';
 import { findRule } from '../../rules/catalog.ts';
 import { checkRuleOnInventory, removeCustomRule, saveCustomRule } from '../../rules/custom-rules.ts';
 import type { RuleDefinition } from '../../rules/definition.ts';
