@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { runDetectors } from '../src/anomalies/run.ts';
 import { resolveDetectorSettings } from '../src/anomalies/settings.ts';
 import type { Detection } from '../src/anomalies/types.ts';
+import { recordDetections } from '../src/app/anomaly-findings.ts';
 import { collectActivity } from '../src/collect/activity/collect.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
 import { simContext, simulatorSuite } from './support/collector.ts';
@@ -94,6 +95,35 @@ describe('activity: background week and attack scenarios', () => {
         fresh.map((d) => [d.detector, d.resourceType, d.resourceId, d.actor]),
         [['quota_spike', 'drive', drive.id, drive.owner_email]],
       );
+
+      // The detections become findings with their events, once: a second pass over the same
+      // span updates the same findings and writes no event.
+      const first = await recordDetections(store, 'int-e2e', { now: now(), hours: WEEK_HOURS, settings });
+      const findings = await store.db
+        .selectFrom('findings')
+        .select(['id', 'rule_id', 'status', 'resource_owner'])
+        .where('integration_id', '=', 'int-e2e')
+        .orderBy('rule_id')
+        .execute();
+      assert.deepEqual(
+        [...new Set(findings.map((f) => f.rule_id))],
+        [...Object.values(expected), 'quota_spike'].sort(),
+      );
+      assert.ok(findings.every((f) => f.status === 'open' && f.resource_owner));
+      assert.equal(first.opened, findings.length);
+      const events = () =>
+        store.db
+          .selectFrom('finding_events')
+          .select('event')
+          .where('integration_id', '=', 'int-e2e')
+          .execute();
+      assert.deepEqual(
+        (await events()).map((e) => e.event),
+        findings.map(() => 'opened'),
+      );
+      const again = await recordDetections(store, 'int-e2e', { now: now(), hours: WEEK_HOURS, settings });
+      assert.deepEqual([again.opened, again.reopened, again.resolved, again.changed], [0, 0, 0, 0]);
+      assert.equal((await events()).length, findings.length);
     });
   });
 
