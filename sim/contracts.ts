@@ -124,7 +124,9 @@ export interface SimFaultRule {
   /**
    * For forbidden403: 'users' | 'groups' | 'organization' | 'drives' | 'items' | 'permissions' |
    * 'signInActivity' | 'mfa' | 'audit' | 'subscriptions' | 'tenantSettings' (SharePointTenantSettings.Read.All) |
-   * 'sensitivityLabels' (the label catalogue) | 'labels' (extractSensitivityLabels only).
+   * 'sensitivityLabels' (the label catalogue) | 'labels' (extractSensitivityLabels only) |
+   * 'permissionsWrite' (DELETE/PATCH of a permission: Files.ReadWrite.All) |
+   * 'tenantSettingsWrite' (PATCH /admin/sharepoint/settings: SharePointTenantSettings.ReadWrite.All).
    */
   resourceType?: string;
   /** For gone410: serve at most once per drive. */

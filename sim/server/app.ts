@@ -89,7 +89,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
 
     const isBatch = template === '/$batch';
     const query = (req.query ?? {}) as Record<string, string | string[] | undefined>;
-    for (const rtype of resourceTypeOf(template, query)) {
+    for (const rtype of resourceTypeOf(template, query, req.method)) {
       req.sim.resourceType ||= rtype;
       if (rt.faults.isForbidden(rtype, req.url)) {
         counters.faultsServed.forbidden403 = (counters.faultsServed.forbidden403 ?? 0) + 1;

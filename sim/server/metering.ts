@@ -19,11 +19,19 @@ export function ruCost(method: string, template: string, query: Record<string, u
   return 1;
 }
 
-export function resourceTypeOf(template: string, query: Record<string, unknown>): string[] {
-  if (template.includes('/permissions')) return ['permissions'];
+/**
+ * The permission-gated resource types a request touches (forbidden403 `resourceType`). Writes
+ * need more than reads: removing or changing a sharing permission needs Files.ReadWrite.All
+ * (`permissionsWrite`), changing tenant settings SharePointTenantSettings.ReadWrite.All
+ * (`tenantSettingsWrite`), on top of the read permission.
+ */
+export function resourceTypeOf(template: string, query: Record<string, unknown>, method = 'GET'): string[] {
+  const write = method !== 'GET' && method !== 'HEAD';
+  if (template.includes('/permissions')) return write ? ['permissions', 'permissionsWrite'] : ['permissions'];
   if (template.startsWith('/reports/')) return ['mfa'];
   if (template.startsWith('/subscriptions')) return ['subscriptions'];
-  if (template.startsWith('/admin/sharepoint/settings')) return ['tenantSettings'];
+  if (template.startsWith('/admin/sharepoint/settings'))
+    return write ? ['tenantSettings', 'tenantSettingsWrite'] : ['tenantSettings'];
   if (template.startsWith('/security/dataSecurityAndGovernance/sensitivityLabels'))
     return ['sensitivityLabels'];
   // extractSensitivityLabels needs Files.Read.All like every item read; 'labels' denies it alone.

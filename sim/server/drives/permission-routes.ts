@@ -71,32 +71,27 @@ export function registerPermissionRoutes(
     return reply.code(204).send();
   });
 
+  // Graph (permission-update, v1.0): "Only the roles property can be modified this way." A link's
+  // expiry cannot be PATCHed; the documented way is a new link (createLink with expirationDateTime).
   app.patch('/v1.0/drives/:driveId/items/:itemId/permissions/:permId', async (req) => {
     const p = req.params as { driveId: string; itemId: string; permId: string };
     const d = driveOf(p.driveId);
     const i = itemOf(d, p.itemId);
     const perm = explicitPermission(d, i, p.permId);
-    const body = req.body as { roles?: unknown; expirationDateTime?: unknown } | undefined;
-    if (!body || typeof body !== 'object') throw badRequest('The request body must be a JSON object.');
-    if (body.roles !== undefined) {
-      if (
-        !Array.isArray(body.roles) ||
-        body.roles.length !== 1 ||
-        !['read', 'write'].includes(body.roles[0] as string)
-      )
-        throw badRequest("roles must be ['read'] or ['write'].");
-      perm.roles = [body.roles[0] as 'read' | 'write'];
-      if (perm.kind === 'link') perm.linkType = perm.roles[0] === 'write' ? 'edit' : 'view';
-    }
-    if (body.expirationDateTime !== undefined) {
-      if (body.expirationDateTime === null) perm.expiresMs = null;
-      else {
-        const ms =
-          typeof body.expirationDateTime === 'string' ? Date.parse(body.expirationDateTime) : Number.NaN;
-        if (Number.isNaN(ms)) throw badRequest('expirationDateTime must be an ISO 8601 date-time.');
-        perm.expiresMs = ms;
-      }
-    }
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('The request body must be a JSON object.');
+    const other = Object.keys(body).filter((k) => k !== 'roles');
+    if (other.length > 0)
+      throw badRequest(`Only the roles property can be modified; not: ${other.join(', ')}.`);
+    if (
+      !Array.isArray(body.roles) ||
+      body.roles.length !== 1 ||
+      !['read', 'write'].includes(body.roles[0] as string)
+    )
+      throw badRequest("roles must be ['read'] or ['write'].");
+    perm.roles = [body.roles[0] as 'read' | 'write'];
+    if (perm.kind === 'link') perm.linkType = perm.roles[0] === 'write' ? 'edit' : 'view';
     const s = t.touch(i);
     t.items.pseq[i] = s;
     for (const j of t.isFolder(i) ? t.descendants(i) : []) t.touchPermissionsOnly(j);
