@@ -2,6 +2,7 @@ import type { ActivityTables } from './tables/activity.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
+import type { RemediationTables } from './tables/remediation.ts';
 import type { RulesTables } from './tables/rules.ts';
 import type { QueryTables } from './tables/saved-queries.ts';
 import type { ServiceTables } from './tables/service.ts';
@@ -20,4 +21,5 @@ export interface Database
     TenantTables,
     PoliciesTables,
     QueryTables,
-    ActivityTables {}
+    ActivityTables,
+    RemediationTables {}

@@ -11,6 +11,7 @@ import * as m0320itemLabels from './0320-item-labels.ts';
 import * as m0330policiesPacks from './0330-policies-packs.ts';
 import * as m0340savedQueries from './0340-saved-queries.ts';
 import * as m0500activity from './0500-activity.ts';
+import * as m0600remediation from './0600-remediation.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0330-policies-packs': m0330policiesPacks,
   '0340-saved-queries': m0340savedQueries,
   '0500-activity': m0500activity,
+  '0600-remediation': m0600remediation,
 };

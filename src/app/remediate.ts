@@ -1,0 +1,49 @@
+import type { SyncContext } from '../collect/context.ts';
+import { syncDrive } from '../collect/drive-sync.ts';
+import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
+import type { RemovalPlan } from '../remediate/plan.ts';
+
+/**
+ * A removal plan executed, then the inventory re-read from Graph: one delta round per drive
+ * where something changed (the sharing change shows up in the feed and the collector
+ * re-reads the item's permissions). A removal Graph acknowledged but that the re-read still
+ * lists is reported as unconfirmed, never hidden.
+ */
+
+export interface RemovalRun extends ExecutionReport {
+  /** Drives whose re-read failed (the inventory may lag until the next sync). */
+  rereadErrors: Array<{ driveId: string; error: string }>;
+  /** Steps Graph answered as done whose permission the re-read inventory still lists. */
+  unconfirmed: string[];
+}
+
+export async function removeAndReread(
+  ctx: SyncContext,
+  plan: RemovalPlan,
+  actor: string,
+): Promise<RemovalRun> {
+  const report = await executePlan(
+    { db: ctx.store.db, dialect: ctx.store.dialect, client: ctx.client, actor },
+    plan,
+  );
+  const rereadErrors: RemovalRun['rereadErrors'] = [];
+  for (const driveId of report.affectedDrives) {
+    const r = await syncDrive(ctx, driveId, { mode: 'delta' });
+    if (r.error) rereadErrors.push({ driveId, error: r.error.message });
+  }
+  const unconfirmed: string[] = [];
+  for (const o of report.outcomes) {
+    if (o.result !== 'done') continue;
+    const still = await ctx.store.db
+      .selectFrom('permissions')
+      .select('id')
+      .where('integration_id', '=', plan.integrationId)
+      .where('drive_id', '=', o.step.driveId)
+      .where('item_id', '=', o.step.itemId)
+      .where('id', '=', o.step.permissionId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (still) unconfirmed.push(o.step.permissionId);
+  }
+  return { ...report, rereadErrors, unconfirmed };
+}

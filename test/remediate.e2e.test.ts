@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { TruthRecord } from '../sim/contracts.ts';
+import { removeAndReread } from '../src/app/remediate.ts';
+import { syncIntegration } from '../src/collect/sync.ts';
+import { stepKey } from '../src/remediate/plan.ts';
+import { planForItem, planForPermission } from '../src/remediate/targets.ts';
+import { listActions } from '../src/remediate/trail.ts';
+import { WriteAccessError } from '../src/remediate/write-access.ts';
+import { simClient, simContext } from './support/collector.ts';
+import { startTestSim, type TestSim } from './support/simulator.ts';
+import { openTestStore, type TestStore, testDialects } from './support/store.ts';
+import { describeDiff, diffWithTruth } from './support/truth.ts';
+
+/**
+ * Remediation against the simulator, on both dialects: a plan made from the inventory, the
+ * removal in Graph, the inventory re-read from Graph's answer, the audit trail. Ground truth
+ * (the simulator's model) says what really changed: exactly what the plan listed.
+ */
+
+type PermTruth = Extract<TruthRecord, { kind: 'permission' }>;
+const SIM = { seed: 41, users: 10, items: 700, anonymousRatio: 0.06, sharedRatio: 0.08, deltaRepeatRate: 0 };
+
+async function truthPermissions(ts: TestSim): Promise<Map<string, PermTruth>> {
+  const all = await ts.admin.truthArray();
+  const out = new Map<string, PermTruth>();
+  // The owner's entry is listed on every sharing root; it goes when an item stops being one.
+  for (const r of all)
+    if (r.kind === 'permission' && !r.isOwner) out.set(`${r.driveId}/${r.itemId}/${r.id}`, r);
+  return out;
+}
+
+/** Permission keys live before and gone after (the truth lists each where it is set). */
+function removedKeys(before: Map<string, PermTruth>, after: Map<string, PermTruth>): string[] {
+  return [...before.keys()].filter((k) => !after.has(k)).sort();
+}
+
+for (const dialect of testDialects()) {
+  describe(`remediation against the simulator (${dialect})`, () => {
+    let ts: TestSim;
+    let t: TestStore;
+    let client: ReturnType<typeof simClient>;
+    before(async () => {
+      ts = await startTestSim(SIM);
+      t = await openTestStore(dialect);
+      client = simClient(ts.sim);
+      await syncIntegration(simContext(t.store, ts.sim, client), { mode: 'full' });
+    });
+    after(async () => {
+      await client.close();
+      await t.cleanup();
+      await ts.close();
+    });
+    const ctx = () => simContext(t.store, ts.sim, client);
+
+    test('an Anyone link removed from an item: gone from the ground truth and the inventory, in the trail', async () => {
+      const item = await t.db
+        .selectFrom('drive_items')
+        .select(['id', 'drive_id', 'path', 'access_root_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('exposure', '=', 'public')
+        .where('deleted_at', 'is', null)
+        .orderBy('path')
+        .executeTakeFirstOrThrow();
+      const plan = await planForItem(t.db, 'int-sim', item.id, { scope: 'public', subtree: false });
+      assert.ok(plan.steps.length >= 1, 'the dry run lists the Anyone link');
+      assert.ok(plan.steps.every((s) => s.linkScope === 'anonymous'));
+      assert.match(plan.id, /^[0-9a-f]{12}$/);
+      const before = await truthPermissions(ts);
+      for (const s of plan.steps)
+        assert.ok(before.has(stepKey(s)), `${stepKey(s)} is set where the plan says`);
+
+      const run = await removeAndReread(ctx(), plan, 'test:alice');
+      assert.deepEqual(
+        run.outcomes.map((o) => o.result),
+        plan.steps.map(() => 'done'),
+      );
+      assert.deepEqual(run.unconfirmed, []);
+      assert.deepEqual(run.rereadErrors, []);
+      const after = await truthPermissions(ts);
+      assert.deepEqual(
+        removedKeys(before, after),
+        plan.steps.map(stepKey).sort(),
+        'exactly the plan changed',
+      );
+
+      const now = await t.db
+        .selectFrom('drive_items')
+        .select('exposure')
+        .where('integration_id', '=', 'int-sim')
+        .where('id', '=', item.id)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(now.exposure, 'public', 'the inventory re-read from Graph no longer has it public');
+      const diff = await diffWithTruth(t.store, 'int-sim', ts.admin, { history: false });
+      assert.equal(diff.missing.length + diff.extra.length, 0, describeDiff(diff));
+
+      const trail = await listActions(t.db, { integrationId: 'int-sim', planId: plan.id });
+      assert.equal(trail.length, plan.steps.length);
+      for (const e of trail) {
+        assert.equal(e.result, 'done');
+        assert.equal(e.actor, 'test:alice');
+        assert.equal(e.http_status, 204);
+        assert.ok(e.request_id, 'Graph request id kept');
+        assert.equal((e.before as { link_scope: string }).link_scope, 'anonymous');
+        assert.equal(e.after, null);
+        assert.equal(e.origin, `item ${item.id}`);
+      }
+    });
+
+    test('a bulk removal with partial failures: 404 reported as already gone, 429 retried, nothing outside the plan changes', async () => {
+      const root = await t.db
+        .selectFrom('drive_items')
+        .select(['id', 'drive_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where(sql<boolean>`is_root = true`)
+        .orderBy('drive_id')
+        .execute();
+      let plan = await planForItem(t.db, 'int-sim', root[0].id, { scope: 'external', subtree: true });
+      for (const r of root.slice(1)) {
+        if (plan.steps.length >= 6) break;
+        plan = await planForItem(t.db, 'int-sim', r.id, { scope: 'external', subtree: true });
+      }
+      assert.ok(plan.steps.length >= 4, `a bulk plan (${plan.steps.length} steps)`);
+      // Behind drivewarden's back: two of the planned permissions go, a new Anyone link appears.
+      const goneAlready = plan.steps.slice(0, 2);
+      for (const s of goneAlready)
+        await ts.admin.mutate({
+          op: 'unshare',
+          driveId: s.driveId,
+          itemId: s.itemId,
+          permissionId: s.permissionId,
+        });
+      const added = await ts.admin.mutate<{ permissionId: string }>({
+        op: 'share',
+        driveId: plan.steps[2].driveId,
+        itemId: plan.steps[2].itemId,
+        kind: 'anonymous',
+      });
+      const before = await truthPermissions(ts);
+      await ts.admin.resetCounters();
+      await ts.admin.setFaults([{ kind: 'throttle429', pathPattern: '/permissions/', rate: 0.5 }]);
+      let run: Awaited<ReturnType<typeof removeAndReread>>;
+      try {
+        run = await removeAndReread(ctx(), plan, 'test:bulk');
+      } finally {
+        await ts.admin.setFaults([]);
+      }
+      const counters = await ts.admin.counters();
+      assert.ok(counters.throttledResponses > 0, 'some removals were throttled');
+      const byKey = new Map(run.outcomes.map((o) => [stepKey(o.step), o.result]));
+      for (const s of goneAlready) assert.equal(byKey.get(stepKey(s)), 'already_gone');
+      for (const s of plan.steps.slice(2)) assert.equal(byKey.get(stepKey(s)), 'done', stepKey(s));
+      const after = await truthPermissions(ts);
+      assert.deepEqual(removedKeys(before, after), plan.steps.slice(2).map(stepKey).sort());
+      const newLink = [...after.values()].find((p) => p.id === added.permissionId);
+      assert.ok(newLink, 'the link created after the dry run was not touched');
+      const trail = await listActions(t.db, { planId: plan.id });
+      assert.equal(trail.length, plan.steps.length, 'one trail row per step');
+      assert.equal(trail.filter((e) => e.result === 'already_gone').length, 2);
+      assert.ok(trail.every((e) => e.http_status === 204 || e.http_status === 404));
+    });
+
+    test('without Files.ReadWrite.All nothing is called: the run stops with the explanation, the trail stays empty', async () => {
+      const perm = await t.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('link_scope', '=', 'organization')
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+      const plan = await planForPermission(t.db, 'int-sim', perm.id, perm.drive_id);
+      const before = await truthPermissions(ts);
+      await ts.admin.setFaults([{ kind: 'forbidden403', resourceType: 'permissionsWrite' }]);
+      try {
+        await assert.rejects(removeAndReread(ctx(), plan, 'test:denied'), (err: Error) => {
+          assert.ok(err instanceof WriteAccessError);
+          assert.match(err.message, /Files\.ReadWrite\.All/);
+          assert.match(err.message, /Nothing was changed/);
+          return true;
+        });
+      } finally {
+        await ts.admin.setFaults([]);
+      }
+      assert.deepEqual(removedKeys(before, await truthPermissions(ts)), []);
+      assert.deepEqual(await listActions(t.db, { planId: plan.id }), []);
+    });
+  });
+}
