@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { TruthRecord } from '../sim/contracts.ts';
-import { removeAndReread } from '../src/app/remediate.ts';
+import { fixSettingsAndReread, removeAndReread } from '../src/app/remediate.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
 import { stepKey } from '../src/remediate/plan.ts';
+import { parseAssignments, planSettings } from '../src/remediate/settings.ts';
 import { planForItem, planForPermission } from '../src/remediate/targets.ts';
 import { listActions } from '../src/remediate/trail.ts';
 import { WriteAccessError } from '../src/remediate/write-access.ts';
@@ -185,6 +186,76 @@ for (const dialect of testDialects()) {
       }
       assert.deepEqual(removedKeys(before, await truthPermissions(ts)), []);
       assert.deepEqual(await listActions(t.db, { planId: plan.id }), []);
+    });
+    test('tenant settings fixed by PATCH: dry run changes nothing, before/after in the trail, the inventory re-read', async () => {
+      const settings = async () => (await ts.get('/admin/sharepoint/settings')).body;
+      const original = await settings();
+      const desired = parseAssignments([
+        'sharingCapability=existingExternalUserSharingOnly',
+        'sharingDomainRestrictionMode=allowList',
+        'sharingAllowedDomainList=fabrikam.test, contoso.test',
+        `isResharingByExternalUsersEnabled=${original.isResharingByExternalUsersEnabled}`,
+      ]);
+      const plan = await planSettings(client, 'int-sim', desired);
+      assert.deepEqual(
+        plan.changes.map((c) => c.property),
+        ['sharingCapability', 'sharingDomainRestrictionMode', 'sharingAllowedDomainList'],
+      );
+      assert.deepEqual(plan.unchanged, ['isResharingByExternalUsersEnabled']);
+      assert.equal(plan.changes[0].before, original.sharingCapability);
+      assert.deepEqual(await settings(), original, 'the dry run changed nothing');
+
+      await ts.admin.setFaults([{ kind: 'forbidden403', resourceType: 'tenantSettingsWrite' }]);
+      let denied: Awaited<ReturnType<typeof fixSettingsAndReread>>;
+      try {
+        denied = await fixSettingsAndReread(ctx(), plan, 'test:settings');
+      } finally {
+        await ts.admin.setFaults([]);
+      }
+      assert.equal(denied.result, 'failed');
+      assert.match(denied.error ?? '', /SharePointTenantSettings\.ReadWrite\.All/);
+      assert.deepEqual(await settings(), original);
+
+      const done = await fixSettingsAndReread(ctx(), plan, 'test:settings');
+      assert.equal(done.result, 'done', done.error ?? '');
+      assert.deepEqual(done.after, {
+        sharingCapability: 'existingExternalUserSharingOnly',
+        sharingDomainRestrictionMode: 'allowList',
+        sharingAllowedDomainList: ['fabrikam.test', 'contoso.test'],
+      });
+      assert.equal((await settings()).sharingCapability, 'existingExternalUserSharingOnly');
+      const row = await t.db
+        .selectFrom('tenant_settings')
+        .select('sharing_capability')
+        .where('integration_id', '=', 'int-sim')
+        .executeTakeFirstOrThrow();
+      assert.equal(
+        row.sharing_capability,
+        'existingExternalUserSharingOnly',
+        'the inventory re-read from Graph',
+      );
+      const trail = await listActions(t.db, { planId: plan.id });
+      assert.deepEqual(
+        trail.map((e) => e.result),
+        ['done', 'failed'],
+      );
+      assert.equal(
+        (trail[0].before as Record<string, unknown>).sharingCapability,
+        original.sharingCapability,
+      );
+      assert.ok(trail[0].request_id);
+      assert.equal(trail[1].http_status, 403);
+
+      // A setting changed by someone else after the dry run: the fix does not overwrite it.
+      const next = await planSettings(client, 'int-sim', parseAssignments(['sharingCapability=disabled']));
+      await ts.admin.mutate({
+        op: 'setSharepointSettings',
+        settings: { sharingCapability: 'externalUserSharingOnly' },
+      });
+      const stale = await fixSettingsAndReread(ctx(), next, 'test:settings');
+      assert.equal(stale.result, 'skipped');
+      assert.match(stale.error ?? '', /changed since the dry run: sharingCapability/);
+      assert.equal((await settings()).sharingCapability, 'externalUserSharingOnly');
     });
   });
 }

@@ -1,7 +1,9 @@
 import type { SyncContext } from '../collect/context.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
+import { collectTenantSettings } from '../collect/tenant-settings.ts';
 import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
 import type { RemovalPlan } from '../remediate/plan.ts';
+import { applySettingsPlan, type SettingsFixResult, type SettingsPlan } from '../remediate/settings.ts';
 
 /**
  * A removal plan executed, then the inventory re-read from Graph: one delta round per drive
@@ -46,4 +48,23 @@ export async function removeAndReread(
     if (still) unconfirmed.push(o.step.permissionId);
   }
   return { ...report, rereadErrors, unconfirmed };
+}
+
+/** A tenant-settings fix, then the tenant_settings row re-read from Graph (with its history). */
+export async function fixSettingsAndReread(
+  ctx: SyncContext,
+  plan: SettingsPlan,
+  actor: string,
+): Promise<SettingsFixResult & { rereadError: string | null }> {
+  const result = await applySettingsPlan(
+    { db: ctx.store.db, dialect: ctx.store.dialect, client: ctx.client, actor },
+    plan,
+  );
+  if (result.result !== 'done' || plan.changes.length === 0) return { ...result, rereadError: null };
+  try {
+    await collectTenantSettings(ctx, 'poll');
+    return { ...result, rereadError: null };
+  } catch (err) {
+    return { ...result, rereadError: (err as Error).message };
+  }
 }
