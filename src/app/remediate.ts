@@ -4,6 +4,7 @@ import { collectTenantSettings } from '../collect/tenant-settings.ts';
 import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
 import type { RemovalPlan } from '../remediate/plan.ts';
 import { applySettingsPlan, type SettingsFixResult, type SettingsPlan } from '../remediate/settings.ts';
+import type { AppContext } from './context.ts';
 
 /**
  * A removal plan executed, then the inventory re-read from Graph: one delta round per drive
@@ -66,5 +67,29 @@ export async function fixSettingsAndReread(
     return { ...result, rereadError: null };
   } catch (err) {
     return { ...result, rereadError: (err as Error).message };
+  }
+}
+
+/**
+ * A collector context for one integration of the app (its own Graph client), for the
+ * remediation commands: the run and the re-read go through the same client.
+ */
+export async function withIntegrationContext<T>(
+  app: AppContext,
+  integrationId: string,
+  fn: (ctx: SyncContext) => Promise<T>,
+): Promise<T> {
+  const integration = await app.integrations.getWithCredentials(integrationId);
+  const client = app.graphClientFor(integration);
+  try {
+    return await fn({
+      store: app.store,
+      client,
+      integration: { ...integration },
+      logger: app.logger,
+      concurrency: app.config.sync.concurrency,
+    });
+  } finally {
+    await client.close();
   }
 }

@@ -7,6 +7,7 @@ import { registerIntegrations } from './integrations.ts';
 import { registerPacks } from './packs.ts';
 import { registerPolicies } from './policies.ts';
 import { registerQuery } from './query.ts';
+import { registerRemediate } from './remediate.ts';
 import { registerRules } from './rules.ts';
 import { registerServe } from './serve.ts';
 import { registerSimCommand } from './sim.ts';
@@ -26,6 +27,7 @@ export const commands: Array<(program: Command) => void> = [
   registerFindings,
   registerPolicies,
   registerPacks,
+  registerRemediate,
   registerSimCommand,
   registerDemo,
 ];

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { TruthRecord } from '../../../sim/contracts.ts';
+import { startTestSim, type TestSim } from '../../../test/support/simulator.ts';
+import { encodeValue } from '../../store/codec.ts';
+import { openStore } from '../../store/store.ts';
+
+const bin = fileURLToPath(new URL('../../../bin/drivewarden.js', import.meta.url));
+
+/** The real command in a child process (async: the simulator lives in this process). */
+function dw(dataDir: string, args: string[]) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, DW_DATA_DIR: dataDir, DW_DATABASE_URL: '', DW_CONFIG: '', DW_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+type PermTruth = Extract<TruthRecord, { kind: 'permission' }>;
+
+/** `drivewarden remediate finding|rule|log` against the simulator: dry run, --plan guard, --yes, trail. */
+describe('drivewarden remediate', () => {
+  let ts: TestSim;
+  let dir: string;
+  let link: PermTruth;
+  let findingId: number;
+  const anyoneLinks = async () =>
+    (await ts.admin.truthArray()).filter(
+      (r): r is PermTruth => r.kind === 'permission' && r.linkScope === 'anonymous',
+    );
+
+  before(async () => {
+    ts = await startTestSim({ users: 8, items: 300, anonymousRatio: 0.05 });
+    dir = mkdtempSync(join(tmpdir(), 'dw-remediate-cli-'));
+    const simInfo = join(dir, 'sim.json');
+    const { close: _close, ...info } = ts.sim;
+    writeFileSync(simInfo, JSON.stringify(info));
+    const add = await dw(dir, ['integrations', 'add', '--name', 'acme', '--sim-info', simInfo]);
+    assert.equal(add.status, 0, add.stderr);
+    const sync = await dw(dir, ['sync', '--once']);
+    assert.equal(sync.status, 0, sync.stderr);
+    [link] = await anyoneLinks();
+    // The open alarm the rules engine would have written for this link.
+    const store = await openStore({ dataDir: dir });
+    try {
+      const integration = await store.db.selectFrom('integrations').select('id').executeTakeFirstOrThrow();
+      const row = await store.db
+        .insertInto('findings')
+        .values({
+          integration_id: integration.id,
+          rule_id: 'permission_anonymous_link_absent',
+          resource_type: 'permission',
+          resource_key: `${link.driveId}/${link.itemId}/${link.id}`,
+          resource_id: link.id,
+          drive_id: link.driveId,
+          item_id: link.itemId,
+          status: 'open',
+          result: 'alarm',
+          severity: 'high',
+          reason: 'Anyone link',
+          details: encodeValue('json', {}, store.dialect),
+          first_seen: '2026-01-01T00:00:00Z',
+          last_seen: '2026-01-01T00:00:00Z',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      findingId = Number(row.id);
+    } finally {
+      await store.close();
+    }
+  });
+  after(async () => {
+    await ts.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('dry run lists the removal and changes nothing; a stale --plan is refused; --yes --plan removes it; the log shows it', async () => {
+    const dry = await dw(dir, ['remediate', 'finding', String(findingId)]);
+    assert.equal(dry.status, 0, dry.stderr);
+    const planId = /^plan ([0-9a-f]{12}): 1 removal\(s\) for finding/m.exec(dry.stdout)?.[1];
+    assert.ok(planId, dry.stdout);
+    assert.match(dry.stdout, new RegExp(`remove anonymous (view|edit) link on .*\\[${link.id}\\]`));
+    assert.match(dry.stdout, /dry run: nothing changed/);
+    assert.ok(
+      (await anyoneLinks()).some((p) => p.id === link.id),
+      'the dry run removed nothing',
+    );
+
+    const rule = await dw(dir, ['remediate', 'rule', 'permission_anonymous_link_absent', '--json']);
+    assert.equal(rule.status, 0, rule.stderr);
+    assert.deepEqual(
+      JSON.parse(rule.stdout).plan.steps.map((s: { permissionId: string }) => s.permissionId),
+      [link.id],
+    );
+
+    const stale = await dw(dir, [
+      'remediate',
+      'finding',
+      String(findingId),
+      '--yes',
+      '--plan',
+      '000000000000',
+    ]);
+    assert.notEqual(stale.status, 0);
+    assert.match(stale.stderr, /the plan is now [0-9a-f]{12}, not 000000000000/);
+    assert.ok((await anyoneLinks()).some((p) => p.id === link.id));
+
+    const run = await dw(dir, ['remediate', 'finding', String(findingId), '--yes', '--plan', planId]);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /1 removed, 0 already gone, 0 skipped, 0 failed/);
+    assert.ok(!(await anyoneLinks()).some((p) => p.id === link.id), 'gone from the ground truth');
+
+    const log = await dw(dir, ['remediate', 'log', '--json']);
+    assert.equal(log.status, 0, log.stderr);
+    const [entry] = JSON.parse(log.stdout);
+    assert.equal(entry.permission_id, link.id);
+    assert.equal(entry.result, 'done');
+    assert.equal(entry.origin, `finding ${findingId}`);
+    assert.match(entry.actor, /^cli/);
+    assert.ok(entry.request_id);
+
+    const again = await dw(dir, ['remediate', 'finding', String(findingId)]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /0 removal\(s\)/);
+    assert.match(again.stdout, /no longer live/, 'the re-read inventory no longer has the permission');
+  });
+
+  it('refuses bad input with a message naming it', async () => {
+    for (const [args, message] of [
+      [['remediate', 'finding', 'abc'], /finding id must be a positive integer/],
+      [['remediate', 'item', 'x', '--scope', 'everyone'], /--scope must be public .* or external/],
+      [['remediate', 'permission', 'no-such-permission'], /no live permission "no-such-permission"/],
+      [['remediate', 'settings', '--set', 'sharingCapability'], /expected name=value/],
+      [['remediate', 'settings', '--set', 'isLoopEnabled=maybe'], /isLoopEnabled: expected true or false/],
+      [
+        ['remediate', 'settings', '--set', 'noSuchThing=1'],
+        /unknown sharepointSettings property "noSuchThing"/,
+      ],
+    ] as const) {
+      const r = await dw(dir, [...args]);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+    }
+  });
+
+  it('settings: dry run shows before → after from Graph, --yes patches and reports Graph’s answer', async () => {
+    const before = (await ts.get('/admin/sharepoint/settings')).body.sharingCapability;
+    assert.notEqual(before, 'existingExternalUserSharingOnly');
+    const dry = await dw(dir, [
+      'remediate',
+      'settings',
+      '--set',
+      'sharingCapability=existingExternalUserSharingOnly',
+    ]);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.ok(
+      dry.stdout.includes(`sharingCapability: "${before}" → "existingExternalUserSharingOnly"`),
+      dry.stdout,
+    );
+    assert.equal((await ts.get('/admin/sharepoint/settings')).body.sharingCapability, before, 'dry run');
+    const planId = /^plan ([0-9a-f]{12})/m.exec(dry.stdout)?.[1];
+    const run = await dw(dir, [
+      'remediate',
+      'settings',
+      '--set',
+      'sharingCapability=existingExternalUserSharingOnly',
+      '--yes',
+      '--plan',
+      planId ?? '',
+    ]);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /^done \(request-id /m);
+    assert.equal(
+      (await ts.get('/admin/sharepoint/settings')).body.sharingCapability,
+      'existingExternalUserSharingOnly',
+    );
+  });
+});
