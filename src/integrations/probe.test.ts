@@ -54,6 +54,7 @@ test('the probe reports each capability with the permission and use its definiti
       ['sensitivity_label', 'granted'],
       ['tenant_settings', 'granted'],
       ['subscriptions', 'granted'],
+      ['remediation', 'granted'],
       ['audit', 'granted'],
     ],
   );

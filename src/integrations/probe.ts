@@ -116,6 +116,22 @@ export const PROBES: Readonly<Record<string, ProbeFn>> = {
     });
     return true;
   },
+  async remediation(client, found) {
+    // Harmless: this id cannot exist, so a permitted app gets 404 (or 400), one without
+    // Files.ReadWrite.All 403. Same request as src/remediate/write-access.ts.
+    if (!found.driveId || !found.rootId) return false;
+    try {
+      await client.request({
+        method: 'DELETE',
+        url: `/drives/${encodeURIComponent(found.driveId)}/items/${encodeURIComponent(found.rootId)}/permissions/drivewarden-write-probe`,
+        resource: 'permissions',
+      });
+    } catch (err) {
+      if (err instanceof GraphError && (err.status === 404 || err.status === 400)) return true;
+      throw err;
+    }
+    return true;
+  },
   async subscriptions(client) {
     // Listing needs no special permission; creating a drive subscription does. The
     // subscription manager reports a 403 on creation per drive if it is missing.

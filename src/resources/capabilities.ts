@@ -26,6 +26,18 @@ export const EXTRA_CAPABILITIES: readonly Capability[] = [
     neededFor: 'real-time change notifications (webhooks); without it drivewarden polls delta',
   },
   {
+    capability: 'remediation',
+    permission: 'Files.ReadWrite.All',
+    neededFor:
+      'optional: removing sharing links and grants (drivewarden remediate); probed with a removal of a permission that cannot exist',
+  },
+  {
+    capability: 'tenant_settings_write',
+    permission: 'SharePointTenantSettings.ReadWrite.All',
+    neededFor:
+      'optional: fixing tenant sharing settings (drivewarden remediate settings); a 403 is explained when a fix runs',
+  },
+  {
     capability: 'audit',
     permission: 'ActivityFeed.Read (Office 365 Management API)',
     neededFor: 'audit events: downloads, accesses, sharing activity (behaviour detectors)',
