@@ -3,12 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { TruthRecord } from '../sim/contracts.ts';
 import { fixSettingsAndReread, removeAndReread } from '../src/app/remediate.ts';
+import { syncDrive } from '../src/collect/drive-sync.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
 import { stepKey } from '../src/remediate/plan.ts';
 import { parseAssignments, planSettings } from '../src/remediate/settings.ts';
-import { planForItem, planForPermission } from '../src/remediate/targets.ts';
+import { planForFinding, planForItem, planForPermission, planForRule } from '../src/remediate/targets.ts';
 import { listActions } from '../src/remediate/trail.ts';
 import { WriteAccessError } from '../src/remediate/write-access.ts';
+import { encodeValue } from '../src/store/codec.ts';
 import { simClient, simContext } from './support/collector.ts';
 import { startTestSim, type TestSim } from './support/simulator.ts';
 import { openTestStore, type TestStore, testDialects } from './support/store.ts';
@@ -160,6 +162,88 @@ for (const dialect of testDialects()) {
       assert.equal(trail.length, plan.steps.length, 'one trail row per step');
       assert.equal(trail.filter((e) => e.result === 'already_gone').length, 2);
       assert.ok(trail.every((e) => e.http_status === 204 || e.http_status === 404));
+    });
+
+    test('a permission changed after the dry run is skipped, not removed; findings and rules plan what they are about', async () => {
+      const edit = await t.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id', 'item_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('link_scope', '=', 'organization')
+        .where('deleted_at', 'is', null)
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      const plan = await planForPermission(t.db, 'int-sim', edit.id, edit.drive_id);
+      const step = plan.steps[0];
+      const flipped = step.roles.includes('write') ? 'read' : 'write';
+      const patched = await ts.call(
+        'PATCH',
+        `/drives/${step.driveId}/items/${step.itemId}/permissions/${step.permissionId}`,
+        { roles: [flipped] },
+      );
+      assert.equal(patched.status, 200);
+      await syncDrive(ctx(), step.driveId, { mode: 'delta' });
+      const before = await truthPermissions(ts);
+      const run = await removeAndReread(ctx(), plan, 'test:stale');
+      assert.equal(run.outcomes[0].result, 'skipped');
+      assert.match(run.outcomes[0].error ?? '', /changed since the plan/);
+      assert.deepEqual(removedKeys(before, await truthPermissions(ts)), []);
+
+      // Findings as the rules engine writes them: one on a file exposed outside, one on the tenant.
+      const exposed = await t.db
+        .selectFrom('drive_items')
+        .select(['id', 'drive_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('exposure', 'in', ['public', 'external'])
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+      const finding = (values: { rule: string; type: string; id: string; drive: string | null }) =>
+        t.db
+          .insertInto('findings')
+          .values({
+            integration_id: 'int-sim',
+            rule_id: values.rule,
+            resource_type: values.type,
+            resource_key: values.id,
+            resource_id: values.id,
+            drive_id: values.drive,
+            status: 'open',
+            result: 'alarm',
+            severity: 'high',
+            reason: 'test',
+            details: encodeValue('json', {}, t.store.dialect),
+            first_seen: '2026-01-01T00:00:00Z',
+            last_seen: '2026-01-01T00:00:00Z',
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+      const item = await finding({
+        rule: 'item_sensitive_file_not_shared',
+        type: 'drive_item',
+        id: exposed.id,
+        drive: exposed.drive_id,
+      });
+      await finding({
+        rule: 'tenant_external_sharing_limited',
+        type: 'tenant_settings',
+        id: ts.sim.tenantId,
+        drive: null,
+      });
+      const itemPlan = await planForFinding(t.db, 'int-sim', Number(item.id), 'external');
+      const direct = await planForItem(t.db, 'int-sim', exposed.id, { scope: 'external', subtree: false });
+      assert.ok(itemPlan.steps.length > 0);
+      assert.deepEqual(
+        itemPlan.steps.map(stepKey),
+        direct.steps.map(stepKey),
+        'a drive_item finding = its item plan',
+      );
+      const tenantPlan = await planForRule(t.db, 'int-sim', 'tenant_external_sharing_limited', 'external');
+      assert.deepEqual(tenantPlan.steps, []);
+      assert.match(
+        tenantPlan.notes.join('\n'),
+        /about a tenant_settings: no permission to remove: use `remediate settings`/,
+      );
     });
 
     test('without Files.ReadWrite.All nothing is called: the run stops with the explanation, the trail stays empty', async () => {
