@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { TruthRecord } from '../sim/contracts.ts';
-import { fixSettingsAndReread, removeAndReread } from '../src/app/remediate.ts';
+import { autoRemediate, fixSettingsAndReread, removeAndReread } from '../src/app/remediate.ts';
 import { syncDrive } from '../src/collect/drive-sync.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
+import {
+  allowRule,
+  disallowRule,
+  parseGrace,
+  planAuto,
+  planPermissionIds,
+  setDailyCap,
+} from '../src/remediate/auto.ts';
 import { stepKey } from '../src/remediate/plan.ts';
 import { parseAssignments, planSettings } from '../src/remediate/settings.ts';
 import { planForFinding, planForItem, planForPermission, planForRule } from '../src/remediate/targets.ts';
@@ -271,6 +279,101 @@ for (const dialect of testDialects()) {
       assert.deepEqual(removedKeys(before, await truthPermissions(ts)), []);
       assert.deepEqual(await listActions(t.db, { planId: plan.id }), []);
     });
+    test('auto-remediation: off unless allowed; only alarms past the grace period, never suppressed ones, within the daily cap', async () => {
+      const now = new Date('2026-01-10T12:00:00Z');
+      const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
+      const links = await t.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id', 'item_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('link_scope', '=', 'anonymous')
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .execute();
+      const distinct = [...new Map(links.map((l) => [l.id, l])).values()].slice(0, 4);
+      assert.equal(distinct.length, 4, 'four Anyone links to work with');
+      const finding = async (
+        link: (typeof distinct)[number],
+        rule: string,
+        firstSeen: string,
+        status: 'open' | 'suppressed',
+      ) => {
+        const row = await t.db
+          .insertInto('findings')
+          .values({
+            integration_id: 'int-sim',
+            rule_id: rule,
+            resource_type: 'permission',
+            resource_key: `${link.drive_id}/${link.item_id}/${link.id}`,
+            resource_id: link.id,
+            drive_id: link.drive_id,
+            item_id: link.item_id,
+            status,
+            result: 'alarm',
+            severity: 'high',
+            reason: 'Anyone link',
+            details: encodeValue('json', {}, t.store.dialect),
+            first_seen: firstSeen,
+            last_seen: firstSeen,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return Number(row.id);
+      };
+      const [old1, old2, fresh, objected] = distinct;
+      await finding(old1, 'permission_anonymous_link_absent', ago(120), 'open');
+      await finding(old2, 'permission_anonymous_link_absent', ago(180), 'open');
+      await finding(fresh, 'permission_anonymous_link_absent', ago(10), 'open');
+      await finding(objected, 'permission_anonymous_link_absent', ago(300), 'suppressed');
+      await finding(fresh, 'permission_anonymous_link_view_only', ago(600), 'open');
+
+      assert.deepEqual((await planAuto(t.db, 'int-sim', now)).plans, [], 'off by default');
+      await allowRule(t.db, {
+        integrationId: 'int-sim',
+        ruleId: 'permission_anonymous_link_absent',
+        graceSeconds: parseGrace('1h'),
+        scope: 'public',
+        actor: 'test',
+        now,
+      });
+      await setDailyCap(t.db, 'int-sim', 1, 'test', now);
+      const first = await planAuto(t.db, 'int-sim', now);
+      assert.deepEqual(planPermissionIds(first), [old2.id], 'the oldest due alarm first');
+      assert.equal(first.deferred, 1, 'the other due alarm waits for tomorrow');
+
+      const before = await truthPermissions(ts);
+      const round = await autoRemediate(ctx(), now);
+      assert.deepEqual(
+        round.runs.flatMap((r) => r.run.outcomes.map((o) => o.result)),
+        ['done'],
+      );
+      const removed = removedKeys(before, await truthPermissions(ts));
+      assert.deepEqual(
+        removed.map((k) => k.split('/').pop()),
+        planPermissionIds(first),
+      );
+      const [entry] = await listActions(t.db, { integrationId: 'int-sim', limit: 1 });
+      assert.equal(entry.actor, 'auto:permission_anonymous_link_absent');
+      assert.deepEqual((await planAuto(t.db, 'int-sim', now)).plans, [], 'the cap is spent for today');
+
+      const tomorrow = new Date(now.getTime() + 86_400_000);
+      const next = await planAuto(t.db, 'int-sim', tomorrow);
+      assert.equal(planPermissionIds(next).length, 1);
+      assert.ok(!planPermissionIds(next).includes(objected.id), 'a suppressed finding is never remediated');
+      await setDailyCap(t.db, 'int-sim', 10, 'test', tomorrow);
+      const wide = planPermissionIds(await planAuto(t.db, 'int-sim', tomorrow)).sort();
+      const expected = [old1, old2, fresh]
+        .map((l) => l.id)
+        .filter((id) => !planPermissionIds(first).includes(id));
+      assert.deepEqual(
+        wide,
+        expected.sort(),
+        'past their grace period; the suppressed one and other rules left alone',
+      );
+      assert.equal(await disallowRule(t.db, 'int-sim', 'permission_anonymous_link_absent'), true);
+      assert.deepEqual((await planAuto(t.db, 'int-sim', tomorrow)).plans, []);
+    });
+
     test('tenant settings fixed by PATCH: dry run changes nothing, before/after in the trail, the inventory re-read', async () => {
       const settings = async () => (await ts.get('/admin/sharepoint/settings')).body;
       const original = await settings();

@@ -1,6 +1,7 @@
 import type { SyncContext } from '../collect/context.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
 import { collectTenantSettings } from '../collect/tenant-settings.ts';
+import { AUTO_ACTOR_PREFIX, type AutoPlan, planAuto } from '../remediate/auto.ts';
 import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
 import type { RemovalPlan } from '../remediate/plan.ts';
 import { applySettingsPlan, type SettingsFixResult, type SettingsPlan } from '../remediate/settings.ts';
@@ -24,9 +25,10 @@ export async function removeAndReread(
   ctx: SyncContext,
   plan: RemovalPlan,
   actor: string,
+  now?: () => Date,
 ): Promise<RemovalRun> {
   const report = await executePlan(
-    { db: ctx.store.db, dialect: ctx.store.dialect, client: ctx.client, actor },
+    { db: ctx.store.db, dialect: ctx.store.dialect, client: ctx.client, actor, now },
     plan,
   );
   const rereadErrors: RemovalRun['rereadErrors'] = [];
@@ -92,4 +94,23 @@ export async function withIntegrationContext<T>(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * One automatic round for an integration: the due alarms of the allowed rules, within the
+ * daily cap, removed and re-read like a manual run (actor `auto:<rule>`). Nothing happens
+ * unless a rule was allowed (`drivewarden remediate auto allow`).
+ */
+export async function autoRemediate(
+  ctx: SyncContext,
+  now: Date,
+): Promise<{ plan: AutoPlan; runs: Array<{ ruleId: string; run: RemovalRun }> }> {
+  const plan = await planAuto(ctx.store.db, ctx.integration.id, now);
+  const runs: Array<{ ruleId: string; run: RemovalRun }> = [];
+  for (const p of plan.plans)
+    runs.push({
+      ruleId: p.ruleId,
+      run: await removeAndReread(ctx, p.plan, `${AUTO_ACTOR_PREFIX}${p.ruleId}`, () => now),
+    });
+  return { plan, runs };
 }

@@ -140,6 +140,37 @@ describe('drivewarden remediate', () => {
     assert.match(again.stdout, /no longer live/, 'the re-read inventory no longer has the permission');
   });
 
+  it('auto: off until a rule is allowed; list, cap and a dry-run round', async () => {
+    const off = await dw(dir, ['remediate', 'auto', 'list']);
+    assert.equal(off.status, 0, off.stderr);
+    assert.match(off.stdout, /no rule is allowed: auto-remediation is off/);
+    const allow = await dw(dir, [
+      'remediate',
+      'auto',
+      'allow',
+      'permission_anonymous_link_absent',
+      '--grace',
+      '0',
+    ]);
+    assert.equal(allow.status, 0, allow.stderr);
+    assert.equal((await dw(dir, ['remediate', 'auto', 'cap', '3'])).status, 0);
+    const list = JSON.parse((await dw(dir, ['remediate', 'auto', 'list', '--json'])).stdout);
+    assert.deepEqual(
+      list.rules.map((r: { ruleId: string; graceSeconds: number }) => [r.ruleId, r.graceSeconds]),
+      [['permission_anonymous_link_absent', 0]],
+    );
+    assert.equal(list.cap, 3);
+    const dry = await dw(dir, ['remediate', 'auto', 'run']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /dry run: \d+ removal\(s\) due, 0 deferred by the cap \(\d+\/3 used today\)/);
+    const bad = await dw(dir, ['remediate', 'auto', 'allow', 'x', '--grace', 'soon']);
+    assert.match(bad.stderr, /grace period "soon": expected a duration/);
+    assert.equal(
+      (await dw(dir, ['remediate', 'auto', 'disallow', 'permission_anonymous_link_absent'])).status,
+      0,
+    );
+  });
+
   it('refuses bad input with a message naming it', async () => {
     for (const [args, message] of [
       [['remediate', 'finding', 'abc'], /finding id must be a positive integer/],

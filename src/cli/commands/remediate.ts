@@ -8,6 +8,7 @@ import { parseAssignments, planSettings, type SettingsPlan } from '../../remedia
 import { planForFinding, planForItem, planForPermission, planForRule } from '../../remediate/targets.ts';
 import { listActions } from '../../remediate/trail.ts';
 import { integrationOf } from '../integration-of.ts';
+import { registerRemediateAuto } from './remediate-auto.ts';
 
 /**
  * `drivewarden remediate …`: a dry run by default that lists exactly what would change and
@@ -221,6 +222,8 @@ export function registerRemediate(program: Command): void {
         });
       });
     });
+
+  registerRemediateAuto(remediate, actor);
 
   remediate
     .command('log')

@@ -4,7 +4,9 @@ import { type AnyDb, exec, isPostgres } from './sql-v1.ts';
  * 0600 — the remediation audit trail (src/remediate/). One row per change drivewarden asked
  * Graph to make (a permission removed, tenant settings patched): who, when, what, the state
  * before and after, Graph's request id and the result. Rows are written when the call has
- * been answered and never updated. Frozen once shipped.
+ * been answered and never updated. Auto-remediation: the rules allowed to remediate on their
+ * own per integration (off unless listed), with a grace period, and a daily cap per
+ * integration. Frozen once shipped.
  */
 export async function up(db: AnyDb): Promise<void> {
   const pg = isPostgres(db);
@@ -40,8 +42,30 @@ export async function up(db: AnyDb): Promise<void> {
     db,
     'create index remediation_actions_permission on remediation_actions (integration_id, permission_id)',
   );
+  await exec(
+    db,
+    `create table auto_remediation_rules (
+      integration_id text not null,
+      rule_id text not null,
+      grace_seconds integer not null check (grace_seconds >= 0),
+      scope text not null check (scope in ('public', 'external')),
+      created_at ${ts} not null,
+      created_by text not null,
+      primary key (integration_id, rule_id)
+    )`,
+  );
+  await exec(
+    db,
+    `create table auto_remediation_limits (
+      integration_id text primary key,
+      daily_cap integer not null check (daily_cap >= 0),
+      updated_at ${ts} not null,
+      updated_by text not null
+    )`,
+  );
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  await db.schema.dropTable('remediation_actions').ifExists().execute();
+  for (const table of ['auto_remediation_limits', 'auto_remediation_rules', 'remediation_actions'])
+    await db.schema.dropTable(table).ifExists().execute();
 }

@@ -41,6 +41,28 @@ export interface RemediationActionsTable {
   error: string | null;
 }
 
+/** A rule allowed to remediate its open alarms on its own (auto-remediation is off for any other). */
+export interface AutoRemediationRulesTable {
+  integration_id: string;
+  rule_id: string;
+  /** How long an alarm stays open before it is remediated: the owner's time to object (suppress). */
+  grace_seconds: number;
+  /** For item findings: remove public only, or external access too. */
+  scope: 'public' | 'external';
+  created_at: string;
+  created_by: string;
+}
+
+/** At most this many automatic removals per integration per UTC day (no row: the default). */
+export interface AutoRemediationLimitsTable {
+  integration_id: string;
+  daily_cap: number;
+  updated_at: string;
+  updated_by: string;
+}
+
 export interface RemediationTables {
   remediation_actions: RemediationActionsTable;
+  auto_remediation_rules: AutoRemediationRulesTable;
+  auto_remediation_limits: AutoRemediationLimitsTable;
 }
