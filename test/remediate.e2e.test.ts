@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { TruthRecord } from '../sim/contracts.ts';
-import { autoRemediate, fixSettingsAndReread, removeAndReread } from '../src/app/remediate.ts';
+import {
+  autoRemediate,
+  decideAndRemediate,
+  fixSettingsAndReread,
+  removeAndReread,
+} from '../src/app/remediate.ts';
 import { syncDrive } from '../src/collect/drive-sync.ts';
 import { syncIntegration } from '../src/collect/sync.ts';
 import {
@@ -14,6 +20,8 @@ import {
   setDailyCap,
 } from '../src/remediate/auto.ts';
 import { stepKey } from '../src/remediate/plan.ts';
+import { signReviewLink } from '../src/remediate/review-links.ts';
+import { campaignReport, createCampaign, itemsForLink, reportCsv } from '../src/remediate/reviews.ts';
 import { parseAssignments, planSettings } from '../src/remediate/settings.ts';
 import { planForFinding, planForItem, planForPermission, planForRule } from '../src/remediate/targets.ts';
 import { listActions } from '../src/remediate/trail.ts';
@@ -372,6 +380,119 @@ for (const dialect of testDialects()) {
       );
       assert.equal(await disallowRule(t.db, 'int-sim', 'permission_anonymous_link_absent'), true);
       assert.deepEqual((await planAuto(t.db, 'int-sim', tomorrow)).plans, []);
+    });
+
+    test('access review: owners keep or revoke through their own signed link; revoked grants leave Graph; forged, expired, replayed or foreign use refused', async () => {
+      const now = new Date();
+      const key = randomBytes(32);
+      const external = await t.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id', 'item_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where(sql<boolean>`is_external = true`)
+        .where('deleted_at', 'is', null)
+        .orderBy('drive_id')
+        .orderBy('id')
+        .execute();
+      const seen = new Set<string>();
+      for (const p of external) {
+        if (seen.has(p.id)) continue;
+        seen.add(p.id);
+        await t.db
+          .insertInto('findings')
+          .values({
+            integration_id: 'int-sim',
+            rule_id: 'permission_guest_access_reviewed',
+            resource_type: 'permission',
+            resource_key: `${p.drive_id}/${p.item_id}/${p.id}`,
+            resource_id: p.id,
+            drive_id: p.drive_id,
+            item_id: p.item_id,
+            status: 'open',
+            result: 'alarm',
+            severity: 'medium',
+            reason: 'outside share',
+            details: encodeValue('json', {}, t.store.dialect),
+            first_seen: now.toISOString(),
+            last_seen: now.toISOString(),
+          })
+          .execute();
+      }
+      const campaign = await createCampaign(t.db, t.store.dialect, key, {
+        integrationId: 'int-sim',
+        name: 'outside shares',
+        ruleId: 'permission_guest_access_reviewed',
+        scope: 'external',
+        expiresAt: new Date(now.getTime() + 7 * 86_400_000),
+        actor: 'test',
+        now,
+      });
+      const links = campaign.links.filter((l) => l.items >= 2);
+      assert.ok(
+        campaign.links.length >= 2 && links.length >= 1,
+        'several owners, one with two grants or more',
+      );
+      const [a] = links;
+      const b = campaign.links.find((l) => l.owner !== a.owner);
+      assert.ok(b);
+      const page = await itemsForLink(t.db, key, a.token, now);
+      assert.equal(page.owner, a.owner);
+      assert.equal(page.items.length, a.items);
+      const other = await itemsForLink(t.db, key, b.token, now);
+      await assert.rejects(
+        decideAndRemediate(ctx(), key, b.token, [{ itemId: page.items[0].id, decision: 'revoke' }], now),
+        /not yours to decide/,
+      );
+      const forged = signReviewLink(randomBytes(32), {
+        campaignId: campaign.campaignId,
+        owner: a.owner,
+        expiresAt: now.toISOString(),
+      });
+      await assert.rejects(itemsForLink(t.db, key, forged.token, now), /signature is not valid/);
+      await assert.rejects(
+        itemsForLink(t.db, key, a.token, new Date(now.getTime() + 8 * 86_400_000)),
+        /expired/,
+      );
+      const unissued = signReviewLink(key, {
+        campaignId: campaign.campaignId,
+        owner: a.owner,
+        expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+      });
+      await assert.rejects(itemsForLink(t.db, key, unissued.token, now), /not issued by this campaign/);
+
+      const before = await truthPermissions(ts);
+      const [keep, ...revoke] = page.items;
+      const result = await decideAndRemediate(
+        ctx(),
+        key,
+        a.token,
+        [
+          { itemId: keep.id, decision: 'keep', justification: 'the auditor needs it' },
+          ...revoke.map((i) => ({ itemId: i.id, decision: 'revoke' as const })),
+        ],
+        now,
+      );
+      assert.equal(result.kept, 1);
+      assert.deepEqual(
+        result.run?.outcomes.map((o) => o.result),
+        revoke.map(() => 'done'),
+      );
+      const gone = removedKeys(before, await truthPermissions(ts)).map((k) => k.split('/').pop());
+      assert.deepEqual(gone.sort(), result.run?.outcomes.map((o) => o.step.permissionId).sort());
+      assert.equal(result.run?.outcomes[0].trailId !== undefined, true);
+      await assert.rejects(
+        decideAndRemediate(ctx(), key, a.token, [{ itemId: keep.id, decision: 'revoke' }], now),
+        /already used/,
+      );
+
+      const report = await campaignReport(t.db, campaign.campaignId);
+      assert.equal(report.kept, 1);
+      assert.equal(report.revoked, revoke.length);
+      assert.equal(report.unanswered, report.total - a.items);
+      assert.ok(report.unanswered >= other.items.length);
+      const csv = reportCsv(report);
+      assert.match(csv, /^owner,item_path,permission_id,decision,decided_at,justification\n/);
+      assert.match(csv, /,keep,.*,the auditor needs it\n/);
     });
 
     test('tenant settings fixed by PATCH: dry run changes nothing, before/after in the trail, the inventory re-read', async () => {

@@ -4,6 +4,7 @@ import { collectTenantSettings } from '../collect/tenant-settings.ts';
 import { AUTO_ACTOR_PREFIX, type AutoPlan, planAuto } from '../remediate/auto.ts';
 import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
 import type { RemovalPlan } from '../remediate/plan.ts';
+import { type Decision, decide } from '../remediate/reviews.ts';
 import { applySettingsPlan, type SettingsFixResult, type SettingsPlan } from '../remediate/settings.ts';
 import type { AppContext } from './context.ts';
 
@@ -113,4 +114,17 @@ export async function autoRemediate(
       run: await removeAndReread(ctx, p.plan, `${AUTO_ACTOR_PREFIX}${p.ruleId}`, () => now),
     });
   return { plan, runs };
+}
+
+/** An owner's review decisions recorded (the link spent), then the revoked grants removed and re-read. */
+export async function decideAndRemediate(
+  ctx: SyncContext,
+  key: Buffer,
+  token: string,
+  decisions: Decision[],
+  now: Date,
+): Promise<{ owner: string; kept: number; run: RemovalRun | null }> {
+  const d = await decide(ctx.store.db, key, token, decisions, now);
+  const run = d.revoke.steps.length > 0 ? await removeAndReread(ctx, d.revoke, `review:${d.owner}`) : null;
+  return { owner: d.owner, kept: d.kept, run };
 }

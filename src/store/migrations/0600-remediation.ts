@@ -6,7 +6,9 @@ import { type AnyDb, exec, isPostgres } from './sql-v1.ts';
  * before and after, Graph's request id and the result. Rows are written when the call has
  * been answered and never updated. Auto-remediation: the rules allowed to remediate on their
  * own per integration (off unless listed), with a grace period, and a daily cap per
- * integration. Frozen once shipped.
+ * integration. Access reviews: a campaign asks each drive owner to keep or revoke the risky
+ * grants on their files, through a signed, expiring, single-use link (review_links keeps
+ * only the link's nonce, never the link). Frozen once shipped.
  */
 export async function up(db: AnyDb): Promise<void> {
   const pg = isPostgres(db);
@@ -63,9 +65,58 @@ export async function up(db: AnyDb): Promise<void> {
       updated_by text not null
     )`,
   );
+  await exec(
+    db,
+    `create table review_campaigns (
+      id ${serial},
+      integration_id text not null,
+      name text not null,
+      origin text not null,
+      created_at ${ts} not null,
+      created_by text not null,
+      expires_at ${ts} not null
+    )`,
+  );
+  await exec(
+    db,
+    `create table review_items (
+      id ${serial},
+      campaign_id integer not null,
+      owner_email text not null,
+      drive_id text not null,
+      item_id text not null,
+      permission_id text not null,
+      item_path text,
+      description text not null,
+      step ${json} not null,
+      decision text check (decision in ('keep', 'revoke')),
+      decided_at ${ts},
+      decided_by text,
+      justification text,
+      unique (campaign_id, drive_id, item_id, permission_id)
+    )`,
+  );
+  await exec(db, 'create index review_items_owner on review_items (campaign_id, owner_email)');
+  await exec(
+    db,
+    `create table review_links (
+      nonce text primary key,
+      campaign_id integer not null,
+      owner_email text not null,
+      expires_at ${ts} not null,
+      used_at ${ts}
+    )`,
+  );
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  for (const table of ['auto_remediation_limits', 'auto_remediation_rules', 'remediation_actions'])
+  for (const table of [
+    'review_links',
+    'review_items',
+    'review_campaigns',
+    'auto_remediation_limits',
+    'auto_remediation_rules',
+    'remediation_actions',
+  ])
     await db.schema.dropTable(table).ifExists().execute();
 }

@@ -61,7 +61,50 @@ export interface AutoRemediationLimitsTable {
   updated_by: string;
 }
 
+/** An access review: the owners of the files a rule alarmed on decide to keep or revoke each grant. */
+export interface ReviewCampaignsTable {
+  id: Generated<number>;
+  integration_id: string;
+  name: string;
+  /** What the items came from: `rule <id>`. */
+  origin: string;
+  created_at: string;
+  created_by: string;
+  /** Links stop working then; unanswered items stay unanswered. */
+  expires_at: string;
+}
+
+/** One grant an owner is asked about (a removal step, kept as JSON to remediate a revoke exactly). */
+export interface ReviewItemsTable {
+  id: Generated<number>;
+  campaign_id: number;
+  /** The drive owner's e-mail: only their link can decide this item. */
+  owner_email: string;
+  drive_id: string;
+  item_id: string;
+  permission_id: string;
+  item_path: string | null;
+  description: string;
+  step: DbJson;
+  decision: 'keep' | 'revoke' | null;
+  decided_at: string | null;
+  decided_by: string | null;
+  justification: string | null;
+}
+
+/** One signed review link per owner and campaign: its nonce, expiry and when it was used (once). */
+export interface ReviewLinksTable {
+  nonce: string;
+  campaign_id: number;
+  owner_email: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface RemediationTables {
+  review_campaigns: ReviewCampaignsTable;
+  review_items: ReviewItemsTable;
+  review_links: ReviewLinksTable;
   remediation_actions: RemediationActionsTable;
   auto_remediation_rules: AutoRemediationRulesTable;
   auto_remediation_limits: AutoRemediationLimitsTable;
