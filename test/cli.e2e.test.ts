@@ -237,7 +237,7 @@ describe('drivewarden demo', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, stdout);
-    assert.match(stdout, /11\/11 permissions granted/);
+    assert.match(stdout, /12\/12 permissions granted/);
     assert.match(stdout, /collected \d+ items/);
     assert.match(stdout, /anonymous_links/);
   });
