@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
+import { type ReviewRouteDeps, reviewRoutes } from './reviews/routes.ts';
 import type { WebhookReceiver } from './webhooks/receiver.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 
@@ -12,6 +13,8 @@ export interface ServerDeps {
   receiver?: WebhookReceiver;
   /** Request body limit of the webhook routes (bytes; default 1 MiB). */
   webhookBodyLimit?: number;
+  /** When given, the owners' review page (needs a writable store and Graph clients). */
+  reviews?: ReviewRouteDeps;
 }
 
 export interface CreateServerOptions {
@@ -54,5 +57,6 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   if (deps.receiver) {
     await webhookRoutes(app, { receiver: deps.receiver, logger, bodyLimit: deps.webhookBodyLimit });
   }
+  if (deps.reviews) await reviewRoutes(app, deps.reviews);
   return app;
 }
