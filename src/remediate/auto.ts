@@ -18,10 +18,9 @@ export class AutoRemediationError extends Error {}
 type Db = Kysely<Database>;
 
 /** "24h", "30m", "2d", "90s", "0" → seconds. */
-export function parseGrace(text: string): number {
+export function parseGrace(text: string, what = 'grace period'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(text);
-  if (!m)
-    throw new AutoRemediationError(`grace period "${text}": expected a duration like 24h, 30m, 2d or 0`);
+  if (!m) throw new AutoRemediationError(`${what} "${text}": expected a duration like 24h, 30m, 2d or 0`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2].toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
 }

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
 import type { TruthRecord } from '../../../sim/contracts.ts';
 import { startTestSim, type TestSim } from '../../../test/support/simulator.ts';
+import { reviewLinkKey } from '../../app/review-key.ts';
+import { reviewRoutes } from '../../server/reviews/routes.ts';
 import { encodeValue } from '../../store/codec.ts';
 import { openStore } from '../../store/store.ts';
 
@@ -169,6 +172,87 @@ describe('drivewarden remediate', () => {
       (await dw(dir, ['remediate', 'auto', 'disallow', 'permission_anonymous_link_absent'])).status,
       0,
     );
+  });
+
+  it('review: create prints one signed link per owner (the key kept in the data dir, 0600); the page accepts it; report and CSV', async () => {
+    const store = await openStore({ dataDir: dir });
+    try {
+      const integration = await store.db.selectFrom('integrations').select('id').executeTakeFirstOrThrow();
+      const perms = await store.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id', 'item_id'])
+        .where('integration_id', '=', integration.id)
+        .where('link_scope', 'is', null)
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .limit(4)
+        .execute();
+      assert.ok(perms.length >= 2);
+      for (const p of perms)
+        await store.db
+          .insertInto('findings')
+          .values({
+            integration_id: integration.id,
+            rule_id: 'permission_guest_access_reviewed',
+            resource_type: 'permission',
+            resource_key: `${p.drive_id}/${p.item_id}/${p.id}`,
+            resource_id: p.id,
+            drive_id: p.drive_id,
+            item_id: p.item_id,
+            status: 'open',
+            result: 'alarm',
+            severity: 'medium',
+            reason: 'grant',
+            details: encodeValue('json', {}, store.dialect),
+            first_seen: '2026-01-01T00:00:00Z',
+            last_seen: '2026-01-01T00:00:00Z',
+          })
+          .execute();
+    } finally {
+      await store.close();
+    }
+    const created = await dw(dir, [
+      'remediate',
+      'review',
+      'create',
+      'permission_guest_access_reviewed',
+      '--base-url',
+      'https://dw.example.test',
+      '--expires',
+      '2d',
+    ]);
+    assert.equal(created.status, 0, created.stderr);
+    const campaignId = /^campaign (\d+): \d+ owner\(s\)/m.exec(created.stdout)?.[1];
+    assert.ok(campaignId, created.stdout);
+    const urls = [...created.stdout.matchAll(/(https:\/\/dw\.example\.test\/review\?t=\S+)/g)].map(
+      (m) => m[1],
+    );
+    assert.ok(urls.length >= 1);
+    assert.equal(statSync(join(dir, 'review-links.key')).mode & 0o777, 0o600);
+
+    const reopened = await openStore({ dataDir: dir });
+    const app = Fastify();
+    try {
+      await reviewRoutes(app, {
+        db: reopened.db,
+        key: reviewLinkKey(dir),
+        withContext: () => Promise.reject(new Error('not needed to show the page')),
+      });
+      const page = await app.inject({
+        method: 'GET',
+        url: new URL(urls[0]).pathname + new URL(urls[0]).search,
+      });
+      assert.equal(page.statusCode, 200, page.body);
+    } finally {
+      await app.close();
+      await reopened.close();
+    }
+    const report = await dw(dir, ['remediate', 'review', 'report', campaignId]);
+    assert.match(report.stdout, /0 answered \(0 kept, 0 revoked\), \d+ unanswered/);
+    const csv = await dw(dir, ['remediate', 'review', 'report', campaignId, '--csv']);
+    assert.match(csv.stdout, /^owner,item_path,permission_id,decision,decided_at,justification\n/);
+    const bad = await dw(dir, ['remediate', 'review', 'create', 'x', '--expires', 'later']);
+    assert.match(bad.stderr, /--expires "later": expected a duration/);
   });
 
   it('refuses bad input with a message naming it', async () => {

@@ -9,6 +9,7 @@ import { planForFinding, planForItem, planForPermission, planForRule } from '../
 import { listActions } from '../../remediate/trail.ts';
 import { integrationOf } from '../integration-of.ts';
 import { registerRemediateAuto } from './remediate-auto.ts';
+import { registerRemediateReview } from './remediate-review.ts';
 
 /**
  * `drivewarden remediate …`: a dry run by default that lists exactly what would change and
@@ -224,6 +225,7 @@ export function registerRemediate(program: Command): void {
     });
 
   registerRemediateAuto(remediate, actor);
+  registerRemediateReview(remediate, actor);
 
   remediate
     .command('log')
