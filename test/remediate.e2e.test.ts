@@ -19,7 +19,7 @@ import {
   planPermissionIds,
   setDailyCap,
 } from '../src/remediate/auto.ts';
-import { stepKey } from '../src/remediate/plan.ts';
+import { makePlan, stepKey } from '../src/remediate/plan.ts';
 import { signReviewLink } from '../src/remediate/review-links.ts';
 import { campaignReport, createCampaign, itemsForLink, reportCsv } from '../src/remediate/reviews.ts';
 import { parseAssignments, planSettings } from '../src/remediate/settings.ts';
@@ -178,6 +178,46 @@ for (const dialect of testDialects()) {
       assert.equal(trail.length, plan.steps.length, 'one trail row per step');
       assert.equal(trail.filter((e) => e.result === 'already_gone').length, 2);
       assert.ok(trail.every((e) => e.http_status === 204 || e.http_status === 404));
+    });
+
+    test("a removal still throttled after the client's retries is reported failed for that item; the others go on", async () => {
+      const links = await t.db
+        .selectFrom('permissions')
+        .select(['id', 'drive_id'])
+        .where('integration_id', '=', 'int-sim')
+        .where('link_scope', '=', 'organization')
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .execute();
+      const ids = [...new Set(links.map((l) => l.id))].slice(0, 3);
+      assert.equal(ids.length, 3);
+      const plans = await Promise.all(
+        ids.map((id) => planForPermission(t.db, 'int-sim', id, links.find((l) => l.id === id)?.drive_id)),
+      );
+      const plan = makePlan(
+        'int-sim',
+        'test',
+        plans.flatMap((p) => p.steps),
+      );
+      const stuck = plan.steps[1];
+      const impatient = simClient(ts.sim, { maxRetries: 1 });
+      await ts.admin.setFaults([{ kind: 'throttle429', pathPattern: `/permissions/${stuck.permissionId}$` }]);
+      let run: Awaited<ReturnType<typeof removeAndReread>>;
+      try {
+        run = await removeAndReread(simContext(t.store, ts.sim, impatient), plan, 'test:throttled');
+      } finally {
+        await ts.admin.setFaults([]);
+        await impatient.close();
+      }
+      const byId = new Map(run.outcomes.map((o) => [o.step.permissionId, o]));
+      assert.equal(byId.get(stuck.permissionId)?.result, 'failed');
+      assert.equal(byId.get(stuck.permissionId)?.httpStatus, 429);
+      assert.match(byId.get(stuck.permissionId)?.error ?? '', /after 2 attempts/);
+      for (const s of [plan.steps[0], plan.steps[2]]) assert.equal(byId.get(s.permissionId)?.result, 'done');
+      const left = await truthPermissions(ts);
+      assert.ok(left.has(stepKey(stuck)), 'the throttled one is still there, and the trail says so');
+      const [entry] = await listActions(t.db, { permissionId: stuck.permissionId });
+      assert.equal(entry.result, 'failed');
     });
 
     test('a permission changed after the dry run is skipped, not removed; findings and rules plan what they are about', async () => {
