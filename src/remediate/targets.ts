@@ -136,7 +136,7 @@ async function itemSteps(
   const prefix = item.path === '/' ? '/' : `${item.path}/`;
   let q = db
     .selectFrom('item_grants')
-    .select(['permission_id', 'audience', 'access_root_id', 'path', 'item_id'])
+    .select(['permission_id', 'audience', 'path', 'item_id'])
     .where('integration_id', '=', integrationId)
     .where('drive_id', '=', item.driveId)
     .where('audience', 'in', [...AUDIENCES_OF[scope]])
