@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { SimAdminClient, SimAdminError } from '../sim/admin-client.ts';
+import { simCredentials } from '../sim/connection.ts';
 import type { SimHandle, SimMutation } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
 import { type AppContext, openApp } from '../src/app/context.ts';
@@ -45,14 +46,11 @@ async function startEnv(opts: { webhooks: boolean; seed: number; pollSeconds?: n
     'sync.directoryIntervalSeconds': opts.pollSeconds ?? 3600,
     'sync.debounceMs': 50,
   });
+  // The simulator's Graph, authority and management (audit feed) URLs: without the last one
+  // the service's audit feed would try manage.office.com.
   const integration = await app.integrations.create({
     name: 'rt',
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    graphBaseUrl: sim.graphBaseUrl,
-    authorityUrl: sim.authorityUrl,
-    caPem: readFileSync(sim.caCertPath, 'utf8'),
+    ...simCredentials(sim),
     verifiedDomains: sim.verifiedDomains,
   });
   const service = await startService(app, { listen: { host: '127.0.0.1', port } });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SimAdminClient } from '../sim/admin-client.ts';
+import { simCredentials } from '../sim/connection.ts';
 import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/app/context.ts';
 import { syncDrive } from '../src/collect/drive-sync.ts';
@@ -142,12 +143,7 @@ describe('the service evaluates rules on its own', () => {
     });
     const integration = await app.integrations.create({
       name: 'svc',
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      graphBaseUrl: sim.graphBaseUrl,
-      authorityUrl: sim.authorityUrl,
-      caPem: readFileSync(sim.caCertPath, 'utf8'),
+      ...simCredentials(sim),
       verifiedDomains: sim.verifiedDomains,
     });
     const service = await startService(app, { listen: { host: '127.0.0.1', port } });

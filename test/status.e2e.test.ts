@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { simCredentials } from '../sim/connection.ts';
 import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/app/context.ts';
 import { startService } from '../src/server/service.ts';
@@ -56,12 +57,7 @@ describe('drivewarden status reports the running service, not its own environmen
       });
       await app.integrations.create({
         name: 'st',
-        tenantId: sim.tenantId,
-        clientId: sim.clientId,
-        clientSecret: sim.clientSecret,
-        graphBaseUrl: sim.graphBaseUrl,
-        authorityUrl: sim.authorityUrl,
-        caPem: readFileSync(sim.caCertPath, 'utf8'),
+        ...simCredentials(sim),
         verifiedDomains: sim.verifiedDomains,
       });
       const service = await startService(app, { listen: { host: '127.0.0.1', port }, heartbeatMs: 200 });
