@@ -100,3 +100,22 @@ test('rules: folders from DW_RULES_FOLDERS (comma-separated) or the file, resolv
     /DW_RULES_FULL_INTERVAL_SECONDS/,
   );
 });
+
+test('alerts.allowPrivateTargets: off by default, a boolean or a list of addresses and ranges', () => {
+  assert.equal(loadConfig({ HOME: '/home/x' }).alerts.allowPrivateTargets, false);
+  assert.equal(
+    loadConfig({ HOME: '/home/x', DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'true' }).alerts.allowPrivateTargets,
+    true,
+  );
+  assert.deepEqual(
+    loadConfig({ HOME: '/home/x', DW_ALERTS_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32, 10.1.2.3' }).alerts
+      .allowPrivateTargets,
+    ['127.0.0.1/32', '10.1.2.3'],
+  );
+  assert.throws(
+    () => loadConfig({ HOME: '/home/x', DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'intranet.local,10.0.0.0/33' }),
+    (err: ConfigError) =>
+      err.problems.length === 2 &&
+      err.problems.every((p) => p.startsWith('DW_ALERTS_ALLOW_PRIVATE_TARGETS') && /CIDR/.test(p)),
+  );
+});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -16,6 +17,51 @@ const flag = z.preprocess(
   z.boolean(),
 );
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** An IP address or CIDR range (`10.0.0.0/8`, `::1/128`). */
+function isAddressOrRange(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Outbound alert targets on private, loopback or link-local addresses: false (refused, the
+ * default), true (allowed, except cloud-metadata addresses), or a list of addresses and
+ * ranges allowed (the only way to allow a metadata address). From the environment: `true`,
+ * `false` or a comma-separated list.
+ */
+const allowPrivateTargets = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === '1') return true;
+    if (t === 'false' || t === '0' || t === '') return false;
+    return v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  },
+  z.union([
+    z.boolean(),
+    z.array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range like 10.0.0.0/8')),
+  ]),
+);
+
+const alertDefaults = {
+  allowPrivateTargets: false,
+  timeoutMs: 10_000,
+  maxAttempts: 8,
+  retryBaseMs: 2_000,
+  retryMaxMs: 3_600_000,
+  routeIntervalMs: 5_000,
+  digestTopItems: 10,
+  logRetentionDays: 30,
+  postgresGapGraceMs: 60_000,
+};
 
 export const configSchema = z.object({
   dataDir: z.string().min(1),
@@ -127,6 +173,31 @@ export const configSchema = z.object({
       workers: positiveInt.default(2),
     })
     .default({ folders: [], fullIntervalSeconds: 3600, debounceMs: 200, workers: 2 }),
+  alerts: z
+    .object({
+      allowPrivateTargets: allowPrivateTargets.default(false),
+      /** Base URL of the web app for links in alerts; default server.publicUrl. */
+      webAppUrl: z.string().url().optional(),
+      /** One delivery attempt (HTTP request, SMTP session) at most this long. */
+      timeoutMs: positiveInt.default(alertDefaults.timeoutMs),
+      /** Attempts before a delivery is dead-lettered. */
+      maxAttempts: positiveInt.default(alertDefaults.maxAttempts),
+      /** First retry delay; doubles per attempt with full jitter, up to retryMaxMs. */
+      retryBaseMs: positiveInt.default(alertDefaults.retryBaseMs),
+      retryMaxMs: positiveInt.default(alertDefaults.retryMaxMs),
+      /** The service routes new events at least this often (also right after each sync). */
+      routeIntervalMs: positiveInt.default(alertDefaults.routeIntervalMs),
+      /** Items listed in a digest (the count covers every event). */
+      digestTopItems: positiveInt.default(alertDefaults.digestTopItems),
+      /** Delivered and dead-lettered outbox rows (the delivery log) are kept this long. */
+      logRetentionDays: positiveInt.default(alertDefaults.logRetentionDays),
+      /**
+       * PostgreSQL only: ids of concurrent transactions can commit out of order. A missing id
+       * (a gap) is waited for this long before the router passes it (a rollback leaves one).
+       */
+      postgresGapGraceMs: positiveInt.default(alertDefaults.postgresGapGraceMs),
+    })
+    .default(alertDefaults),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -160,6 +231,13 @@ export const ENV_NAMES: Record<string, string> = {
   DW_RULES_FULL_INTERVAL_SECONDS: 'rules.fullIntervalSeconds',
   DW_RULES_DEBOUNCE_MS: 'rules.debounceMs',
   DW_RULES_WORKERS: 'rules.workers',
+  DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'alerts.allowPrivateTargets',
+  DW_WEB_APP_URL: 'alerts.webAppUrl',
+  DW_ALERTS_TIMEOUT_MS: 'alerts.timeoutMs',
+  DW_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
+  DW_ALERTS_RETRY_BASE_MS: 'alerts.retryBaseMs',
+  DW_ALERTS_RETRY_MAX_MS: 'alerts.retryMaxMs',
+  DW_ALERTS_ROUTE_INTERVAL_MS: 'alerts.routeIntervalMs',
 };
 
 export class ConfigError extends Error {
@@ -177,6 +255,15 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     node = node[key] as Record<string, unknown>;
   }
   node[keys[keys.length - 1]] = value;
+}
+
+/** The environment variable a value came from; an element of a list is named with its index. */
+function envNameOf(where: Map<string, string>, path: PropertyKey[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const name = where.get(path.slice(0, n).join('.'));
+    if (name) return n === path.length ? name : `${name} (${path.slice(n).join('.')})`;
+  }
+  return undefined;
 }
 
 /** Loads and validates the configuration; throws ConfigError listing every problem. */
@@ -212,7 +299,7 @@ export function loadConfig(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.join('.');
-      const name = where.get(path) ?? (env.DW_CONFIG ? `${path} (in ${env.DW_CONFIG})` : path);
+      const name = envNameOf(where, issue.path) ?? (env.DW_CONFIG ? `${path} (in ${env.DW_CONFIG})` : path);
       problems.push(`${name}: ${issue.message}`);
     }
     throw new ConfigError(problems);

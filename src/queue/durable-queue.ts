@@ -16,7 +16,9 @@ import { openSqlite } from '../store/connection.ts';
  *   SQLite), with an optional separate `writer` instance (a dedicated pool) for inserts.
  *
  * Every queue table has `id` (growing with inserts), its payload columns, and
- * `processed_at`, `attempts`, `last_error`.
+ * `processed_at`, `attempts`, `last_error`. A queue may name a `due` column (the alert
+ * outbox's `next_attempt_at`): rows are read only once it is null or not after `now`, and a
+ * failed attempt can push it (retry backoff).
  */
 export type QueueValue = string | number | null;
 
@@ -24,8 +26,24 @@ export interface QueueDefinition<Row extends { [K in keyof Row]: QueueValue }> {
   table: string;
   /** Payload columns in table order with their SQLite type (the own-file schema). */
   columns: { [K in keyof Row]: 'text not null' | 'text' | 'integer not null' | 'integer' };
-  /** The payload columns `unprocessed` returns (with id). */
+  /** The payload columns `unprocessed` returns (with id, attempts and last_error). */
   read: ReadonlyArray<keyof Row & string>;
+  /** ISO text column: a row is not handed out before this time (null = at once). */
+  due?: keyof Row & string;
+}
+
+/** What `unprocessed` returns of a row besides the `read` columns. */
+export interface QueueRowState {
+  id: number;
+  attempts: number;
+  last_error: string | null;
+}
+
+export interface QueueFailureOptions<Row> {
+  /** Sets the `due` column: the row is not handed out again before this ISO time. */
+  retryAt?: string;
+  /** Payload columns to set in the same statement. */
+  set?: Partial<Row>;
 }
 
 export interface QueueCountFilter<Row> {
@@ -51,12 +69,15 @@ export interface DurableQueue<Row extends { [K in keyof Row]: QueueValue }, Read
   readonly location: string;
   /** Inserts the rows in one transaction; resolves once committed, rejects if not. */
   insert(rows: Row[]): Promise<void>;
-  /** Unprocessed rows with id > afterId, by id, at most `limit`. */
-  unprocessed(afterId: number, limit: number): Promise<Array<{ id: number } & Pick<Row, Read>>>;
-  /** Marks rows processed at `at` (ISO) with `error` as last_error (null: clean). */
-  markProcessed(ids: number[], at: string, error?: string | null): Promise<void>;
+  /**
+   * Unprocessed rows with id > afterId, by id, at most `limit`; with a `due` column only
+   * rows due at `now` (ISO, default the current time).
+   */
+  unprocessed(afterId: number, limit: number, now?: string): Promise<Array<QueueRowState & Pick<Row, Read>>>;
+  /** Marks rows processed at `at` (ISO) with `error` as last_error (null: clean), and sets `set`'s columns. */
+  markProcessed(ids: number[], at: string, error?: string | null, set?: Partial<Row>): Promise<void>;
   /** A handling attempt failed: attempts + 1, last_error = message. Rows stay unprocessed. */
-  recordFailure(ids: number[], message: string): Promise<void>;
+  recordFailure(ids: number[], message: string, options?: QueueFailureOptions<Row>): Promise<void>;
   /** Unprocessed rows grouped by `by`, with the smallest `oldest` value; optionally only rows equal to `where`. */
   pending<K extends keyof Row & string>(
     by: K[],
@@ -76,9 +97,27 @@ const CHUNK = 500;
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
-function checkDefinition(def: { table: string; columns: object }): void {
+function checkDefinition(def: { table: string; columns: object; due?: string }): void {
   for (const name of [def.table, ...Object.keys(def.columns)])
     if (!IDENT.test(name)) throw new Error(`queue ${def.table}: invalid name ${name}`);
+  if (def.due !== undefined && !(def.due in def.columns))
+    throw new Error(`queue ${def.table}: due column ${def.due} is not one of its columns`);
+}
+
+/** The columns an update sets besides the queue's own: `set`, plus `due` = retryAt when given. */
+function updateColumns<Row>(
+  def: { table: string; due?: string; columns: object },
+  set: Partial<Row> = {},
+  retryAt?: string,
+): Record<string, QueueValue> {
+  const values: Record<string, QueueValue> = { ...(set as Record<string, QueueValue>) };
+  if (retryAt !== undefined) {
+    if (!def.due) throw new Error(`queue ${def.table}: retryAt needs a due column`);
+    values[def.due] = retryAt;
+  }
+  for (const name of Object.keys(values))
+    if (!(name in def.columns)) throw new Error(`queue ${def.table}: no column ${name}`);
+  return values;
 }
 
 /** WHERE clauses of a count filter, with `?` placeholders (SQLite) and their values. */
@@ -120,6 +159,7 @@ export class SqliteFileQueue<Row extends { [K in keyof Row]: QueueValue }, Read 
   private readonly stmts: ReturnType<SqliteFileQueue<Row, Read>['prepare']>;
   private readonly insertMany: (rows: Row[]) => void;
   private readonly updateMany: (ids: number[], fn: (id: number) => void) => void;
+  private readonly updates = new Map<string, SQLite.Statement>();
 
   constructor(
     private readonly def: QueueDefinition<Row>,
@@ -161,11 +201,10 @@ export class SqliteFileQueue<Row extends { [K in keyof Row]: QueueValue }, Read 
         `insert into ${def.table} (${names.join(', ')}) values (${names.map((n) => `@${n}`).join(', ')})`,
       ),
       unprocessed: db.prepare(
-        `select id, ${def.read.join(', ')} from ${def.table}
-         where processed_at is null and id > ? order by id limit ?`,
+        `select id, attempts, last_error, ${def.read.join(', ')} from ${def.table}
+         where processed_at is null and id > ?${def.due ? ` and (${def.due} is null or ${def.due} <= ?)` : ''}
+         order by id limit ?`,
       ),
-      markProcessed: db.prepare(`update ${def.table} set processed_at = ?, last_error = ? where id = ?`),
-      failure: db.prepare(`update ${def.table} set attempts = attempts + 1, last_error = ? where id = ?`),
       prune: db.prepare(`delete from ${def.table} where processed_at is not null and processed_at < ?`),
     };
   }
@@ -179,18 +218,44 @@ export class SqliteFileQueue<Row extends { [K in keyof Row]: QueueValue }, Read 
     if (rows.length > 0) this.insertMany(rows);
   }
 
-  async unprocessed(afterId: number, limit: number): Promise<Array<{ id: number } & Pick<Row, Read>>> {
-    return this.stmts.unprocessed.all(afterId, limit) as Array<{ id: number } & Pick<Row, Read>>;
+  async unprocessed(
+    afterId: number,
+    limit: number,
+    now = new Date().toISOString(),
+  ): Promise<Array<QueueRowState & Pick<Row, Read>>> {
+    const params = this.def.due ? [afterId, now, limit] : [afterId, limit];
+    return this.stmts.unprocessed.all(...params) as Array<QueueRowState & Pick<Row, Read>>;
   }
 
-  async markProcessed(ids: number[], at: string, error: string | null = null): Promise<void> {
-    if (ids.length === 0) return;
-    this.updateMany(ids, (id) => this.stmts.markProcessed.run(at, error, id));
+  /** `update … set <fixed>, <columns> where id = ?`, prepared once per column set. */
+  private updateStatement(fixed: string, columns: string[]): SQLite.Statement {
+    const sets = [fixed, ...columns.map((c) => `${c} = ?`)].join(', ');
+    const text = `update ${this.def.table} set ${sets} where id = ?`;
+    let stmt = this.updates.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.updates.set(text, stmt);
+    }
+    return stmt;
   }
 
-  async recordFailure(ids: number[], message: string): Promise<void> {
+  async markProcessed(
+    ids: number[],
+    at: string,
+    error: string | null = null,
+    set: Partial<Row> = {},
+  ): Promise<void> {
     if (ids.length === 0) return;
-    this.updateMany(ids, (id) => this.stmts.failure.run(message, id));
+    const values = updateColumns(this.def, set);
+    const stmt = this.updateStatement('processed_at = ?, last_error = ?', Object.keys(values));
+    this.updateMany(ids, (id) => stmt.run(at, error, ...Object.values(values), id));
+  }
+
+  async recordFailure(ids: number[], message: string, options: QueueFailureOptions<Row> = {}): Promise<void> {
+    if (ids.length === 0) return;
+    const values = updateColumns(this.def, options.set, options.retryAt);
+    const stmt = this.updateStatement('attempts = attempts + 1, last_error = ?', Object.keys(values));
+    this.updateMany(ids, (id) => stmt.run(message, ...Object.values(values), id));
   }
 
   async pending<K extends keyof Row & string>(
@@ -272,49 +337,69 @@ export class TableQueue<Row extends { [K in keyof Row]: QueueValue }, Read exten
 
   async insert(rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
+    await this.writer.transaction().execute((trx) => this.insertWith(trx, rows));
+  }
+
+  /**
+   * Inserts through `db`, typically the transaction that also writes what caused the rows
+   * (a transactional outbox): they commit, or vanish, together with it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: see db
+  async insertWith(db: Kysely<any>, rows: Row[]): Promise<void> {
     const values = rows.map((r) => ({ ...r, processed_at: null, last_error: null }));
-    await this.writer.transaction().execute(async (trx) => {
-      for (let i = 0; i < values.length; i += CHUNK) {
-        await trx
-          .insertInto(this.def.table)
-          .values(values.slice(i, i + CHUNK))
-          .execute();
-      }
-    });
+    for (let i = 0; i < values.length; i += CHUNK) {
+      await db
+        .insertInto(this.def.table)
+        .values(values.slice(i, i + CHUNK))
+        .execute();
+    }
   }
 
-  async unprocessed(afterId: number, limit: number): Promise<Array<{ id: number } & Pick<Row, Read>>> {
-    const rows = await this.db
+  async unprocessed(
+    afterId: number,
+    limit: number,
+    now = new Date().toISOString(),
+  ): Promise<Array<QueueRowState & Pick<Row, Read>>> {
+    const due = this.def.due;
+    let q = this.db
       .selectFrom(this.def.table)
-      .select(['id', ...this.def.read])
+      .select(['id', 'attempts', 'last_error', ...this.def.read])
       .where('processed_at', 'is', null)
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id) })) as Array<{ id: number } & Pick<Row, Read>>;
+      .where('id', '>', afterId);
+    if (due) q = q.where((eb) => eb.or([eb(due, 'is', null), eb(due, '<=', now as never)]));
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id), attempts: Number(r.attempts) })) as Array<
+      QueueRowState & Pick<Row, Read>
+    >;
   }
 
-  async markProcessed(ids: number[], at: string, error: string | null = null): Promise<void> {
+  async markProcessed(
+    ids: number[],
+    at: string,
+    error: string | null = null,
+    set: Partial<Row> = {},
+  ): Promise<void> {
     if (ids.length === 0) return;
+    const values = updateColumns(this.def, set);
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < ids.length; i += CHUNK) {
         await trx
           .updateTable(this.def.table)
-          .set({ processed_at: at, last_error: error })
+          .set({ ...values, processed_at: at, last_error: error })
           .where('id', 'in', ids.slice(i, i + CHUNK))
           .execute();
       }
     });
   }
 
-  async recordFailure(ids: number[], message: string): Promise<void> {
+  async recordFailure(ids: number[], message: string, options: QueueFailureOptions<Row> = {}): Promise<void> {
     if (ids.length === 0) return;
+    const values = updateColumns(this.def, options.set, options.retryAt);
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < ids.length; i += CHUNK) {
         await trx
           .updateTable(this.def.table)
-          .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message }))
+          .set((eb) => ({ ...values, attempts: eb('attempts', '+', 1), last_error: message }))
           .where('id', 'in', ids.slice(i, i + CHUNK))
           .execute();
       }

@@ -1,4 +1,5 @@
 import type { ActivityTables } from './tables/activity.ts';
+import type { AlertsTables } from './tables/alerts.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
@@ -22,4 +23,5 @@ export interface Database
     PoliciesTables,
     QueryTables,
     ActivityTables,
-    RemediationTables {}
+    RemediationTables,
+    AlertsTables {}

@@ -10,6 +10,7 @@ import * as m0310tenantSettings from './0310-tenant-settings.ts';
 import * as m0320itemLabels from './0320-item-labels.ts';
 import * as m0330policiesPacks from './0330-policies-packs.ts';
 import * as m0340savedQueries from './0340-saved-queries.ts';
+import * as m0400alerts from './0400-alerts.ts';
 import * as m0500activity from './0500-activity.ts';
 import * as m0600remediation from './0600-remediation.ts';
 
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0320-item-labels': m0320itemLabels,
   '0330-policies-packs': m0330policiesPacks,
   '0340-saved-queries': m0340savedQueries,
+  '0400-alerts': m0400alerts,
   '0500-activity': m0500activity,
   '0600-remediation': m0600remediation,
 };
