@@ -16,6 +16,8 @@ export interface AppContext {
   logger: Logger;
   store: Store;
   integrations: IntegrationRepository;
+  /** Seals secrets at rest (integration credentials, alert channel configurations). */
+  secrets: SecretBox;
   /** A Graph client for an integration, paced and labelled from the config. */
   graphClientFor(integration: IntegrationWithCredentials): GraphClient;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export async function openApp(overrides: Record<string, unknown> = {}): Promise<
     logger,
     store,
     integrations,
+    secrets: box,
     graphClientFor: (integration) =>
       createGraphClient(
         {

@@ -1,3 +1,4 @@
+import { type AlertsService, startAlerts } from '../app/alerts.ts';
 import type { AppContext } from '../app/context.ts';
 import { type RulesScheduler, startRulesScheduler } from '../app/rules-scheduler.ts';
 import type { SyncContext } from '../collect/context.ts';
@@ -23,6 +24,8 @@ export interface Service {
   realtime: RealtimeHandle;
   /** Rule evaluations after sync rounds and on schedule; null when turned off. */
   rules: RulesScheduler | null;
+  /** Routing and delivery of alerts; `kick()` after anything that writes events. */
+  alerts: AlertsService | null;
   /** Resolves when every integration's start-up collection has finished. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -38,6 +41,8 @@ export interface ServiceOptions {
   activityIntervalMs?: number;
   /** Evaluate rules after sync rounds and on schedule (default true). */
   rules?: boolean;
+  /** Route and deliver alerts (default true). */
+  alerts?: boolean;
 }
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
@@ -46,7 +51,11 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   const clients: GraphClient[] = [];
   /** Integrations whose start-up collection finished: only these are watched and polled. */
   const ready = new Set<string>();
-  const rules = options.rules === false ? null : startRulesScheduler(app);
+  // Alerts are routed after every collection run (changes), rule evaluation and audit-feed
+  // round (finding events), and on their own timer as a safety net.
+  const alerts = options.alerts === false ? null : startAlerts(app);
+  const afterRun = () => void alerts?.kick();
+  const rules = options.rules === false ? null : startRulesScheduler(app, { onEvaluated: afterRun });
 
   const contextFor = async (integrationId: string): Promise<SyncContext> => {
     let ctx = contexts.get(integrationId);
@@ -66,6 +75,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     return ctx;
   };
 
+
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
   const runner: DeltaRunner = {
     async runDriveDelta(integrationId, driveId, source) {
@@ -74,6 +84,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       });
       // A failed round changes what rules can see too (the drive's collection error).
       rules?.changed(integrationId);
+      afterRun();
       // A rejected run is retried by the real-time path with the notifications kept.
       if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
     },
@@ -94,11 +105,13 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       // them (2 requests; a failure is recorded per resource type, never thrown).
       if (source === 'poll') await refreshTenantConfig(ctx, 'poll');
       rules?.changed(integrationId);
+      afterRun();
     },
     async runGroupsDelta(integrationId, source) {
       if (!ready.has(integrationId)) return;
       await collectGroupsDelta(await contextFor(integrationId), historySource(source));
       rules?.changed(integrationId);
+      afterRun();
     },
   };
 
@@ -164,6 +177,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     integrations: () => [...ready],
     contextFor,
     intervalMs: options.activityIntervalMs,
+    onRound: afterRun,
   });
 
   const startup = (async () => {
@@ -182,6 +196,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       ready.add(info.id);
       // Everything once at start: a new or upgraded rule, and what time changed while stopped.
       rules?.fullSyncDone(info.id);
+      afterRun();
     }
     // Subscribe the drives that just became ready.
     await realtime.syncSubscriptions();
@@ -191,6 +206,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   return {
     realtime,
     rules,
+    alerts,
     ready: startup,
     async close() {
       await startup.catch(() => undefined);
@@ -198,6 +214,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       await rules?.close();
       await heartbeat.stop();
       await realtime.close();
+      await alerts?.close();
       await Promise.all(clients.map((c) => c.close()));
     },
   };

@@ -1,0 +1,25 @@
+/**
+ * Links into the web app (config alerts.webAppUrl, else server.publicUrl); none without a
+ * base URL. The routes are the web app's: /findings/<id>, /changes/<id>, and their lists.
+ */
+export class AppLinks {
+  private readonly base: string | null;
+
+  constructor(baseUrl: string | undefined | null) {
+    this.base = baseUrl ? baseUrl.replace(/\/+$/, '') : null;
+  }
+
+  finding(findingId: number | string): string | null {
+    return this.base ? `${this.base}/findings/${encodeURIComponent(String(findingId))}` : null;
+  }
+
+  change(changeId: number | string): string | null {
+    return this.base ? `${this.base}/changes/${encodeURIComponent(String(changeId))}` : null;
+  }
+
+  /** The list a digest of this policy kind points at. */
+  list(kind: 'rule' | 'change'): string | null {
+    if (!this.base) return null;
+    return kind === 'rule' ? `${this.base}/findings?status=open` : `${this.base}/changes`;
+  }
+}

@@ -1,0 +1,315 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AlertOutbox, OutboxNew } from '../queue/alert-outbox.ts';
+import type { Database } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../util/logger.ts';
+import { AlertBatch, type Candidate, type HeldBatch } from './batch.ts';
+import { type Decision, decide } from './decide.ts';
+import { GapTracker } from './gaps.ts';
+import type { AppLinks } from './links.ts';
+import { type AlertMessage, itemHeadline, itemWhere } from './message.ts';
+import { type Policy, type PolicyRepository, sourceOf } from './policy-repo.ts';
+import { inQuietHours } from './quiet-hours.ts';
+import { changeCandidate, changeMatches, enrichChange, readChanges } from './sources/changes.ts';
+import {
+  enrichFinding,
+  findingCandidate,
+  findingMatches,
+  type RuleCatalog,
+  readFindingEvents,
+} from './sources/findings.ts';
+
+/**
+ * The alert router: for each enabled policy, reads its source table (finding_events or
+ * changes) after the policy's cursor, matches, decides (one message each, a digest, hold
+ * for quiet hours or the rate limit) and writes the outbox rows, the held digest and the
+ * advanced cursor in ONE transaction. A crash before the commit routes the same events
+ * again; after it, never again: every event is routed exactly once per policy.
+ */
+export interface RouterOptions {
+  store: Store;
+  policies: PolicyRepository;
+  outbox: AlertOutbox;
+  catalog: RuleCatalog;
+  links: AppLinks;
+  /** Items a digest lists. */
+  topItems: number;
+  /** PostgreSQL: how long a missing id is waited for (./gaps.ts). */
+  gapGraceMs: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface RouteSummary {
+  /** Source events read past the cursors (summed over policies). */
+  events: number;
+  /** Messages decided (alerts and digests). */
+  alerts: number;
+  /** Outbox rows written (alerts × channels). */
+  deliveries: number;
+  /** Events held back for quiet hours or a rate limit. */
+  held: number;
+}
+
+const PAGE = 2000;
+
+/** Stable per alert and channel; what receivers deduplicate on. */
+export function idempotencyKey(alertId: string, channelId: string): string {
+  return `msg_${createHash('sha256').update(`${alertId}:${channelId}`).digest('base64url').slice(0, 27)}`;
+}
+
+type HeldRow = { reason: 'quiet_hours' | 'rate_limit'; batch: HeldBatch; firstAt: string };
+
+export class AlertRouter {
+  private readonly gaps: GapTracker;
+  private readonly now: () => Date;
+  private running: Promise<RouteSummary> | null = null;
+  private again: Promise<RouteSummary> | null = null;
+
+  constructor(private readonly o: RouterOptions) {
+    this.gaps = new GapTracker(o.store.dialect === 'postgres', o.gapGraceMs);
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** Routes every enabled policy. Calls during a run share one follow-up run. */
+  route(): Promise<RouteSummary> {
+    if (!this.running) {
+      this.running = this.routeAll().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.again ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.again = null;
+        return this.route();
+      });
+    return this.again;
+  }
+
+  private async routeAll(): Promise<RouteSummary> {
+    const total: RouteSummary = { events: 0, alerts: 0, deliveries: 0, held: 0 };
+    for (const policy of await this.o.policies.enabled()) {
+      const s = await this.routePolicy(policy);
+      total.events += s.events;
+      total.alerts += s.alerts;
+      total.deliveries += s.deliveries;
+      total.held += s.held;
+      if (s.alerts || s.held)
+        this.o.logger.info(
+          { policy: policy.name, ...s },
+          `alerts: policy ${policy.name} routed ${s.events} events`,
+        );
+    }
+    return total;
+  }
+
+  /** One policy, one transaction. */
+  async routePolicy(policy: Policy): Promise<RouteSummary> {
+    const now = this.now();
+    const nowIso = now.toISOString();
+    return this.o.store.db.transaction().execute(async (trx) => {
+      // Taking the cursor row first locks it (PostgreSQL row lock, SQLite write lock):
+      // two routers never route the same events.
+      await trx
+        .updateTable('alert_cursors')
+        .set({ updated_at: nowIso })
+        .where('policy_id', '=', policy.id)
+        .execute();
+      const cursor = await trx
+        .selectFrom('alert_cursors')
+        .select('last_id')
+        .where('policy_id', '=', policy.id)
+        .executeTakeFirst();
+      if (!cursor) throw new Error(`alert policy ${policy.name} has no cursor`);
+      const batch = new AlertBatch(this.o.topItems, policy.digestThreshold);
+      const { lastId, events } = await this.collect(
+        trx,
+        policy,
+        Number(cursor.last_id),
+        batch,
+        now.getTime(),
+      );
+      const held = await this.readHeld(trx, policy.id);
+      const allowance = policy.rateLimit
+        ? policy.rateLimit.max -
+          (await this.o.outbox.alertsSince(
+            trx,
+            policy.id,
+            new Date(now.getTime() - policy.rateLimit.perSeconds * 1000).toISOString(),
+          ))
+        : Number.POSITIVE_INFINITY;
+      const fresh = batch.count;
+      if (held) batch.merge(held.batch);
+      const decision = decide({
+        quiet: inQuietHours(policy.quietHours, now),
+        fresh,
+        heldReason: held?.reason ?? null,
+        total: batch.count,
+        threshold: policy.digestThreshold,
+        allowance,
+      });
+      const messages = await this.messages(trx, policy, decision, batch, nowIso);
+      await this.writeHeld(trx, policy.id, decision, batch, held, nowIso);
+      const rows = messages.flatMap((m) => outboxRows(policy, m, nowIso));
+      await this.o.outbox.enqueue(trx, rows);
+      await trx
+        .updateTable('alert_cursors')
+        .set({ last_id: lastId, updated_at: nowIso })
+        .where('policy_id', '=', policy.id)
+        .execute();
+      return {
+        events,
+        alerts: messages.length,
+        deliveries: rows.length,
+        held: decision.action === 'hold' ? fresh : 0,
+      };
+    });
+  }
+
+  /** Reads the policy's source past the cursor into the batch; returns the new cursor. */
+  private async collect(
+    trx: Kysely<Database>,
+    policy: Policy,
+    from: number,
+    batch: AlertBatch,
+    nowMs: number,
+  ): Promise<{ lastId: number; events: number }> {
+    let lastId = from;
+    let events = 0;
+    for (;;) {
+      const page =
+        policy.kind === 'rule'
+          ? await readFindingEvents(trx, lastId, PAGE)
+          : await readChanges(trx, lastId, PAGE);
+      const take = this.gaps.routable(
+        `${policy.id}:${sourceOf(policy.kind)}`,
+        lastId,
+        page.map((r) => r.id),
+        nowMs,
+      );
+      for (const row of page.slice(0, take)) {
+        if (policy.kind === 'rule') {
+          const e = row as Awaited<ReturnType<typeof readFindingEvents>>[number];
+          if (findingMatches(policy.filter, e, this.o.catalog))
+            batch.add(findingCandidate(e, this.o.catalog, this.o.links));
+        } else {
+          const c = row as Awaited<ReturnType<typeof readChanges>>[number];
+          if (await changeMatches(trx, policy, c)) batch.add(changeCandidate(policy, c, this.o.links));
+        }
+        lastId = row.id;
+        events++;
+      }
+      if (take < page.length || page.length < PAGE) return { lastId, events };
+    }
+  }
+
+  private enrich(trx: Kysely<Database>, policy: Policy, c: Candidate): Promise<Candidate> {
+    return policy.kind === 'rule' ? enrichFinding(trx, c) : enrichChange(trx, c);
+  }
+
+  private async messages(
+    trx: Kysely<Database>,
+    policy: Policy,
+    decision: Decision,
+    batch: AlertBatch,
+    nowIso: string,
+  ): Promise<AlertMessage[]> {
+    if (decision.action === 'singles') {
+      const out: AlertMessage[] = [];
+      for (const c of batch.everything() ?? batch.topItems()) {
+        const { item } = await this.enrich(trx, policy, c);
+        out.push({
+          id: randomUUID(),
+          policy: policy.name,
+          kind: 'alert',
+          title: `${itemHeadline(item)} — ${itemWhere(item)}`,
+          severity: item.severity,
+          count: 1,
+          bySeverity: { [item.severity]: 1 },
+          items: [item],
+          digestReason: null,
+          appUrl: item.appUrl,
+          createdAt: nowIso,
+        });
+      }
+      return out;
+    }
+    if (decision.action !== 'digest') return [];
+    const items = [];
+    for (const c of batch.topItems()) items.push((await this.enrich(trx, policy, c)).item);
+    const why = { burst: '', quiet_hours: ' during quiet hours', rate_limit: ' (rate limited)' }[
+      decision.reason
+    ];
+    const what = policy.kind === 'rule' ? 'finding events' : 'changes';
+    return [
+      {
+        id: randomUUID(),
+        policy: policy.name,
+        kind: 'digest',
+        title: `${batch.count} ${what} for ${policy.name}${why}`,
+        severity: batch.severity(),
+        count: batch.count,
+        bySeverity: batch.bySeverity,
+        items,
+        digestReason: decision.reason,
+        appUrl: this.o.links.list(policy.kind),
+        createdAt: nowIso,
+      },
+    ];
+  }
+
+  private async readHeld(trx: Kysely<Database>, policyId: string): Promise<HeldRow | null> {
+    const row = await trx
+      .selectFrom('alert_held')
+      .selectAll()
+      .where('policy_id', '=', policyId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const batch = (typeof row.digest === 'string' ? JSON.parse(row.digest) : row.digest) as HeldBatch;
+    return { reason: row.reason, batch, firstAt: row.first_at };
+  }
+
+  /** Held events: replaced by the grown batch when holding, dropped once sent. */
+  private async writeHeld(
+    trx: Kysely<Database>,
+    policyId: string,
+    decision: Decision,
+    batch: AlertBatch,
+    held: HeldRow | null,
+    nowIso: string,
+  ): Promise<void> {
+    if (decision.action === 'none') return;
+    if (held) await trx.deleteFrom('alert_held').where('policy_id', '=', policyId).execute();
+    if (decision.action !== 'hold') return;
+    await trx
+      .insertInto('alert_held')
+      .values({
+        policy_id: policyId,
+        // Quiet hours win: their end sends the digest even when a rate limit held earlier events.
+        reason: held?.reason === 'quiet_hours' ? 'quiet_hours' : decision.reason,
+        digest: JSON.stringify(batch.held()),
+        first_at: held?.firstAt ?? nowIso,
+        updated_at: nowIso,
+      })
+      .execute();
+  }
+}
+
+function outboxRows(policy: Policy, message: AlertMessage, nowIso: string): OutboxNew[] {
+  const body = JSON.stringify(message);
+  return policy.channelIds.map((channelId) => ({
+    alert_id: message.id,
+    idempotency_key: idempotencyKey(message.id, channelId),
+    policy_id: policy.id,
+    channel_id: channelId,
+    kind: message.kind,
+    item_count: message.count,
+    severity: message.severity,
+    title: message.title.slice(0, 300),
+    body,
+    created_at: nowIso,
+  }));
+}

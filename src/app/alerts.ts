@@ -1,0 +1,135 @@
+import { ChannelRepository } from '../alerts/channel-repo.ts';
+import { DeliveryWorker } from '../alerts/delivery-worker.ts';
+import { AppLinks } from '../alerts/links.ts';
+import { OutboundGuard } from '../alerts/outbound-guard.ts';
+import { PolicyRepository } from '../alerts/policy-repo.ts';
+import { AlertRouter } from '../alerts/router.ts';
+import type { RuleCatalog, RuleInfo } from '../alerts/sources/findings.ts';
+import { AlertOutbox } from '../queue/alert-outbox.ts';
+import { loadBuiltinRules, parseRule } from '../rules/loader.ts';
+import type { AppContext } from './context.ts';
+
+/**
+ * The alerts of one process: channels, policies, the outbox, the router and the delivery
+ * worker, wired from the config. `openAlerts` is what one-shot commands use;
+ * `startAlerts` (the service) also runs the worker and routes on a timer and on `kick()`.
+ */
+export interface Alerts {
+  channels: ChannelRepository;
+  policies: PolicyRepository;
+  outbox: AlertOutbox;
+  router: AlertRouter;
+  worker: DeliveryWorker;
+  guard: OutboundGuard;
+  catalog: RuleCatalog;
+  close(): Promise<void>;
+}
+
+const CATALOG_RELOAD_MS = 60_000;
+
+/**
+ * Rule titles and tags for alerts: the built-in rules and the saved custom ones, reloaded
+ * (at most once a minute) when an unknown rule id shows up.
+ */
+function ruleCatalog(app: AppContext): RuleCatalog {
+  let rules = new Map<string, RuleInfo>();
+  let loadedAt = 0;
+  const load = async () => {
+    loadedAt = Date.now();
+    const next = new Map<string, RuleInfo>();
+    try {
+      for (const r of loadBuiltinRules()) next.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+    } catch (err) {
+      app.logger.debug({ err: (err as Error).message }, 'alerts: no built-in rules to name');
+    }
+    const saved = await app.store.db.selectFrom('custom_rules').select(['id', 'yaml', 'sql']).execute();
+    for (const s of saved) {
+      try {
+        const r = parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`);
+        next.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+      } catch {
+        // an invalid saved rule is reported by the rules commands; alerts name it by id
+      }
+    }
+    rules = next;
+  };
+  void load();
+  return (id) => {
+    const found = rules.get(id);
+    if (!found && Date.now() - loadedAt > CATALOG_RELOAD_MS) void load();
+    return found;
+  };
+}
+
+export function openAlerts(app: AppContext): Alerts {
+  const cfg = app.config.alerts;
+  const guard = new OutboundGuard(cfg.allowPrivateTargets);
+  const channels = new ChannelRepository(app.store, app.secrets);
+  const policies = new PolicyRepository(app.store, channels);
+  const outbox = new AlertOutbox(app.store.db);
+  const catalog = ruleCatalog(app);
+  const router = new AlertRouter({
+    store: app.store,
+    policies,
+    outbox,
+    catalog,
+    links: new AppLinks(cfg.webAppUrl ?? app.config.server.publicUrl),
+    topItems: cfg.digestTopItems,
+    gapGraceMs: cfg.postgresGapGraceMs,
+    logger: app.logger,
+  });
+  const worker = new DeliveryWorker({
+    outbox,
+    channels,
+    guard,
+    timeoutMs: cfg.timeoutMs,
+    maxAttempts: cfg.maxAttempts,
+    retryBaseMs: cfg.retryBaseMs,
+    retryMaxMs: cfg.retryMaxMs,
+    retentionDays: cfg.logRetentionDays,
+    logger: app.logger,
+  });
+  return {
+    channels,
+    policies,
+    outbox,
+    router,
+    worker,
+    guard,
+    catalog,
+    async close() {
+      await worker.stop();
+      await guard.close();
+    },
+  };
+}
+
+export interface AlertsService extends Alerts {
+  /** New events may be there (a sync or an evaluation finished): route now, then deliver. */
+  kick(): Promise<void>;
+}
+
+/** The service's alerts: the worker runs, the router runs on every kick and every routeIntervalMs. */
+export function startAlerts(app: AppContext): AlertsService {
+  const alerts = openAlerts(app);
+  const kick = async () => {
+    try {
+      const routed = await alerts.router.route();
+      if (routed.deliveries > 0) alerts.worker.notify();
+    } catch (err) {
+      app.logger.error({ err: (err as Error).message }, 'alerts: routing failed');
+    }
+  };
+  alerts.worker.start();
+  const timer = setInterval(() => void kick(), app.config.alerts.routeIntervalMs);
+  timer.unref();
+  void kick();
+  return {
+    ...alerts,
+    kick,
+    async close() {
+      clearInterval(timer);
+      await alerts.close();
+    },
+  };
+}
