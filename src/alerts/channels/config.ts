@@ -25,10 +25,21 @@ const RESERVED_HEADERS = [
   'webhook-signature',
 ];
 
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'is not a valid header name')
-  .refine((h) => !RESERVED_HEADERS.includes(h.toLowerCase()), 'is set by drivewarden itself');
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** Custom headers: valid names, none that drivewarden sets itself, values without line breaks. */
+const customHeaders = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = !HEADER_NAME.test(name)
+      ? 'is not a valid header name'
+      : RESERVED_HEADERS.includes(name.toLowerCase())
+        ? 'is set by drivewarden itself'
+        : /[\r\n]/.test(value)
+          ? 'must be one line'
+          : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 export const slackConfig = z.strictObject({ url: httpUrl });
 export const teamsConfig = z.strictObject({ url: httpUrl });
@@ -57,7 +68,7 @@ export const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
 export const webhookConfig = z.strictObject({
   url: httpUrl,
   secret: z.string().regex(WEBHOOK_SECRET, 'must be whsec_ followed by base64 of 24 to 64 bytes'),
-  headers: z.record(headerName, z.string()).default({}),
+  headers: customHeaders.default({}),
 });
 
 export type SlackConfig = z.infer<typeof slackConfig>;
