@@ -4,7 +4,7 @@ import type { Logger } from '../util/logger.ts';
 import { backoffMs } from './backoff.ts';
 import type { ChannelRepository } from './channel-repo.ts';
 import { sendToChannel } from './channels/index.ts';
-import { toDeliveryError } from './delivery-error.ts';
+import { type DeliveryError, toDeliveryError } from './delivery-error.ts';
 import type { AlertMessage } from './message.ts';
 import type { OutboundGuard } from './outbound-guard.ts';
 
@@ -40,6 +40,8 @@ export interface WorkerOptions {
 
 const BATCH = 200;
 const DAY_MS = 86_400_000;
+/** The log's latency column is an integer. */
+const MAX_LATENCY_MS = 2_147_483_647;
 
 export class DeliveryWorker {
   private readonly pausedUntil = new Map<string, number>();
@@ -138,42 +140,53 @@ export class DeliveryWorker {
   }
 
   private async deliver(row: OutboxItem): Promise<void> {
-    const { outbox, logger } = this.o;
+    const { outbox } = this.o;
     const channel = await this.o.channels.config(row.channel_id);
     if (!channel) {
       await outbox.dead(row, this.now().toISOString(), 'channel removed', null);
       return;
     }
     const message = JSON.parse(row.body) as AlertMessage;
+    let status: number;
     try {
-      const result = await sendToChannel(channel, message, {
-        guard: this.o.guard,
-        timeoutMs: this.o.timeoutMs,
-        idempotencyKey: row.idempotency_key,
-        now: this.now(),
-      });
-      const at = this.now();
-      await outbox.delivered(row, at.toISOString(), at.getTime() - Date.parse(row.created_at), result.status);
-      this.pausedUntil.delete(row.channel_id);
+      status = (
+        await sendToChannel(channel, message, {
+          guard: this.o.guard,
+          timeoutMs: this.o.timeoutMs,
+          idempotencyKey: row.idempotency_key,
+          now: this.now(),
+        })
+      ).status;
     } catch (err) {
-      const e = toDeliveryError(err, this.o.timeoutMs);
-      const attempts = row.attempts + 1;
-      const log = { channel: channel.name, alert: row.alert_id, attempts, err: e.message };
-      if (!e.retryable || attempts >= this.o.maxAttempts) {
-        const why = e.retryable ? `${e.message} (gave up after ${attempts} attempts)` : e.message;
-        await outbox.dead(row, this.now().toISOString(), why, e.status);
-        logger.error(log, `alerts: delivery to ${channel.name} dead-lettered`);
-        return;
-      }
-      const delay =
-        e.retryAfterMs !== null
-          ? Math.min(e.retryAfterMs, this.o.retryMaxMs)
-          : backoffMs(attempts, this.o.retryBaseMs, this.o.retryMaxMs, this.o.random);
-      const retryAt = this.now().getTime() + delay;
-      await outbox.retry(row, e.message, new Date(retryAt).toISOString(), e.status);
-      this.pausedUntil.set(row.channel_id, retryAt);
-      logger.warn({ ...log, retryInMs: delay }, `alerts: delivery to ${channel.name} failed, retrying`);
+      await this.failed(row, channel.name, toDeliveryError(err, this.o.timeoutMs));
+      return;
     }
+    // Recording the success is outside the try: if it fails, the row stays pending and is
+    // sent again with the same idempotency key, never counted as a failed delivery.
+    const at = this.now();
+    const latency = Math.min(MAX_LATENCY_MS, Math.max(0, at.getTime() - Date.parse(row.created_at)));
+    await outbox.delivered(row, at.toISOString(), latency, status);
+    this.pausedUntil.delete(row.channel_id);
+  }
+
+  private async failed(row: OutboxItem, channelName: string, e: DeliveryError): Promise<void> {
+    const { outbox, logger } = this.o;
+    const attempts = row.attempts + 1;
+    const log = { channel: channelName, alert: row.alert_id, attempts, err: e.message };
+    if (!e.retryable || attempts >= this.o.maxAttempts) {
+      const why = e.retryable ? `${e.message} (gave up after ${attempts} attempts)` : e.message;
+      await outbox.dead(row, this.now().toISOString(), why, e.status);
+      logger.error(log, `alerts: delivery to ${channelName} dead-lettered`);
+      return;
+    }
+    const delay =
+      e.retryAfterMs !== null
+        ? Math.min(e.retryAfterMs, this.o.retryMaxMs)
+        : backoffMs(attempts, this.o.retryBaseMs, this.o.retryMaxMs, this.o.random);
+    const retryAt = this.now().getTime() + delay;
+    await outbox.retry(row, e.message, new Date(retryAt).toISOString(), e.status);
+    this.pausedUntil.set(row.channel_id, retryAt);
+    logger.warn({ ...log, retryInMs: delay }, `alerts: delivery to ${channelName} failed, retrying`);
   }
 
   private async pruneDaily(): Promise<void> {

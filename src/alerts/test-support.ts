@@ -253,3 +253,112 @@ export function alertsHarness(
     },
   };
 }
+
+/** A drive with its owner and a file in it, as the collector stores them. */
+export async function insertDriveAndItem(
+  db: Kysely<Database>,
+  store: Store,
+  spec: { driveId?: string; itemId: string; path: string; owner?: string; integrationId?: string },
+): Promise<void> {
+  const now = new Date().toISOString();
+  const integrationId = spec.integrationId ?? 'int-1';
+  const driveId = spec.driveId ?? 'd1';
+  const base = {
+    integration_id: integrationId,
+    tenant_id: `tenant-${integrationId}`,
+    first_seen: now,
+    last_seen: now,
+  };
+  const drive = await db
+    .selectFrom('drives')
+    .select('id')
+    .where('integration_id', '=', integrationId)
+    .where('id', '=', driveId)
+    .executeTakeFirst();
+  if (!drive)
+    await db
+      .insertInto('drives')
+      .values({
+        ...base,
+        id: driveId,
+        owner_email: spec.owner ?? 'alice@contoso.com',
+        name: 'OneDrive',
+        web_url: `https://contoso-my.sharepoint.com/personal/${driveId}`,
+      } as never)
+      .execute();
+  await db
+    .insertInto('drive_items')
+    .values({
+      ...base,
+      drive_id: driveId,
+      id: spec.itemId,
+      name: spec.path.split('/').pop(),
+      path: spec.path,
+      is_folder: encodeValue('boolean', false, store.dialect),
+      web_url: `https://contoso-my.sharepoint.com/personal/${driveId}${spec.path}`,
+    } as never)
+    .execute();
+}
+
+/** A stored permission row (the current state a change policy's condition may read). */
+export async function insertPermission(
+  db: Kysely<Database>,
+  store: Store,
+  spec: { driveId?: string; itemId: string; id: string; linkScope: string | null; isExternal: boolean },
+): Promise<void> {
+  const now = new Date().toISOString();
+  await db
+    .insertInto('permissions')
+    .values({
+      integration_id: 'int-1',
+      tenant_id: 'tenant-int-1',
+      drive_id: spec.driveId ?? 'd1',
+      item_id: spec.itemId,
+      id: spec.id,
+      first_seen: now,
+      last_seen: now,
+      link_scope: spec.linkScope,
+      is_external: encodeValue('boolean', spec.isExternal, store.dialect),
+      roles: encodeValue('json', ['read'], store.dialect),
+    } as never)
+    .execute();
+}
+
+/** A history row as the collector writes it. */
+export async function insertChange(
+  db: Kysely<Database>,
+  spec: {
+    resourceType: string;
+    resourceId: string;
+    changeType: 'added' | 'modified' | 'removed';
+    driveId?: string | null;
+    itemId?: string | null;
+    before?: Record<string, unknown> | null;
+    after?: Record<string, unknown> | null;
+    actor?: string | null;
+    observedAt?: string;
+  },
+): Promise<number> {
+  const fields = Object.keys(spec.after ?? spec.before ?? {});
+  const row = await db
+    .insertInto('changes')
+    .values({
+      integration_id: 'int-1',
+      tenant_id: 'tenant-int-1',
+      resource_type: spec.resourceType as never,
+      resource_id: spec.resourceId,
+      drive_id: spec.driveId ?? null,
+      item_id: spec.itemId ?? null,
+      group_id: null,
+      change_type: spec.changeType,
+      fields: JSON.stringify(fields),
+      before: spec.before ? JSON.stringify(spec.before) : null,
+      after: spec.after ? JSON.stringify(spec.after) : null,
+      actor: spec.actor ?? null,
+      source: 'delta',
+      observed_at: spec.observedAt ?? new Date().toISOString(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
