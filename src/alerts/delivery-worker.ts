@@ -40,6 +40,8 @@ export interface WorkerOptions {
 
 const BATCH = 200;
 const DAY_MS = 86_400_000;
+/** A receiver's Retry-After is honoured up to a day (beyond that it is a broken header). */
+const MAX_RETRY_AFTER_MS = DAY_MS;
 /** The log's latency column is an integer. */
 const MAX_LATENCY_MS = 2_147_483_647;
 
@@ -181,7 +183,7 @@ export class DeliveryWorker {
     }
     const delay =
       e.retryAfterMs !== null
-        ? Math.min(e.retryAfterMs, this.o.retryMaxMs)
+        ? Math.min(e.retryAfterMs, MAX_RETRY_AFTER_MS)
         : backoffMs(attempts, this.o.retryBaseMs, this.o.retryMaxMs, this.o.random);
     const retryAt = this.now().getTime() + delay;
     await outbox.retry(row, e.message, new Date(retryAt).toISOString(), e.status);
