@@ -41,9 +41,18 @@ test('kill -9 during a delivery, restart: every alert delivered, none twice to t
     });
   try {
     await insertIntegration(store.db, store);
-    await h.channels.add('hook', parseChannelConfig('webhook', { url: receiver.url, secret: `whsec_${randomBytes(24).toString('base64')}` }));
+    await h.channels.add(
+      'hook',
+      parseChannelConfig('webhook', {
+        url: receiver.url,
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+      }),
+    );
     await h.policies.add({ name: 'every-finding', kind: 'rule', channels: ['hook'], digestThreshold: 1000 });
-    await insertFindingEvents(store.db, Array.from({ length: 20 }, () => ({})));
+    await insertFindingEvents(
+      store.db,
+      Array.from({ length: 20 }, () => ({})),
+    );
 
     // The 8th request arrives: the process dies before it can record the receiver's 200.
     let killedDuring: string | undefined;
@@ -62,8 +71,13 @@ test('kill -9 during a delivery, restart: every alert delivered, none twice to t
     const keys = await waitFor(
       'every alert delivered',
       async () => {
-        const rows = await store.db.selectFrom('alert_outbox').select(['idempotency_key', 'status']).execute();
-        return rows.length === 20 && rows.every((r) => r.status === 'delivered') ? rows.map((r) => r.idempotency_key) : undefined;
+        const rows = await store.db
+          .selectFrom('alert_outbox')
+          .select(['idempotency_key', 'status'])
+          .execute();
+        return rows.length === 20 && rows.every((r) => r.status === 'delivered')
+          ? rows.map((r) => r.idempotency_key)
+          : undefined;
       },
       { timeoutMs: 30_000 },
     );
@@ -72,7 +86,11 @@ test('kill -9 during a delivery, restart: every alert delivered, none twice to t
     assert.deepEqual([...receiver.processed.keys()].sort(), [...keys].sort(), 'each alert processed once');
     const sent = receiver.requests.map((r) => String(r.headers['webhook-id']));
     const repeated = sent.filter((id, i) => sent.indexOf(id) !== i);
-    assert.deepEqual(repeated, [killedDuring], 'only the delivery cut by the kill was sent again, with its key');
+    assert.deepEqual(
+      repeated,
+      [killedDuring],
+      'only the delivery cut by the kill was sent again, with its key',
+    );
   } finally {
     child?.kill('SIGKILL');
     await h.close();

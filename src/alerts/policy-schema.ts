@@ -108,3 +108,30 @@ export function checkChangeFilter(filter: ChangeFilter): Condition | undefined {
   if (problems.length) throw new Error(problems.join('; '));
   return condition;
 }
+
+const PERIOD_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `10/h`, `100/d`, `5/10m`: at most N messages per period. */
+export function parseRateLimit(text: string): RateLimit {
+  const m = /^\s*(\d+)\s*\/\s*(\d*)\s*([smhd])\s*$/.exec(text);
+  if (!m) throw new Error(`rate limit "${text}" must look like 10/h, 100/d or 5/10m`);
+  const perSeconds = (m[2] ? Number(m[2]) : 1) * PERIOD_SECONDS[m[3]];
+  return parseWith(rateLimitSchema, 'rate limit', { max: Number(m[1]), perSeconds });
+}
+
+/** `22:00-07:00` (and a time zone, default UTC). */
+export function parseQuietHours(text: string, timeZone = 'UTC'): QuietHours {
+  const m = /^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$/.exec(text);
+  if (!m) throw new Error(`quiet hours "${text}" must look like 22:00-07:00`);
+  return parseWith(quietHoursSchema, 'quiet hours', { start: m[1], end: m[2], timeZone });
+}
+
+/** A rate limit as people write it. */
+export function formatRateLimit(limit: RateLimit): string {
+  for (const [unit, seconds] of Object.entries(PERIOD_SECONDS).reverse())
+    if (limit.perSeconds % seconds === 0) {
+      const n = limit.perSeconds / seconds;
+      return `${limit.max}/${n === 1 ? '' : n}${unit}`;
+    }
+  return `${limit.max}/${limit.perSeconds}s`;
+}

@@ -22,43 +22,50 @@ export interface Alerts {
   worker: DeliveryWorker;
   guard: OutboundGuard;
   catalog: RuleCatalog;
+  /** Loads rule titles and tags (the service does it before routing). */
+  refreshCatalog(): Promise<void>;
   close(): Promise<void>;
 }
 
 const CATALOG_RELOAD_MS = 60_000;
 
+/** Titles, tags and packs of the rules alerts can name: the built-in rules and the saved custom ones. */
+export async function loadRuleInfo(app: AppContext): Promise<Map<string, RuleInfo>> {
+  const rules = new Map<string, RuleInfo>();
+  try {
+    for (const r of loadBuiltinRules()) rules.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+  } catch (err) {
+    app.logger.debug({ err: (err as Error).message }, 'alerts: no built-in rules to name');
+  }
+  const saved = await app.store.db.selectFrom('custom_rules').select(['id', 'yaml', 'sql']).execute();
+  for (const s of saved) {
+    try {
+      const r = parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`);
+      rules.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+    } catch {
+      // an invalid saved rule is reported by the rules commands; alerts name it by its id
+    }
+  }
+  return rules;
+}
+
 /**
- * Rule titles and tags for alerts: the built-in rules and the saved custom ones, reloaded
- * (at most once a minute) when an unknown rule id shows up.
+ * The catalog the router reads synchronously: filled by `refresh()`, and reloaded (at most
+ * once a minute) when an unknown rule shows up.
  */
-function ruleCatalog(app: AppContext): RuleCatalog {
+function ruleCatalog(app: AppContext): { lookup: RuleCatalog; refresh(): Promise<void> } {
   let rules = new Map<string, RuleInfo>();
   let loadedAt = 0;
-  const load = async () => {
+  const refresh = async () => {
     loadedAt = Date.now();
-    const next = new Map<string, RuleInfo>();
-    try {
-      for (const r of loadBuiltinRules()) next.set(r.id, { title: r.title, tags: r.tags, packs: [] });
-    } catch (err) {
-      app.logger.debug({ err: (err as Error).message }, 'alerts: no built-in rules to name');
-    }
-    const saved = await app.store.db.selectFrom('custom_rules').select(['id', 'yaml', 'sql']).execute();
-    for (const s of saved) {
-      try {
-        const r = parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`);
-        next.set(r.id, { title: r.title, tags: r.tags, packs: [] });
-      } catch {
-        // an invalid saved rule is reported by the rules commands; alerts name it by id
-      }
-    }
-    rules = next;
+    rules = await loadRuleInfo(app).catch(() => rules);
   };
-  void load();
-  return (id) => {
+  const lookup: RuleCatalog = (id) => {
     const found = rules.get(id);
-    if (!found && Date.now() - loadedAt > CATALOG_RELOAD_MS) void load();
+    if (!found && Date.now() - loadedAt > CATALOG_RELOAD_MS) void refresh();
     return found;
   };
+  return { lookup, refresh };
 }
 
 export function openAlerts(app: AppContext): Alerts {
@@ -72,7 +79,7 @@ export function openAlerts(app: AppContext): Alerts {
     store: app.store,
     policies,
     outbox,
-    catalog,
+    catalog: catalog.lookup,
     links: new AppLinks(cfg.webAppUrl ?? app.config.server.publicUrl),
     topItems: cfg.digestTopItems,
     gapGraceMs: cfg.postgresGapGraceMs,
@@ -96,12 +103,23 @@ export function openAlerts(app: AppContext): Alerts {
     router,
     worker,
     guard,
-    catalog,
+    catalog: catalog.lookup,
+    refreshCatalog: catalog.refresh,
     async close() {
       await worker.stop();
       await guard.close();
     },
   };
+}
+
+/** Runs a command body with the alerts of an open app. */
+export async function withAlerts<T>(app: AppContext, fn: (alerts: Alerts) => Promise<T>): Promise<T> {
+  const alerts = openAlerts(app);
+  try {
+    return await fn(alerts);
+  } finally {
+    await alerts.close();
+  }
 }
 
 export interface AlertsService extends Alerts {
@@ -123,7 +141,7 @@ export function startAlerts(app: AppContext): AlertsService {
   alerts.worker.start();
   const timer = setInterval(() => void kick(), app.config.alerts.routeIntervalMs);
   timer.unref();
-  void kick();
+  void alerts.refreshCatalog().then(kick);
   return {
     ...alerts,
     kick,

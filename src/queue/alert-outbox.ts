@@ -88,6 +88,7 @@ export interface DeliveryLogEntry {
   severity: string;
   itemCount: number;
   status: AlertDeliveryStatus;
+  /** Attempts made: the failed ones, plus the one that delivered. */
   attempts: number;
   lastError: string | null;
   responseStatus: number | null;
@@ -219,7 +220,8 @@ export class AlertOutbox {
       severity: r.severity,
       itemCount: Number(r.item_count),
       status: r.status,
-      attempts: Number(r.attempts),
+      // The queue counts failed attempts; the log counts the delivering one too.
+      attempts: Number(r.attempts) + (r.status === 'delivered' ? 1 : 0),
       lastError: r.last_error,
       responseStatus: r.response_status === null ? null : Number(r.response_status),
       latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerAccess } from './access.ts';
 import { registerActivity } from './activity.ts';
+import { registerAlerts } from './alerts.ts';
+import { registerChannels } from './channels.ts';
 import { registerDemo } from './demo.ts';
 import { registerFindings } from './findings.ts';
 import { registerIntegrations } from './integrations.ts';
@@ -28,6 +30,8 @@ export const commands: Array<(program: Command) => void> = [
   registerPolicies,
   registerPacks,
   registerRemediate,
+  registerChannels,
+  registerAlerts,
   registerSimCommand,
   registerDemo,
 ];

@@ -1,0 +1,227 @@
+import type { Command } from 'commander';
+import type { Policy, PolicyInput } from '../../alerts/policy-repo.ts';
+import { formatRateLimit, parseQuietHours, parseRateLimit } from '../../alerts/policy-schema.ts';
+import { loadRuleInfo, withAlerts } from '../../app/alerts.ts';
+import { withApp } from '../../app/context.ts';
+import type { AlertDeliveryStatus } from '../../store/tables/alerts.ts';
+
+interface PolicyOptions {
+  kind: string;
+  channel: string[];
+  event: string[];
+  rule: string[];
+  severity: string[];
+  minSeverity?: string;
+  tag: string[];
+  pack: string[];
+  integration: string[];
+  resourceType: string[];
+  changeType: string[];
+  field: string[];
+  where?: string;
+  alertSeverity?: string;
+  digestThreshold?: string;
+  rateLimit?: string;
+  quietHours?: string;
+  timeZone?: string;
+}
+
+const repeat = (v: string, acc: string[]) => [...acc, v];
+
+function policyInput(name: string, o: PolicyOptions): PolicyInput {
+  const list = (key: string, values: string[]) => (values.length ? { [key]: values } : {});
+  const filter =
+    o.kind === 'rule'
+      ? {
+          ...list('events', o.event),
+          ...list('rules', o.rule),
+          ...list('severities', o.severity),
+          ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}),
+          ...list('tags', o.tag),
+          ...list('packs', o.pack),
+          ...list('integrations', o.integration),
+        }
+      : {
+          ...list('resourceTypes', o.resourceType),
+          ...list('changeTypes', o.changeType),
+          ...list('fields', o.field),
+          ...(o.where ? { where: o.where } : {}),
+          ...list('integrations', o.integration),
+        };
+  const misplaced =
+    o.kind === 'rule'
+      ? ['resourceType', 'changeType', 'field', 'where', 'alertSeverity']
+      : ['event', 'rule', 'severity', 'minSeverity', 'tag', 'pack'];
+  const given = misplaced.filter((k) => {
+    const v = o[k as keyof PolicyOptions];
+    return Array.isArray(v) ? v.length > 0 : v !== undefined;
+  });
+  if (given.length)
+    throw new Error(
+      `${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} not for --kind ${o.kind}`,
+    );
+  return {
+    name,
+    kind: o.kind as PolicyInput['kind'],
+    channels: o.channel,
+    filter,
+    ...(o.alertSeverity ? { severity: o.alertSeverity } : {}),
+    ...(o.digestThreshold ? { digestThreshold: Number(o.digestThreshold) } : {}),
+    rateLimit: o.rateLimit ? parseRateLimit(o.rateLimit) : null,
+    quietHours: o.quietHours ? parseQuietHours(o.quietHours, o.timeZone) : null,
+  };
+}
+
+function describePolicy(p: Policy, channelNames: Map<string, string>): string {
+  const f = p.filter as Record<string, unknown>;
+  const filter = Object.entries(f)
+    .filter(([, v]) => (Array.isArray(v) ? v.length > 0 : v !== undefined))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`)
+    .join(' ');
+  const extras = [
+    `digest≥${p.digestThreshold}`,
+    p.rateLimit ? `rate ${formatRateLimit(p.rateLimit)}` : null,
+    p.quietHours ? `quiet ${p.quietHours.start}-${p.quietHours.end} ${p.quietHours.timeZone}` : null,
+    p.kind === 'change' ? `severity ${p.severity}` : null,
+  ].filter(Boolean);
+  const channels = p.channelIds.map((id) => channelNames.get(id) ?? id).join(',');
+  return `${p.name}\t${p.kind}\t→ ${channels}\t${filter || 'everything'}\t${extras.join(', ')}`;
+}
+
+export function registerAlerts(program: Command): void {
+  const cmd = program.command('alerts').description('alert policies and the delivery log');
+  const policies = cmd.command('policies').description('what to alert on, and where to');
+
+  policies
+    .command('add <name>')
+    .description('add a policy; it alerts on events from now on')
+    .requiredOption(
+      '--kind <kind>',
+      'rule (finding opened, resolved, reopened) or change (resource added, modified, removed)',
+    )
+    .option('--channel <name>', 'a channel to send to (repeatable, at least one)', repeat, [])
+    .option(
+      '--event <event>',
+      'rule: opened, resolved or reopened (repeatable; default opened, reopened)',
+      repeat,
+      [],
+    )
+    .option('--rule <id>', 'rule: only this rule (repeatable)', repeat, [])
+    .option('--severity <severity>', 'rule: only this severity (repeatable)', repeat, [])
+    .option('--min-severity <severity>', 'rule: at least this severity')
+    .option('--tag <tag>', 'rule: the rule carries this tag (repeatable)', repeat, [])
+    .option('--pack <pack>', 'rule: the rule is in this pack (repeatable)', repeat, [])
+    .option('--integration <name>', 'only this integration (repeatable)', repeat, [])
+    .option('--resource-type <type>', 'change: permission, drive_item, user, … (repeatable)', repeat, [])
+    .option('--change-type <type>', 'change: added, modified or removed (repeatable)', repeat, [])
+    .option('--field <column>', 'change: this column changed (repeatable)', repeat, [])
+    .option(
+      '--where <condition>',
+      'change: on the new state, e.g. "is_external = true and recipient_domain not in (contoso.com)"',
+    )
+    .option('--alert-severity <severity>', 'change: severity of the alerts (default medium)')
+    .option('--digest-threshold <n>', 'this many events at once become one digest (default 10)')
+    .option(
+      '--rate-limit <n/period>',
+      'at most n messages per period (10/h, 100/d, 5/10m); the rest in a digest',
+    )
+    .option('--quiet-hours <HH:MM-HH:MM>', 'hold alerts in these hours and send one digest after')
+    .option('--time-zone <zone>', 'time zone of the quiet hours (default UTC)')
+    .action(async (name: string, opts: PolicyOptions) => {
+      const input = policyInput(name, opts);
+      await withApp(async (app) => {
+        const known = await loadRuleInfo(app);
+        await withAlerts(app, async (alerts) => {
+          const policy = await alerts.policies.add(
+            input,
+            known.size ? { ruleExists: (id) => known.has(id) } : {},
+          );
+          const names = new Map((await alerts.channels.list()).map((c) => [c.id, c.name]));
+          console.log(`added policy ${describePolicy(policy, names)}`);
+        });
+      });
+    });
+
+  policies
+    .command('list')
+    .description('list alert policies')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withApp((app) =>
+        withAlerts(app, async (alerts) => {
+          const list = await alerts.policies.list();
+          if (opts.json) return console.log(JSON.stringify(list, null, 2));
+          if (list.length === 0)
+            return console.log('no alert policies: add one with `drivewarden alerts policies add`');
+          const names = new Map((await alerts.channels.list()).map((c) => [c.id, c.name]));
+          for (const p of list) console.log(describePolicy(p, names));
+        }),
+      );
+    });
+
+  policies
+    .command('remove <name>')
+    .description('remove a policy (its delivery log stays)')
+    .action(async (name: string) => {
+      await withApp((app) =>
+        withAlerts(app, async (alerts) => {
+          const removed = await alerts.policies.remove(name);
+          console.log(`removed policy "${removed.name}"`);
+        }),
+      );
+    });
+
+  cmd
+    .command('log')
+    .description('the delivery log: per alert and channel, status, attempts, last error, latency')
+    .option('--policy <name>', 'only this policy')
+    .option('--channel <name>', 'only this channel')
+    .option('--status <status>', 'pending, delivered or dead')
+    .option('--limit <n>', 'newest n entries', '50')
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: { policy?: string; channel?: string; status?: string; limit: string; json?: boolean }) => {
+        if (opts.status && !['pending', 'delivered', 'dead'].includes(opts.status))
+          throw new Error('--status must be pending, delivered or dead');
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+        await withApp((app) =>
+          withAlerts(app, async (alerts) => {
+            const entries = await alerts.outbox.log({
+              ...(opts.policy ? { policyId: (await alerts.policies.require(opts.policy)).id } : {}),
+              ...(opts.channel ? { channelId: (await alerts.channels.require(opts.channel)).id } : {}),
+              ...(opts.status ? { status: opts.status as AlertDeliveryStatus } : {}),
+              limit,
+            });
+            if (opts.json) return console.log(JSON.stringify(entries, null, 2));
+            if (entries.length === 0) return console.log('no deliveries yet');
+            for (const e of entries) {
+              const when = e.deliveredAt ?? e.nextAttemptAt ?? e.createdAt;
+              const latency = e.latencyMs === null ? '' : `${e.latencyMs} ms`;
+              const error = e.lastError ? `\tlast error: ${e.lastError}` : '';
+              console.log(
+                `${when}\t${e.status}\t${e.attempts} attempt(s)\t${latency}\t${e.policy} → ${e.channel}\t${e.title}${error}`,
+              );
+            }
+          }),
+        );
+      },
+    );
+
+  cmd
+    .command('run')
+    .description('route new events and deliver what is due, once (the service does this continuously)')
+    .action(async () => {
+      await withApp((app) =>
+        withAlerts(app, async (alerts) => {
+          await alerts.refreshCatalog();
+          const routed = await alerts.router.route();
+          await alerts.worker.drain();
+          const pending = await alerts.outbox.count('pending');
+          console.log(
+            `routed ${routed.events} events into ${routed.alerts} alerts (${routed.deliveries} deliveries, ${routed.held} events held); ${pending} deliveries waiting for a retry`,
+          );
+        }),
+      );
+    });
+}
