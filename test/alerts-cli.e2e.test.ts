@@ -219,7 +219,7 @@ describe('drivewarden channels and alerts commands', () => {
     const log = await dw(dataDir, ['alerts', 'log']);
     assert.match(
       log.stdout,
-      /\tdelivered\t1 attempt\(s\)\t\d+ ms\texposure → siem\tFinding opened: permission_anonymous_link_absent — \/HR\/Salaries\.xlsx/,
+      /\tdelivered\t1 attempt\(s\)\t\d+ ms\texposure → siem\tFinding opened: No item is shared with an "Anyone" link — \/HR\/Salaries\.xlsx/,
     );
   });
 });
