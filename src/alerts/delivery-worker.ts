@@ -12,8 +12,9 @@ import type { OutboundGuard } from './outbound-guard.ts';
  * The delivery worker: sends due outbox rows, channel by channel in id order (channels in
  * parallel), and records each outcome: delivered (status, latency), retry later
  * (exponential backoff with jitter, or the receiver's Retry-After) or dead-lettered
- * (a permanent failure, or `maxAttempts` reached). A retryable failure pauses its channel
- * until the retry, so one failing receiver is not hammered by the rows queued behind.
+ * (a permanent failure, or `maxAttempts` reached). A retryable failure postpones its
+ * channel's other pending rows to the same time, so a failing receiver is not hammered by
+ * the rows queued behind and never holds up the other channels.
  *
  * A crash after the receiver accepted and before the outcome is committed sends the row
  * again with the same idempotency key: receivers that deduplicate (webhook-id, Message-ID)
@@ -46,7 +47,8 @@ const MAX_RETRY_AFTER_MS = DAY_MS;
 const MAX_LATENCY_MS = 2_147_483_647;
 
 export class DeliveryWorker {
-  private readonly pausedUntil = new Map<string, number>();
+  /** Channels waiting for a retry time: rows routed to them meanwhile wait too. */
+  private readonly pausedUntil = new Map<string, string>();
   private readonly now: () => Date;
   private loop: Promise<void> | null = null;
   private stopped = false;
@@ -123,11 +125,16 @@ export class DeliveryWorker {
     const counts = await Promise.all(
       [...byChannel.entries()].map(([channelId, list]) =>
         limit(async () => {
+          const paused = this.pausedUntil.get(channelId);
+          if (paused && paused > this.now().toISOString()) {
+            await this.o.outbox.postponeChannel(channelId, paused);
+            return 0;
+          }
+          this.pausedUntil.delete(channelId);
           let n = 0;
           for (const row of list) {
-            if ((this.pausedUntil.get(channelId) ?? 0) > this.now().getTime()) break;
-            await this.deliver(row);
             n++;
+            if ((await this.deliver(row)) === 'retry') break;
           }
           return n;
         }),
@@ -141,12 +148,13 @@ export class DeliveryWorker {
     while ((await this.deliverDue()) > 0) {}
   }
 
-  private async deliver(row: OutboxItem): Promise<void> {
+  /** One attempt; 'retry' when the channel should not be sent more now. */
+  private async deliver(row: OutboxItem): Promise<'done' | 'retry'> {
     const { outbox } = this.o;
     const channel = await this.o.channels.config(row.channel_id);
     if (!channel) {
       await outbox.dead(row, this.now().toISOString(), 'channel removed', null);
-      return;
+      return 'done';
     }
     const message = JSON.parse(row.body) as AlertMessage;
     let status: number;
@@ -160,18 +168,17 @@ export class DeliveryWorker {
         })
       ).status;
     } catch (err) {
-      await this.failed(row, channel.name, toDeliveryError(err, this.o.timeoutMs));
-      return;
+      return this.failed(row, channel.name, toDeliveryError(err, this.o.timeoutMs));
     }
     // Recording the success is outside the try: if it fails, the row stays pending and is
     // sent again with the same idempotency key, never counted as a failed delivery.
     const at = this.now();
     const latency = Math.min(MAX_LATENCY_MS, Math.max(0, at.getTime() - Date.parse(row.created_at)));
     await outbox.delivered(row, at.toISOString(), latency, status);
-    this.pausedUntil.delete(row.channel_id);
+    return 'done';
   }
 
-  private async failed(row: OutboxItem, channelName: string, e: DeliveryError): Promise<void> {
+  private async failed(row: OutboxItem, channelName: string, e: DeliveryError): Promise<'done' | 'retry'> {
     const { outbox, logger } = this.o;
     const attempts = row.attempts + 1;
     const log = { channel: channelName, alert: row.alert_id, attempts, err: e.message };
@@ -179,16 +186,18 @@ export class DeliveryWorker {
       const why = e.retryable ? `${e.message} (gave up after ${attempts} attempts)` : e.message;
       await outbox.dead(row, this.now().toISOString(), why, e.status);
       logger.error(log, `alerts: delivery to ${channelName} dead-lettered`);
-      return;
+      return 'done';
     }
     const delay =
       e.retryAfterMs !== null
         ? Math.min(e.retryAfterMs, MAX_RETRY_AFTER_MS)
         : backoffMs(attempts, this.o.retryBaseMs, this.o.retryMaxMs, this.o.random);
-    const retryAt = this.now().getTime() + delay;
-    await outbox.retry(row, e.message, new Date(retryAt).toISOString(), e.status);
+    const retryAt = new Date(this.now().getTime() + delay).toISOString();
+    await outbox.retry(row, e.message, retryAt, e.status);
+    await outbox.postponeChannel(row.channel_id, retryAt);
     this.pausedUntil.set(row.channel_id, retryAt);
     logger.warn({ ...log, retryInMs: delay }, `alerts: delivery to ${channelName} failed, retrying`);
+    return 'retry';
   }
 
   private async pruneDaily(): Promise<void> {

@@ -99,6 +99,40 @@ for (const dialect of testDialects()) {
       assert.equal(gone.responseStatus, 410);
     });
 
+    it('a receiver that asks to wait holds its own channel only', async () => {
+      const slow = await startHttpReceiver();
+      const other = await startHttpReceiver();
+      try {
+        await h.channels.add('slow', parseChannelConfig('slack', { url: slow.url }));
+        await h.channels.add('other', parseChannelConfig('slack', { url: other.url }));
+        const both = await h.policies.add({
+          name: 'two-channels',
+          kind: 'rule',
+          channels: ['slow', 'other'],
+        });
+        slow.script({ status: 429, headers: { 'retry-after': '30' } });
+        await insertFindingEvents(t.db, [{}]);
+        await h.router.route();
+        await insertFindingEvents(t.db, [{}]);
+        await h.router.route();
+        h.worker.notify();
+        await waitFor('both alerts at the other channel', () => other.requests.length === 2);
+        const log = await h.outbox.log({ policyId: both.id });
+        const slowRows = log.filter((e) => e.channel === 'slow');
+        assert.deepEqual(
+          slowRows.map((e) => e.status),
+          ['pending', 'pending'],
+        );
+        assert.equal(slow.requests.length, 1, 'the second alert waits behind the Retry-After');
+        const waitUntil = Date.now() + 25_000;
+        assert.ok(slowRows.every((e) => e.nextAttemptAt && Date.parse(e.nextAttemptAt) > waitUntil));
+        await h.policies.remove(both.id);
+      } finally {
+        await slow.close();
+        await other.close();
+      }
+    });
+
     it('dead-letters a delivery the SSRF guard refuses, without connecting', async () => {
       const strict = alertsHarness(t.store, { allow: false, box: h.box });
       await h.worker.stop();

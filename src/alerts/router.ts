@@ -92,7 +92,14 @@ export class AlertRouter {
   private async routeAll(): Promise<RouteSummary> {
     const total: RouteSummary = { events: 0, alerts: 0, deliveries: 0, held: 0 };
     for (const policy of await this.o.policies.enabled()) {
-      const s = await this.routePolicy(policy);
+      let s: RouteSummary;
+      try {
+        s = await this.routePolicy(policy);
+      } catch (err) {
+        // One policy's failure (rolled back: its events are routed next time) stops no other.
+        this.o.logger.error({ policy: policy.name, err: (err as Error).message }, 'alerts: routing failed');
+        continue;
+      }
       total.events += s.events;
       total.alerts += s.alerts;
       total.deliveries += s.deliveries;

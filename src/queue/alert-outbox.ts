@@ -153,6 +153,20 @@ export class AlertOutbox {
     await this.queue.markProcessed([row.id], at, error, { status: 'dead', next_attempt_at: null });
   }
 
+  /**
+   * Holds a channel's pending rows until `until` (ISO): a receiver that failed or asked to
+   * wait is not sent the rows queued behind, and other channels' rows are not held up.
+   */
+  async postponeChannel(channelId: string, until: string): Promise<void> {
+    await this.db
+      .updateTable('alert_outbox')
+      .set({ next_attempt_at: until })
+      .where('channel_id', '=', channelId)
+      .where('processed_at', 'is', null)
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<', until)]))
+      .execute();
+  }
+
   /** Alerts (not rows: one alert has a row per channel) a policy created since `since`. */
   async alertsSince(trx: Kysely<Database>, policyId: string, since: string): Promise<number> {
     const row = await trx
