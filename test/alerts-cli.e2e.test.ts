@@ -120,6 +120,8 @@ describe('drivewarden channels and alerts commands', () => {
       'high',
       '--rate-limit',
       '10/h',
+      '--pack',
+      'cis-m365',
     ]);
     assert.equal(add.status, 0, add.stderr);
     const grants = await dw(dataDir, [
@@ -146,7 +148,10 @@ describe('drivewarden channels and alerts commands', () => {
     ]);
     assert.equal(grants.status, 0, grants.stderr);
     const list = await dw(dataDir, ['alerts', 'policies', 'list']);
-    assert.match(list.stdout, /^exposure\trule\t→ siem\t.*minSeverity=high.*\tdigest≥10, rate 10\/h$/m);
+    assert.match(
+      list.stdout,
+      /^exposure\trule\t→ siem\t.*minSeverity=high.*packs=cis-m365.*\tdigest≥10, rate 10\/h$/m,
+    );
     assert.match(
       list.stdout,
       /^outside-grants\tchange\t→ siem,ops\t.*resourceTypes=permission.*where=is_external = true.*quiet 22:00-07:00 Europe\/Berlin, severity high$/m,
@@ -179,6 +184,19 @@ describe('drivewarden channels and alerts commands', () => {
       'pager',
     ]);
     assert.match(noChannel.stderr, /no channel "pager"/);
+    const noPack = await dw(dataDir, [
+      'alerts',
+      'policies',
+      'add',
+      'bad',
+      '--kind',
+      'rule',
+      '--channel',
+      'siem',
+      '--pack',
+      'iso-27001',
+    ]);
+    assert.match(noPack.stderr, /unknown pack iso-27001/);
     const wrongKind = await dw(dataDir, [
       'alerts',
       'policies',

@@ -89,9 +89,12 @@ export class PolicyRepository {
 
   /**
    * Adds a policy; it alerts on events from now on (its cursor starts at the newest event).
-   * `ruleExists` (from the rules catalog) catches a misspelt rule id.
+   * `ruleExists` and `packExists` (from the rules catalog) catch a misspelt rule or pack id.
    */
-  async add(input: PolicyInput, options: { ruleExists?: (id: string) => boolean } = {}): Promise<Policy> {
+  async add(
+    input: PolicyInput,
+    options: { ruleExists?: (id: string) => boolean; packExists?: (id: string) => boolean } = {},
+  ): Promise<Policy> {
     const name = checkName('policy', input.name);
     if (await this.find(name)) throw new Error(`a policy named "${name}" already exists`);
     if (input.kind !== 'rule' && input.kind !== 'change')
@@ -108,6 +111,9 @@ export class PolicyRepository {
       const unknown = options.ruleExists ? filter.rules.filter((r) => !options.ruleExists?.(r)) : [];
       if (unknown.length)
         throw new Error(`unknown rule ${unknown.join(', ')} (see \`drivewarden rules list\`)`);
+      const unknownPacks = options.packExists ? filter.packs.filter((p) => !options.packExists?.(p)) : [];
+      if (unknownPacks.length)
+        throw new Error(`unknown pack ${unknownPacks.join(', ')} (see \`drivewarden packs list\`)`);
     } else {
       filter = parseWith(changeFilterSchema, 'filter', rawFilter);
       checkChangeFilter(filter);

@@ -38,7 +38,7 @@ for (const dialect of testDialects()) {
         gapGraceMs: 1_000,
         catalog: (id) =>
           id === 'permission_anonymous_link_absent'
-            ? { title: 'No Anyone links', tags: ['sharing', 'cis'], packs: [] }
+            ? { title: 'No Anyone links', tags: ['sharing', 'cis'], packs: ['cis-m365'] }
             : { title: id, tags: [], packs: [] },
       });
       await h.channels.add('slack', parseChannelConfig('slack', { url: slack.url }));
@@ -72,8 +72,16 @@ for (const dialect of testDialects()) {
           events: ['opened', 'reopened'],
           minSeverity: 'high',
           tags: ['sharing'],
+          packs: ['cis-m365'],
           integrations: ['contoso'],
         },
+      });
+      // The same events through a pack the rule is not in: nothing.
+      const otherPack = await h.policies.add({
+        name: 'other-pack',
+        kind: 'rule',
+        channels: ['slack'],
+        filter: { packs: ['scuba-sharepoint'] },
       });
       await insertDriveAndItem(t.db, t.store, {
         itemId: 'item-0',
@@ -124,7 +132,9 @@ for (const dialect of testDialects()) {
       const again = await h.router.route();
       assert.equal(again.deliveries, 0, 'nothing is routed twice');
       assert.equal((await routed(policy.id)).length, 4);
+      assert.equal((await routed(otherPack.id)).length, 0);
       await h.policies.remove(policy.id);
+      await h.policies.remove(otherPack.id);
     });
 
     it('turns 1,000 finding events of one evaluation into one digest per policy and channel', async () => {

@@ -7,6 +7,7 @@ import { AlertRouter } from '../alerts/router.ts';
 import type { RuleCatalog, RuleInfo } from '../alerts/sources/findings.ts';
 import { AlertOutbox } from '../queue/alert-outbox.ts';
 import { loadBuiltinRules, parseRule } from '../rules/loader.ts';
+import { loadBuiltinPacks } from '../rules/packs.ts';
 import type { AppContext } from './context.ts';
 
 /**
@@ -29,24 +30,45 @@ export interface Alerts {
 
 const CATALOG_RELOAD_MS = 60_000;
 
-/** Titles, tags and packs of the rules alerts can name: the built-in rules and the saved custom ones. */
-export async function loadRuleInfo(app: AppContext): Promise<Map<string, RuleInfo>> {
+/** Titles, tags and packs of the rules alerts can name, and the pack ids policies can filter on. */
+export interface RuleInfoCatalog {
+  rules: Map<string, RuleInfo>;
+  packs: Set<string>;
+}
+
+/** The built-in rules and the saved custom ones, with the built-in packs each belongs to. */
+export async function loadRuleInfo(app: AppContext): Promise<RuleInfoCatalog> {
   const rules = new Map<string, RuleInfo>();
+  const packsOf = new Map<string, string[]>();
+  const packs = new Set<string>();
   try {
-    for (const r of loadBuiltinRules()) rules.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+    for (const pack of loadBuiltinPacks()) {
+      packs.add(pack.id);
+      for (const control of pack.controls)
+        for (const id of control.rules) packsOf.set(id, [...new Set([...(packsOf.get(id) ?? []), pack.id])]);
+    }
   } catch (err) {
-    app.logger.debug({ err: (err as Error).message }, 'alerts: no built-in rules to name');
+    app.logger.warn({ err: (err as Error).message }, 'alerts: packs not loaded; pack filters match nothing');
+  }
+  const add = (r: { id: string; title: string; tags: string[] }) =>
+    rules.set(r.id, { title: r.title, tags: r.tags, packs: packsOf.get(r.id) ?? [] });
+  try {
+    for (const r of loadBuiltinRules()) add(r);
+  } catch (err) {
+    app.logger.warn(
+      { err: (err as Error).message },
+      'alerts: built-in rules not loaded; alerts name rules by id',
+    );
   }
   const saved = await app.store.db.selectFrom('custom_rules').select(['id', 'yaml', 'sql']).execute();
   for (const s of saved) {
     try {
-      const r = parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`);
-      rules.set(r.id, { title: r.title, tags: r.tags, packs: [] });
+      add(parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`));
     } catch {
       // an invalid saved rule is reported by the rules commands; alerts name it by its id
     }
   }
-  return rules;
+  return { rules, packs };
 }
 
 /**
@@ -58,7 +80,10 @@ function ruleCatalog(app: AppContext): { lookup: RuleCatalog; refresh(): Promise
   let loadedAt = 0;
   const refresh = async () => {
     loadedAt = Date.now();
-    rules = await loadRuleInfo(app).catch(() => rules);
+    rules = await loadRuleInfo(app).then(
+      (c) => c.rules,
+      () => rules,
+    );
   };
   const lookup: RuleCatalog = (id) => {
     const found = rules.get(id);

@@ -132,10 +132,10 @@ export function registerAlerts(program: Command): void {
       await withApp(async (app) => {
         const known = await loadRuleInfo(app);
         await withAlerts(app, async (alerts) => {
-          const policy = await alerts.policies.add(
-            input,
-            known.size ? { ruleExists: (id) => known.has(id) } : {},
-          );
+          const policy = await alerts.policies.add(input, {
+            ...(known.rules.size ? { ruleExists: (id: string) => known.rules.has(id) } : {}),
+            packExists: (id: string) => known.packs.has(id),
+          });
           const names = new Map((await alerts.channels.list()).map((c) => [c.id, c.name]));
           console.log(`added policy ${describePolicy(policy, names)}`);
         });
