@@ -1,24 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AlertOutbox, OutboxNew } from '../queue/alert-outbox.ts';
+import type { AlertOutbox } from '../queue/alert-outbox.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
-import { AlertBatch, type Candidate, type HeldBatch } from './batch.ts';
+import { AlertBatch, type HeldBatch } from './batch.ts';
+import { composeMessages, outboxRows } from './compose.ts';
 import { type Decision, decide } from './decide.ts';
 import { GapTracker } from './gaps.ts';
 import type { AppLinks } from './links.ts';
-import { type AlertMessage, itemHeadline, itemWhere } from './message.ts';
 import { type Policy, type PolicyRepository, sourceOf } from './policy-repo.ts';
 import { inQuietHours } from './quiet-hours.ts';
-import { changeCandidate, changeMatches, enrichChange, readChanges } from './sources/changes.ts';
-import {
-  enrichFinding,
-  findingCandidate,
-  findingMatches,
-  type RuleCatalog,
-  readFindingEvents,
-} from './sources/findings.ts';
+import { changeCandidate, changeMatches, readChanges } from './sources/changes.ts';
+import { findingCandidate, findingMatches, type RuleCatalog, readFindingEvents } from './sources/findings.ts';
 
 /**
  * The alert router: for each enabled policy, reads its source table (finding_events or
@@ -53,11 +46,6 @@ export interface RouteSummary {
 }
 
 const PAGE = 2000;
-
-/** Stable per alert and channel; what receivers deduplicate on. */
-export function idempotencyKey(alertId: string, channelId: string): string {
-  return `msg_${createHash('sha256').update(`${alertId}:${channelId}`).digest('base64url').slice(0, 27)}`;
-}
 
 type HeldRow = { reason: 'quiet_hours' | 'rate_limit'; batch: HeldBatch; firstAt: string };
 
@@ -158,7 +146,7 @@ export class AlertRouter {
         threshold: policy.digestThreshold,
         allowance,
       });
-      const messages = await this.messages(trx, policy, decision, batch, nowIso);
+      const messages = await composeMessages(trx, policy, decision, batch, this.o.links, nowIso);
       await this.writeHeld(trx, policy.id, decision, batch, held, nowIso);
       const rows = messages.flatMap((m) => outboxRows(policy, m, nowIso));
       await this.o.outbox.enqueue(trx, rows);
@@ -213,61 +201,6 @@ export class AlertRouter {
     }
   }
 
-  private enrich(trx: Kysely<Database>, policy: Policy, c: Candidate): Promise<Candidate> {
-    return policy.kind === 'rule' ? enrichFinding(trx, c) : enrichChange(trx, c);
-  }
-
-  private async messages(
-    trx: Kysely<Database>,
-    policy: Policy,
-    decision: Decision,
-    batch: AlertBatch,
-    nowIso: string,
-  ): Promise<AlertMessage[]> {
-    if (decision.action === 'singles') {
-      const out: AlertMessage[] = [];
-      for (const c of batch.everything() ?? batch.topItems()) {
-        const { item } = await this.enrich(trx, policy, c);
-        out.push({
-          id: randomUUID(),
-          policy: policy.name,
-          kind: 'alert',
-          title: `${itemHeadline(item)} — ${itemWhere(item)}`,
-          severity: item.severity,
-          count: 1,
-          bySeverity: { [item.severity]: 1 },
-          items: [item],
-          digestReason: null,
-          appUrl: item.appUrl,
-          createdAt: nowIso,
-        });
-      }
-      return out;
-    }
-    if (decision.action !== 'digest') return [];
-    const items = [];
-    for (const c of batch.topItems()) items.push((await this.enrich(trx, policy, c)).item);
-    const why = { burst: '', quiet_hours: ' during quiet hours', rate_limit: ' (rate limited)' }[
-      decision.reason
-    ];
-    const what = policy.kind === 'rule' ? 'finding events' : 'changes';
-    return [
-      {
-        id: randomUUID(),
-        policy: policy.name,
-        kind: 'digest',
-        title: `${batch.count} ${what} for ${policy.name}${why}`,
-        severity: batch.severity(),
-        count: batch.count,
-        bySeverity: batch.bySeverity,
-        items,
-        digestReason: decision.reason,
-        appUrl: this.o.links.list(policy.kind),
-        createdAt: nowIso,
-      },
-    ];
-  }
-
   private async readHeld(trx: Kysely<Database>, policyId: string): Promise<HeldRow | null> {
     const row = await trx
       .selectFrom('alert_held')
@@ -303,20 +236,4 @@ export class AlertRouter {
       })
       .execute();
   }
-}
-
-function outboxRows(policy: Policy, message: AlertMessage, nowIso: string): OutboxNew[] {
-  const body = JSON.stringify(message);
-  return policy.channelIds.map((channelId) => ({
-    alert_id: message.id,
-    idempotency_key: idempotencyKey(message.id, channelId),
-    policy_id: policy.id,
-    channel_id: channelId,
-    kind: message.kind,
-    item_count: message.count,
-    severity: message.severity,
-    title: message.title.slice(0, 300),
-    body,
-    created_at: nowIso,
-  }));
 }
