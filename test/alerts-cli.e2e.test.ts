@@ -147,7 +147,38 @@ describe('drivewarden channels and alerts commands', () => {
       'Europe/Berlin',
     ]);
     assert.equal(grants.status, 0, grants.stderr);
+    const score = await dw(dataDir, [
+      'alerts',
+      'policies',
+      'add',
+      'cis-score',
+      '--kind',
+      'compliance',
+      '--channel',
+      'siem',
+      '--pack',
+      'cis-m365',
+      '--below',
+      '80',
+      '--no-recovered',
+    ]);
+    assert.equal(score.status, 0, score.stderr);
+    const noBelow = await dw(dataDir, [
+      'alerts',
+      'policies',
+      'add',
+      'bad',
+      '--kind',
+      'compliance',
+      '--channel',
+      'siem',
+    ]);
+    assert.match(noBelow.stderr, /--below <percent> is required for --kind compliance/);
     const list = await dw(dataDir, ['alerts', 'policies', 'list']);
+    assert.match(
+      list.stdout,
+      /^cis-score\tcompliance\t→ siem\tpacks=cis-m365 belowPercent=80 recovered=false\t/m,
+    );
     assert.match(
       list.stdout,
       /^exposure\trule\t→ siem\t.*minSeverity=high.*packs=cis-m365.*\tdigest≥10, rate 10\/h$/m,
@@ -215,6 +246,7 @@ describe('drivewarden channels and alerts commands', () => {
     assert.equal(inUse.status, 1);
     assert.match(inUse.stderr, /used by the policies outside-grants/);
     assert.equal((await dw(dataDir, ['alerts', 'policies', 'remove', 'outside-grants'])).status, 0);
+    assert.equal((await dw(dataDir, ['alerts', 'policies', 'remove', 'cis-score'])).status, 0);
     assert.equal((await dw(dataDir, ['channels', 'remove', 'ops'])).status, 0);
   });
 

@@ -2,23 +2,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { OutboxNew } from '../queue/alert-outbox.ts';
 import type { Database } from '../store/schema.ts';
-import type { AlertBatch, Candidate } from './batch.ts';
+import type { AlertBatch } from './batch.ts';
 import type { Decision } from './decide.ts';
 import type { AppLinks } from './links.ts';
 import { type AlertMessage, itemHeadline, itemWhere } from './message.ts';
 import type { Policy } from './policy-repo.ts';
-import { enrichChange } from './sources/changes.ts';
-import { enrichFinding } from './sources/findings.ts';
+import { enrichFor } from './sources/index.ts';
 
 /* What the router writes for a decision: the messages, and one outbox row per message and channel. */
 
 /** Stable per alert and channel; what receivers deduplicate on. */
 export function idempotencyKey(alertId: string, channelId: string): string {
   return `msg_${createHash('sha256').update(`${alertId}:${channelId}`).digest('base64url').slice(0, 27)}`;
-}
-
-function enrich(trx: Kysely<Database>, policy: Policy, c: Candidate): Promise<Candidate> {
-  return policy.kind === 'rule' ? enrichFinding(trx, c) : enrichChange(trx, c);
 }
 
 /** The messages a decision sends (none, one per event, or one digest), their items enriched. */
@@ -33,7 +28,7 @@ export async function composeMessages(
   if (decision.action === 'singles') {
     const out: AlertMessage[] = [];
     for (const c of batch.everything() ?? batch.topItems()) {
-      const { item } = await enrich(trx, policy, c);
+      const { item } = await enrichFor(trx, policy, c);
       out.push({
         id: randomUUID(),
         policy: policy.name,
@@ -52,11 +47,11 @@ export async function composeMessages(
   }
   if (decision.action !== 'digest') return [];
   const items = [];
-  for (const c of batch.topItems()) items.push((await enrich(trx, policy, c)).item);
+  for (const c of batch.topItems()) items.push((await enrichFor(trx, policy, c)).item);
   const why = { burst: '', quiet_hours: ' during quiet hours', rate_limit: ' (rate limited)' }[
     decision.reason
   ];
-  const what = policy.kind === 'rule' ? 'finding events' : 'changes';
+  const what = { rule: 'finding events', change: 'changes', compliance: 'score changes' }[policy.kind];
   return [
     {
       id: randomUUID(),

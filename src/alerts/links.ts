@@ -1,6 +1,6 @@
 /**
  * Links into the web app (config alerts.webAppUrl, else server.publicUrl); none without a
- * base URL. The routes are the web app's: /findings/<id>, /changes/<id>, and their lists.
+ * base URL. The routes are the web app's: /findings/<id>, /changes/<id>, /packs/<id>, and their lists.
  */
 export class AppLinks {
   private readonly base: string | null;
@@ -17,9 +17,17 @@ export class AppLinks {
     return this.base ? `${this.base}/changes/${encodeURIComponent(String(changeId))}` : null;
   }
 
+  /** A compliance pack's score for an integration. */
+  pack(packId: string, integrationId: string): string | null {
+    return this.base
+      ? `${this.base}/packs/${encodeURIComponent(packId)}?integration=${encodeURIComponent(integrationId)}`
+      : null;
+  }
+
   /** The list a digest of this policy kind points at. */
-  list(kind: 'rule' | 'change'): string | null {
+  list(kind: 'rule' | 'change' | 'compliance'): string | null {
     if (!this.base) return null;
+    if (kind === 'compliance') return `${this.base}/packs`;
     return kind === 'rule' ? `${this.base}/findings?status=open` : `${this.base}/changes`;
   }
 }

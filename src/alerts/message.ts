@@ -5,16 +5,16 @@ import { type AlertSeverity, severityRank } from './severity.ts';
  * when the event is routed, each channel renders it at delivery (channels/*.ts).
  */
 export interface AlertItem {
-  /** finding: a finding_events row; change: a changes row. */
-  source: 'finding' | 'change';
-  /** finding_events.id or changes.id. */
+  /** finding: a finding_events row; change: a changes row; compliance: a pack_scores row. */
+  source: 'finding' | 'change' | 'compliance';
+  /** finding_events.id, changes.id or pack_scores.id. */
   sourceId: number;
-  /** opened, resolved, reopened (findings); added, modified, removed (changes). */
+  /** opened, resolved, reopened (findings); added, modified, removed (changes); score_dropped, score_recovered. */
   event: string;
   severity: string;
   /** The rule's title, or what changed ("Permission added"). */
   title: string;
-  /** The rule (finding alerts) or the policy that detected the change (change alerts). */
+  /** The rule (finding alerts) or the policy that detected it (change and compliance alerts). */
   ruleId: string | null;
   detector: string;
   integration: string;

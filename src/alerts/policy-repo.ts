@@ -7,8 +7,10 @@ import type { Condition } from './condition.ts';
 import { checkName } from './names.ts';
 import {
   type ChangeFilter,
+  type ComplianceFilter,
   changeFilterSchema,
   checkChangeFilter,
+  complianceFilterSchema,
   parseWith,
   type QuietHours,
   quietHoursSchema,
@@ -26,7 +28,7 @@ export interface PolicyInput {
   channels: string[];
   /** The kind's filter (policy-schema.ts); integrations may be named by name or id. */
   filter?: Record<string, unknown>;
-  /** Severity of change alerts (default medium). */
+  /** Severity of change and compliance alerts (default medium). */
   severity?: string;
   /** Events in one routing pass from which one digest goes out instead (default 10). */
   digestThreshold?: number;
@@ -49,13 +51,14 @@ interface PolicyBase {
 /** A policy, parsed. */
 export type Policy =
   | (PolicyBase & { kind: 'rule'; filter: RuleFilter })
-  | (PolicyBase & { kind: 'change'; filter: ChangeFilter; condition: Condition | undefined });
+  | (PolicyBase & { kind: 'change'; filter: ChangeFilter; condition: Condition | undefined })
+  | (PolicyBase & { kind: 'compliance'; filter: ComplianceFilter });
 
 export const DEFAULT_DIGEST_THRESHOLD = 10;
 
 /** The source table a policy kind reads. */
-export function sourceOf(kind: AlertPolicyKind): 'finding_events' | 'changes' {
-  return kind === 'rule' ? 'finding_events' : 'changes';
+export function sourceOf(kind: AlertPolicyKind): 'finding_events' | 'changes' | 'pack_scores' {
+  return kind === 'rule' ? 'finding_events' : kind === 'change' ? 'changes' : 'pack_scores';
 }
 
 function json(value: unknown): unknown {
@@ -76,6 +79,12 @@ function parsePolicy(row: AlertPoliciesTable): Policy {
   };
   if (row.kind === 'rule')
     return { ...base, kind: 'rule', filter: parseWith(ruleFilterSchema, 'filter', json(row.filter)) };
+  if (row.kind === 'compliance')
+    return {
+      ...base,
+      kind: 'compliance',
+      filter: parseWith(complianceFilterSchema, 'filter', json(row.filter)),
+    };
   const filter = parseWith(changeFilterSchema, 'filter', json(row.filter));
   return { ...base, kind: 'change', filter, condition: checkChangeFilter(filter) };
 }
@@ -97,20 +106,25 @@ export class PolicyRepository {
   ): Promise<Policy> {
     const name = checkName('policy', input.name);
     if (await this.find(name)) throw new Error(`a policy named "${name}" already exists`);
-    if (input.kind !== 'rule' && input.kind !== 'change')
-      throw new Error(`policy kind must be rule or change, not "${input.kind}"`);
+    if (!['rule', 'change', 'compliance'].includes(input.kind))
+      throw new Error(`policy kind must be rule, change or compliance, not "${input.kind}"`);
     if (input.channels.length === 0) throw new Error('a policy needs at least one channel (--channel)');
     const channelIds: string[] = [];
     for (const c of input.channels) channelIds.push((await this.channels.require(c)).id);
     const rawFilter = { ...(input.filter ?? {}) };
     if (Array.isArray(rawFilter.integrations))
       rawFilter.integrations = await this.integrationIds(rawFilter.integrations as string[]);
-    let filter: RuleFilter | ChangeFilter;
+    let filter: RuleFilter | ChangeFilter | ComplianceFilter;
     if (input.kind === 'rule') {
       filter = parseWith(ruleFilterSchema, 'filter', rawFilter);
       const unknown = options.ruleExists ? filter.rules.filter((r) => !options.ruleExists?.(r)) : [];
       if (unknown.length)
         throw new Error(`unknown rule ${unknown.join(', ')} (see \`drivewarden rules list\`)`);
+      const unknownPacks = options.packExists ? filter.packs.filter((p) => !options.packExists?.(p)) : [];
+      if (unknownPacks.length)
+        throw new Error(`unknown pack ${unknownPacks.join(', ')} (see \`drivewarden packs list\`)`);
+    } else if (input.kind === 'compliance') {
+      filter = parseWith(complianceFilterSchema, 'filter', rawFilter);
       const unknownPacks = options.packExists ? filter.packs.filter((p) => !options.packExists?.(p)) : [];
       if (unknownPacks.length)
         throw new Error(`unknown pack ${unknownPacks.join(', ')} (see \`drivewarden packs list\`)`);

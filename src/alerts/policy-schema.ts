@@ -7,7 +7,7 @@ import { ALERT_SEVERITIES } from './severity.ts';
  * What a policy alerts on. Rule policies: finding events (opened, resolved, reopened)
  * filtered by rule, severity, tag, pack and integration. Change policies: rows of `changes`
  * filtered by resource type, change type, changed fields and a condition on the new state.
- * An empty list means "any".
+ * Compliance policies: a pack's recorded score crossing a threshold. An empty list means "any".
  */
 
 const severity = z.enum(ALERT_SEVERITIES);
@@ -42,7 +42,18 @@ export const changeFilterSchema = z.strictObject({
   integrations: z.array(z.string().min(1)).default([]),
 });
 
+export const complianceFilterSchema = z.strictObject({
+  /** Pack ids (rules/packs/*.yaml); empty: every pack. */
+  packs: z.array(z.string().min(1)).default([]),
+  /** Alert when a pack's score (passing / evaluated controls) falls below this percentage … */
+  belowPercent: z.number().min(0).max(100),
+  /** … and when it is back at or above it. */
+  recovered: z.boolean().default(true),
+  integrations: z.array(z.string().min(1)).default([]),
+});
+
 export type RuleFilter = z.infer<typeof ruleFilterSchema>;
+export type ComplianceFilter = z.infer<typeof complianceFilterSchema>;
 export type ChangeFilter = z.infer<typeof changeFilterSchema>;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');

@@ -348,6 +348,55 @@ for (const dialect of testDialects()) {
       await h.policies.remove(policy.id);
     });
 
+    it('alerts when a pack score falls below the threshold, and when it is back', async () => {
+      const policy = await h.policies.add({
+        name: 'cis-score',
+        kind: 'compliance',
+        channels: ['hook'],
+        severity: 'high',
+        filter: { packs: ['cis-m365'], belowPercent: 75 },
+      });
+      const score = (passing: number, packId = 'cis-m365') =>
+        t.db
+          .insertInto('pack_scores')
+          .values({
+            integration_id: 'int-1',
+            pack_id: packId,
+            at: new Date().toISOString(),
+            passing,
+            evaluated: 10,
+            details: JSON.stringify({
+              total: 12,
+              controls: Array.from({ length: 10 }, (_, i) => ({
+                id: `1.${i + 1}`,
+                status: i < passing ? 'pass' : 'fail',
+              })),
+            }),
+          })
+          .execute();
+      for (const passing of [9, 8, 7, 6]) await score(passing);
+      await score(2, 'scuba-sharepoint');
+      await h.router.route();
+      await score(8);
+      await score(9);
+      await h.router.route();
+      const rows = await routed(policy.id);
+      assert.deepEqual(
+        rows.map((r) => [r.message.items[0].event, r.message.items[0].severity, r.message.items[0].changed]),
+        [
+          ['score_dropped', 'high', '80% → 70% (7 of 10 controls pass)'],
+          ['score_recovered', 'info', '60% → 80% (8 of 10 controls pass)'],
+        ],
+      );
+      assert.equal(rows[0].message.items[0].title, 'cis-m365 score below 75%: 70%');
+      assert.equal(rows[0].message.items[0].reason, 'failing controls: 1.8, 1.9, 1.10');
+      assert.equal(
+        rows[0].message.items[0].appUrl,
+        'https://dw.example.test/packs/cis-m365?integration=int-1',
+      );
+      await h.policies.remove(policy.id);
+    });
+
     it(
       dialect === 'postgres'
         ? 'waits for a missing id (a transaction still in flight) before passing it'

@@ -10,12 +10,12 @@ import { GapTracker } from './gaps.ts';
 import type { AppLinks } from './links.ts';
 import { type Policy, type PolicyRepository, sourceOf } from './policy-repo.ts';
 import { inQuietHours } from './quiet-hours.ts';
-import { changeCandidate, changeMatches, readChanges } from './sources/changes.ts';
-import { findingCandidate, findingMatches, type RuleCatalog, readFindingEvents } from './sources/findings.ts';
+import type { RuleCatalog } from './sources/findings.ts';
+import { type SourceContext, sourceFor } from './sources/index.ts';
 
 /**
- * The alert router: for each enabled policy, reads its source table (finding_events or
- * changes) after the policy's cursor, matches, decides (one message each, a digest, hold
+ * The alert router: for each enabled policy, reads its source table (finding_events,
+ * changes or pack_scores: ./sources/) after the policy's cursor, matches, decides (one message each, a digest, hold
  * for quiet hours or the rate limit) and writes the outbox rows, the held digest and the
  * advanced cursor in ONE transaction. A crash before the commit routes the same events
  * again; after it, never again: every event is routed exactly once per policy.
@@ -55,7 +55,10 @@ export class AlertRouter {
   private running: Promise<RouteSummary> | null = null;
   private again: Promise<RouteSummary> | null = null;
 
+  private readonly context: SourceContext;
+
   constructor(private readonly o: RouterOptions) {
+    this.context = { catalog: o.catalog, links: o.links };
     this.gaps = new GapTracker(o.store.dialect === 'postgres', o.gapGraceMs);
     this.now = o.now ?? (() => new Date());
   }
@@ -172,13 +175,11 @@ export class AlertRouter {
     batch: AlertBatch,
     nowMs: number,
   ): Promise<{ lastId: number; events: number }> {
+    const source = sourceFor(policy);
     let lastId = from;
     let events = 0;
     for (;;) {
-      const page =
-        policy.kind === 'rule'
-          ? await readFindingEvents(trx, lastId, PAGE)
-          : await readChanges(trx, lastId, PAGE);
+      const page = await source.read(trx, lastId, PAGE);
       const take = this.gaps.routable(
         `${policy.id}:${sourceOf(policy.kind)}`,
         lastId,
@@ -186,14 +187,8 @@ export class AlertRouter {
         nowMs,
       );
       for (const row of page.slice(0, take)) {
-        if (policy.kind === 'rule') {
-          const e = row as Awaited<ReturnType<typeof readFindingEvents>>[number];
-          if (findingMatches(policy.filter, e, this.o.catalog))
-            batch.add(findingCandidate(e, this.o.catalog, this.o.links));
-        } else {
-          const c = row as Awaited<ReturnType<typeof readChanges>>[number];
-          if (await changeMatches(trx, policy, c)) batch.add(changeCandidate(policy, c, this.o.links));
-        }
+        const candidate = await source.match(trx, policy, row, this.context);
+        if (candidate) batch.add(candidate);
         lastId = row.id;
         events++;
       }

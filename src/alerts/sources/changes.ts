@@ -6,6 +6,7 @@ import type { AppLinks } from '../links.ts';
 import type { Policy } from '../policy-repo.ts';
 import { currentState, resourceContext } from '../resource-context.ts';
 import { decodeChangeValues, describeChange, jsonColumn } from '../what-changed.ts';
+import type { AlertSource } from './source.ts';
 
 export interface ChangeRow {
   id: number;
@@ -150,3 +151,11 @@ export async function enrichChange(db: Kysely<Database>, c: Candidate): Promise<
     },
   };
 }
+
+/** Change policies: rows of `changes`. */
+export const changeSource: AlertSource<ChangePolicy, ChangeRow> = {
+  read: readChanges,
+  match: async (db, policy, row, ctx) =>
+    (await changeMatches(db, policy, row)) ? changeCandidate(policy, row, ctx.links) : null,
+  enrich: enrichChange,
+};

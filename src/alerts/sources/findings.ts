@@ -2,10 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import type { Candidate } from '../batch.ts';
 import type { AppLinks } from '../links.ts';
+import type { Policy } from '../policy-repo.ts';
 import type { RuleFilter } from '../policy-schema.ts';
 import { resourceContext } from '../resource-context.ts';
 import { severityRank } from '../severity.ts';
 import { decodeChangeValues, describeChange, jsonColumn } from '../what-changed.ts';
+import type { AlertSource } from './source.ts';
 
 /** What alerts know of a rule (from rule.yaml and the packs; the app wires the rules catalog in). */
 export interface RuleInfo {
@@ -159,3 +161,11 @@ export async function enrichFinding(db: Kysely<Database>, c: Candidate): Promise
     },
   };
 }
+
+/** Rule policies: finding events. */
+export const findingSource: AlertSource<Extract<Policy, { kind: 'rule' }>, FindingEventRow> = {
+  read: readFindingEvents,
+  match: async (_db, policy, row, ctx) =>
+    findingMatches(policy.filter, row, ctx.catalog) ? findingCandidate(row, ctx.catalog, ctx.links) : null,
+  enrich: enrichFinding,
+};

@@ -24,34 +24,49 @@ interface PolicyOptions {
   rateLimit?: string;
   quietHours?: string;
   timeZone?: string;
+  below?: string;
+  recovered: boolean;
 }
 
 const repeat = (v: string, acc: string[]) => [...acc, v];
 
 function policyInput(name: string, o: PolicyOptions): PolicyInput {
   const list = (key: string, values: string[]) => (values.length ? { [key]: values } : {});
-  const filter =
-    o.kind === 'rule'
-      ? {
-          ...list('events', o.event),
-          ...list('rules', o.rule),
-          ...list('severities', o.severity),
-          ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}),
-          ...list('tags', o.tag),
-          ...list('packs', o.pack),
-          ...list('integrations', o.integration),
-        }
-      : {
-          ...list('resourceTypes', o.resourceType),
-          ...list('changeTypes', o.changeType),
-          ...list('fields', o.field),
-          ...(o.where ? { where: o.where } : {}),
-          ...list('integrations', o.integration),
-        };
-  const misplaced =
-    o.kind === 'rule'
-      ? ['resourceType', 'changeType', 'field', 'where', 'alertSeverity']
-      : ['event', 'rule', 'severity', 'minSeverity', 'tag', 'pack'];
+  const filters: Record<string, Record<string, unknown>> = {
+    rule: {
+      ...list('events', o.event),
+      ...list('rules', o.rule),
+      ...list('severities', o.severity),
+      ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}),
+      ...list('tags', o.tag),
+      ...list('packs', o.pack),
+      ...list('integrations', o.integration),
+    },
+    change: {
+      ...list('resourceTypes', o.resourceType),
+      ...list('changeTypes', o.changeType),
+      ...list('fields', o.field),
+      ...(o.where ? { where: o.where } : {}),
+      ...list('integrations', o.integration),
+    },
+    compliance: {
+      ...list('packs', o.pack),
+      ...(o.below !== undefined ? { belowPercent: Number(o.below) } : {}),
+      recovered: o.recovered,
+      ...list('integrations', o.integration),
+    },
+  };
+  const filter = filters[o.kind];
+  if (!filter) throw new Error(`--kind must be rule, change or compliance, not "${o.kind}"`);
+  if (o.kind === 'compliance' && o.below === undefined)
+    throw new Error('--below <percent> is required for --kind compliance');
+  const ruleOnly = ['event', 'rule', 'severity', 'minSeverity', 'tag'];
+  const changeOnly = ['resourceType', 'changeType', 'field', 'where'];
+  const misplaced = {
+    rule: [...changeOnly, 'alertSeverity', 'below'],
+    change: [...ruleOnly, 'pack', 'below'],
+    compliance: [...ruleOnly, ...changeOnly],
+  }[o.kind as 'rule' | 'change' | 'compliance'];
   const given = misplaced.filter((k) => {
     const v = o[k as keyof PolicyOptions];
     return Array.isArray(v) ? v.length > 0 : v !== undefined;
@@ -82,7 +97,7 @@ function describePolicy(p: Policy, channelNames: Map<string, string>): string {
     `digest≥${p.digestThreshold}`,
     p.rateLimit ? `rate ${formatRateLimit(p.rateLimit)}` : null,
     p.quietHours ? `quiet ${p.quietHours.start}-${p.quietHours.end} ${p.quietHours.timeZone}` : null,
-    p.kind === 'change' ? `severity ${p.severity}` : null,
+    p.kind !== 'rule' ? `severity ${p.severity}` : null,
   ].filter(Boolean);
   const channels = p.channelIds.map((id) => channelNames.get(id) ?? id).join(',');
   return `${p.name}\t${p.kind}\t→ ${channels}\t${filter || 'everything'}\t${extras.join(', ')}`;
@@ -97,7 +112,7 @@ export function registerAlerts(program: Command): void {
     .description('add a policy; it alerts on events from now on')
     .requiredOption(
       '--kind <kind>',
-      'rule (finding opened, resolved, reopened) or change (resource added, modified, removed)',
+      'rule (finding opened, resolved, reopened), change (resource added, modified, removed) or compliance (a pack score crossed --below)',
     )
     .option('--channel <name>', 'a channel to send to (repeatable, at least one)', repeat, [])
     .option(
@@ -110,7 +125,9 @@ export function registerAlerts(program: Command): void {
     .option('--severity <severity>', 'rule: only this severity (repeatable)', repeat, [])
     .option('--min-severity <severity>', 'rule: at least this severity')
     .option('--tag <tag>', 'rule: the rule carries this tag (repeatable)', repeat, [])
-    .option('--pack <pack>', 'rule: the rule is in this pack (repeatable)', repeat, [])
+    .option('--pack <pack>', 'rule: the rule is in this pack; compliance: this pack (repeatable)', repeat, [])
+    .option('--below <percent>', 'compliance: alert when the pack score falls below this percentage')
+    .option('--no-recovered', 'compliance: no alert when the score is back at or above --below')
     .option('--integration <name>', 'only this integration (repeatable)', repeat, [])
     .option('--resource-type <type>', 'change: permission, drive_item, user, … (repeatable)', repeat, [])
     .option('--change-type <type>', 'change: added, modified or removed (repeatable)', repeat, [])
@@ -119,7 +136,7 @@ export function registerAlerts(program: Command): void {
       '--where <condition>',
       'change: on the new state, e.g. "is_external = true and recipient_domain not in (contoso.com)"',
     )
-    .option('--alert-severity <severity>', 'change: severity of the alerts (default medium)')
+    .option('--alert-severity <severity>', 'change, compliance: severity of the alerts (default medium)')
     .option('--digest-threshold <n>', 'this many events at once become one digest (default 10)')
     .option(
       '--rate-limit <n/period>',

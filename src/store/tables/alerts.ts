@@ -19,19 +19,19 @@ export interface AlertChannelsTable {
   updated_at: string;
 }
 
-export type AlertPolicyKind = 'rule' | 'change';
+export type AlertPolicyKind = 'rule' | 'change' | 'compliance';
 
 /** What to alert on, and where to. */
 export interface AlertPoliciesTable {
   id: string;
   name: string;
-  /** rule: finding events; change: rows of `changes`. */
+  /** rule: finding events; change: rows of `changes`; compliance: pack scores (`pack_scores`). */
   kind: AlertPolicyKind;
   /** The kind's filter (JSON, src/alerts/policy-schema.ts). */
   filter: DbJson;
   /** Channel ids (JSON array). */
   channel_ids: DbJson;
-  /** Severity of change alerts (rule alerts carry the finding's). */
+  /** Severity of change and compliance alerts (rule alerts carry the finding's). */
   severity: string | null;
   /** This many events in one routing pass become one digest per channel. */
   digest_threshold: number;
@@ -44,10 +44,10 @@ export interface AlertPoliciesTable {
   updated_at: string;
 }
 
-/** Per policy: the last id of its source table (finding_events or changes) routed to the outbox. */
+/** Per policy: the last id of its source table (finding_events, changes, pack_scores) routed to the outbox. */
 export interface AlertCursorsTable {
   policy_id: string;
-  source: 'finding_events' | 'changes';
+  source: 'finding_events' | 'changes' | 'pack_scores';
   last_id: number;
   updated_at: string;
 }
