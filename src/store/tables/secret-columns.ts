@@ -11,6 +11,8 @@ export const SECRET_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   integrations: ['secret_enc', 'certificate_enc'],
   /** The clientState Graph echoes in every notification: whoever knows it can forge them. */
   graph_subscriptions: ['client_state'],
+  /** Sealed configuration of each alert channel: webhook URLs with their tokens, signing secrets, SMTP passwords. */
+  alert_channels: ['config_enc'],
 };
 
 /** The secret columns of a table (every column for `'*'`); empty when it holds none. */
