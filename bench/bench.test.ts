@@ -80,10 +80,18 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     assert.equal(r.correct, true, JSON.stringify(r));
   });
 
-  it('realtime sees every mutation in the inventory and ends correct', async () => {
+  it('realtime sees every mutation in the inventory, alerts every Anyone link, and ends correct', async () => {
     const r = await quick('realtime');
-    assertNumbers(r, ['inventory_p50_ms', 'inventory_p95_ms', 'inventory_p99_ms']);
+    assertNumbers(r, [
+      'inventory_p50_ms',
+      'inventory_p95_ms',
+      'inventory_p99_ms',
+      'alert_p50_ms',
+      'alert_p99_ms',
+    ]);
     assert.equal(r.unseen, 0, JSON.stringify(r));
+    assert.equal(r.alerts_unseen, 0, JSON.stringify(r));
+    assert.ok(Number(r.alerts_seen) >= 1, JSON.stringify(r));
     assert.equal(r.correct, true, JSON.stringify(r));
   });
 

@@ -110,41 +110,28 @@ describe('alerts: a simulator mutation reaches every channel once', () => {
     rmSync(certDir, { recursive: true, force: true });
   });
 
-  it('change policy: an Anyone link on a file → one Slack message, one Teams card, one e-mail, one signed webhook', async () => {
-    const alerts = service.alerts;
-    assert.ok(alerts);
-    await alerts.policies.add({
-      name: 'anyone-links',
-      kind: 'change',
-      channels: ['slack', 'teams', 'siem', 'mail'],
-      severity: 'high',
-      filter: { resourceTypes: ['permission'], changeTypes: ['added'], where: 'link_scope = anonymous' },
-    });
-    const drives = await admin.drives();
-    let target: { driveId: string; itemId: string; owner: string } | undefined;
-    for (const d of drives) {
+  /** An unshared file of the tenant and its drive's owner. */
+  async function unsharedFile() {
+    for (const d of await admin.drives()) {
       const file = (await admin.items(d.id)).find((i) => !i.isFolder && !i.deleted && i.sharedScope === null);
-      if (file) {
-        target = { driveId: d.id, itemId: file.id, owner: d.ownerUserPrincipalName.toLowerCase() };
-        break;
-      }
+      if (file) return { driveId: d.id, itemId: file.id, owner: d.ownerUserPrincipalName.toLowerCase() };
     }
-    assert.ok(target, 'an unshared file');
-    await admin.mutate({
-      op: 'share',
-      driveId: target.driveId,
-      itemId: target.itemId,
-      kind: 'anonymous',
-      linkType: 'view',
-    });
+    throw new Error('no unshared file in the tenant');
+  }
 
+  /** Every channel got exactly `n` messages since `from`, each naming the path and the owner. */
+  async function assertOnceEverywhere(
+    from: { slack: number; teams: number; hook: number; mail: number },
+    target: { driveId: string; itemId: string; owner: string },
+    subject: RegExp,
+  ) {
     await waitFor(
       'one delivery per channel',
       () =>
-        slack.requests.length >= 1 &&
-        teams.requests.length >= 1 &&
-        hook.processed.size >= 1 &&
-        smtp.mails.length >= 1,
+        slack.requests.length > from.slack &&
+        teams.requests.length > from.teams &&
+        hook.processed.size > from.hook &&
+        smtp.mails.length > from.mail,
       { timeoutMs: 30_000 },
     );
     const item = await app.store.db
@@ -155,37 +142,97 @@ describe('alerts: a simulator mutation reaches every channel once', () => {
       .executeTakeFirstOrThrow();
     const path = item.path ?? '';
     assert.ok(path.length > 1);
-
-    assert.ok(JSON.stringify(slack.requests[0].json).includes(path), 'Slack names the path');
-    assert.ok(JSON.stringify(slack.requests[0].json).includes(target.owner), 'Slack names the owner');
-    const card = (teams.requests[0].json as { attachments: Array<{ content: unknown }> }).attachments[0]
-      .content;
+    const slackBody = JSON.stringify(slack.requests[from.slack].json);
+    assert.ok(slackBody.includes(path) && slackBody.includes(target.owner), 'Slack names the path and owner');
+    const card = (teams.requests[from.teams].json as { attachments: Array<{ content: unknown }> })
+      .attachments[0].content;
     assert.deepEqual(adaptiveCardProblems(card), []);
     assert.ok(JSON.stringify(card).includes(path) && JSON.stringify(card).includes(target.owner), 'Teams');
-    const text = mimeParts(smtp.mails[0].raw)['text/plain'];
+    const mail = smtp.mails[from.mail];
+    const text = mimeParts(mail.raw)['text/plain'];
     assert.ok(text.includes(path) && text.includes(target.owner), 'e-mail');
-    assert.match(mailHeader(smtp.mails[0].raw, 'Subject') ?? '', /High: Permission added/);
-    const req = hook.requests[0];
+    assert.match(mailHeader(mail.raw, 'Subject') ?? '', subject);
+    const req = hook.requests[from.hook];
     const verified = new Webhook(secret).verify(req.body, req.headers as Record<string, string>) as {
       data: { items: Array<{ resourcePath: string; owner: string; appUrl: string }> };
     };
     assert.equal(verified.data.items[0].resourcePath, path);
     assert.equal(verified.data.items[0].owner, target.owner);
-    assert.match(verified.data.items[0].appUrl, /^https:\/\/dw\.example\.test\/changes\/\d+$/);
 
     // Once: another routing pass and delivery round send nothing more.
+    const alerts = service.alerts;
+    assert.ok(alerts);
     await alerts.kick();
     await alerts.worker.deliverDue();
-    const log = await alerts.outbox.log();
-    assert.deepEqual(log.map((e) => [e.channel, e.status]).sort(), [
-      ['mail', 'delivered'],
-      ['siem', 'delivered'],
-      ['slack', 'delivered'],
-      ['teams', 'delivered'],
-    ]);
     assert.deepEqual(
-      [slack.requests.length, teams.requests.length, hook.requests.length, smtp.mails.length],
+      [
+        slack.requests.length - from.slack,
+        teams.requests.length - from.teams,
+        hook.requests.length - from.hook,
+        smtp.mails.length - from.mail,
+      ],
       [1, 1, 1, 1],
     );
+    return verified.data.items[0];
+  }
+
+  const counts = () => ({
+    slack: slack.requests.length,
+    teams: teams.requests.length,
+    hook: hook.requests.length,
+    mail: smtp.mails.length,
+  });
+
+  it('rule policy: an Anyone link on a file → one Slack message, one Teams card, one e-mail, one signed webhook', async () => {
+    const alerts = service.alerts;
+    assert.ok(alerts && service.rules);
+    // The start-up evaluation's findings are history: the policy alerts from now on.
+    await service.rules.idle();
+    const policy = await alerts.policies.add({
+      name: 'anyone-link-findings',
+      kind: 'rule',
+      channels: ['slack', 'teams', 'siem', 'mail'],
+      filter: { rules: ['permission_anonymous_link_absent'] },
+    });
+    const from = counts();
+    const target = await unsharedFile();
+    await admin.mutate({
+      op: 'share',
+      driveId: target.driveId,
+      itemId: target.itemId,
+      kind: 'anonymous',
+      linkType: 'view',
+    });
+    const item = await assertOnceEverywhere(
+      from,
+      target,
+      /Finding opened: No item is shared with an "Anyone" link/,
+    );
+    assert.match(item.appUrl, /^https:\/\/dw\.example\.test\/findings\/\d+$/);
+    await alerts.policies.remove(policy.id);
+  });
+
+  it('change policy: an Anyone link on a file → one Slack message, one Teams card, one e-mail, one signed webhook', async () => {
+    const alerts = service.alerts;
+    assert.ok(alerts);
+    const policy = await alerts.policies.add({
+      name: 'anyone-links',
+      kind: 'change',
+      channels: ['slack', 'teams', 'siem', 'mail'],
+      severity: 'high',
+      filter: { resourceTypes: ['permission'], changeTypes: ['added'], where: 'link_scope = anonymous' },
+    });
+    const from = counts();
+    const target = await unsharedFile();
+    await admin.mutate({
+      op: 'share',
+      driveId: target.driveId,
+      itemId: target.itemId,
+      kind: 'anonymous',
+      linkType: 'view',
+    });
+    const item = await assertOnceEverywhere(from, target, /High: Permission added/);
+    assert.match(item.appUrl, /^https:\/\/dw\.example\.test\/changes\/\d+$/);
+    await alerts.policies.remove(policy.id);
   });
 });

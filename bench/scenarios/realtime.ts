@@ -3,7 +3,10 @@
  * to the receiver over http on loopback), then mutations spread over time through the
  * simulator's admin API. For each mutation: time from the admin API's answer until the
  * change is committed in the store (a separate read-only SQLite connection polls every
- * few ms). At the end the inventory must equal the ground truth.
+ * few ms). At the end the inventory must equal the ground truth. Alerts: every Anyone
+ * link shared becomes a finding (permission_anonymous_link_absent, evaluated after each
+ * delta run) and an alert at a webhook receiver in this process; time from the admin
+ * API's answer until the alert arrives.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,7 +49,7 @@ export const realtime: Scenario = {
       const integrationId = await addIntegration(p, sim);
       await runSync(p);
       ctx.log('tenant synced; starting the real-time path');
-      bench = await startBenchRealtime(p.dataDir, integrationId);
+      bench = await startBenchRealtime(p.dataDir, integrationId, { alerts: true });
       await sleep(500);
       await bench.rt.coordinator.idle();
 
@@ -89,6 +92,8 @@ export const realtime: Scenario = {
         }
       }, 3);
       const latencies: number[] = [];
+      const alertLatencies: number[] = [];
+      let alertsUnseen = 0;
       const byOp: Record<string, number[]> = {};
       let unseen = 0;
       const waits: Promise<void>[] = [];
@@ -161,6 +166,23 @@ export const realtime: Scenario = {
               | undefined;
             return !!row && row.deleted_at === null;
           });
+          const arrivals = bench.alerts?.arrivals;
+          if (arrivals)
+            waits.push(
+              new Promise<void>((ok) => {
+                pending.add({
+                  op: 'alert',
+                  answeredAt: at,
+                  visible: () => arrivals.has(res.permissionId),
+                  resolve: (ms) => {
+                    if (ms === null) alertsUnseen++;
+                    // The receiver's own arrival time, not the watcher's poll.
+                    else alertLatencies.push((arrivals.get(res.permissionId) ?? at) - at);
+                    ok();
+                  },
+                });
+              }),
+            );
         } else {
           const f = takeFile();
           await sim.admin.mutate({ op: 'deleteItem', driveId: f.driveId, itemId: f.id });
@@ -189,6 +211,11 @@ export const realtime: Scenario = {
         inventory_p95_ms: Math.round(percentile(latencies, 95)),
         inventory_p99_ms: Math.round(percentile(latencies, 99)),
         inventory_max_ms: Math.round(Math.max(...latencies)),
+        alerts_seen: alertLatencies.length,
+        alerts_unseen: alertsUnseen,
+        alert_p50_ms: Math.round(percentile(alertLatencies, 50)),
+        alert_p99_ms: Math.round(percentile(alertLatencies, 99)),
+        alert_max_ms: Math.round(Math.max(...alertLatencies)),
         ...opP95,
         delta_runs: bench.runs.length,
         debounce_ms: bench.app.config.sync.debounceMs,

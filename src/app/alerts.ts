@@ -5,10 +5,11 @@ import { OutboundGuard } from '../alerts/outbound-guard.ts';
 import { PolicyRepository } from '../alerts/policy-repo.ts';
 import { AlertRouter } from '../alerts/router.ts';
 import type { RuleCatalog, RuleInfo } from '../alerts/sources/findings.ts';
+import { DETECTOR_IDS } from '../anomalies/types.ts';
 import { AlertOutbox } from '../queue/alert-outbox.ts';
-import { loadBuiltinRules, parseRule } from '../rules/loader.ts';
 import { loadBuiltinPacks } from '../rules/packs.ts';
 import type { AppContext } from './context.ts';
+import { appRules } from './rules.ts';
 
 /**
  * The alerts of one process: channels, policies, the outbox, the router and the delivery
@@ -36,7 +37,7 @@ export interface RuleInfoCatalog {
   packs: Set<string>;
 }
 
-/** The built-in rules and the saved custom ones, with the built-in packs each belongs to. */
+/** Every rule of the catalog (built-in, config folders, saved) and the anomaly detectors, with the built-in packs each rule belongs to. */
 export async function loadRuleInfo(app: AppContext): Promise<RuleInfoCatalog> {
   const rules = new Map<string, RuleInfo>();
   const packsOf = new Map<string, string[]>();
@@ -50,24 +51,17 @@ export async function loadRuleInfo(app: AppContext): Promise<RuleInfoCatalog> {
   } catch (err) {
     app.logger.warn({ err: (err as Error).message }, 'alerts: packs not loaded; pack filters match nothing');
   }
-  const add = (r: { id: string; title: string; tags: string[] }) =>
-    rules.set(r.id, { title: r.title, tags: r.tags, packs: packsOf.get(r.id) ?? [] });
   try {
-    for (const r of loadBuiltinRules()) add(r);
+    for (const r of await appRules(app))
+      rules.set(r.id, { title: r.title, tags: r.tags, packs: packsOf.get(r.id) ?? [] });
   } catch (err) {
-    app.logger.warn(
-      { err: (err as Error).message },
-      'alerts: built-in rules not loaded; alerts name rules by id',
-    );
+    app.logger.warn({ err: (err as Error).message }, 'alerts: rules not loaded; alerts name rules by id');
   }
-  const saved = await app.store.db.selectFrom('custom_rules').select(['id', 'yaml', 'sql']).execute();
-  for (const s of saved) {
-    try {
-      add(parseRule(s.yaml, s.sql, 'saved', `custom_rules:${s.id}`));
-    } catch {
-      // an invalid saved rule is reported by the rules commands; alerts name it by its id
-    }
-  }
+  // Anomaly detections are findings too (rule_id = the detector): named, and tagged `anomaly`
+  // so that one policy can take them all.
+  for (const id of DETECTOR_IDS)
+    if (!rules.has(id))
+      rules.set(id, { title: `Anomaly: ${id.replaceAll('_', ' ')}`, tags: ['anomaly'], packs: [] });
   return { rules, packs };
 }
 

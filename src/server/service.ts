@@ -75,7 +75,6 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     return ctx;
   };
 
-
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
   const runner: DeltaRunner = {
     async runDriveDelta(integrationId, driveId, source) {
