@@ -7,7 +7,8 @@
  * rule's SQL and this file check each other.
  *
  * Keys: `<rule_id>|<resource key>`, the resource key being `drive|item|permission` for
- * permissions, `drive|item` for items, the drive id for drives and the user id for users.
+ * permissions, `drive|item` for items, the drive id for drives, the user id for users and
+ * the tenant id for the tenant's sharing settings.
  */
 import type { SimDrive, SimPermission, SimRecipient, SimUser, Tenant } from './model/tenant.ts';
 import { DAY } from './model/time.ts';
@@ -43,6 +44,11 @@ export const TRUTH_RULE_IDS = [
   'drive_quota_healthy',
   'user_mfa_registered',
   'user_guest_invitation_accepted',
+  'tenant_external_sharing_limited',
+  'tenant_sharing_domains_restricted',
+  'tenant_guest_resharing_disabled',
+  'tenant_guest_account_match_required',
+  'tenant_idle_sign_out_enabled',
 ] as const;
 
 /** Recipient kinds outside the tenant (guests, outside addresses, personal mailboxes). */
@@ -89,6 +95,7 @@ export function expectedRuleResults(t: Tenant, o: RuleTruthOptions): Map<string,
     driveRules(t, d, now, p, put);
   }
   userRules(t, now, p, put);
+  tenantRules(t, p, put);
   return out;
 }
 
@@ -219,4 +226,30 @@ function userRules(t: Tenant, now: number, p: Params, put: Put): void {
 function pendingTooLong(u: SimUser, now: number, pendingDays: number): boolean {
   if (u.externalUserState !== 'PendingAcceptance') return false;
   return daysSince(u.externalUserStateChangeDateTime ?? u.createdDateTime, now) > pendingDays;
+}
+
+/** The SharePoint/OneDrive sharing settings (one resource per tenant, keyed by the tenant id). */
+function tenantRules(t: Tenant, p: Params, put: Put): void {
+  const s = t.settings;
+  const off = s.sharingCapability === 'disabled';
+  put(
+    'tenant_external_sharing_limited',
+    t.tenantId,
+    s.sharingCapability === 'externalUserSharingOnly' ||
+      s.sharingCapability === 'externalUserAndGuestSharing',
+  );
+  put(
+    'tenant_sharing_domains_restricted',
+    t.tenantId,
+    !off && s.sharingDomainRestrictionMode !== 'allowList',
+  );
+  put('tenant_guest_resharing_disabled', t.tenantId, !off && s.isResharingByExternalUsersEnabled);
+  put(
+    'tenant_guest_account_match_required',
+    t.tenantId,
+    !off && !s.isRequireAcceptingUserToMatchInvitedUserEnabled,
+  );
+  const maxSeconds = p.num('tenant_idle_sign_out_enabled', 'max_sign_out_seconds');
+  const idle = s.idleSessionSignOut;
+  put('tenant_idle_sign_out_enabled', t.tenantId, !idle.isEnabled || idle.signOutAfterInSeconds > maxSeconds);
 }
