@@ -2,39 +2,44 @@
 -- and a label it carries that has no name in the catalogue. Evaluated: every file with a
 -- restricted label (alarm when public or external), and exposed files whose labels cannot be
 -- judged (error).
-with labelled as (
-  select
-    il.drive_id,
-    il.item_id,
-    min(case
-      when dw_in_nocase(il.label_name, :restricted_labels) = 1
-        or dw_in_nocase(p.name, :restricted_labels) = 1
-      then il.label_name
-    end) as restricted_label,
-    min(case when il.label_name is null then il.id end) as unnamed_label
-  from item_labels il
-  left join sensitivity_labels l
-    on l.integration_id = il.integration_id and l.id = il.id and l.deleted_at is null
-  left join sensitivity_labels p
-    on p.integration_id = l.integration_id and p.id = l.parent_id and p.deleted_at is null
-  where il.integration_id = :integration_id and il.deleted_at is null
-  group by il.drive_id, il.item_id
-),
-judged as (
-  select
-    di.drive_id, di.id, di.name, di.path, di.exposure, d.owner_email,
-    lb.restricted_label, lb.unnamed_label, le.outcome, le.error_code
-  from drive_items di
-  left join drives d on d.integration_id = di.integration_id and d.id = di.drive_id
-  left join labelled lb on lb.drive_id = di.drive_id and lb.item_id = di.id
-  left join label_extractions le
-    on le.integration_id = di.integration_id and le.drive_id = di.drive_id and le.item_id = di.id
-  where di.integration_id = :integration_id and di.deleted_at is null and di.is_folder = false
-    and (
-      lb.restricted_label is not null
-      or (di.exposure in ('public', 'external')
-          and (lb.unnamed_label is not null or le.outcome in ('locked', 'failed')))
-    )
+-- A file's labels are read by correlated subqueries (item_labels' primary key), not an
+-- aggregate over the whole table, so an incremental evaluation's scope predicate reaches the
+-- files first.
+with judged as (
+  select *
+  from (
+    select
+      di.drive_id, di.id, di.name, di.path, di.exposure, d.owner_email,
+      (
+        select min(case
+          when dw_in_nocase(il.label_name, :restricted_labels) = 1
+            or dw_in_nocase(p.name, :restricted_labels) = 1
+          then il.label_name
+        end)
+        from item_labels il
+        left join sensitivity_labels l
+          on l.integration_id = il.integration_id and l.id = il.id and l.deleted_at is null
+        left join sensitivity_labels p
+          on p.integration_id = l.integration_id and p.id = l.parent_id and p.deleted_at is null
+        where il.integration_id = di.integration_id and il.drive_id = di.drive_id
+          and il.item_id = di.id and il.deleted_at is null
+      ) as restricted_label,
+      (
+        select min(il.id)
+        from item_labels il
+        where il.integration_id = di.integration_id and il.drive_id = di.drive_id
+          and il.item_id = di.id and il.deleted_at is null and il.label_name is null
+      ) as unnamed_label,
+      le.outcome, le.error_code
+    from drive_items di
+    left join drives d on d.integration_id = di.integration_id and d.id = di.drive_id
+    left join label_extractions le
+      on le.integration_id = di.integration_id and le.drive_id = di.drive_id and le.item_id = di.id
+    where di.integration_id = :integration_id and di.deleted_at is null and di.is_folder = false
+  ) f
+  where f.restricted_label is not null
+    or (f.exposure in ('public', 'external')
+        and (f.unnamed_label is not null or f.outcome in ('locked', 'failed')))
 )
 select
   j.id as resource_id,
