@@ -110,7 +110,13 @@ function recipientEmail(t: Tenant, r: SimRecipient): string {
   return r.userIdx >= 0 ? t.userEmail(t.users[r.userIdx]) : r.email.toLowerCase();
 }
 
-/** Permission rules: every permission of every sharing root (the owner entry, own and inherited ones). */
+/** Keyed by the sharing root, not the link: a re-share must reopen the same finding. */
+const ITEM_KEYED_LINK_RULE = 'permission_anonymous_link_absent';
+
+/**
+ * Permission rules: every permission of every sharing root (the owner entry, own and inherited
+ * ones); the Anyone-link rule once per sharing root.
+ */
 function permissionRules(t: Tenant, d: SimDrive, now: number, p: Params, put: Put): void {
   const owner = t.users[d.ownerIdx];
   const maxDays = p.num('permission_anonymous_link_expires', 'max_days');
@@ -123,17 +129,18 @@ function permissionRules(t: Tenant, d: SimDrive, now: number, p: Params, put: Pu
     // The owner entry: no link, no recipient but the owner, who is no guest and no personal mailbox.
     const ownerKey = `${base}|${t.ownerPermissionId(d)}`;
     for (const rule of TRUTH_RULE_IDS)
-      if (rule.startsWith('permission_'))
+      if (rule.startsWith('permission_') && rule !== ITEM_KEYED_LINK_RULE)
         put(
           rule,
           ownerKey,
           rule === 'permission_personal_email_absent' && personal.has(emailDomain(t.userEmail(owner))),
         );
+    let anyoneLinks = 0;
     for (const { perm } of t.effectivePermissions(i)) {
       const key = `${base}|${perm.id}`;
       const anyone = perm.linkScope === 'anonymous';
       const edit = perm.linkType === 'edit' || perm.roles.includes('write');
-      put('permission_anonymous_link_absent', key, anyone);
+      if (anyone) anyoneLinks++;
       put('permission_anonymous_link_expires', key, anyone && neverOrLater(perm, now, maxDays));
       put('permission_anonymous_link_view_only', key, anyone && edit);
       put('permission_anonymous_link_protected', key, anyone && !perm.preventsDownload);
@@ -156,6 +163,7 @@ function permissionRules(t: Tenant, d: SimDrive, now: number, p: Params, put: Pu
         perm.recipients.some((r) => r.kind === 'everyone' || (membersToo && r.kind === 'everyone_internal')),
       );
     }
+    put(ITEM_KEYED_LINK_RULE, base, anyoneLinks > 0);
   }
 }
 

@@ -24,9 +24,9 @@ import { waitFor } from './support/wait.ts';
  * again, the same finding reopens with a new event. With the built-in rules:
  * - item_sensitive_file_not_shared (a key file, keyed by its item): opened → resolved →
  *   reopened, one finding;
- * - permission_anonymous_link_absent (keyed by the link: a permission): opened → resolved;
- *   the link made by sharing again is a new permission (Graph, and the simulator, give it
- *   a new id), so it is a new finding and the old one stays resolved.
+ * - permission_anonymous_link_absent (keyed by the sharing root, not the link: Graph, and the
+ *   simulator, give the link made by sharing again a new permission id): opened → resolved →
+ *   reopened, one finding.
  */
 
 const ITEM_RULE = 'item_sensitive_file_not_shared';
@@ -88,9 +88,9 @@ for (const dialect of testDialects()) {
       const item = (await findingsByKey(s.db, s.integrationId, ITEM_RULE)).get(itemKey);
       assert.equal(item?.status, 'open');
       assert.deepEqual(await eventsOf(s.db, item.id), ['opened']);
-      const linkKey = `${drive.id}/${itemId}/${first.permissionId}`;
-      const link = (await findingsByKey(s.db, s.integrationId, LINK_RULE)).get(linkKey);
+      const link = (await findingsByKey(s.db, s.integrationId, LINK_RULE)).get(itemKey);
       assert.equal(link?.status, 'open');
+      assert.deepEqual(await eventsOf(s.db, link.id), ['opened']);
 
       // Unshared.
       await env.admin.mutate({ op: 'unshare', driveId: drive.id, itemId });
@@ -100,7 +100,10 @@ for (const dialect of testDialects()) {
       assert.equal(resolvedItem?.status, 'resolved');
       assert.equal(resolvedItem.id, item.id);
       assert.deepEqual(await eventsOf(s.db, item.id), ['opened', 'resolved']);
-      assert.equal((await findingsByKey(s.db, s.integrationId, LINK_RULE)).get(linkKey)?.status, 'resolved');
+      const resolvedLink = (await findingsByKey(s.db, s.integrationId, LINK_RULE)).get(itemKey);
+      assert.equal(resolvedLink?.status, 'resolved');
+      assert.equal(resolvedLink.id, link.id);
+      assert.deepEqual(await eventsOf(s.db, link.id), ['opened', 'resolved']);
 
       // Shared again: the same item finding reopens.
       const second = await env.admin.mutate<{ permissionId: string }>({
@@ -116,10 +119,18 @@ for (const dialect of testDialects()) {
       assert.equal(again?.id, item.id, 'the same finding');
       assert.equal(again?.status, 'open');
       assert.deepEqual(await eventsOf(s.db, item.id), ['opened', 'resolved', 'reopened']);
-      const links = await findingsByKey(s.db, s.integrationId, LINK_RULE);
+      // A new link (a new permission id), the same item: the link finding reopens too.
       assert.notEqual(second.permissionId, first.permissionId);
-      assert.equal(links.get(linkKey)?.status, 'resolved');
-      assert.equal(links.get(`${drive.id}/${itemId}/${second.permissionId}`)?.status, 'open');
+      const links = await findingsByKey(s.db, s.integrationId, LINK_RULE);
+      const linkAgain = links.get(itemKey);
+      assert.equal(linkAgain?.id, link.id, 'the same link finding');
+      assert.equal(linkAgain?.status, 'open');
+      assert.deepEqual(await eventsOf(s.db, link.id), ['opened', 'resolved', 'reopened']);
+      assert.equal(
+        [...links.keys()].filter((k) => k.startsWith(itemKey)).length,
+        1,
+        'one finding for the item, none per link',
+      );
 
       // A full evaluation agrees with what the incremental ones left.
       const check = await evaluate('full');

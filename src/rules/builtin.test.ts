@@ -36,14 +36,17 @@ const item = (id: string, drive = A) => `${drive}|${id}`;
 const CASES: Case[] = [
   {
     rule: 'permission_anonymous_link_absent',
-    evaluated: 'permissions',
-    alarm: [
-      perm('i-public', 'p-public-anyone'),
-      perm('i-report', 'p-report-anyone'),
-      perm('i-plan', 'p-plan-anyone'),
-      perm('i-expired', 'p-expired-anyone'),
-      perm('i-odd', 'p-odd-anyone'),
-    ],
+    // Keyed by the item (a re-created link gets a new permission id): every sharing root.
+    evaluated: 11,
+    alarm: [item('i-public'), item('i-report'), item('i-plan'), item('i-expired'), item('i-odd')],
+    reasons: {
+      [item('i-public')]:
+        '1 Anyone link (1 view) lets whoever holds the URL open the item without signing in',
+      [item('i-report')]:
+        '1 Anyone link (1 edit) lets whoever holds the URL open the item without signing in',
+      [item('i-odd')]:
+        '1 Anyone link (1 of another or unknown type) lets whoever holds the URL open the item without signing in',
+    },
   },
   {
     rule: 'permission_anonymous_link_expires',
