@@ -53,7 +53,7 @@ describe('drivewarden rules and findings', () => {
 
   it('lists and shows rules, runs them, lists findings as table, JSON and CSV', async () => {
     const list = await ok(dataDir, ['rules', 'list', '--integration', 'acme']);
-    assert.match(list, /permission_anonymous_link_absent\s+high\s+permission\s+builtin\s+true/);
+    assert.match(list, /permission_anonymous_link_absent\s+high\s+drive_item\s+builtin\s+true/);
     const show = await ok(dataDir, [
       'rules',
       'show',
