@@ -25,10 +25,11 @@ export interface RunRecord {
 /**
  * Alerts at the end of the chain: rules evaluated after each delta run (the service's
  * scheduler), a policy on permission_anonymous_link_absent sending each finding opened to a
- * webhook receiver in this process, which records when each alert arrives, by permission id.
+ * webhook receiver in this process, which records when each alert arrives, by the finding's
+ * resource (the shared item's id).
  */
 export interface BenchAlerts {
-  /** performance.now() when the alert naming the permission arrived. */
+  /** performance.now() when the alert naming the item (the finding's resource) arrived. */
   arrivals: Map<string, number>;
   alerts: AlertsService;
   rules: RulesScheduler;
