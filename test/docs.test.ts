@@ -21,7 +21,7 @@ function markdownFiles(dir: string, out: string[] = []): string[] {
 const inside = (path: string) => path === ROOT || path.startsWith(ROOT + sep);
 
 /** Documents that used to live beside the repository; the project's own docs replace them. */
-const OUTSIDE_DOCS = /GRAPH-FACTS|DESIGN\.md|RULES\.md|shared docs/i;
+const OUTSIDE_DOCS = /GRAPH-FACTS|DESIGN\.md|(?<!docs\/)RULES\.md|shared docs/i;
 /** Absolute paths of a particular machine. */
 const MACHINE_PATHS = /(^|[\s(`'"])(\/work\/|\/home\/|\/Users\/|[A-Z]:\\)/;
 
