@@ -240,6 +240,8 @@ describe('drivewarden demo', () => {
     assert.match(stdout, /12\/12 permissions granted/);
     assert.match(stdout, /collected \d+ items/);
     assert.match(stdout, /anonymous_links/);
+    assert.match(stdout, /open findings: [1-9]\d* \(/);
+    assert.match(stdout, /^\s+\d+\s+permission_anonymous_link_absent$/m);
   });
 
   it('names files by path, not by id, in its live output', async () => {

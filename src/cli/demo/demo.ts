@@ -5,6 +5,7 @@ import type { SimMutation } from '../../../sim/contracts.ts';
 import { simCredentials, startSimulator } from '../../../sim/index.ts';
 import { openApp } from '../../app/context.ts';
 import { progressPrinter } from '../../app/progress.ts';
+import { runRules } from '../../app/rules.ts';
 import { syncOnce } from '../../app/sync-once.ts';
 import { type ChangeBatch, changes } from '../../collect/change-stream.ts';
 import { probeIntegration } from '../../integrations/probe.ts';
@@ -12,6 +13,7 @@ import { formatTable } from '../../query/format.ts';
 import { queryTargetOf, runReadOnlyQuery } from '../../query/run-query.ts';
 import { startService } from '../../server/service.ts';
 import { changeLines } from './change-lines.ts';
+import { findingEventLines, findingSummary, lastFindingEventId } from './finding-lines.ts';
 
 /**
  * `drivewarden demo`: the whole product against the built-in Graph simulator. A generated
@@ -62,8 +64,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const admin = new SimAdminClient(sim);
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let findingsTimer: NodeJS.Timeout | undefined;
   const cleanup = async () => {
     if (timer) clearInterval(timer);
+    if (findingsTimer) clearInterval(findingsTimer);
     await service?.close();
     await admin.close();
     await sim.close();
@@ -103,6 +107,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       limits: app.config.query,
     });
     log(formatTable(summary));
+    await runRules(app, { integration: integration.id, full: true });
+    for (const line of await findingSummary(app.store.db)) log(line);
     log(
       `\nquery it yourself: DW_DATA_DIR=${dataDir} npm run dw -- query run shared-with-anyone\n` +
         '(drivewarden query list shows the other examples; docs/queries.md explains them)',
@@ -114,6 +120,18 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     log(
       `\nwatching in real time (webhooks to ${app.config.server.publicUrl}, polling every ${app.config.sync.pollIntervalSeconds} s); Ctrl-C to stop`,
     );
+
+    // Finding events as the service's rules write them (opened, resolved, …).
+    let lastEvent = await lastFindingEventId(app.store.db);
+    findingsTimer = setInterval(() => {
+      void findingEventLines(app.store.db, lastEvent).then(
+        ({ lines, lastId }) => {
+          lastEvent = lastId;
+          for (const line of lines) log(line);
+        },
+        (err: unknown) => log(`  (could not read findings: ${(err as Error).message})`),
+      );
+    }, 500);
 
     const started = new Map<string, number>();
     changes.on('changes', (batch: ChangeBatch) => {
