@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,25 +8,12 @@ import { Webhook } from 'standardwebhooks';
 import { insertFindingEvents, insertIntegration } from '../src/alerts/test-support.ts';
 import { openStore } from '../src/store/store.ts';
 import { type HttpReceiver, startHttpReceiver } from './support/alert-receivers.ts';
+import { runCli } from './support/cli.ts';
 
-const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
+const _bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
 function dw(dataDir: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(dataDir, args, env);
 }
 
 /** Every byte drivewarden wrote to its data directory. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { SimAdminClient } from '../sim/admin-client.ts';
 import type { SimHandle } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
+import { runCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -18,21 +19,7 @@ const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
  * the simulator lives in this process and must keep answering while the child runs.
  */
 function dw(dataDir: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(dataDir, args, env);
 }
 
 describe('the drivewarden command against the simulator', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,27 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SEED, seedInventory } from '../src/query/seed-inventory.fixture.ts';
 import { openStore } from '../src/store/store.ts';
+import { runCli } from './support/cli.ts';
 
 /** `drivewarden query` as people run it: formats, parameters, saved queries, refusals and limits. */
 
-const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
+const _bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
 function dw(dataDir: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(dataDir, args, env);
 }
 
 describe('drivewarden query', () => {

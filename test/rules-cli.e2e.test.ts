@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,27 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SimHandle } from '../sim/contracts.ts';
 import { startSimulator } from '../sim/index.ts';
+import { runCli } from './support/cli.ts';
 import { FIXTURE_RULES_DIR } from './support/rules.ts';
 
-const bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
+const _bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
 /** The real `drivewarden rules …` and `findings …` commands against a synced simulator tenant. */
 function dw(dataDir: string, args: string[]) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DW_DATA_DIR: dataDir, DW_LOG_LEVEL: 'warn', USER: 'tester' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(dataDir, args, { USER: 'tester' });
 }
 
 async function ok(dataDir: string, args: string[]): Promise<string> {

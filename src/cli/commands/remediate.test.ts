@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,31 +6,18 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { TruthRecord } from '../../../sim/contracts.ts';
+import { runCli } from '../../../test/support/cli.ts';
 import { startTestSim, type TestSim } from '../../../test/support/simulator.ts';
 import { reviewLinkKey } from '../../app/review-key.ts';
 import { reviewRoutes } from '../../server/reviews/routes.ts';
 import { encodeValue } from '../../store/codec.ts';
 import { openStore } from '../../store/store.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/drivewarden.js', import.meta.url));
+const _bin = fileURLToPath(new URL('../../../bin/drivewarden.js', import.meta.url));
 
 /** The real command in a child process (async: the simulator lives in this process). */
 function dw(dataDir: string, args: string[]) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DW_DATA_DIR: dataDir, DW_DATABASE_URL: '', DW_CONFIG: '', DW_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(dataDir, args, { DW_DATABASE_URL: '', DW_CONFIG: '' });
 }
 
 type PermTruth = Extract<TruthRecord, { kind: 'permission' }>;
