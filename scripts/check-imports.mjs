@@ -20,7 +20,7 @@ export const LAYERS = [
   ['app'],
   // generated reference docs read the definitions and the capabilities the probe checks
   ['docs'],
-  ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query'],
+  ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query', 'auth'],
   ['access', 'queue'],
   ['store'],
   ['graph', 'resources'],

@@ -30,6 +30,11 @@ export async function openApp(overrides: Record<string, unknown> = {}): Promise<
   const store = await openStore(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
   );
+  return assembleApp(config, logger, store);
+}
+
+/** The app around an open store (openApp; tests that open their store themselves). */
+export function assembleApp(config: Config, logger: Logger, store: Store): AppContext {
   const box = SecretBox.open(config.dataDir, config.secretKey);
   const integrations = new IntegrationRepository(store, box);
   return {

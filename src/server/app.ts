@@ -4,6 +4,9 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
+import type { ApiDeps } from './api/deps.ts';
+import { installErrorHandlers } from './api/errors.ts';
+import { registerApi } from './api/index.ts';
 import { type ReviewRouteDeps, reviewRoutes } from './reviews/routes.ts';
 import type { WebhookReceiver } from './webhooks/receiver.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -15,6 +18,8 @@ export interface ServerDeps {
   webhookBodyLimit?: number;
   /** When given, the owners' review page (needs a writable store and Graph clients). */
   reviews?: ReviewRouteDeps;
+  /** When given, the REST API (/api/v1, /openapi.json, /docs) with sign-in and roles. */
+  api?: ApiDeps;
 }
 
 export interface CreateServerOptions {
@@ -26,7 +31,8 @@ export interface CreateServerOptions {
 }
 
 /**
- * The Fastify app: `GET /healthz` and, with a receiver, the Graph webhook routes. Not
+ * The Fastify app: `GET /healthz`, with a receiver the Graph webhook routes, with api deps
+ * the REST API and the web app. Not
  * listening yet: call `app.listen({ host: config.server.host, port: config.server.port })`.
  * Per-request logging is off (notification bursts would flood the log); errors are logged.
  */
@@ -39,7 +45,11 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     bodyLimit: deps.webhookBodyLimit ?? 1024 * 1024,
   });
 
-  app.get('/healthz', async (_request, reply) => {
+  installErrorHandlers(app);
+  // First: the access hook it installs must see every route registered after it.
+  if (deps.api) await registerApi(app, deps.api);
+
+  app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {
     let database: 'ok' | 'error' = 'ok';
     try {
       await sql`select 1`.execute(store.db);

@@ -1,5 +1,6 @@
 import type { ActivityTables } from './tables/activity.ts';
 import type { AlertsTables } from './tables/alerts.ts';
+import type { AuthTables } from './tables/auth.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
@@ -24,4 +25,5 @@ export interface Database
     QueryTables,
     ActivityTables,
     RemediationTables,
-    AlertsTables {}
+    AlertsTables,
+    AuthTables {}

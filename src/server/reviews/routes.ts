@@ -64,7 +64,8 @@ export async function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps):
     (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  app.get('/review', async (req, reply) => {
+  // The signed link in the query is the credential (no account).
+  app.get('/review', { config: { access: 'public' } }, async (req, reply) => {
     const token = tokenOf(req.query);
     try {
       const page = await itemsForLink(deps.db, deps.key, token, now());
@@ -75,7 +76,7 @@ export async function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps):
     }
   });
 
-  app.post('/review', async (req, reply) => {
+  app.post('/review', { config: { access: 'public' } }, async (req, reply) => {
     const token = tokenOf(req.query);
     try {
       const decisions = decisionsOf((req.body ?? {}) as Record<string, string>);

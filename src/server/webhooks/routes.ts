@@ -73,7 +73,8 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       return reply.code(202).send();
     };
 
-    scope.post(NOTIFICATION_PATH, handle);
-    scope.post(LIFECYCLE_PATH, handle);
+    // Graph authenticates with the subscription's clientState, checked by the receiver.
+    scope.post(NOTIFICATION_PATH, { config: { access: 'public' } }, handle);
+    scope.post(LIFECYCLE_PATH, { config: { access: 'public' } }, handle);
   });
 }

@@ -13,6 +13,11 @@ export const SECRET_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   graph_subscriptions: ['client_state'],
   /** Sealed configuration of each alert channel: webhook URLs with their tokens, signing secrets, SMTP passwords. */
   alert_channels: ['config_enc'],
+  /** Password hashes of the web app's users (offline guessing). */
+  app_users: ['password_hash'],
+  /** Hashes of session and API tokens, and the sessions' CSRF tokens. */
+  app_sessions: ['token_hash', 'csrf_token'],
+  api_tokens: ['token_hash'],
 };
 
 /** The secret columns of a table (every column for `'*'`); empty when it holds none. */

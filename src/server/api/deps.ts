@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import type { CommandBus } from '../../app/commands/local-bus.ts';
+import type { Config } from '../../config/config.ts';
+import type { Database } from '../../store/schema.ts';
+import type { Logger } from '../../util/logger.ts';
+
+/**
+ * What API routes get. Reads go straight to `db` (on `serve` the server thread's own
+ * read-only connection: keep every read indexed and paged). Every change goes through
+ * `commands` (run by the process that owns the writable store and Graph clients).
+ */
+export interface ApiDeps {
+  config: Config;
+  db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  commands: CommandBus;
+  logger: Logger;
+  /** Where the built web app is (web/dist); undefined: not served. */
+  webDir?: string;
+  /** The clock (tests move it). */
+  now?: () => Date;
+}

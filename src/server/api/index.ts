@@ -1,0 +1,78 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { VERSION } from '../../version.ts';
+import { installAccessControl } from './access.ts';
+import type { ApiDeps } from './deps.ts';
+import { activityRoutes } from './routes/activity.ts';
+import { alertsRoutes } from './routes/alerts.ts';
+import { authRoutes } from './routes/auth.ts';
+import { integrationsRoutes } from './routes/integrations.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
+import { overviewRoutes } from './routes/overview.ts';
+import { queryRoutes } from './routes/query.ts';
+import { remediationRoutes } from './routes/remediation.ts';
+import { rulesRoutes } from './routes/rules.ts';
+import { storageRoutes } from './routes/storage.ts';
+import type { ZodApp } from './zod-app.ts';
+
+export const API_PREFIX = '/api/v1';
+
+/**
+ * The REST API on an app: zod schemas for validation and the OpenAPI document
+ * (`/openapi.json`, browsable at `/docs`), the session cookie, the access hook, then the
+ * routes of each area under /api/v1 (one file per area in ./routes/).
+ */
+export async function registerApi(root: FastifyInstance, deps: ApiDeps): Promise<void> {
+  root.setValidatorCompiler(validatorCompiler);
+  root.setSerializerCompiler(serializerCompiler);
+  // The documentation is public like the document it shows.
+  root.addHook('onRoute', (route) => {
+    if (route.url === '/docs' || route.url.startsWith('/docs/'))
+      route.config = { ...(route.config as object), access: 'public' };
+  });
+  await root.register(cookie);
+  installAccessControl(root, deps.db, deps.now);
+  await root.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'drivewarden API',
+        version: VERSION,
+        description: 'OneDrive inventory and security monitor',
+      },
+      components: {
+        securitySchemes: {
+          token: { type: 'http', scheme: 'bearer', description: 'API token (drivewarden tokens create)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'dw_session' },
+        },
+      },
+      security: [{ token: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await root.register(swaggerUi, { routePrefix: '/docs' });
+  root.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    root.swagger(),
+  );
+
+  const app = root.withTypeProvider() as unknown as ZodApp;
+  await app.register(
+    async (api) => {
+      const z = api as unknown as ZodApp;
+      await authRoutes(z, deps);
+      await overviewRoutes(z, deps);
+      await inventoryRoutes(z, deps);
+      await storageRoutes(z, deps);
+      await rulesRoutes(z, deps);
+      await queryRoutes(z, deps);
+      await integrationsRoutes(z, deps);
+      await activityRoutes(z, deps);
+      await alertsRoutes(z, deps);
+      await remediationRoutes(z, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+}

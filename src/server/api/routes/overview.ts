@@ -1,0 +1,5 @@
+import type { ApiDeps } from '../deps.ts';
+import type { ZodApp } from '../zod-app.ts';
+
+/** The overview routes of the REST API (mounted under /api/v1). */
+export async function overviewRoutes(_app: ZodApp, _deps: ApiDeps): Promise<void> {}
