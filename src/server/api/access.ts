@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { CommandActor } from '../../app/commands/types.ts';
 import { type Principal, principalOfApiToken, principalOfSession } from '../../auth/principals.ts';
 import { sameSecret } from '../../auth/tokens.ts';
 import type { Database } from '../../store/schema.ts';
@@ -95,4 +96,10 @@ export function installAccessControl(
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new ApiError(401, 'unauthorized', 'sign in first');
   return request.principal;
+}
+
+/** The command actor of a request (who is recorded in trails). */
+export function actorOf(request: FastifyRequest): CommandActor {
+  const { userId, username, role } = principalOf(request);
+  return { userId, username, role };
 }
