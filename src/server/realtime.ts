@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { CommandBus } from '../app/commands/local-bus.ts';
 import { DeltaCoordinator } from '../collect/realtime/coordinator.ts';
 import { InboxWorker } from '../collect/realtime/inbox-worker.ts';
 import { Poller } from '../collect/realtime/poller.ts';
@@ -23,6 +24,7 @@ import {
 } from '../queue/webhook-inbox.ts';
 import { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Logger } from '../util/logger.ts';
+import { createMetrics, type GraphUsage } from './api/metrics.ts';
 import { createServer } from './app.ts';
 import type { ServerThreadDatabase } from './thread/protocol.ts';
 import { SupervisedServerThread } from './thread/supervisor.ts';
@@ -74,6 +76,17 @@ export interface StartRealtimeOptions {
   /** Inbox rescan interval (default 1 s; new rows also wake the worker at once). */
   inboxScanIntervalMs?: number;
   retryBaseMs?: number;
+  /**
+   * Serve the REST API and the web app on the same server: its reads use the server's own
+   * connection, its changes run through `commands` here (the owner of the writable store).
+   */
+  api?: {
+    dialect: 'sqlite' | 'postgres';
+    commands: CommandBus;
+    webDir?: string;
+    /** The Graph clients' counters, sent to the server thread for /metrics every few seconds. */
+    graphUsage?: () => GraphUsage[];
+  };
 }
 
 export interface RealtimeHandle {
@@ -247,6 +260,7 @@ async function start(
   const host = options.listen === false ? undefined : (options.listen?.host ?? config.server.host);
   const port = options.listen === false ? undefined : (options.listen?.port ?? config.server.port);
   let unsubscribe: (() => void) | undefined;
+  let usageTimer: NodeJS.Timeout | undefined;
   const timings: number[] = [];
   if (threadDb && host !== undefined && port !== undefined) {
     // Restarted with backoff when it dies; the process exits (code 1) when it keeps dying.
@@ -260,9 +274,15 @@ async function start(
       logger,
       onPersisted: () => worker.wake(),
       onRejections: (counters) => addRejections(rejections, counters),
+      ...(options.api ? { api: { webDir: options.api.webDir }, commands: options.api.commands } : {}),
     });
     url = thread.url;
     const t = thread;
+    if (options.api?.graphUsage) {
+      const usage = options.api.graphUsage;
+      usageTimer = setInterval(() => t.graphUsage(usage()), 5000);
+      usageTimer.unref();
+    }
     unsubscribe = cache.onChange((change) => t.subscriptionChanged(change));
     rejectionTimer = setInterval(() => {
       flushThreadRejections().catch((err) =>
@@ -280,7 +300,33 @@ async function start(
       now: () => timers.now(),
       onPersisted: () => worker.wake(),
     });
-    server = await createServer({ config, store, logger, deps: { receiver } });
+    const metrics = options.api ? createMetrics(store.db) : undefined;
+    server = await createServer({
+      config,
+      store,
+      logger,
+      deps: {
+        receiver,
+        ...(options.api && metrics
+          ? {
+              api: {
+                config,
+                db: store.db,
+                dialect: options.api.dialect,
+                commands: options.api.commands,
+                logger,
+                metrics,
+                webDir: options.api.webDir,
+              },
+            }
+          : {}),
+      },
+    });
+    if (metrics && options.api?.graphUsage) {
+      const usage = options.api.graphUsage;
+      usageTimer = setInterval(() => metrics.setGraphUsage(usage()), 5000);
+      usageTimer.unref();
+    }
     if (options.recordRequestTimings) {
       server.server.on('request', (req, res) => {
         if (req.method !== 'POST') return;
@@ -398,6 +444,7 @@ async function start(
       // The thread hands over its last rejection counters before it ends.
       await thread?.close();
       if (rejectionTimer) clearInterval(rejectionTimer);
+      if (usageTimer) clearInterval(usageTimer);
       await worker.close();
       await coordinator.close();
       await receiver?.close().catch((err) => logger.warn({ err }, 'could not store rejection counters'));

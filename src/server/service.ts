@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { type AlertsService, startAlerts } from '../app/alerts.ts';
+import { localCommandBus } from '../app/commands/local-bus.ts';
+import type { ServiceHooks } from '../app/commands/types.ts';
 import type { AppContext } from '../app/context.ts';
 import { type RulesScheduler, startRulesScheduler } from '../app/rules-scheduler.ts';
 import type { SyncContext } from '../collect/context.ts';
@@ -11,6 +14,7 @@ import { syncIntegration } from '../collect/sync.ts';
 import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
+import type { GraphUsage } from './api/metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 
@@ -22,6 +26,8 @@ import { type RealtimeHandle, startRealtime } from './realtime.ts';
  */
 export interface Service {
   realtime: RealtimeHandle;
+  /** What the API's commands may ask of this service. */
+  hooks: ServiceHooks;
   /** Rule evaluations after sync rounds and on schedule; null when turned off. */
   rules: RulesScheduler | null;
   /** Routing and delivery of alerts; `kick()` after anything that writes events. */
@@ -43,7 +49,12 @@ export interface ServiceOptions {
   rules?: boolean;
   /** Route and deliver alerts (default true). */
   alerts?: boolean;
+  /** Serve the REST API and the web app on the listener (default true). */
+  api?: boolean;
 }
+
+/** Where `npm run build:web` puts the web app (web/dist at the package root). */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
   const { logger } = app;
@@ -131,6 +142,59 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     return out;
   };
 
+  /** The start-up collection of one integration, then rules and subscriptions; it is watched from then on. */
+  const bringUp = async (integrationId: string) => {
+    const ctx = await contextFor(integrationId);
+    try {
+      const result = await syncIntegration(ctx, { mode: 'delta' });
+      logger.info(
+        {
+          integration: ctx.integration.name,
+          items: result.items,
+          changes: result.changes,
+          ru: result.graph.ruSpent,
+        },
+        `integration ${ctx.integration.name}: start-up collection done`,
+      );
+    } catch (err) {
+      logger.error(
+        { integration: ctx.integration.name, err: (err as Error).message },
+        'start-up collection failed',
+      );
+    }
+    ready.add(integrationId);
+    // Everything once at start: a new or upgraded rule, and what time changed while stopped.
+    rules?.fullSyncDone(integrationId);
+    afterRun();
+  };
+
+  const hooks: ServiceHooks = {
+    changed(integrationId) {
+      if (integrationId) rules?.changed(integrationId);
+      afterRun();
+    },
+    integrationAdded(integrationId) {
+      // A fresh context: the integration's credentials or state may have changed.
+      contexts.delete(integrationId);
+      void bringUp(integrationId)
+        .then(() => realtime.syncSubscriptions())
+        .then(() => activity.runNow())
+        .catch((err) => logger.error({ err, integrationId }, 'could not bring up the integration'));
+    },
+    withSyncContext: async (integrationId, fn) => fn(await contextFor(integrationId)),
+  };
+  const graphUsage = (): GraphUsage[] =>
+    [...contexts.values()].map((ctx) => {
+      const stats = ctx.client.stats();
+      return {
+        integration: ctx.integration.name,
+        ruSpent: stats.ruSpent,
+        requests: stats.requests,
+        throttledResponses: stats.throttledResponses,
+        throttleWaitMs: stats.throttleWaitMs,
+      };
+    });
+
   const realtime = await startRealtime({
     store: app.store,
     config: app.config,
@@ -147,6 +211,17 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     inbox: app.config.databaseUrl
       ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
       : undefined,
+    // The API's reads run on the server's own connection; its changes come back here as commands.
+    ...(options.api === false
+      ? {}
+      : {
+          api: {
+            dialect: app.store.dialect,
+            commands: localCommandBus(app, hooks),
+            webDir: WEB_DIST,
+            graphUsage,
+          },
+        }),
   });
   if (!app.config.server.publicUrl) {
     logger.warn(
@@ -182,20 +257,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   const startup = (async () => {
     if (options.initialSync === false) return;
     for (const info of await app.integrations.list()) {
-      if (!info.enabled) continue;
-      try {
-        const result = await syncIntegration(await contextFor(info.id), { mode: 'delta' });
-        logger.info(
-          { integration: info.name, items: result.items, changes: result.changes, ru: result.graph.ruSpent },
-          `integration ${info.name}: start-up collection done`,
-        );
-      } catch (err) {
-        logger.error({ integration: info.name, err: (err as Error).message }, 'start-up collection failed');
-      }
-      ready.add(info.id);
-      // Everything once at start: a new or upgraded rule, and what time changed while stopped.
-      rules?.fullSyncDone(info.id);
-      afterRun();
+      if (info.enabled) await bringUp(info.id);
     }
     // Subscribe the drives that just became ready.
     await realtime.syncSubscriptions();
@@ -204,6 +266,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   return {
     realtime,
+    hooks,
     rules,
     alerts,
     ready: startup,

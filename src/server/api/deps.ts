@@ -3,6 +3,7 @@ import type { CommandBus } from '../../app/commands/local-bus.ts';
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
+import type { Metrics } from './metrics.ts';
 
 /**
  * What API routes get. Reads go straight to `db` (on `serve` the server thread's own
@@ -19,4 +20,8 @@ export interface ApiDeps {
   webDir?: string;
   /** The clock (tests move it). */
   now?: () => Date;
+  /** Prometheus metrics of this server (created when absent). */
+  metrics?: Metrics;
+  /** How often live events are polled from the database (ms, default 1 s). */
+  liveEventsIntervalMs?: number;
 }

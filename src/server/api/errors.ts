@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { CommandError } from '../../app/commands/types.ts';
 
 /**
  * One error shape for every API answer that is not a success:
@@ -59,6 +60,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
         },
       });
     if (err instanceof ApiError) return send(err.status, err.code, err.message, err.details);
+    // A command's refusal (in-process bus; the thread bus turns them into ApiErrors).
+    if (err instanceof CommandError) return send(err.status, err.code, err.message);
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => ({
         where: `${err.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')}`,

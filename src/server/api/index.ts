@@ -6,9 +6,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { VERSION } from '../../version.ts';
 import { installAccessControl } from './access.ts';
 import type { ApiDeps } from './deps.ts';
+import { createMetrics, metricsRoutes } from './metrics.ts';
 import { activityRoutes } from './routes/activity.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { authRoutes } from './routes/auth.ts';
+import { eventsRoutes } from './routes/events.ts';
 import { integrationsRoutes } from './routes/integrations.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { overviewRoutes } from './routes/overview.ts';
@@ -54,6 +56,7 @@ export async function registerApi(root: FastifyInstance, deps: ApiDeps): Promise
     transform: jsonSchemaTransform,
   });
   await root.register(swaggerUi, { routePrefix: '/docs' });
+  metricsRoutes(root, deps.db, deps.metrics ?? createMetrics(deps.db));
   root.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     root.swagger(),
   );
@@ -72,6 +75,7 @@ export async function registerApi(root: FastifyInstance, deps: ApiDeps): Promise
       await activityRoutes(z, deps);
       await alertsRoutes(z, deps);
       await remediationRoutes(z, deps);
+      await eventsRoutes(z, deps);
     },
     { prefix: API_PREFIX },
   );

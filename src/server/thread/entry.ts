@@ -13,6 +13,9 @@ import { openKysely, openSqlite } from '../../store/connection.ts';
 import type { Database } from '../../store/schema.ts';
 import { SubscriptionCache } from '../../store/subscription-cache.ts';
 import { createLogger } from '../../util/logger.ts';
+import type { ApiDeps } from '../api/deps.ts';
+import { createMetrics } from '../api/metrics.ts';
+import { ThreadCommandBus } from '../api/thread-bus.ts';
 import { createServer } from '../app.ts';
 import { WebhookReceiver } from '../webhooks/receiver.ts';
 import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
@@ -22,12 +25,16 @@ if (!parentPort) throw new Error('server-thread entry must run in a worker threa
 const port: MessagePort = parentPort;
 const post = (message: FromServerThread) => port.postMessage(message);
 
-function openDatabases(): { db: Kysely<Database>; inbox: InboxStore } {
+function openDatabases(): { db: Kysely<Database>; inbox: InboxStore; dialect: 'sqlite' | 'postgres' } {
   const spec = data.database;
   if (spec.kind === 'sqlite') {
     const main = openSqlite(spec.mainFile, { readonly: true, busyTimeoutMs: 5000 });
     const { db } = openKysely({ dialect: 'sqlite', database: main });
-    return { db, inbox: new SqliteInboxStore(spec.inboxFile, { synchronous: spec.synchronous }) };
+    return {
+      db,
+      inbox: new SqliteInboxStore(spec.inboxFile, { synchronous: spec.synchronous }),
+      dialect: 'sqlite',
+    };
   }
   const { db } = openKysely({
     dialect: 'postgres',
@@ -35,11 +42,17 @@ function openDatabases(): { db: Kysely<Database>; inbox: InboxStore } {
     schema: spec.schema,
     maxConnections: spec.connections ?? 2,
   });
-  return { db, inbox: new KyselyInboxStore(db) };
+  return { db, inbox: new KyselyInboxStore(db), dialect: 'postgres' };
 }
 
 const logger = createLogger(data.logLevel);
-const { db, inbox } = openDatabases();
+const { db, inbox, dialect } = openDatabases();
+const metrics = createMetrics(db);
+// API changes run on the main thread (the owner of the writable store and Graph clients).
+const commands = new ThreadCommandBus((message) => post(message));
+const api: ApiDeps | undefined = data.api
+  ? { config: data.config, db, dialect, commands, logger, metrics, webDir: data.api.webDir }
+  : undefined;
 const cache = new SubscriptionCache(db);
 let receiver: WebhookReceiver | undefined;
 let reloadTimer: NodeJS.Timeout | undefined;
@@ -65,15 +78,17 @@ async function start(): Promise<string> {
     config: data.config,
     store: { db },
     logger,
-    deps: { receiver, webhookBodyLimit: data.webhookBodyLimit },
+    deps: { receiver, webhookBodyLimit: data.webhookBodyLimit, api },
   });
-  if (data.recordTimings) {
-    server.server.on('request', (req, res) => {
-      if (req.method !== 'POST') return;
-      const t0 = performance.now();
-      res.once('finish', () => timings.push(performance.now() - t0));
+  server.server.on('request', (req, res) => {
+    if (req.method !== 'POST' || !req.url?.startsWith('/webhooks/')) return;
+    const t0 = performance.now();
+    res.once('finish', () => {
+      const ms = performance.now() - t0;
+      metrics.observeWebhookAck(ms / 1000);
+      if (data.recordTimings) timings.push(ms);
     });
-  }
+  });
   await server.listen({ host: data.host, port: data.port });
   closeServer = () => server.close();
   const address = server.server.address();
@@ -87,6 +102,7 @@ let closing: Promise<void> | undefined;
 function close(): Promise<void> {
   closing ??= (async () => {
     if (reloadTimer) clearInterval(reloadTimer);
+    commands.close();
     await closeServer?.().catch((err) => logger.warn({ err }, 'server thread: close failed'));
     // The last counters go to the main thread (onRejections), which writes them.
     await receiver?.close().catch(() => undefined);
@@ -111,6 +127,12 @@ port.on('message', (message: ToServerThread) => {
       post({ type: 'rejections', counters, requestId: message.requestId });
       break;
     }
+    case 'command-result':
+      commands.settle(message.requestId, message);
+      break;
+    case 'graph-usage':
+      metrics.setGraphUsage(message.usage);
+      break;
     case 'take-timings':
       post({ type: 'timings', requestId: message.requestId, ms: timings.splice(0) });
       break;

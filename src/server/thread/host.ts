@@ -6,8 +6,11 @@
  * wait for the thread; the thread never waits for the main thread.
  */
 import { Worker } from 'node:worker_threads';
+import type { CommandName } from '../../app/commands/index.ts';
+import { type CommandBus, failureOf } from '../../app/commands/local-bus.ts';
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
+import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
 
@@ -21,6 +24,8 @@ export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
   startTimeoutMs?: number;
   /** The thread ended without being closed (it died): why, as far as known. */
   onExit?(reason: string): void;
+  /** Runs the API's changes the thread relays (with `api` set); without it they fail as unavailable. */
+  commands?: CommandBus;
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -57,7 +62,7 @@ export class ServerThread {
 
   /** Starts the thread; resolves once it listens (rejects when it could not start). */
   static async start(options: ServerThreadOptions): Promise<ServerThread> {
-    const { logger, onPersisted, onRejections, startTimeoutMs, onExit, ...rest } = options;
+    const { logger, onPersisted, onRejections, startTimeoutMs, onExit, commands, ...rest } = options;
     const data: ServerThreadData = { ...rest, entry: ENTRY };
     // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; the loader comes from boot.mjs.
     const worker = new Worker(BOOT, { workerData: data });
@@ -117,6 +122,9 @@ export class ServerThread {
       case 'timings':
         this.settle(message.requestId, message);
         break;
+      case 'command':
+        void this.runCommand(message);
+        break;
       default:
         break;
     }
@@ -147,6 +155,29 @@ export class ServerThread {
       });
       this.send(make(requestId));
     });
+  }
+
+  private async runCommand(message: Extract<FromServerThread, { type: 'command' }>): Promise<void> {
+    const { requestId } = message;
+    try {
+      if (!this.options.commands) throw new Error('this server runs no commands');
+      const value = await this.options.commands.run(
+        message.name as CommandName,
+        message.input as never,
+        message.actor,
+      );
+      this.send({ type: 'command-result', requestId, ok: true, value });
+    } catch (err) {
+      const failure = failureOf(err);
+      if (failure.status === 500)
+        this.options.logger.error({ err, command: message.name }, 'API command failed');
+      this.send({ type: 'command-result', requestId, ok: false, failure });
+    }
+  }
+
+  /** The Graph clients' counters, for the thread's /metrics. */
+  graphUsage(usage: GraphUsage[]): void {
+    this.send({ type: 'graph-usage', usage });
   }
 
   /** Forwards a subscription change to the thread's cache. */

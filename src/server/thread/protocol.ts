@@ -5,8 +5,11 @@
  * rescans every second; the subscription cache reloads on unknown ids and periodically).
  */
 
+import type { CommandFailure } from '../../app/commands/local-bus.ts';
+import type { CommandActor } from '../../app/commands/types.ts';
 import type { Config } from '../../config/config.ts';
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
+import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 
 /** How the server thread reaches the databases (its own connections). */
@@ -43,6 +46,8 @@ export interface ServerThreadData {
   cacheReloadMs?: number;
   /** The module the bootstrap imports (entry.ts). */
   entry: string;
+  /** Serve the REST API and the web app too (their changes run as commands on the main thread). */
+  api?: { webDir?: string };
 }
 
 export type ToServerThread =
@@ -50,6 +55,11 @@ export type ToServerThread =
   | { type: 'reload-subscriptions' }
   | { type: 'flush-rejections'; requestId: number }
   | { type: 'take-timings'; requestId: number }
+  /** The answer to a command the thread relayed. */
+  | { type: 'command-result'; requestId: number; ok: true; value: unknown }
+  | { type: 'command-result'; requestId: number; ok: false; failure: CommandFailure }
+  /** The Graph clients' counters on the main thread, for /metrics. */
+  | { type: 'graph-usage'; usage: GraphUsage[] }
   | { type: 'close' }
   /** A fault (tests, drills): the thread dies of an uncaught error, as a bug in it would. */
   | { type: 'crash'; message: string };
@@ -61,4 +71,6 @@ export type FromServerThread =
   | { type: 'persisted' }
   | { type: 'rejections'; counters: RejectionCount[]; requestId?: number }
   | { type: 'timings'; requestId: number; ms: number[] }
+  /** An API change to run on the main thread (the owner of the writable store); answered by command-result. */
+  | { type: 'command'; requestId: number; name: string; input: unknown; actor: CommandActor }
   | { type: 'closed' };

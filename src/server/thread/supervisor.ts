@@ -8,7 +8,9 @@
  * thread loads the subscription cache from the database, so changes relayed to the dead
  * one are not lost. Rejection counters the dead thread had not handed over are.
  */
+
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
+import type { GraphUsage } from '../api/metrics.ts';
 import { ServerThread, type ServerThreadOptions } from './host.ts';
 
 export interface RestartPolicy {
@@ -126,6 +128,10 @@ export class SupervisedServerThread {
 
   reloadSubscriptions(): void {
     this.current?.reloadSubscriptions();
+  }
+
+  graphUsage(usage: GraphUsage[]): void {
+    this.current?.graphUsage(usage);
   }
 
   async flushRejections(): Promise<void> {
