@@ -18,3 +18,15 @@ test('--help lists the command and its description', () => {
   assert.match(out.stdout, /Usage: drivewarden/);
   assert.match(out.stdout, /OneDrive inventory/);
 });
+
+test('--client-secret on the command line works but warns that ps and shell history show it', () => {
+  const out = spawnSync(
+    process.execPath,
+    [bin, 'integrations', 'add', '--name', 'acme', '--client-id', 'c', '--client-secret', 'hunter2-secret'],
+    { encoding: 'utf8', env: { ...process.env, DW_DATA_DIR: '/nonexistent/dw-cli-test' } },
+  );
+  assert.notEqual(out.status, 0, 'no tenant id: refused');
+  assert.match(out.stderr, /warning: --client-secret puts the secret in the process list/);
+  assert.match(out.stderr, /--tenant-id is required/);
+  assert.doesNotMatch(out.stdout + out.stderr, /hunter2-secret/, 'the secret itself is never echoed');
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { backoffDelay, parseRetryAfter, TenantGate } from './throttle.ts';
+import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, TenantGate } from './throttle.ts';
 import { pathOf } from './transport.ts';
 
 describe('parseRetryAfter', () => {
@@ -12,6 +12,12 @@ describe('parseRetryAfter', () => {
   it('reads an HTTP date', () => {
     const now = Date.parse('2024-01-01T00:00:00Z');
     assert.equal(parseRetryAfter('Mon, 01 Jan 2024 00:00:03 GMT', now), 3000);
+  });
+  it('caps a huge value at 15 minutes (a tenant is never paused without end, no timer overflows)', () => {
+    const now = Date.parse('2024-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('99999999999'), MAX_RETRY_AFTER_MS);
+    assert.equal(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', now), MAX_RETRY_AFTER_MS);
+    assert.equal(MAX_RETRY_AFTER_MS, 900_000);
   });
   it('ignores missing or garbage values', () => {
     assert.equal(parseRetryAfter(undefined), undefined);

@@ -14,11 +14,17 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (value === undefined) return undefined;
   const v = value.trim();
   if (v === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.min(MAX_RETRY_AFTER_MS, Math.ceil(Number(v) * 1000));
   const date = Date.parse(v);
-  if (!Number.isNaN(date)) return Math.max(0, date - now);
+  if (!Number.isNaN(date)) return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, date - now));
   return undefined;
 }
+
+/**
+ * The longest pause a Retry-After can impose (15 min). Graph asks for seconds to minutes; a
+ * larger value is a bug or hostile, and past 2^31 ms node's timers fire at once (a spin).
+ */
+export const MAX_RETRY_AFTER_MS = 15 * 60 * 1000;
 
 export interface BackoffOptions {
   baseMs: number;

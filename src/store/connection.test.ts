@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +25,24 @@ describe('the connection factory', () => {
       } finally {
         readonly.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a new store directory 0700 and the database with its WAL 0600 (other local users read nothing)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-conn-'));
+    const file = join(dir, 'data', 'nested', 'drivewarden.db');
+    try {
+      const db = openSqlite(file);
+      db.pragma('journal_mode = WAL');
+      db.exec('create table t (x); insert into t values (1)');
+      const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+      assert.deepEqual(
+        [mode(join(dir, 'data')), mode(join(dir, 'data', 'nested')), mode(file), mode(`${file}-wal`)],
+        ['700', '700', '600', '600'],
+      );
+      db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

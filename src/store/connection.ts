@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -48,10 +48,16 @@ export interface SqliteOpenOptions {
   busyTimeoutMs?: number;
 }
 
-/** A better-sqlite3 connection with the SQL helpers registered (a new file's directory is created). */
+/**
+ * A better-sqlite3 connection with the SQL helpers registered. A new file's directory is
+ * created 0700 and a new file 0600: the inventory names every shared file and who can reach
+ * it, so other local users must not read it (SQLite gives -wal and -shm the file's mode).
+ */
 export function openSqlite(file: string, options: SqliteOpenOptions = {}): SQLite.Database {
-  if (!options.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const creating = !options.readonly && file !== ':memory:' && !existsSync(file);
+  if (creating) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = options.readonly ? new SQLite(file, { readonly: true, fileMustExist: true }) : new SQLite(file);
+  if (creating) chmodSync(file, 0o600);
   if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
   registerSqliteHelpers(db);
   return db;

@@ -49,6 +49,11 @@ export function credentialsFromOptions(opts: AddOptions): GraphClientOptions & {
       caPem: readFile(info.caCertPath as string, 'CA certificate'),
     };
   }
+  if (opts.clientSecret)
+    process.stderr.write(
+      'warning: --client-secret puts the secret in the process list and your shell history; ' +
+        'use --client-secret-file or DW_CLIENT_SECRET\n',
+    );
   const secret =
     opts.clientSecret ??
     (opts.clientSecretFile ? readFile(opts.clientSecretFile, 'client secret file').trim() : undefined) ??
