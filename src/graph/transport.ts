@@ -14,7 +14,15 @@ export interface TransportOptions {
   timeoutMs: number;
   /** Max connections per origin. */
   connections?: number;
+  /**
+   * Largest response body read (bytes, default 128 MiB). Graph's pages and $batch answers
+   * are a few MB and audit content blobs tens of MB; anything larger is refused (not
+   * retried) instead of filling memory.
+   */
+  maxBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024;
 
 export interface RawResponse {
   status: number;
@@ -28,9 +36,10 @@ export type TransportFailureKind =
   | 'connectionReset'
   | 'connectionRefused'
   | 'tlsError'
+  | 'responseTooLarge'
   | 'networkError';
 
-/** A request that got no complete HTTP response. `retryable` is false only for TLS trust failures. */
+/** A request that got no complete HTTP response. Not retryable: TLS trust failures and oversized bodies. */
 export class TransportError extends Error {
   readonly kind: TransportFailureKind;
   readonly retryable: boolean;
@@ -39,7 +48,7 @@ export class TransportError extends Error {
     super(message);
     this.name = 'TransportError';
     this.kind = kind;
-    this.retryable = kind !== 'tlsError';
+    this.retryable = kind !== 'tlsError' && kind !== 'responseTooLarge';
     this.causeCode = causeCode;
   }
 }
@@ -142,7 +151,19 @@ export function createTransport(options: TransportOptions): Transport {
           signal: controller.signal,
         });
         const chunks: Buffer[] = [];
-        for await (const chunk of res.body) chunks.push(chunk as Buffer);
+        const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+        let size = 0;
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > limit) {
+            controller.abort();
+            throw new TransportError(
+              'responseTooLarge',
+              `${init.method} ${pathOf(init.url).split('?')[0]}: response body over ${limit} bytes; not read`,
+            );
+          }
+          chunks.push(chunk as Buffer);
+        }
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) {
           if (v === undefined) continue;
