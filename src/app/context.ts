@@ -30,12 +30,34 @@ export async function openApp(overrides: Record<string, unknown> = {}): Promise<
   const store = await openStore(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
   );
-  return assembleApp(config, logger, store);
+  return assembleApp(config, logger, store, await countSealedSecrets(store));
+}
+
+/** Secrets sealed in the database (integration credentials, channel configurations). */
+async function countSealedSecrets(store: Store): Promise<number> {
+  const count = async (query: Promise<{ n: number | string | bigint } | undefined>) =>
+    Number((await query)?.n ?? 0);
+  const { db } = store;
+  return (
+    (await count(
+      db
+        .selectFrom('integrations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where((eb) => eb.or([eb('secret_enc', 'is not', null), eb('certificate_enc', 'is not', null)]))
+        .executeTakeFirst(),
+    )) +
+    (await count(
+      db
+        .selectFrom('alert_channels')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst(),
+    ))
+  );
 }
 
 /** The app around an open store (openApp; tests that open their store themselves). */
-export function assembleApp(config: Config, logger: Logger, store: Store): AppContext {
-  const box = SecretBox.open(config.dataDir, config.secretKey);
+export function assembleApp(config: Config, logger: Logger, store: Store, sealedSecrets = 0): AppContext {
+  const box = SecretBox.open(config.dataDir, config.secretKey, sealedSecrets);
   const integrations = new IntegrationRepository(store, box);
   return {
     config,

@@ -16,11 +16,22 @@ export class SecretBox {
     return new SecretBox(key);
   }
 
-  /** Uses the configured key, else reads (or creates, 0600) the key file in dataDir. */
-  static open(dataDir: string, keyBase64?: string): SecretBox {
+  /**
+   * Uses the configured key, else reads (or creates, 0600) the key file in dataDir.
+   * `sealedSecrets`: how many secrets the database already holds. A new key is never made for
+   * them (another host or a lost data directory created them): that is an error naming the fix,
+   * now, rather than "wrong key" at the first decryption.
+   */
+  static open(dataDir: string, keyBase64?: string, sealedSecrets = 0): SecretBox {
     if (keyBase64) return SecretBox.fromKey(keyBase64);
     const file = join(dataDir, 'secret.key');
     if (!existsSync(file)) {
+      if (sealedSecrets > 0)
+        throw new Error(
+          `${file} does not exist, but the database holds ${sealedSecrets} secret(s) sealed with a key: ` +
+            'set DW_SECRET_KEY to that key, or copy secret.key from the data directory that sealed them ' +
+            '(a new key would not open them)',
+        );
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
     }
