@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { GraphSubscriptionsTable } from './tables/realtime.ts';
@@ -125,6 +126,15 @@ function pick(row: CacheableSubscription): CacheableSubscription {
   return { id, integration_id, tenant_id, resource, change_type, client_state, status };
 }
 
+/**
+ * What the store keeps of a subscription's clientState: its SHA-256 (`sha256:<hex>`). The
+ * clientState is a 256-bit random secret sent to Graph once, at creation; keeping only its
+ * digest means a copy of the database cannot forge notifications.
+ */
+export function clientStateDigest(clientState: string): string {
+  return `sha256:${createHash('sha256').update(clientState, 'utf8').digest('hex')}`;
+}
+
 function toCached(
   row: Pick<
     GraphSubscriptionsTable,
@@ -137,6 +147,7 @@ function toCached(
     tenantId: row.tenant_id,
     resource: row.resource,
     changeType: row.change_type,
+    // The digest (see clientStateDigest); the receiver compares the digest of what it is sent.
     clientState: Buffer.from(row.client_state, 'utf8'),
   };
   // keep the secret out of JSON.stringify / util.inspect of the object

@@ -9,17 +9,22 @@ import type { AddressInfo } from 'node:net';
 import type { DeltaRunner, RunSource, Timers } from '../../src/collect/realtime/types.ts';
 import { GraphError } from '../../src/graph/errors.ts';
 import type { GraphClient, GraphRequest, GraphResponse } from '../../src/graph/types.ts';
+import { clientStateDigest } from '../../src/store/subscription-cache.ts';
 import type { GraphSubscriptionsTable } from '../../src/store/tables/realtime.ts';
 
-/** An active drive-root subscription row (expires in a day); override what a test needs. */
+/**
+ * An active drive-root subscription row (expires in a day); override what a test needs.
+ * `client_state` is given as the secret Graph echoes; the row stores its digest, as the product does.
+ */
 export function subscriptionRow(overrides: Partial<GraphSubscriptionsTable> = {}): GraphSubscriptionsTable {
+  const { client_state = 'secret-d1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', ...rest } = overrides;
   return {
     id: 'sub-d1',
     integration_id: 'int-1',
     tenant_id: '11111111-2222-3333-4444-555555555555',
     resource: '/drives/d1/root',
     change_type: 'updated',
-    client_state: 'secret-d1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    client_state: clientStateDigest(client_state),
     notification_url: 'https://example.test/webhooks/graph',
     expiration: new Date(Date.now() + 86_400_000).toISOString(),
     created_at: new Date().toISOString(),
@@ -27,7 +32,7 @@ export function subscriptionRow(overrides: Partial<GraphSubscriptionsTable> = {}
     status: 'active',
     last_error: null,
     last_error_at: null,
-    ...overrides,
+    ...rest,
   };
 }
 

@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { GraphError } from '../../graph/errors.ts';
 import type { GraphClient } from '../../graph/types.ts';
 import type { Database } from '../../store/schema.ts';
-import type { SubscriptionCache } from '../../store/subscription-cache.ts';
+import { clientStateDigest, type SubscriptionCache } from '../../store/subscription-cache.ts';
 import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { LifecycleHandler } from './inbox-worker.ts';
@@ -307,7 +307,7 @@ export class SubscriptionManager implements LifecycleHandler {
       tenant_id: integration.tenantId,
       resource,
       change_type: changeType,
-      client_state: clientState,
+      client_state: clientStateDigest(clientState),
       notification_url: notificationUrl,
       expiration: normaliseTime(created.expirationDateTime) ?? expiration,
       created_at: iso(now),

@@ -13,6 +13,7 @@ import { loadConfig } from '../../config/config.ts';
 import { inboxFileFor } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import { openStore } from '../../store/store.ts';
+import { clientStateDigest } from '../../store/subscription-cache.ts';
 import { type RealtimeHandle, startRealtime } from '../realtime.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -210,7 +211,7 @@ describe('HTTP server in its own thread', () => {
         tenant_id: TENANT,
         resource: '/drives/d1/root',
         change_type: 'updated',
-        client_state: 'secret-new',
+        client_state: clientStateDigest('secret-new'),
         status: 'active',
       });
       await rt.requestTimings(); // a round trip to the thread: it has applied the change before

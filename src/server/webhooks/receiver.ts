@@ -2,7 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type InboxInsert, type InboxStore, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
-import type { CachedSubscription, SubscriptionCache } from '../../store/subscription-cache.ts';
+import {
+  type CachedSubscription,
+  clientStateDigest,
+  type SubscriptionCache,
+} from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
 
 export type RejectReason =
@@ -149,7 +153,7 @@ export class WebhookReceiver {
     }
     const sub = this.cache.get(n.subscriptionId);
     if (!sub) return { ok: false, reason: 'unknown_subscription', integrationId: '' };
-    if (typeof n.clientState !== 'string' || !sameSecret(sub.clientState, n.clientState)) {
+    if (typeof n.clientState !== 'string' || !sameSecret(sub.clientState, clientStateDigest(n.clientState))) {
       return { ok: false, reason: 'client_state_mismatch', integrationId: sub.integrationId };
     }
     if (typeof n.tenantId !== 'string' || n.tenantId.toLowerCase() !== sub.tenantId.toLowerCase()) {

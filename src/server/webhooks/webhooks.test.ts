@@ -8,7 +8,7 @@ import { openTestStore } from '../../../test/support/store.ts';
 import { getRealtimeStatus } from '../../collect/realtime/status.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
-import { SubscriptionCache } from '../../store/subscription-cache.ts';
+import { clientStateDigest, SubscriptionCache } from '../../store/subscription-cache.ts';
 import { createServer } from '../app.ts';
 import { WebhookReceiver } from './receiver.ts';
 
@@ -24,7 +24,7 @@ async function setup(bodyLimit?: number) {
     tenant_id: TENANT,
     resource: '/drives/d1/root',
     change_type: 'updated',
-    client_state: SECRET,
+    client_state: clientStateDigest(SECRET),
     notification_url: 'https://example.test/webhooks/graph',
     expiration: new Date(Date.now() + 86_400_000).toISOString(),
     created_at: now,
@@ -154,6 +154,8 @@ describe('webhook receiver (real server)', () => {
         entry({ subscriptionId: 'no-such-subscription' }),
         entry({ tenantId: '99999999-2222-3333-4444-555555555555' }),
         entry({ clientState: undefined }),
+        // What the store holds is a digest: presenting it (a stolen database) forges nothing.
+        entry({ clientState: clientStateDigest(SECRET) }),
         42,
       ],
     });
@@ -162,7 +164,7 @@ describe('webhook receiver (real server)', () => {
     await ctx.receiver.flushRejections();
     const status = await getRealtimeStatus(db);
     const int1 = status.integrations.find((i) => i.integrationId === 'int-1');
-    assert.deepEqual(int1?.rejected, { client_state_mismatch: 3, tenant_mismatch: 1 });
+    assert.deepEqual(int1?.rejected, { client_state_mismatch: 4, tenant_mismatch: 1 });
     assert.deepEqual(status.rejectedUnattributed, { unknown_subscription: 1, malformed_entry: 1 });
     // counters accumulate in the table
     await post(`${ctx.base}/webhooks/graph`, { value: [entry({ clientState: 'forged again' })] });
@@ -170,7 +172,7 @@ describe('webhook receiver (real server)', () => {
     const again = await getRealtimeStatus(db);
     assert.equal(
       again.integrations.find((i) => i.integrationId === 'int-1')?.rejected.client_state_mismatch,
-      4,
+      5,
     );
     // and the secret is in none of it
     assert.ok(!JSON.stringify(again).includes(SECRET));
