@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { SecretBox } from '../util/secret-box.ts';
-import { decodeValue, encodeValue } from './codec.ts';
+import { type Dialect, decodeValue, encodeValue } from './codec.ts';
+import type { Database } from './schema.ts';
 import type { Store } from './store.ts';
 import { tablesWithIntegrationId } from './store.ts';
 import type { IntegrationsTable } from './tables/inventory.ts';
@@ -257,4 +258,23 @@ function info(r: IntegrationsTable): IntegrationInfo {
     probe: decodeValue('json', r.probe),
     probedAt: r.probed_at,
   };
+}
+
+/**
+ * Rows per table that deleting an integration would purge (the same tables
+ * IntegrationRepository.delete empties; tables holding none are left out).
+ */
+export async function purgeCounts(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  integrationId: string,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of (await tablesWithIntegrationId(db, dialect)).sort()) {
+    const { rows } = await sql<{ n: number | string }>`
+      select count(*) as n from ${sql.table(table)} where integration_id = ${integrationId}`.execute(db);
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) counts[table] = n;
+  }
+  return counts;
 }

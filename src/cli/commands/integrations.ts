@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
+import { addIntegration } from '../../app/integration-add.ts';
 import { deleteIntegration, describeRemoval, disableIntegration } from '../../app/integration-lifecycle.ts';
-import { createGraphClient } from '../../graph/client.ts';
-import { GraphError } from '../../graph/errors.ts';
 import type { GraphClientOptions } from '../../graph/types.ts';
-import { type ProbeResult, probeIntegration } from '../../integrations/probe.ts';
+import type { ProbeResult } from '../../integrations/probe.ts';
 
 interface AddOptions {
   name?: string;
@@ -124,34 +123,12 @@ export function registerIntegrations(program: Command): void {
     .action(async (opts: AddOptions) => {
       const creds = credentialsFromOptions(opts);
       await withApp(async (app) => {
-        let probe: ProbeResult[] | undefined;
         const domains = creds.verifiedDomains;
-        if (opts.probe) {
-          const client = createGraphClient({ ...creds, label: opts.name ?? creds.tenantId, maxRetries: 2 });
-          try {
-            probe = await probeIntegration(client, creds.tenantId);
-          } catch (err) {
-            if (err instanceof GraphError) {
-              throw new Error(
-                `the credentials do not work for tenant ${creds.tenantId}: ${err.code}: ${err.message}`,
-              );
-            }
-            throw err;
-          } finally {
-            await client.close();
-          }
-        }
-        const created = await app.integrations.create({
-          ...creds,
-          name: opts.name,
-          verifiedDomains: domains,
-        });
-        if (probe) {
-          await app.integrations.setProbe(
-            created.id,
-            Object.fromEntries(probe.map((p) => [p.capability, p.status === 'skipped' ? 'error' : p.status])),
-          );
-        }
+        const { integration: created, probe } = await addIntegration(
+          app,
+          { ...creds, name: opts.name, verifiedDomains: domains },
+          { probe: opts.probe },
+        );
         console.log(`added integration "${created.name}" (${created.id}) for tenant ${created.tenantId}`);
         console.log(
           `tenant domains: ${domains.join(', ') || 'taken from /organization or member accounts on the first sync'}`,
