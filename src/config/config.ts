@@ -173,6 +173,26 @@ export const configSchema = z.object({
       workers: positiveInt.default(2),
     })
     .default({ folders: [], fullIntervalSeconds: 3600, debounceMs: 200, workers: 2 }),
+  /**
+   * "Connect with Microsoft": drivewarden's own multi-tenant app registration. A tenant admin
+   * grants it consent (the admin-consent endpoint) and the integration is added with these
+   * credentials. Unset clientId: the button is off. The secret comes from the environment
+   * (DW_CONNECT_CLIENT_SECRET), never from the JSON file.
+   */
+  connect: z
+    .object({
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      /** The login authority (national clouds, the simulator's authorityUrl). */
+      authority: z.string().url().default('https://login.microsoftonline.com'),
+      /** Graph base URL of connected tenants (default Graph's; the simulator's graphBaseUrl). */
+      graphBaseUrl: z.string().url().optional(),
+      /** Office 365 Management API base URL of connected tenants. */
+      managementBaseUrl: z.string().url().optional(),
+      /** Extra CA certificate (PEM file) to trust: the simulator, a TLS-inspecting proxy. */
+      caFile: z.string().min(1).optional(),
+    })
+    .default({ authority: 'https://login.microsoftonline.com' }),
   alerts: z
     .object({
       allowPrivateTargets: allowPrivateTargets.default(false),
@@ -233,6 +253,12 @@ export const ENV_NAMES: Record<string, string> = {
   DW_RULES_WORKERS: 'rules.workers',
   DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'alerts.allowPrivateTargets',
   DW_WEB_APP_URL: 'alerts.webAppUrl',
+  DW_CONNECT_CLIENT_ID: 'connect.clientId',
+  DW_CONNECT_CLIENT_SECRET: 'connect.clientSecret',
+  DW_CONNECT_AUTHORITY: 'connect.authority',
+  DW_CONNECT_GRAPH_URL: 'connect.graphBaseUrl',
+  DW_CONNECT_MANAGEMENT_URL: 'connect.managementBaseUrl',
+  DW_CONNECT_CA_FILE: 'connect.caFile',
   DW_ALERTS_TIMEOUT_MS: 'alerts.timeoutMs',
   DW_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
   DW_ALERTS_RETRY_BASE_MS: 'alerts.retryBaseMs',
@@ -283,6 +309,11 @@ export function loadConfig(
     } catch (err) {
       throw new ConfigError([`DW_CONFIG (${env.DW_CONFIG}): ${(err as Error).message}`]);
     }
+    const connect = input.connect as Record<string, unknown> | undefined;
+    if (connect && typeof connect === 'object' && connect.clientSecret !== undefined)
+      problems.push(
+        `connect.clientSecret (in ${env.DW_CONFIG}): secrets do not belong in the config file; set DW_CONNECT_CLIENT_SECRET`,
+      );
   }
   for (const [name, path] of Object.entries(ENV_NAMES)) {
     const value = env[name];
@@ -296,8 +327,8 @@ export function loadConfig(
   }
   if (input.dataDir === undefined) input.dataDir = join(homedir(), '.drivewarden');
   const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
+  if (!parsed.success || problems.length) {
+    for (const issue of parsed.error?.issues ?? []) {
       const path = issue.path.join('.');
       const name = envNameOf(where, issue.path) ?? (env.DW_CONFIG ? `${path} (in ${env.DW_CONFIG})` : path);
       problems.push(`${name}: ${issue.message}`);

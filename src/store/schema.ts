@@ -1,6 +1,7 @@
 import type { ActivityTables } from './tables/activity.ts';
 import type { AlertsTables } from './tables/alerts.ts';
 import type { AuthTables } from './tables/auth.ts';
+import type { ConnectTables } from './tables/connect.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
@@ -26,4 +27,5 @@ export interface Database
     ActivityTables,
     RemediationTables,
     AlertsTables,
-    AuthTables {}
+    AuthTables,
+    ConnectTables {}
