@@ -34,8 +34,10 @@ export function startActivitySchedule(o: ActivityScheduleOptions): ActivitySched
   const round = async (): Promise<void> => {
     for (const id of o.integrations()) {
       if (stopped) return;
-      const ctx = await o.contextFor(id);
+      let ctx: SyncContext | undefined;
       try {
+        // Inside the try: an integration deleted since the list was taken has no context.
+        ctx = await o.contextFor(id);
         const result = await runActivityRound(o.config, ctx);
         if (result?.eventsNew)
           o.logger.info(
@@ -46,7 +48,7 @@ export function startActivitySchedule(o: ActivityScheduleOptions): ActivitySched
       } catch (err) {
         // The round records feed errors itself; this is the store or a bug: log, try next time.
         o.logger.error(
-          { integration: ctx.integration.name, err: (err as Error).message },
+          { integration: ctx?.integration.name ?? id, err: (err as Error).message },
           'audit feed round failed',
         );
       }

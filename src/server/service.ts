@@ -26,8 +26,14 @@ import { type RealtimeHandle, startRealtime } from './realtime.ts';
  */
 export interface Service {
   realtime: RealtimeHandle;
-  /** What the API's commands may ask of this service. */
+  /**
+   * What the API's commands may ask of this service: an integration added or enabled gets its
+   * start-up collection, real time and the activity schedule; a disabled or deleted one is no
+   * longer collected; a change rules read is evaluated; Graph calls use its contexts.
+   */
   hooks: ServiceHooks;
+  /** Resolves when the integrations added through hooks.integrationAdded so far are collected. */
+  added(): Promise<void>;
   /** Rule evaluations after sync rounds and on schedule; null when turned off. */
   rules: RulesScheduler | null;
   /** Routing and delivery of alerts; `kick()` after anything that writes events. */
@@ -168,18 +174,46 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     afterRun();
   };
 
+  // Integrations added (or enabled) while running: one after the other, after the start-up ones
+  // (`startup` is assigned below, before any command can run).
+  let closing = false;
+  let addedChain: Promise<void> = Promise.resolve();
+  const queued = new Set<string>();
+  const forget = (integrationId: string) => {
+    ready.delete(integrationId);
+    const ctx = contexts.get(integrationId);
+    contexts.delete(integrationId);
+    if (ctx) void ctx.client.close().catch(() => undefined);
+  };
   const hooks: ServiceHooks = {
     changed(integrationId) {
       if (integrationId) rules?.changed(integrationId);
+      else for (const id of ready) rules?.changed(id);
       afterRun();
     },
     integrationAdded(integrationId) {
-      // A fresh context: the integration's credentials or state may have changed.
-      contexts.delete(integrationId);
-      void bringUp(integrationId)
-        .then(() => realtime.syncSubscriptions())
-        .then(() => activity.runNow())
-        .catch((err) => logger.error({ err, integrationId }, 'could not bring up the integration'));
+      if (closing || queued.has(integrationId)) return;
+      queued.add(integrationId);
+      addedChain = addedChain
+        .then(() => startup.catch(() => undefined))
+        .then(async () => {
+          try {
+            const info = await app.integrations.get(integrationId);
+            if (closing || !info?.enabled) return;
+            // A fresh context: the integration's credentials or state may have changed.
+            forget(integrationId);
+            await bringUp(integrationId);
+            await realtime.syncSubscriptions();
+            void activity.runNow();
+          } catch (err) {
+            logger.error({ err, integrationId }, 'could not bring up the integration');
+          } finally {
+            queued.delete(integrationId);
+          }
+        });
+    },
+    integrationRemoved(integrationId) {
+      forget(integrationId);
     },
     withSyncContext: async (integrationId, fn) => fn(await contextFor(integrationId)),
   };
@@ -267,11 +301,14 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   return {
     realtime,
     hooks,
+    added: () => addedChain,
     rules,
     alerts,
     ready: startup,
     async close() {
+      closing = true;
       await startup.catch(() => undefined);
+      await addedChain;
       await activity.stop();
       await rules?.close();
       await heartbeat.stop();

@@ -21,7 +21,12 @@ export function failureOf(err: unknown): CommandFailure {
 
 /** Hooks for processes without a running service (CLI, tests): nothing to wake, contexts built on demand. */
 export function idleHooks(withSyncContext: ServiceHooks['withSyncContext']): ServiceHooks {
-  return { changed: () => undefined, integrationAdded: () => undefined, withSyncContext };
+  return {
+    changed: () => undefined,
+    integrationAdded: () => undefined,
+    integrationRemoved: () => undefined,
+    withSyncContext,
+  };
 }
 
 export function localCommandBus(app: AppContext, hooks: ServiceHooks): CommandBus {

@@ -23,6 +23,8 @@ export interface ServiceHooks {
   changed(integrationId?: string): void;
   /** A new or re-enabled integration: run its start-up collection and watch it. */
   integrationAdded(integrationId: string): void;
+  /** A disabled or deleted integration: stop collecting it (its subscriptions are gone already). */
+  integrationRemoved(integrationId: string): void;
   /** Runs `fn` with the collector context (Graph client, store) of an integration. */
   withSyncContext<T>(integrationId: string, fn: (ctx: SyncContext) => Promise<T>): Promise<T>;
 }
