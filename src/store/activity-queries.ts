@@ -51,6 +51,48 @@ export interface TimelineOptions {
   limit: number;
 }
 
+/** What the events list (REST API) and the timelines filter on; every field optional. */
+export interface AuditEventFilter {
+  integrationId?: string;
+  /** UserId; compared in lower case as stored. */
+  actor?: string;
+  operations?: string[];
+  clientIp?: string;
+  /** ISO; events at or after it. */
+  from?: string;
+  /** ISO; events before it. */
+  to?: string;
+  /** One item: by its resolved id, or its URL for events not resolved. */
+  item?: { driveId: string; itemId: string; webUrl: string | null };
+}
+
+/**
+ * audit_events with the timeline columns (plus integration_id and id), filtered; the caller
+ * orders and limits it (newest first, keyset pages in the REST API). Indexes: migration 0500
+ * (per integration: time, actor, item) and 0740 (across integrations: time, actor, operation, IP).
+ */
+export function auditEventsQuery(db: Kysely<Database>, f: AuditEventFilter) {
+  let q = db.selectFrom('audit_events').select([...COLUMNS, 'integration_id', 'id']);
+  if (f.integrationId !== undefined) q = q.where('integration_id', '=', f.integrationId);
+  if (f.actor !== undefined) q = q.where('actor_upn', '=', f.actor.toLowerCase());
+  if (f.operations?.length) q = q.where('operation', 'in', f.operations);
+  if (f.clientIp !== undefined) q = q.where('client_ip', '=', f.clientIp);
+  if (f.from !== undefined) q = q.where('time', '>=', f.from);
+  if (f.to !== undefined) q = q.where('time', '<', f.to);
+  const item = f.item;
+  if (item)
+    q = q.where((eb) =>
+      eb.or([
+        eb.and([eb('drive_id', '=', item.driveId), eb('item_id', '=', item.itemId)]),
+        ...(item.webUrl ? [eb('object_url', '=', item.webUrl)] : []),
+      ]),
+    );
+  return q;
+}
+
+/** A row of auditEventsQuery as a timeline entry. */
+export const timelineEntry = entry;
+
 /** What one user did, newest first. */
 export async function userTimeline(
   db: Kysely<Database>,
@@ -58,12 +100,7 @@ export async function userTimeline(
   upn: string,
   o: TimelineOptions,
 ): Promise<TimelineEntry[]> {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select([...COLUMNS])
-    .where('integration_id', '=', integrationId)
-    .where('actor_upn', '=', upn.toLowerCase())
-    .where('time', '>=', o.since)
+  const rows = await auditEventsQuery(db, { integrationId, actor: upn, from: o.since })
     .orderBy('time', 'desc')
     .orderBy('id')
     .limit(o.limit)
@@ -78,17 +115,7 @@ export async function itemTimeline(
   item: { driveId: string; itemId: string; webUrl: string | null },
   o: TimelineOptions,
 ): Promise<TimelineEntry[]> {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select([...COLUMNS])
-    .where('integration_id', '=', integrationId)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('drive_id', '=', item.driveId), eb('item_id', '=', item.itemId)]),
-        ...(item.webUrl ? [eb('object_url', '=', item.webUrl)] : []),
-      ]),
-    )
-    .where('time', '>=', o.since)
+  const rows = await auditEventsQuery(db, { integrationId, item, from: o.since })
     .orderBy('time', 'desc')
     .orderBy('id')
     .limit(o.limit)
