@@ -47,6 +47,11 @@ export interface SimOptions {
   referenceTime?: string;
   /** Admin consent answer served by `/{tenant}/v2.0/adminconsent`. */
   adminConsent?: 'approve' | 'decline'; // default approve
+  /**
+   * The app registration's redirect URIs: `/adminconsent` answers AADSTS50011 (no redirect) for
+   * any other. Default: any https URI, or http on localhost / 127.0.0.1 (what Entra ID accepts).
+   */
+  redirectUris?: string[];
   /** Tunables of subscriptions, notification delivery and the audit feed (defaults: `defaultEventOptions`). */
   events?: Partial<EventOptions>;
   /** The tenant's SharePoint settings (GET /admin/sharepoint/settings). */

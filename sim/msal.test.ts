@@ -106,6 +106,22 @@ test('admin consent redirects back with tenant and admin_consent=True, or with a
   await no.body.dump();
 });
 
+test('admin consent refuses a redirect URI Entra ID would not accept, without redirecting', async () => {
+  const consent = (redirect: string) =>
+    `${ts.sim.authorityUrl}/organizations/v2.0/adminconsent?client_id=${ts.sim.clientId}&scope=https://graph.microsoft.com/.default&redirect_uri=${encodeURIComponent(redirect)}&state=s`;
+  const plain = await request(consent('http://dw.example/api/v1/connect/microsoft/callback'), {
+    dispatcher: ts.agent,
+  });
+  assert.equal(plain.statusCode, 400);
+  assert.equal(plain.headers.location, undefined);
+  assert.match(await plain.body.text(), /AADSTS50011/);
+  const loopback = await request(consent('http://127.0.0.1:8080/api/v1/connect/microsoft/callback'), {
+    dispatcher: ts.agent,
+  });
+  assert.equal(loopback.statusCode, 302);
+  await loopback.body.dump();
+});
+
 test('sim/main.ts prints one JSON line; msal-node in a process with NODE_EXTRA_CA_CERTS gets a token', async () => {
   const child = spawn(
     process.execPath,

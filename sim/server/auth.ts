@@ -140,6 +140,19 @@ export function registerAuthRoutes(
         "The request body must contain the following parameter: 'redirect_uri'.",
       );
     const back = new URL(q.redirect_uri);
+    // Entra ID never redirects to a URI the app registration does not list: it shows an error.
+    const registered = rt.options.redirectUris;
+    const acceptable = registered
+      ? registered.includes(q.redirect_uri)
+      : back.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(back.hostname);
+    if (!acceptable)
+      return aadError(
+        reply,
+        400,
+        'invalid_request',
+        50011,
+        `The redirect URI '${q.redirect_uri}' specified in the request does not match the redirect URIs configured for the application '${q.client_id ?? ''}'.`,
+      );
     if (q.state !== undefined) back.searchParams.set('state', q.state);
     if (!knownTenant(tenant) && tenant !== 'organizations' && tenant !== 'common') {
       back.searchParams.set('error', 'invalid_tenant');
