@@ -6,10 +6,10 @@ import { capabilities } from '../../../resources/capabilities.ts';
 import { decodeValue } from '../../../store/codec.ts';
 import { integrationHealth } from '../../../store/integration-health.ts';
 import { purgeCounts } from '../../../store/integrations.ts';
+import { actorOf } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { afterCursor, listQuerySchema, orderByKeys, pageSchema, sortKeys, toPage } from '../pagination.ts';
-import { runCommand } from '../run-command.ts';
 import type { ZodApp } from '../zod-app.ts';
 
 /**
@@ -205,7 +205,7 @@ export async function integrationsRoutes(app: ZodApp, deps: ApiDeps): Promise<vo
       },
     },
     async (request, reply) => {
-      const result = await runCommand(deps, request, 'integrations.add', request.body);
+      const result = await deps.commands.run('integrations.add', request.body, actorOf(request));
       return reply.code(201).send(result);
     },
   );
@@ -239,7 +239,8 @@ export async function integrationsRoutes(app: ZodApp, deps: ApiDeps): Promise<vo
           },
         },
       },
-      async (request) => runCommand(deps, request, `integrations.${verb}`, { id: request.params.id }),
+      async (request) =>
+        deps.commands.run(`integrations.${verb}`, { id: request.params.id }, actorOf(request)),
     );
   }
 
@@ -305,10 +306,11 @@ export async function integrationsRoutes(app: ZodApp, deps: ApiDeps): Promise<vo
       },
     },
     async (request) =>
-      runCommand(deps, request, 'integrations.delete', {
-        id: request.params.id,
-        confirm: request.query.confirm,
-      }),
+      deps.commands.run(
+        'integrations.delete',
+        { id: request.params.id, confirm: request.query.confirm },
+        actorOf(request),
+      ),
   );
 
   // ---------- Connect with Microsoft ----------
@@ -342,7 +344,11 @@ export async function integrationsRoutes(app: ZodApp, deps: ApiDeps): Promise<vo
       },
     },
     async (request) =>
-      runCommand(deps, request, 'integrations.connectStart', { redirectUri: callbackUrl(deps, request) }),
+      deps.commands.run(
+        'integrations.connectStart',
+        { redirectUri: callbackUrl(deps, request) },
+        actorOf(request),
+      ),
   );
 
   app.get(
@@ -370,9 +376,7 @@ export async function integrationsRoutes(app: ZodApp, deps: ApiDeps): Promise<vo
         reply.redirect(`/integrations?${new URLSearchParams(params).toString()}`, 302);
       if (!q.state) return back({ error: 'the answer carries no state: start Connect with Microsoft again' });
       try {
-        const result = await runCommand(
-          deps,
-          request,
+        const result = await deps.commands.run(
           'integrations.connectComplete',
           {
             state: q.state,
