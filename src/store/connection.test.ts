@@ -87,3 +87,40 @@ describe('the connection factory', () => {
     });
   }
 });
+
+describe('SQLite write transactions', () => {
+  it('start as writers: another connection cannot commit between their read and their write (no SQLITE_BUSY_SNAPSHOT)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-conn-'));
+    const file = join(dir, 'x.db');
+    const { db } = openKysely({ dialect: 'sqlite', database: openSqlite(file) });
+    const other = openSqlite(file, { busyTimeoutMs: 0 });
+    try {
+      await sql`pragma journal_mode = wal`.execute(db);
+      await sql`create table t (n integer)`.execute(db);
+      await sql`insert into t values (1)`.execute(db);
+      let otherWrite: string | undefined;
+      await db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ n: number }>`select max(n) as n from t`.execute(trx);
+        // Another process writes now: with a deferred begin it would commit, and our write
+        // below would fail with SQLITE_BUSY_SNAPSHOT; with begin immediate it is the one refused.
+        try {
+          other.prepare('insert into t values (100)').run();
+          otherWrite = 'committed';
+        } catch (err) {
+          otherWrite = (err as { code?: string }).code;
+        }
+        await sql`insert into t values (${rows[0].n + 1})`.execute(trx);
+      });
+      assert.equal(otherWrite, 'SQLITE_BUSY');
+      const { rows } = await sql<{ n: number }>`select n from t order by n`.execute(db);
+      assert.deepEqual(
+        rows.map((r) => r.n),
+        [1, 2],
+      );
+    } finally {
+      other.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,8 +2,11 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
+  type DatabaseConnection,
   type DatabaseIntrospector,
   type DatabaseMetadata,
+  type Driver,
   Kysely,
   PostgresDialect,
   type SchemaMetadata,
@@ -137,11 +140,33 @@ export function openKysely(spec: ConnectionSpec): Connection {
     const database = spec.statementCache
       ? new CachingSqliteDatabase(spec.database, spec.statementCache)
       : spec.database;
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    // Read-only connections (the server thread, query children) keep deferred transactions.
+    db = new Kysely<Database>({
+      dialect: spec.database.readonly
+        ? new SqliteDialect({ database })
+        : new ImmediateSqliteDialect({ database }),
+    });
   } else {
     db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: openPgPool(spec) }) });
   }
   return { db, dialect: spec.dialect, close: () => db.destroy() };
+}
+
+/**
+ * SQLite whose transactions start as writers (`begin immediate`). A deferred transaction that
+ * reads, then writes, fails with SQLITE_BUSY_SNAPSHOT when another connection committed in
+ * between (a CLI command beside `serve`); an immediate one waits for the write lock at its
+ * start (busy_timeout) and then cannot be overtaken.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const begin = CompiledQuery.raw('begin immediate');
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(begin);
+    };
+    return driver;
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
 import { addIntegration } from '../../app/integration-add.ts';
 import { deleteIntegration, describeRemoval, disableIntegration } from '../../app/integration-lifecycle.ts';
+import { refuseWhileServiceWrites } from '../../app/service-guard.ts';
 import type { GraphClientOptions } from '../../graph/types.ts';
 import type { ProbeResult } from '../../integrations/probe.ts';
 
@@ -190,6 +191,11 @@ export function registerIntegrations(program: Command): void {
       await withApp(async (app) => {
         const info = await app.integrations.get(integration);
         if (!info) throw new Error(`no integration "${integration}"`);
+        await refuseWhileServiceWrites(
+          app,
+          `integrations delete ${info.name}`,
+          `delete it through the service instead (DELETE /api/v1/integrations/${info.id}?confirm=<name>, or the web app), or stop it first`,
+        );
         if (!opts.yes && !(await confirm(`Delete "${info.name}" and purge all of its data?`))) {
           throw new Error('not deleted: confirm with --yes (or answer y)');
         }

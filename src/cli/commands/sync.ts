@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withApp } from '../../app/context.ts';
 import { progressPrinter } from '../../app/progress.ts';
+import { refuseWhileServiceWrites } from '../../app/service-guard.ts';
 import { syncOnce } from '../../app/sync-once.ts';
 
 interface SyncCommandOptions {
@@ -25,6 +26,11 @@ export function registerSync(program: Command): void {
         throw new Error('`sync` without --once is `drivewarden serve` (webhooks + polling); use --once here');
       }
       await withApp(async (app) => {
+        await refuseWhileServiceWrites(
+          app,
+          'sync --once',
+          'it already keeps the inventory current (webhooks and polling); stop it first, or see `drivewarden status`',
+        );
         const results = await syncOnce(app, {
           integration: opts.integration,
           full: opts.full,
