@@ -14,10 +14,12 @@ import { webhookRoutes } from './webhooks/routes.ts';
 export interface ServerDeps {
   /** When given, the Graph webhook routes are mounted. */
   receiver?: WebhookReceiver;
-  /** Request body limit of the webhook routes (bytes; default 1 MiB). */
+  /** Request body limit of the webhook routes (bytes; default 256 KiB, see webhooks/routes.ts). */
   webhookBodyLimit?: number;
   /** When given, the owners' review page (needs a writable store and Graph clients). */
   reviews?: ReviewRouteDeps;
+  /** Time a request (headers and body) may take to arrive (ms, default 10 s). */
+  requestTimeoutMs?: number;
   /** When given, the REST API (/api/v1, /openapi.json, /docs) with sign-in and roles. */
   api?: ApiDeps;
 }
@@ -43,8 +45,16 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     logController: new LogController({ disableRequestLogging: true }),
     // Graph's notifications are small; the other routes (later) take JSON of modest size.
     bodyLimit: deps.webhookBodyLimit ?? 1024 * 1024,
+    // A request must arrive whole within this time: slow bodies do not hold connections.
+    // Node checks it every connectionsCheckingInterval (30 s by default: too coarse).
+    requestTimeout: deps.requestTimeoutMs ?? 10_000,
+    http: {
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, (deps.requestTimeoutMs ?? 10_000) / 2)),
+    },
   });
 
+  // Node enforces requestTimeout only when headersTimeout is not longer than it.
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.requestTimeoutMs ?? 10_000);
   installErrorHandlers(app);
   // First: the access hook it installs must see every route registered after it.
   if (deps.api) await registerApi(app, deps.api);

@@ -1,17 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../util/logger.ts';
 import type { WebhookReceiver } from './receiver.ts';
+import { SourceGuard } from './source-guard.ts';
 
 export const NOTIFICATION_PATH = '/webhooks/graph';
 export const LIFECYCLE_PATH = '/webhooks/graph/lifecycle';
-/** Default request body limit for notification POSTs. */
-export const DEFAULT_WEBHOOK_BODY_LIMIT = 1024 * 1024;
+/**
+ * Default request body limit for notification POSTs: 256 KiB. A basic OneDrive or directory
+ * notification is about 0.5 KB, so this holds a batch of several hundred; drivewarden asks
+ * for no resource data, so nothing larger is legitimate.
+ */
+export const DEFAULT_WEBHOOK_BODY_LIMIT = 256 * 1024;
 const MAX_VALIDATION_TOKEN = 8192;
 
 export interface WebhookRoutesOptions {
   receiver: WebhookReceiver;
   logger: Logger;
   bodyLimit?: number;
+  /** Refuses sources that send mostly rejected entries (default: a SourceGuard with its defaults). */
+  sourceGuard?: SourceGuard;
 }
 
 /**
@@ -21,7 +28,17 @@ export interface WebhookRoutesOptions {
  */
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_WEBHOOK_BODY_LIMIT;
+  const guard = options.sourceGuard ?? new SourceGuard();
   await app.register(async (scope) => {
+    // A flooding source is refused before its body is read.
+    scope.addHook('onRequest', async (request, reply) => {
+      if (guard.blocked(request.ip))
+        return reply
+          .code(429)
+          .header('retry-after', '60')
+          .send({ error: 'rate_limited', message: 'too many rejected notifications from this address' });
+    });
+
     // Any content type is read as raw bytes; this handler decides what is JSON.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
@@ -62,7 +79,8 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
         });
       }
       try {
-        await options.receiver.accept(value);
+        const result = await options.receiver.accept(value);
+        guard.record(request.ip, result.rejected);
       } catch (err) {
         options.logger.error({ err }, 'webhook inbox unavailable, asking Graph to retry');
         return reply

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -15,7 +17,7 @@ import { WebhookReceiver } from './receiver.ts';
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA';
 
-async function setup(bodyLimit?: number) {
+async function setup(bodyLimit?: number, extra: { requestTimeoutMs?: number } = {}) {
   const { db } = await openTestStore('sqlite', { file: ':memory:' });
   const now = new Date().toISOString();
   const row = {
@@ -52,9 +54,9 @@ async function setup(bodyLimit?: number) {
     config,
     store: { db },
     logger: quietLogger,
-    deps: { receiver, webhookBodyLimit: bodyLimit },
+    deps: { receiver, webhookBodyLimit: bodyLimit, requestTimeoutMs: extra.requestTimeoutMs },
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '0.0.0.0', port: 0 });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return { db, cache, receiver, app, base, wakes: () => wakes };
@@ -258,6 +260,82 @@ describe('webhook receiver when the inbox cannot persist', () => {
       // the handshake still works
       const hs = await fetch(`${ctx.base}/webhooks/graph?validationToken=t`, { method: 'POST' });
       assert.equal(hs.status, 200);
+    } finally {
+      await ctx.app.close();
+      await ctx.receiver.close();
+      await ctx.db.destroy();
+    }
+  });
+});
+
+/** A POST from a chosen loopback source address (127.0.0.x), for per-source limits. */
+function postFrom(source: string, url: string, body: unknown): Promise<number> {
+  const target = new URL(url);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        localAddress: source,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('webhook receiver under hostile traffic', () => {
+  it('refuses a source flooding forged entries (429 before reading its body) while another source is still acknowledged', async () => {
+    const ctx = await setup();
+    try {
+      const forged = { value: Array.from({ length: 50 }, () => entry({ clientState: 'forged' })) };
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push(await postFrom('127.0.0.9', `${ctx.base}/webhooks/graph`, forged));
+      assert.deepEqual(statuses, [202, 202, 202, 202, 202, 429], 'blocked once past 200 rejected entries');
+      assert.equal(await postFrom('127.0.0.9', `${ctx.base}/webhooks/graph`, { value: [entry()] }), 429);
+      // Graph, from another address, is unaffected.
+      assert.equal(await postFrom('127.0.0.1', `${ctx.base}/webhooks/graph`, { value: [entry()] }), 202);
+      assert.equal((await ctx.db.selectFrom('webhook_inbox').select('id').execute()).length, 1);
+    } finally {
+      await ctx.app.close();
+      await ctx.receiver.close();
+      await ctx.db.destroy();
+    }
+  });
+
+  it('drops a slow body once the request timeout passes, and refuses bodies over 256 KiB by default', async () => {
+    const ctx = await setup(undefined, { requestTimeoutMs: 500 });
+    try {
+      const port = new URL(ctx.base).port;
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            'POST /webhooks/graph HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"va',
+          );
+        });
+        let got = '';
+        socket.on('data', (d) => {
+          got += d;
+        });
+        socket.on('close', () => resolve(got));
+        // One byte a while: a slow-loris body never completes.
+        const drip = setInterval(() => socket.writable && socket.write(' '), 100);
+        socket.on('close', () => clearInterval(drip));
+      });
+      assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
+      const big = { value: [entry({ padding: 'x'.repeat(300 * 1024) })] };
+      assert.equal((await post(`${ctx.base}/webhooks/graph`, big)).status, 413);
     } finally {
       await ctx.app.close();
       await ctx.receiver.close();
