@@ -65,7 +65,8 @@ function json(value: unknown): unknown {
   return decodeValue('json', value);
 }
 
-function parsePolicy(row: AlertPoliciesTable): Policy {
+/** A stored policy row, parsed (lists read rows themselves, e.g. the API's keyset pages). */
+export function parsePolicy(row: AlertPoliciesTable): Policy {
   const base: PolicyBase = {
     id: row.id,
     name: row.name,
