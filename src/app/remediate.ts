@@ -1,11 +1,13 @@
+import type { Kysely } from 'kysely';
 import type { SyncContext } from '../collect/context.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
 import { collectTenantSettings } from '../collect/tenant-settings.ts';
 import { AUTO_ACTOR_PREFIX, type AutoPlan, planAuto } from '../remediate/auto.ts';
 import { type ExecutionReport, executePlan } from '../remediate/execute.ts';
 import type { RemovalPlan } from '../remediate/plan.ts';
-import { type Decision, decide } from '../remediate/reviews.ts';
+import { type Decision, decide, itemsForLink } from '../remediate/reviews.ts';
 import { applySettingsPlan, type SettingsFixResult, type SettingsPlan } from '../remediate/settings.ts';
+import type { Database } from '../store/schema.ts';
 import type { AppContext } from './context.ts';
 
 /**
@@ -127,4 +129,45 @@ export async function decideAndRemediate(
   const d = await decide(ctx.store.db, key, token, decisions, now);
   const run = d.revoke.steps.length > 0 ? await removeAndReread(ctx, d.revoke, `review:${d.owner}`) : null;
   return { owner: d.owner, kept: d.kept, run };
+}
+
+/** What the owner's review page says after the decisions: plain JSON (it crosses a thread boundary). */
+export interface ReviewAnswer {
+  integrationId: string;
+  owner: string;
+  kept: number;
+  revoked: Array<{ path: string; result: string }>;
+}
+
+/**
+ * The review page's POST: the link checked, the campaign's integration found, the decisions
+ * recorded and the revoked grants removed through that integration's collector context.
+ */
+export async function answerReview(
+  db: Kysely<Database>,
+  key: Buffer,
+  withContext: <T>(integrationId: string, fn: (ctx: SyncContext) => Promise<T>) => Promise<T>,
+  token: string,
+  decisions: Decision[],
+  now: Date,
+): Promise<ReviewAnswer> {
+  const page = await itemsForLink(db, key, token, now);
+  const campaign = await db
+    .selectFrom('review_campaigns')
+    .select('integration_id')
+    .where('id', '=', page.campaignId)
+    .executeTakeFirstOrThrow();
+  const result = await withContext(campaign.integration_id, (ctx) =>
+    decideAndRemediate(ctx, key, token, decisions, now),
+  );
+  return {
+    integrationId: campaign.integration_id,
+    owner: result.owner,
+    kept: result.kept,
+    revoked: (result.run?.outcomes ?? []).map((o) => ({
+      path: o.step.itemPath ?? o.step.itemId,
+      result:
+        o.result === 'done' || o.result === 'already_gone' ? 'access removed' : `not removed (${o.result})`,
+    })),
+  };
 }

@@ -7,6 +7,7 @@ import { VERSION } from '../version.ts';
 import type { ApiDeps } from './api/deps.ts';
 import { installErrorHandlers } from './api/errors.ts';
 import { registerApi } from './api/index.ts';
+import { apiReviewDeps } from './reviews/api-deps.ts';
 import { type ReviewRouteDeps, reviewRoutes } from './reviews/routes.ts';
 import type { WebhookReceiver } from './webhooks/receiver.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -16,7 +17,7 @@ export interface ServerDeps {
   receiver?: WebhookReceiver;
   /** Request body limit of the webhook routes (bytes; default 256 KiB, see webhooks/routes.ts). */
   webhookBodyLimit?: number;
-  /** When given, the owners' review page (needs a writable store and Graph clients). */
+  /** When given, the owners' review page; with api deps and without these, it is mounted on the API's. */
   reviews?: ReviewRouteDeps;
   /** Time a request (headers and body) may take to arrive (ms, default 10 s). */
   requestTimeoutMs?: number;
@@ -77,6 +78,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   if (deps.receiver) {
     await webhookRoutes(app, { receiver: deps.receiver, logger, bodyLimit: deps.webhookBodyLimit });
   }
-  if (deps.reviews) await reviewRoutes(app, deps.reviews);
+  const reviews = deps.reviews ?? (deps.api ? apiReviewDeps(deps.api) : undefined);
+  if (reviews) await reviewRoutes(app, reviews);
   return app;
 }

@@ -222,7 +222,7 @@ describe('drivewarden remediate', () => {
       await reviewRoutes(app, {
         db: reopened.db,
         key: reviewLinkKey(dir),
-        withContext: () => Promise.reject(new Error('not needed to show the page')),
+        decide: () => Promise.reject(new Error('not needed to show the page')),
       });
       const page = await app.inject({
         method: 'GET',

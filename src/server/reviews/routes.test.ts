@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { simClient, simContext } from '../../../test/support/collector.ts';
 import { startTestSim, type TestSim } from '../../../test/support/simulator.ts';
 import { openTestStore, type TestStore, testDialects } from '../../../test/support/store.ts';
+import { answerReview } from '../../app/remediate.ts';
 import { syncIntegration } from '../../collect/sync.ts';
 import { createCampaign } from '../../remediate/reviews.ts';
 import { encodeValue } from '../../store/codec.ts';
@@ -28,7 +29,15 @@ for (const dialect of testDialects()) {
       await reviewRoutes(app, {
         db: t.db,
         key,
-        withContext: (_id, fn) => fn(simContext(t.store, ts.sim, client)),
+        decide: (token, decisions) =>
+          answerReview(
+            t.db,
+            key,
+            (_id, fn) => fn(simContext(t.store, ts.sim, client)),
+            token,
+            decisions,
+            new Date(),
+          ),
       });
     });
     after(async () => {

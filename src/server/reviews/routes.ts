@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
-import { decideAndRemediate } from '../../app/remediate.ts';
-import type { SyncContext } from '../../collect/context.ts';
+import type { ReviewAnswer } from '../../app/remediate.ts';
 import { ReviewLinkError } from '../../remediate/review-links.ts';
 import { type Decision, itemsForLink } from '../../remediate/reviews.ts';
 import type { Database } from '../../store/schema.ts';
@@ -15,12 +14,24 @@ import { answeredPage, refusedPage, reviewPage } from './page.ts';
  */
 
 export interface ReviewRouteDeps {
+  /** Read access is enough: the page reads, `decide` writes (on `serve`, a command). */
   db: Kysely<Database>;
   /** The HMAC key the links were signed with. */
   key: Buffer;
-  /** Runs `fn` with a collector context (Graph client, store) for the integration. */
-  withContext<T>(integrationId: string, fn: (ctx: SyncContext) => Promise<T>): Promise<T>;
+  /** Records the decisions of the link's owner and removes what was revoked (answerReview). */
+  decide(token: string, decisions: Decision[]): Promise<Pick<ReviewAnswer, 'kept' | 'revoked'>>;
   now?: () => Date;
+}
+
+/** A refusal of the link or of the form, thrown here or by the command that decided. */
+function refusalOf(err: unknown): { status: number; message: string } | null {
+  if (err instanceof ReviewLinkError) return { status: 403, message: err.message };
+  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
+  if (e?.name === 'CommandError' && typeof e.message === 'string') {
+    if (e.code === 'review_link_refused') return { status: 403, message: e.message };
+    if (e.code === 'invalid_request') return { status: 400, message: e.message };
+  }
+  return null;
 }
 
 const HEADERS = {
@@ -71,7 +82,8 @@ export async function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps):
       const page = await itemsForLink(deps.db, deps.key, token, now());
       return send(reply, 200, reviewPage(page.owner, page.items));
     } catch (err) {
-      if (err instanceof ReviewLinkError) return send(reply, 403, refusedPage(err.message));
+      const refused = refusalOf(err);
+      if (refused) return send(reply, refused.status, refusedPage(refused.message));
       throw err;
     }
   });
@@ -80,23 +92,13 @@ export async function reviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps):
     const token = tokenOf(req.query);
     try {
       const decisions = decisionsOf((req.body ?? {}) as Record<string, string>);
-      const page = await itemsForLink(deps.db, deps.key, token, now());
-      const campaign = await deps.db
-        .selectFrom('review_campaigns')
-        .select('integration_id')
-        .where('id', '=', page.campaignId)
-        .executeTakeFirstOrThrow();
-      const result = await deps.withContext(campaign.integration_id, (ctx) =>
-        decideAndRemediate(ctx, deps.key, token, decisions, now()),
-      );
-      const revoked = (result.run?.outcomes ?? []).map((o) => ({
-        path: o.step.itemPath ?? o.step.itemId,
-        result:
-          o.result === 'done' || o.result === 'already_gone' ? 'access removed' : `not removed (${o.result})`,
-      }));
-      return send(reply, 200, answeredPage(result.kept, revoked));
+      // Checked here first: a bad link is refused without a round trip to the store's owner.
+      await itemsForLink(deps.db, deps.key, token, now());
+      const result = await deps.decide(token, decisions);
+      return send(reply, 200, answeredPage(result.kept, result.revoked));
     } catch (err) {
-      if (err instanceof ReviewLinkError) return send(reply, 403, refusedPage(err.message));
+      const refused = refusalOf(err);
+      if (refused) return send(reply, refused.status, refusedPage(refused.message));
       throw err;
     }
   });

@@ -101,7 +101,23 @@ export interface ReviewLinksTable {
   used_at: string | null;
 }
 
+/**
+ * A dry run's plan as it was listed (migration 0750): applying it by id executes exactly these
+ * steps, each re-checked against the inventory first (a permission changed since is skipped).
+ */
+export interface RemediationPlansTable {
+  /** The plan id the dry run gave (a digest of its steps or changes). */
+  id: string;
+  integration_id: string;
+  kind: 'removal' | 'settings';
+  /** The RemovalPlan or SettingsPlan (JSON). */
+  plan: DbJson;
+  created_at: string;
+  created_by: string;
+}
+
 export interface RemediationTables {
+  remediation_plans: RemediationPlansTable;
   review_campaigns: ReviewCampaignsTable;
   review_items: ReviewItemsTable;
   review_links: ReviewLinksTable;
