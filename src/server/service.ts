@@ -15,6 +15,7 @@ import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
 import type { GraphUsage } from './api/metrics.ts';
+import { type AutoRemediationSchedule, startAutoRemediation } from './auto-remediation.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 
@@ -38,6 +39,8 @@ export interface Service {
   rules: RulesScheduler | null;
   /** Routing and delivery of alerts; `kick()` after anything that writes events. */
   alerts: AlertsService | null;
+  /** Auto-remediation rounds after rule evaluations and on a timer (nothing unless a rule is allowed). */
+  autoRemediation: AutoRemediationSchedule;
   /** Resolves when every integration's start-up collection has finished. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -57,6 +60,8 @@ export interface ServiceOptions {
   alerts?: boolean;
   /** Serve the REST API and the web app on the listener (default true). */
   api?: boolean;
+  /** How often auto-remediation looks for alarms past their grace period (ms, default 60 s). */
+  autoRemediationIntervalMs?: number;
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
@@ -72,7 +77,16 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   // round (finding events), and on their own timer as a safety net.
   const alerts = options.alerts === false ? null : startAlerts(app);
   const afterRun = () => void alerts?.kick();
-  const rules = options.rules === false ? null : startRulesScheduler(app, { onEvaluated: afterRun });
+  let autoRemediation: AutoRemediationSchedule | undefined;
+  const rules =
+    options.rules === false
+      ? null
+      : startRulesScheduler(app, {
+          onEvaluated: () => {
+            afterRun();
+            autoRemediation?.kick();
+          },
+        });
 
   const contextFor = async (integrationId: string): Promise<SyncContext> => {
     let ctx = contexts.get(integrationId);
@@ -91,6 +105,17 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     }
     return ctx;
   };
+
+  autoRemediation = startAutoRemediation({
+    app,
+    integrations: () => [...ready],
+    contextFor,
+    intervalMs: options.autoRemediationIntervalMs ?? 60_000,
+    onRemediated: (integrationId) => {
+      rules?.changed(integrationId);
+      afterRun();
+    },
+  });
 
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
   const runner: DeltaRunner = {
@@ -304,11 +329,13 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     added: () => addedChain,
     rules,
     alerts,
+    autoRemediation,
     ready: startup,
     async close() {
       closing = true;
       await startup.catch(() => undefined);
       await addedChain;
+      await autoRemediation?.stop();
       await activity.stop();
       await rules?.close();
       await heartbeat.stop();
