@@ -26,8 +26,9 @@ export interface ReviewRouteDeps {
 /** A refusal of the link or of the form, thrown here or by the command that decided. */
 function refusalOf(err: unknown): { status: number; message: string } | null {
   if (err instanceof ReviewLinkError) return { status: 403, message: err.message };
-  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
-  if (e?.name === 'CommandError' && typeof e.message === 'string') {
+  // The command's refusal: a CommandError here, an ApiError once relayed from the main thread.
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && typeof e.message === 'string') {
     if (e.code === 'review_link_refused') return { status: 403, message: e.message };
     if (e.code === 'invalid_request') return { status: 400, message: e.message };
   }

@@ -7,10 +7,10 @@ import {
   policyAddInput,
   policyView,
 } from '../../../app/commands/alerts.ts';
+import { actorOf } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { afterCursor, listQuerySchema, orderByKeys, pageSchema, sortKeys, toPage } from '../pagination.ts';
-import { runCommand } from '../run-command.ts';
 import { csv } from '../schemas.ts';
 import type { ZodApp } from '../zod-app.ts';
 
@@ -139,7 +139,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (req, reply) => {
-      const added = await runCommand(deps, req, 'alerts.channel-add', req.body);
+      const added = await deps.commands.run('alerts.channel-add', req.body, actorOf(req));
       return reply.code(201).send(added);
     },
   );
@@ -162,7 +162,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         },
       },
     },
-    async (req) => runCommand(deps, req, 'alerts.channel-test', { channel: req.params.id }),
+    async (req) => deps.commands.run('alerts.channel-test', { channel: req.params.id }, actorOf(req)),
   );
 
   app.delete(
@@ -176,7 +176,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         response: { 200: channelSchema },
       },
     },
-    async (req) => runCommand(deps, req, 'alerts.channel-remove', { channel: req.params.id }),
+    async (req) => deps.commands.run('alerts.channel-remove', { channel: req.params.id }, actorOf(req)),
   );
 
   const channelNames = async () =>
@@ -225,7 +225,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (req, reply) => {
-      const p = await runCommand(deps, req, 'alerts.policy-add', req.body);
+      const p = await deps.commands.run('alerts.policy-add', req.body, actorOf(req));
       const names = await channelNames();
       return reply.code(201).send({ ...p, channels: p.channelIds.map((id) => names.get(id) ?? id) });
     },
@@ -242,7 +242,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         response: { 200: policySchema.omit({ channels: true }) },
       },
     },
-    async (req) => runCommand(deps, req, 'alerts.policy-remove', { policy: req.params.id }),
+    async (req) => deps.commands.run('alerts.policy-remove', { policy: req.params.id }, actorOf(req)),
   );
 
   app.get(

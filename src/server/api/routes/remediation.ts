@@ -9,10 +9,10 @@ import {
 import { allowedRules, dailyCap, usedToday } from '../../../remediate/auto.ts';
 import { campaignReport, reportCsv } from '../../../remediate/reviews.ts';
 import { decodeValue } from '../../../store/codec.ts';
+import { actorOf } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { afterCursor, listQuerySchema, orderByKeys, pageSchema, sortKeys, toPage } from '../pagination.ts';
-import { runCommand } from '../run-command.ts';
 import { csv } from '../schemas.ts';
 import type { ZodApp } from '../zod-app.ts';
 
@@ -142,7 +142,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
         response: { 200: planSchema },
       },
     },
-    async (req) => runCommand(deps, req, 'remediation.plan', req.body),
+    async (req) => deps.commands.run('remediation.plan', req.body, actorOf(req)),
   );
 
   app.post(
@@ -156,7 +156,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
         response: { 200: applySchema },
       },
     },
-    async (req) => runCommand(deps, req, 'remediation.apply', req.body),
+    async (req) => deps.commands.run('remediation.apply', req.body, actorOf(req)),
   );
 
   app.get(
@@ -247,7 +247,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
       },
     },
     async (req) =>
-      runCommand(deps, req, 'remediation.auto-allow', { ...req.body, ruleId: req.params.ruleId }),
+      deps.commands.run('remediation.auto-allow', { ...req.body, ruleId: req.params.ruleId }, actorOf(req)),
   );
 
   app.delete(
@@ -263,10 +263,14 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
       },
     },
     async (req) =>
-      runCommand(deps, req, 'remediation.auto-disallow', {
-        integrationId: req.query.integrationId,
-        ruleId: req.params.ruleId,
-      }),
+      deps.commands.run(
+        'remediation.auto-disallow',
+        {
+          integrationId: req.query.integrationId,
+          ruleId: req.params.ruleId,
+        },
+        actorOf(req),
+      ),
   );
 
   app.put(
@@ -283,7 +287,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
         response: { 200: z.object({ dailyCap: z.number() }) },
       },
     },
-    async (req) => runCommand(deps, req, 'remediation.auto-cap', req.body),
+    async (req) => deps.commands.run('remediation.auto-cap', req.body, actorOf(req)),
   );
 
   /** Per campaign: items, answered, kept, revoked (one grouped read of the page's campaigns). */
@@ -419,6 +423,6 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
       },
     },
     async (req, reply) =>
-      reply.code(201).send(await runCommand(deps, req, 'remediation.review-create', req.body)),
+      reply.code(201).send(await deps.commands.run('remediation.review-create', req.body, actorOf(req))),
   );
 }
