@@ -75,7 +75,11 @@ export function decodeCursor(cursor: string, arity: number): unknown[] {
   throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this list gave out (or the sort changed)');
 }
 
-/** The `where` that starts after the cursor: (k1 > v1) or (k1 = v1 and k2 > v2) or … */
+/**
+ * The `where` that starts after the cursor: k1 >= v1 and ((k1 > v1) or (k1 = v1 and k2 > v2) or …).
+ * The leading bound is redundant logically but lets SQLite start the index range at the cursor
+ * (it does not derive a range from the OR alone and would walk the index from its start).
+ */
 export function afterCursor(keys: SortKey[], cursor: string): Expression<SqlBool> {
   const values = decodeCursor(cursor, keys.length);
   const ors = keys.map((key, i) => {
@@ -84,7 +88,12 @@ export function afterCursor(keys: SortKey[], cursor: string): Expression<SqlBool
       key.dir === 'asc' ? sql<SqlBool>`${key.expr} > ${values[i]}` : sql<SqlBool>`${key.expr} < ${values[i]}`;
     return sql<SqlBool>`(${sql.join([...eqs, cmp], sql` and `)})`;
   });
-  return sql<SqlBool>`(${sql.join(ors, sql` or `)})`;
+  const first = keys[0];
+  const bound =
+    first.dir === 'asc'
+      ? sql<SqlBool>`${first.expr} >= ${values[0]}`
+      : sql<SqlBool>`${first.expr} <= ${values[0]}`;
+  return sql<SqlBool>`(${bound} and (${sql.join(ors, sql` or `)}))`;
 }
 
 /** `order by` fragments of the keys, for `query.orderBy(sql\`...\`)`. */
