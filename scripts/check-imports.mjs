@@ -47,6 +47,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/scenarios/activity.ts',
   'bench/scenarios/rules.ts',
   'bench/lib/rules-page.ts',
+  // The REST API served in the bench process on the kept store, timed over HTTP.
+  'bench/scenarios/api.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */

@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness.ts';
 import { activity } from './activity.ts';
+import { apiBench } from './api.ts';
 import { fullSync } from './full-sync.ts';
 import { realtime } from './realtime.ts';
 import { rulesBench } from './rules.ts';
@@ -7,4 +8,12 @@ import { throttledSync } from './throttled-sync.ts';
 import { webhookLoad } from './webhook-load.ts';
 
 /** Every benchmark scenario; one file each in this folder. */
-export const scenarios: Scenario[] = [fullSync, throttledSync, realtime, webhookLoad, activity, rulesBench];
+export const scenarios: Scenario[] = [
+  fullSync,
+  throttledSync,
+  realtime,
+  webhookLoad,
+  activity,
+  rulesBench,
+  apiBench,
+];

@@ -7,8 +7,9 @@ import { type ItemRow, type ItemWindowRow, toItemRows } from './item-rows.ts';
 
 /**
  * `GET /inventory/items` on millions of rows. A page walks the index of its sort
- * (migration 0720) from the cursor and examines at most SCAN_WINDOW live items; the filters
- * run on those rows only. So every page costs at most one window, whatever the filters: a
+ * (migration 0720) from the cursor and examines at most SCAN_WINDOW live items: the key of the
+ * SCAN_WINDOW-th row is read from the index first, then the filtered rows between the cursor
+ * and that key are read in index order until the page is full (no sort step). So every page costs at most one window, whatever the filters: a
  * filter that matches rarely gives a short page (fewer than `limit` items) whose nextCursor
  * continues after the last row examined. Clients follow nextCursor until it is null; a short
  * or empty page with a nextCursor is not the end. No total is counted.
@@ -20,50 +21,56 @@ export const SCAN_WINDOW = 20_000;
 export type ItemSortName = 'name' | 'path' | 'size' | 'modified';
 
 /** The sort key expression over drive_items `i`: exactly the expressions migration 0720 indexes. */
-function sortExpression(name: ItemSortName, dialect: 'sqlite' | 'postgres'): RawBuilder<unknown> {
+function sortExpression(
+  name: ItemSortName,
+  dialect: 'sqlite' | 'postgres',
+  alias: string,
+): RawBuilder<unknown> {
+  const col = (c: string) => sql.ref(`${alias}.${c}`);
   switch (name) {
     case 'name':
-      return sql`coalesce(i.name, '')`;
+      return sql`coalesce(${col('name')}, '')`;
     case 'path':
-      return sql`coalesce(i.path, '')`;
+      return sql`coalesce(${col('path')}, '')`;
     case 'size':
-      return sql`coalesce(i.size, -1)`;
+      return sql`coalesce(${col('size')}, -1)`;
     case 'modified':
       return dialect === 'postgres'
-        ? sql`coalesce(i.modified_at, to_timestamp(0))`
-        : sql`coalesce(i.modified_at, '1970-01-01T00:00:00.000Z')`;
+        ? sql`coalesce(${col('modified_at')}, to_timestamp(0))`
+        : sql`coalesce(${col('modified_at')}, '1970-01-01T00:00:00.000Z')`;
   }
 }
 
 interface ItemSort {
   /** The sort field's expression over `i`, selected as the window column dw_k. */
   key: RawBuilder<unknown>;
-  /** Key expressions over `i` (inner, index order) … */
+  /** Key expressions over the alias, in index order. */
   inner: SortKey[];
-  /** … and the same keys as columns of the window `w`. */
-  outer: SortKey[];
   /** The window row's key values, in key order (the cursor). */
   keyOf(row: ItemWindowRow): unknown[];
 }
 
-export function itemSort(requested: string | undefined, dialect: 'sqlite' | 'postgres'): ItemSort {
+export function itemSort(
+  requested: string | undefined,
+  dialect: 'sqlite' | 'postgres',
+  alias = 'i',
+): ItemSort {
   const raw = requested ?? 'name';
   const desc = raw.startsWith('-');
   const name = (desc ? raw.slice(1) : raw) as ItemSortName;
   if (!['name', 'path', 'size', 'modified'].includes(name))
     throw new ApiError(400, 'invalid_request', `sort: "${raw}" is not one of name, path, size, modified`);
   const dir = desc ? 'desc' : 'asc';
-  const k = sortExpression(name, dialect);
+  const k = sortExpression(name, dialect, alias);
   // path sorts within a drive (paths are per drive): the index is (integration, drive, path, id).
   const names =
     name === 'path'
       ? ['integration_id', 'drive_id', 'dw_k', 'id']
       : ['dw_k', 'integration_id', 'drive_id', 'id'];
-  const innerExpr = (n: string): Expression<unknown> => (n === 'dw_k' ? k : sql.ref(`i.${n}`));
+  const innerExpr = (n: string): Expression<unknown> => (n === 'dw_k' ? k : sql.ref(`${alias}.${n}`));
   return {
     key: k,
     inner: names.map((n) => ({ expr: innerExpr(n), dir })),
-    outer: names.map((n) => ({ expr: sql.ref(`w.${n}`), dir })),
     keyOf: (row) => names.map((n) => row[n as keyof ItemWindowRow]),
   };
 }
@@ -86,7 +93,7 @@ const WINDOW_COLUMNS = sql.raw(
     'access_root_id',
     'web_url',
   ]
-    .map((c) => `i.${c}`)
+    .map((c) => `w.${c}`)
     .join(', '),
 );
 
@@ -96,40 +103,59 @@ export async function listItems(
   query: ItemListQuery,
   window = SCAN_WINDOW,
 ): Promise<{ items: ItemRow[]; nextCursor: string | null }> {
-  const sort = itemSort(query.sort, dialect);
-  // The window's own conditions: live rows, past the cursor, in the drives asked for.
-  const scope: Expression<SqlBool>[] = [sql<SqlBool>`i.deleted_at is null`];
-  if (query.cursor) scope.push(afterCursor(sort.inner, query.cursor));
+  // One alias, w, for the index walk and the filters (item-filters.ts speaks of w).
+  const sort = itemSort(query.sort, dialect, 'w');
+  const keys = sort.inner;
+  // The walk's own conditions: live rows, past the cursor, in the drives asked for.
+  const scope: Expression<SqlBool>[] = [sql<SqlBool>`w.deleted_at is null`];
+  if (query.cursor) scope.push(afterCursor(keys, query.cursor));
   const drives = await driveScope(db, query);
   if (drives !== undefined) {
     if (drives.length === 0) return { items: [], nextCursor: null };
     scope.push(
       sql<SqlBool>`(${sql.join(
-        drives.map((d) => sql`(i.integration_id = ${d.integration_id} and i.drive_id = ${d.id})`),
+        drives.map((d) => sql`(w.integration_id = ${d.integration_id} and w.drive_id = ${d.id})`),
         sql` or `,
       )})`,
     );
   }
-  const where = sql.join(scope, sql` and `);
-  const inner = sql`select ${WINDOW_COLUMNS}, ${sort.key} as dw_k from drive_items i
-    where ${where} order by ${order(sort.inner)} limit ${window}`;
-  const predicates = itemPredicates(query);
-  const filter = predicates.length ? sql`where ${sql.join(predicates, sql` and `)}` : sql``;
-  const { rows } = await sql<ItemWindowRow>`select w.* from (${inner}) w ${filter}
-    order by ${order(sort.outer)} limit ${query.limit + 1}`.execute(db);
+  // The window's end: the key of the window-th row, read from the index alone.
+  const keyColumns = sql.join(keys.map((k, i) => sql`${k.expr} as ${sql.ref(`k${i}`)}`));
+  const { rows: ends } = await sql<Record<string, unknown>>`select ${keyColumns} from drive_items w
+    where ${sql.join(scope, sql` and `)} order by ${order(keys)} limit 1 offset ${window - 1}`.execute(db);
+  const end = ends[0] ? keys.map((_, i) => ends[0][`k${i}`]) : null;
+  const conditions = [...scope, ...(end ? [upTo(keys, end)] : []), ...itemPredicates(query)];
+  const { rows } = await sql<ItemWindowRow>`select ${WINDOW_COLUMNS}, ${sort.key} as dw_k from drive_items w
+    where ${sql.join(conditions, sql` and `)} order by ${order(keys)} limit ${query.limit + 1}`.execute(db);
   let nextCursor: string | null = null;
   if (rows.length > query.limit) {
     rows.length = query.limit;
     nextCursor = encodeCursor(sort.keyOf(rows[rows.length - 1]));
-  } else {
-    // A short page: did the window end the data, or only this page's budget?
-    const { rows: last } = await sql<ItemWindowRow>`select ${WINDOW_COLUMNS}, ${sort.key} as dw_k
-      from drive_items i where ${where} order by ${order(sort.inner)} limit 1 offset ${window - 1}`.execute(
-      db,
-    );
-    if (last[0]) nextCursor = encodeCursor(sort.keyOf(last[0]));
+  } else if (end) {
+    // A short page: the window was examined up to its end; the next page starts after it.
+    nextCursor = encodeCursor(end);
   }
   return { items: await toItemRows(db, rows), nextCursor };
+}
+
+/** Rows at or before `values` in key order: k1 <= v1 and ((k1 < v1) or … or (all equal)). */
+function upTo(keys: SortKey[], values: unknown[]): Expression<SqlBool> {
+  const before = (k: SortKey, v: unknown) =>
+    k.dir === 'asc' ? sql<SqlBool>`${k.expr} < ${v}` : sql<SqlBool>`${k.expr} > ${v}`;
+  const ors = keys.map((key, i) => {
+    const eqs = keys.slice(0, i).map((k, j) => sql<SqlBool>`${k.expr} = ${values[j]}`);
+    return sql<SqlBool>`(${sql.join([...eqs, before(key, values[i])], sql` and `)})`;
+  });
+  const all = sql<SqlBool>`(${sql.join(
+    keys.map((k, i) => sql<SqlBool>`${k.expr} = ${values[i]}`),
+    sql` and `,
+  )})`;
+  const first = keys[0];
+  const bound =
+    first.dir === 'asc'
+      ? sql<SqlBool>`${first.expr} <= ${values[0]}`
+      : sql<SqlBool>`${first.expr} >= ${values[0]}`;
+  return sql<SqlBool>`(${bound} and (${sql.join([...ors, all], sql` or `)}))`;
 }
 
 /** The drives a driveId or owner filter names; undefined: every drive. */
