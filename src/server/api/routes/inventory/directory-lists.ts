@@ -326,12 +326,15 @@ export const permissionListRowSchema = permissionRowSchema.extend({
 });
 
 export async function listPermissions(db: Kysely<Database>, q: z.infer<typeof permissionListQuerySchema>) {
-  const ties = [sql.ref('integration_id'), sql.ref('drive_id'), sql.ref('item_id'), sql.ref('id')];
+  // item: the primary key's order (integration, drive, item, id); firstSeen: index permissions_api_first_seen.
+  const byItem = (q.sort ?? 'item').replace(/^-/, '') === 'item';
   const { keys } = sortKeys(
     q.sort,
     { item: sql.ref('integration_id'), firstSeen: sql.ref('first_seen') },
     'item',
-    ties,
+    byItem
+      ? [sql.ref('drive_id'), sql.ref('item_id'), sql.ref('id')]
+      : [sql.ref('integration_id'), sql.ref('drive_id'), sql.ref('item_id'), sql.ref('id')],
   );
   let query = db
     .selectFrom('permissions')

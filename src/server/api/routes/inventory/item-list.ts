@@ -16,7 +16,10 @@ import { type ItemRow, type ItemWindowRow, toItemRows } from './item-rows.ts';
  * A drive or owner filter narrows the window to the drives' items (the drive-clustered
  * indexes), so a drive's listing is never short.
  */
-export const SCAN_WINDOW = 20_000;
+// Measured on the 1,000,000-item bench store: a window of 20,000 rows none of which matched cost
+// ~630 ms on a loaded machine (one table read per row examined); 5,000 keeps a page well inside
+// the 200 ms goal, at the price of more short pages for rare matches.
+export const SCAN_WINDOW = 5_000;
 
 export type ItemSortName = 'name' | 'path' | 'size' | 'modified';
 
