@@ -17,10 +17,11 @@ function derive(password: string, salt: Buffer, cost: typeof COST): Promise<Buff
   );
 }
 
-export async function hashPassword(password: string): Promise<string> {
+/** A new hash of `password`; `cost` only for tests that need many cheap hashes. */
+export async function hashPassword(password: string, cost: typeof COST = COST): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await derive(password, salt, COST);
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), hash.toString('base64')].join('$');
+  const hash = await derive(password, salt, cost);
+  return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
 /** Whether `password` matches `stored`; false (never a throw) for a malformed hash. */

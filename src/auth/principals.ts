@@ -59,7 +59,15 @@ export async function principalOfApiToken(
 
 export class AuthError extends Error {
   constructor(
-    readonly code: 'invalid_username' | 'user_exists' | 'weak_password' | 'not_found',
+    readonly code:
+      | 'invalid_username'
+      | 'user_exists'
+      | 'weak_password'
+      | 'not_found'
+      | 'last_admin'
+      | 'wrong_password'
+      | 'forbidden'
+      | 'invalid_input',
     message: string,
   ) {
     super(message);

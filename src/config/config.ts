@@ -193,6 +193,27 @@ export const configSchema = z.object({
       caFile: z.string().min(1).optional(),
     })
     .default({ authority: 'https://login.microsoftonline.com' }),
+  /** Sign-in to the web app and REST API (src/auth/). */
+  auth: z
+    .object({
+      /**
+       * The first admin's password when the store has no user yet (at least 12 characters);
+       * unset: a random one-time password is printed once and must be changed at first sign-in.
+       */
+      adminPassword: z.string().min(12, 'must be at least 12 characters').optional(),
+      /** A browser session ends this many hours after sign-in. */
+      sessionHours: z.coerce
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(12),
+      /**
+       * The session cookie's Secure attribute: true/false, or unset for "when the request is
+       * https" (set true behind a TLS-terminating proxy that does not forward the scheme).
+       */
+      secureCookie: flag.optional(),
+    })
+    .default({ sessionHours: 12 }),
   alerts: z
     .object({
       allowPrivateTargets: allowPrivateTargets.default(false),
@@ -251,6 +272,9 @@ export const ENV_NAMES: Record<string, string> = {
   DW_RULES_FULL_INTERVAL_SECONDS: 'rules.fullIntervalSeconds',
   DW_RULES_DEBOUNCE_MS: 'rules.debounceMs',
   DW_RULES_WORKERS: 'rules.workers',
+  DW_ADMIN_PASSWORD: 'auth.adminPassword',
+  DW_SESSION_HOURS: 'auth.sessionHours',
+  DW_SECURE_COOKIE: 'auth.secureCookie',
   DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'alerts.allowPrivateTargets',
   DW_WEB_APP_URL: 'alerts.webAppUrl',
   DW_CONNECT_CLIENT_ID: 'connect.clientId',
