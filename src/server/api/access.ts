@@ -103,3 +103,32 @@ export function actorOf(request: FastifyRequest): CommandActor {
   const { userId, username, role } = principalOf(request);
   return { userId, username, role };
 }
+
+/** One route of a server with the access it declared. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteAccess[]>();
+
+/**
+ * Records the declared access of every route registered from now on (the access hook is
+ * installed before any route), for audits: `routeAccessTable(app)` lists them all, which is
+ * how a test proves that every route refuses whom it should.
+ */
+export function recordRouteAccess(app: FastifyInstance): void {
+  const table: RouteAccess[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const access = (route.config as { access?: Access } | undefined)?.access ?? 'admin';
+    for (const method of methods) table.push({ method: method.toUpperCase(), url: route.url, access });
+  });
+}
+
+/** The routes `recordRouteAccess` saw on this app (empty when it was not installed). */
+export function routeAccessTable(app: FastifyInstance): RouteAccess[] {
+  return [...(routeTables.get(app) ?? [])];
+}

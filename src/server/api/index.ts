@@ -1,10 +1,11 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { VERSION } from '../../version.ts';
-import { installAccessControl } from './access.ts';
+import { installAccessControl, recordRouteAccess } from './access.ts';
 import type { ApiDeps } from './deps.ts';
 import { createMetrics, metricsRoutes } from './metrics.ts';
 import { activityRoutes } from './routes/activity.ts';
@@ -23,6 +24,26 @@ import type { ZodApp } from './zod-app.ts';
 export const API_PREFIX = '/api/v1';
 
 /**
+ * The Content-Security-Policy of every answer: fits the Vite-built web app (its scripts and
+ * styles are files of the same origin; React sets inline style attributes) and the API
+ * reference at /docs; no framing, no plugins, no inline scripts.
+ */
+const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  // The demo and local installs are plain http: upgrading their requests would break them.
+  upgradeInsecureRequests: null,
+};
+
+/**
  * The REST API on an app: zod schemas for validation and the OpenAPI document
  * (`/openapi.json`, browsable at `/docs`), the session cookie, the access hook, then the
  * routes of each area under /api/v1 (one file per area in ./routes/).
@@ -35,6 +56,9 @@ export async function registerApi(root: FastifyInstance, deps: ApiDeps): Promise
     if (route.url === '/docs' || route.url.startsWith('/docs/'))
       route.config = { ...(route.config as object), access: 'public' };
   });
+  recordRouteAccess(root);
+  // Before the access hook, so refusals carry the headers too.
+  await root.register(helmet, { contentSecurityPolicy: { directives: CSP } });
   await root.register(cookie);
   installAccessControl(root, deps.db, deps.now);
   await root.register(swagger, {
