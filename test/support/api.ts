@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { idleHooks, localCommandBus } from '../../src/app/commands/local-bus.ts';
 import type { ServiceHooks } from '../../src/app/commands/types.ts';
 import { type AppContext, assembleApp } from '../../src/app/context.ts';
@@ -15,8 +16,9 @@ import { createApiToken, createUser, type Role } from '../../src/auth/principals
 import type { SyncContext } from '../../src/collect/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ApiDeps } from '../../src/server/api/deps.ts';
-import { createServer } from '../../src/server/app.ts';
+import { createServer, type ServerDeps } from '../../src/server/app.ts';
 import type { Dialect } from '../../src/store/codec.ts';
+import type { Database } from '../../src/store/schema.ts';
 import { quietLogger } from './logger.ts';
 import { openTestStore } from './store.ts';
 
@@ -99,6 +101,8 @@ export interface TestApiOptions {
   hooks?: Partial<ServiceHooks>;
   /** More deps of the API (webDir, now). */
   api?: Partial<ApiDeps>;
+  /** The server's other parts on the test store (webhook receiver, review page), to test the whole server. */
+  server?: (db: Kysely<Database>) => Omit<ServerDeps, 'api'>;
 }
 
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
@@ -119,6 +123,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     store: testStore.store,
     logger: quietLogger,
     deps: {
+      ...options.server?.(testStore.db),
       api: {
         config,
         db: testStore.db,
