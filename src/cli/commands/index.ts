@@ -15,6 +15,7 @@ import { registerServe } from './serve.ts';
 import { registerSimCommand } from './sim.ts';
 import { registerStatus } from './status.ts';
 import { registerSync } from './sync.ts';
+import { registerUsers } from './users.ts';
 
 /** Every sub-command registers itself on the program; add one line per command file. */
 export const commands: Array<(program: Command) => void> = [
@@ -32,6 +33,7 @@ export const commands: Array<(program: Command) => void> = [
   registerRemediate,
   registerChannels,
   registerAlerts,
+  registerUsers,
   registerSimCommand,
   registerDemo,
 ];
