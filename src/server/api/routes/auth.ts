@@ -89,8 +89,11 @@ export async function authRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
           { userAgent: request.headers['user-agent'] ?? null, ip: request.ip },
           { userId: user.id, username: user.username, role: user.role },
         )
-        .catch(() => {
-          throw new ApiError(401, 'invalid_credentials', 'username or password is wrong');
+        .catch((err: { code?: string }) => {
+          // Disabled or removed between the check and now: like a wrong password.
+          if (err.code === 'invalid_credentials')
+            throw new ApiError(401, 'invalid_credentials', 'username or password is wrong');
+          throw err;
         });
       reply.setCookie(SESSION_COOKIE, session.token, {
         httpOnly: true,
