@@ -126,8 +126,8 @@ for (const dialect of testDialects()) {
             reviews: {
               db,
               key: randomBytes(32),
-              withContext: async () => {
-                throw new Error('no Graph in this test');
+              decide: async () => {
+                throw new Error('no decision in this test');
               },
             },
           };
