@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openApp } from '../../app/context.ts';
+import { ensureFirstAdmin } from '../../auth/first-admin.ts';
 import { startService } from '../../server/service.ts';
 
 export function registerServe(program: Command): void {
@@ -20,8 +21,15 @@ export function registerServe(program: Command): void {
         'server.port': opts.port,
         'server.publicUrl': opts.publicUrl,
       });
+      const first = await ensureFirstAdmin(app.store.db, { password: app.config.auth.adminPassword });
       const service = await startService(app);
       app.logger.info(`drivewarden listening on ${service.realtime.url}`);
+      // Printed once, on stdout (not the log): the only copy of the first admin's password.
+      if (first?.oneTimePassword)
+        process.stdout.write(
+          `first start: sign in at ${service.realtime.url}/ as "${first.username}" with the one-time password ` +
+            `${first.oneTimePassword} (you will be asked to change it)\n`,
+        );
       const stop = async () => {
         app.logger.info('stopping');
         await service.close();

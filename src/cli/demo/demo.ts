@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { SimAdminClient } from '../../../sim/admin-client.ts';
 import type { SimMutation } from '../../../sim/contracts.ts';
 import { simCredentials, startSimulator } from '../../../sim/index.ts';
@@ -7,11 +9,14 @@ import { openApp } from '../../app/context.ts';
 import { progressPrinter } from '../../app/progress.ts';
 import { runRules } from '../../app/rules.ts';
 import { syncOnce } from '../../app/sync-once.ts';
+import { ensureFirstAdmin } from '../../auth/first-admin.ts';
+import { updateUser, userByName } from '../../auth/users.ts';
 import { type ChangeBatch, changes } from '../../collect/change-stream.ts';
 import { probeIntegration } from '../../integrations/probe.ts';
 import { formatTable } from '../../query/format.ts';
 import { queryTargetOf, runReadOnlyQuery } from '../../query/run-query.ts';
 import { startService } from '../../server/service.ts';
+import type { Database } from '../../store/schema.ts';
 import { changeLines } from './change-lines.ts';
 import { findingEventLines, findingSummary, lastFindingEventId } from './finding-lines.ts';
 
@@ -117,6 +122,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     service = await startService(app, { listen: { host: '127.0.0.1', port: opts.port } });
     await service.ready;
+    const signIn = await demoAdmin(app.store.db);
+    log(
+      `\nweb app: http://127.0.0.1:${opts.port}/ (sign in as "${signIn.username}" with password ${signIn.password}; ` +
+        `API reference at http://127.0.0.1:${opts.port}/docs)`,
+    );
     log(
       `\nwatching in real time (webhooks to ${app.config.server.publicUrl}, polling every ${app.config.sync.pollIntervalSeconds} s); Ctrl-C to stop`,
     );
@@ -165,6 +175,18 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * The demo's admin: a fresh random password each run (the demo's data is throwaway and the
+ * terminal shows it), not one to change at first sign-in.
+ */
+async function demoAdmin(db: Kysely<Database>): Promise<{ username: string; password: string }> {
+  const password = randomBytes(12).toString('base64url');
+  await ensureFirstAdmin(db, { password });
+  const admin = await userByName(db, 'admin');
+  await updateUser(db, admin.id, { password, mustChangePassword: false });
+  return { username: 'admin', password };
 }
 
 /** Fails fast, before the collection, when the server's port is taken. */
