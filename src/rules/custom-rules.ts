@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import { describeSource, RuleCatalogError } from './catalog.ts';
 import type { RuleDefinition } from './definition.ts';
 import { defaultParams } from './definition.ts';
-import { loadRuleFolder } from './loader.ts';
+import { loadRuleFolder, parseRule } from './loader.ts';
 import { openReadSession } from './read-session.ts';
 import { type RuleRunResult, runRuleOnSession } from './rule-runner.ts';
 import { compileRule, type RuleRow, RuleRunError } from './run-rule.ts';
@@ -75,13 +75,37 @@ export interface SaveOptions {
   replace?: boolean;
 }
 
-/** Validates and saves the rule in `folder`; returns it with the check per integration. */
+/** Validates and saves the rule in `folder` (its id must be the folder's name); returns it with the check per integration. */
 export async function saveCustomRule(
   store: Store,
   folder: string,
   opts: SaveOptions,
 ): Promise<{ rule: RuleDefinition; checks: RuleCheck[]; replaced: boolean }> {
-  const rule = loadRuleFolder(folder, 'saved');
+  loadRuleFolder(folder, 'saved');
+  return saveCustomRuleTexts(
+    store,
+    {
+      yaml: readFileSync(join(folder, 'rule.yaml'), 'utf8'),
+      sql: readFileSync(join(folder, 'rule.sql'), 'utf8'),
+    },
+    opts,
+  );
+}
+
+/**
+ * Validates and saves a rule given as its two texts (the API's custom-rule editor): the same
+ * checks as a folder — the files, no clash with a built-in or folder rule, the guard, a dry run
+ * on every integration's inventory — before anything is stored.
+ */
+export async function saveCustomRuleTexts(
+  store: Store,
+  texts: { yaml: string; sql: string },
+  opts: SaveOptions,
+): Promise<{ rule: RuleDefinition; checks: RuleCheck[]; replaced: boolean }> {
+  const rule = parseRule(texts.yaml, texts.sql, 'saved', 'custom rule', {
+    yaml: 'rule.yaml',
+    sql: 'rule.sql',
+  });
   const clash = opts.fileRules.find((r) => r.id === rule.id);
   if (clash)
     throw new RuleCatalogError(`rule id ${rule.id} is already ${describeSource(clash)}: choose another id`);
@@ -97,15 +121,11 @@ export async function saveCustomRule(
   );
   const checks = await checkRuleOnInventory(store, rule, integrations);
   const now = new Date().toISOString();
-  const texts = {
-    yaml: readFileSync(join(folder, 'rule.yaml'), 'utf8'),
-    sql: readFileSync(join(folder, 'rule.sql'), 'utf8'),
-    updated_at: now,
-  };
+  const row = { yaml: texts.yaml, sql: texts.sql, updated_at: now };
   await store.db
     .insertInto('custom_rules')
-    .values({ id: rule.id, ...texts, created_at: now, created_by: opts.actor })
-    .onConflict((oc) => oc.column('id').doUpdateSet(texts))
+    .values({ id: rule.id, ...row, created_at: now, created_by: opts.actor })
+    .onConflict((oc) => oc.column('id').doUpdateSet(row))
     .execute();
   return { rule: { ...rule, source: `custom_rules:${rule.id}` }, checks, replaced: existing !== undefined };
 }
