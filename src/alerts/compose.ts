@@ -6,7 +6,7 @@ import type { AlertBatch } from './batch.ts';
 import type { Decision } from './decide.ts';
 import type { AppLinks } from './links.ts';
 import { type AlertMessage, itemHeadline, itemWhere } from './message.ts';
-import type { Policy } from './policy-repo.ts';
+import type { EventPolicy, Policy } from './policy-repo.ts';
 import { enrichFor } from './sources/index.ts';
 
 /* What the router writes for a decision: the messages, and one outbox row per message and channel. */
@@ -19,7 +19,7 @@ export function idempotencyKey(alertId: string, channelId: string): string {
 /** The messages a decision sends (none, one per event, or one digest), their items enriched. */
 export async function composeMessages(
   trx: Kysely<Database>,
-  policy: Policy,
+  policy: EventPolicy,
   decision: Decision,
   batch: AlertBatch,
   links: AppLinks,

@@ -24,6 +24,11 @@ export class AppLinks {
       : null;
   }
 
+  /** A saved query in the query console. */
+  query(name: string): string | null {
+    return this.base ? `${this.base}/query?saved=${encodeURIComponent(name)}` : null;
+  }
+
   /** The list a digest of this policy kind points at. */
   list(kind: 'rule' | 'change' | 'compliance'): string | null {
     if (!this.base) return null;

@@ -5,9 +5,9 @@ import { type AlertSeverity, severityRank } from './severity.ts';
  * when the event is routed, each channel renders it at delivery (channels/*.ts).
  */
 export interface AlertItem {
-  /** finding: a finding_events row; change: a changes row; compliance: a pack_scores row. */
-  source: 'finding' | 'change' | 'compliance';
-  /** finding_events.id, changes.id or pack_scores.id. */
+  /** finding: a finding_events row; change: a changes row; compliance: a pack_scores row; query: a row of a saved query's result. */
+  source: 'finding' | 'change' | 'compliance' | 'query';
+  /** finding_events.id, changes.id or pack_scores.id (query: the row's place in the alert). */
   sourceId: number;
   /** opened, resolved, reopened (findings); added, modified, removed (changes); score_dropped, score_recovered. */
   event: string;

@@ -12,7 +12,9 @@ import {
   checkChangeFilter,
   complianceFilterSchema,
   parseWith,
+  type QueryFilter,
   type QuietHours,
+  queryFilterSchema,
   quietHoursSchema,
   type RateLimit,
   type RuleFilter,
@@ -52,12 +54,16 @@ interface PolicyBase {
 export type Policy =
   | (PolicyBase & { kind: 'rule'; filter: RuleFilter })
   | (PolicyBase & { kind: 'change'; filter: ChangeFilter; condition: Condition | undefined })
-  | (PolicyBase & { kind: 'compliance'; filter: ComplianceFilter });
+  | (PolicyBase & { kind: 'compliance'; filter: ComplianceFilter })
+  | (PolicyBase & { kind: 'query'; filter: QueryFilter });
+
+/** Policies that route events of a source table past a cursor (all but query policies). */
+export type EventPolicy = Exclude<Policy, { kind: 'query' }>;
 
 export const DEFAULT_DIGEST_THRESHOLD = 10;
 
-/** The source table a policy kind reads. */
-export function sourceOf(kind: AlertPolicyKind): 'finding_events' | 'changes' | 'pack_scores' {
+/** The source table an event policy kind reads. */
+export function sourceOf(kind: EventPolicy['kind']): 'finding_events' | 'changes' | 'pack_scores' {
   return kind === 'rule' ? 'finding_events' : kind === 'change' ? 'changes' : 'pack_scores';
 }
 
@@ -86,6 +92,8 @@ export function parsePolicy(row: AlertPoliciesTable): Policy {
       kind: 'compliance',
       filter: parseWith(complianceFilterSchema, 'filter', json(row.filter)),
     };
+  if (row.kind === 'query')
+    return { ...base, kind: 'query', filter: parseWith(queryFilterSchema, 'filter', json(row.filter)) };
   const filter = parseWith(changeFilterSchema, 'filter', json(row.filter));
   return { ...base, kind: 'change', filter, condition: checkChangeFilter(filter) };
 }
@@ -103,20 +111,33 @@ export class PolicyRepository {
    */
   async add(
     input: PolicyInput,
-    options: { ruleExists?: (id: string) => boolean; packExists?: (id: string) => boolean } = {},
+    options: {
+      ruleExists?: (id: string) => boolean;
+      packExists?: (id: string) => boolean;
+      /** Query policies: whether the saved query exists (the app wires saved queries in). */
+      queryExists?: (name: string) => Promise<boolean>;
+    } = {},
   ): Promise<Policy> {
     const name = checkName('policy', input.name);
     if (await this.find(name)) throw new Error(`a policy named "${name}" already exists`);
-    if (!['rule', 'change', 'compliance'].includes(input.kind))
-      throw new Error(`policy kind must be rule, change or compliance, not "${input.kind}"`);
+    if (!['rule', 'change', 'compliance', 'query'].includes(input.kind))
+      throw new Error(`policy kind must be rule, change, compliance or query, not "${input.kind}"`);
     if (input.channels.length === 0) throw new Error('a policy needs at least one channel (--channel)');
     const channelIds: string[] = [];
     for (const c of input.channels) channelIds.push((await this.channels.require(c)).id);
     const rawFilter = { ...(input.filter ?? {}) };
     if (Array.isArray(rawFilter.integrations))
       rawFilter.integrations = await this.integrationIds(rawFilter.integrations as string[]);
-    let filter: RuleFilter | ChangeFilter | ComplianceFilter;
-    if (input.kind === 'rule') {
+    let filter: RuleFilter | ChangeFilter | ComplianceFilter | QueryFilter;
+    if (input.kind === 'query') {
+      filter = parseWith(queryFilterSchema, 'filter', rawFilter);
+      if (options.queryExists && !(await options.queryExists(filter.query)))
+        throw new Error(`no saved query "${filter.query}" (see \`drivewarden query list\`)`);
+      if (input.rateLimit || input.quietHours)
+        throw new Error(
+          'a query policy sends one alert per changed result (at most every everySeconds): rate limits and quiet hours are for event policies',
+        );
+    } else if (input.kind === 'rule') {
       filter = parseWith(ruleFilterSchema, 'filter', rawFilter);
       const unknown = options.ruleExists ? filter.rules.filter((r) => !options.ruleExists?.(r)) : [];
       if (unknown.length)
@@ -145,12 +166,8 @@ export class PolicyRepository {
     const d = this.store.dialect;
     const now = new Date().toISOString();
     const id = randomUUID();
-    const source = sourceOf(input.kind);
+    const kind = input.kind;
     await this.store.db.transaction().execute(async (trx) => {
-      const newest = await trx
-        .selectFrom(source)
-        .select((eb) => eb.fn.max('id').as('max'))
-        .executeTakeFirst();
       await trx
         .insertInto('alert_policies')
         .values({
@@ -168,6 +185,13 @@ export class PolicyRepository {
           updated_at: now,
         })
         .execute();
+      // A query policy keeps its last result instead (query-policy.ts); its first run is the baseline.
+      if (kind === 'query') return;
+      const source = sourceOf(kind);
+      const newest = await trx
+        .selectFrom(source)
+        .select((eb) => eb.fn.max('id').as('max'))
+        .executeTakeFirst();
       await trx
         .insertInto('alert_cursors')
         .values({ policy_id: id, source, last_id: Number(newest?.max ?? 0), updated_at: now })
@@ -201,6 +225,7 @@ export class PolicyRepository {
     const policy = await this.require(idOrName);
     await this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('alert_held').where('policy_id', '=', policy.id).execute();
+      await trx.deleteFrom('alert_query_state').where('policy_id', '=', policy.id).execute();
       await trx.deleteFrom('alert_cursors').where('policy_id', '=', policy.id).execute();
       await trx.deleteFrom('alert_policies').where('id', '=', policy.id).execute();
     });

@@ -52,6 +52,21 @@ export const complianceFilterSchema = z.strictObject({
   integrations: z.array(z.string().min(1)).default([]),
 });
 
+/** Same form as saved query names (src/query/saved-queries.ts QUERY_NAME). */
+const queryName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'is not a saved query name');
+
+export const queryFilterSchema = z.strictObject({
+  /** The saved query (or built-in example) whose result is watched. */
+  query: queryName,
+  /** Values of its `:name` parameters. */
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** Columns that identify a row (empty: the whole row); a row whose other columns change is then not "added". */
+  keyColumns: z.array(z.string().min(1)).default([]),
+  /** Runs at most this often (on the router's passes: after each collection or evaluation, and on its timer). */
+  everySeconds: z.number().int().min(0).default(300),
+});
+
+export type QueryFilter = z.infer<typeof queryFilterSchema>;
 export type RuleFilter = z.infer<typeof ruleFilterSchema>;
 export type ComplianceFilter = z.infer<typeof complianceFilterSchema>;
 export type ChangeFilter = z.infer<typeof changeFilterSchema>;

@@ -8,7 +8,8 @@ import { composeMessages, outboxRows } from './compose.ts';
 import { type Decision, decide } from './decide.ts';
 import { GapTracker } from './gaps.ts';
 import type { AppLinks } from './links.ts';
-import { type Policy, type PolicyRepository, sourceOf } from './policy-repo.ts';
+import { type EventPolicy, type Policy, type PolicyRepository, sourceOf } from './policy-repo.ts';
+import { routeQueryPolicy, type SavedQueryRunner } from './query-policy.ts';
 import { inQuietHours } from './quiet-hours.ts';
 import type { RuleCatalog } from './sources/findings.ts';
 import { type SourceContext, sourceFor } from './sources/index.ts';
@@ -32,6 +33,8 @@ export interface RouterOptions {
   gapGraceMs: number;
   logger: Logger;
   now?: () => Date;
+  /** Runs saved queries for query policies (none: query policies are skipped, with a warning). */
+  runQuery?: SavedQueryRunner;
 }
 
 export interface RouteSummary {
@@ -106,6 +109,37 @@ export class AlertRouter {
 
   /** One policy, one transaction. */
   async routePolicy(policy: Policy): Promise<RouteSummary> {
+    if (policy.kind === 'query') return this.routeQuery(policy);
+    return this.routeEvents(policy);
+  }
+
+  /** A query policy: its saved query when due, one alert when the result changed (./query-policy.ts). */
+  private async routeQuery(policy: Extract<Policy, { kind: 'query' }>): Promise<RouteSummary> {
+    if (!this.o.runQuery) {
+      this.o.logger.warn({ policy: policy.name }, 'alerts: no query runner; query policy not routed');
+      return { events: 0, alerts: 0, deliveries: 0, held: 0 };
+    }
+    const r = await routeQueryPolicy(
+      {
+        store: this.o.store,
+        outbox: this.o.outbox,
+        links: this.o.links,
+        topItems: this.o.topItems,
+        runQuery: this.o.runQuery,
+      },
+      policy,
+      this.now(),
+    );
+    return {
+      events: r.added + r.removed,
+      alerts: r.deliveries > 0 ? 1 : 0,
+      deliveries: r.deliveries,
+      held: 0,
+    };
+  }
+
+  /** An event policy: its source table past the cursor, in one transaction. */
+  private async routeEvents(policy: EventPolicy): Promise<RouteSummary> {
     const now = this.now();
     const nowIso = now.toISOString();
     return this.o.store.db.transaction().execute(async (trx) => {
@@ -170,7 +204,7 @@ export class AlertRouter {
   /** Reads the policy's source past the cursor into the batch; returns the new cursor. */
   private async collect(
     trx: Kysely<Database>,
-    policy: Policy,
+    policy: EventPolicy,
     from: number,
     batch: AlertBatch,
     nowMs: number,

@@ -3,9 +3,11 @@ import { DeliveryWorker } from '../alerts/delivery-worker.ts';
 import { AppLinks } from '../alerts/links.ts';
 import { OutboundGuard } from '../alerts/outbound-guard.ts';
 import { PolicyRepository } from '../alerts/policy-repo.ts';
+import type { SavedQueryRunner } from '../alerts/query-policy.ts';
 import { AlertRouter } from '../alerts/router.ts';
 import type { RuleCatalog, RuleInfo } from '../alerts/sources/findings.ts';
 import { DETECTOR_IDS } from '../anomalies/types.ts';
+import { SavedQueries } from '../query/saved-queries.ts';
 import { AlertOutbox } from '../queue/alert-outbox.ts';
 import { loadBuiltinPacks } from '../rules/packs.ts';
 import type { AppContext } from './context.ts';
@@ -87,6 +89,18 @@ function ruleCatalog(app: AppContext): { lookup: RuleCatalog; refresh(): Promise
   return { lookup, refresh };
 }
 
+/** Saved queries as query policies run them: the console's guard and limits, every row up to query.maxRows. */
+export function savedQueryRunner(app: AppContext): SavedQueryRunner {
+  const saved = new SavedQueries(app.store, { limits: app.config.query, pgRole: app.config.query.pgRole });
+  return (name, params) => saved.run(name, params, app.config.query.maxRows);
+}
+
+/** Whether a saved query (or built-in example) of that name exists, for query policies. */
+export async function savedQueryExists(app: AppContext, name: string): Promise<boolean> {
+  const saved = new SavedQueries(app.store);
+  return (await saved.list()).some((q) => q.name === name);
+}
+
 export function openAlerts(app: AppContext): Alerts {
   const cfg = app.config.alerts;
   const guard = new OutboundGuard(cfg.allowPrivateTargets);
@@ -103,6 +117,7 @@ export function openAlerts(app: AppContext): Alerts {
     topItems: cfg.digestTopItems,
     gapGraceMs: cfg.postgresGapGraceMs,
     logger: app.logger,
+    runQuery: savedQueryRunner(app),
   });
   const worker = new DeliveryWorker({
     outbox,

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { Policy, PolicyInput } from '../../alerts/policy-repo.ts';
 import { formatRateLimit, parseQuietHours, parseRateLimit } from '../../alerts/policy-schema.ts';
-import { loadRuleInfo, withAlerts } from '../../app/alerts.ts';
+import { loadRuleInfo, savedQueryExists, withAlerts } from '../../app/alerts.ts';
 import { withApp } from '../../app/context.ts';
 import type { AlertDeliveryStatus } from '../../store/tables/alerts.ts';
 
 interface PolicyOptions {
-  kind: string;
+  kind?: string;
   channel: string[];
   event: string[];
   rule: string[];
@@ -26,6 +26,10 @@ interface PolicyOptions {
   timeZone?: string;
   below?: string;
   recovered: boolean;
+  query?: string;
+  keyColumn: string[];
+  param: string[];
+  every?: string;
 }
 
 const repeat = (v: string, acc: string[]) => [...acc, v];
@@ -49,6 +53,12 @@ function policyInput(name: string, o: PolicyOptions): PolicyInput {
       ...(o.where ? { where: o.where } : {}),
       ...list('integrations', o.integration),
     },
+    query: {
+      ...(o.query ? { query: o.query } : {}),
+      ...list('keyColumns', o.keyColumn),
+      ...(o.param.length ? { params: parseParams(o.param) } : {}),
+      ...(o.every !== undefined ? { everySeconds: Number(o.every) } : {}),
+    },
     compliance: {
       ...list('packs', o.pack),
       ...(o.below !== undefined ? { belowPercent: Number(o.below) } : {}),
@@ -56,17 +66,26 @@ function policyInput(name: string, o: PolicyOptions): PolicyInput {
       ...list('integrations', o.integration),
     },
   };
+  // --query <name> alone says the kind.
+  if (o.query !== undefined && o.kind !== undefined && o.kind !== 'query')
+    throw new Error(`--query is for --kind query, not --kind ${o.kind}`);
+  o.kind ??= o.query !== undefined ? 'query' : undefined;
+  if (o.kind === undefined) throw new Error('give --kind rule|change|compliance, or --query <saved query>');
   const filter = filters[o.kind];
-  if (!filter) throw new Error(`--kind must be rule, change or compliance, not "${o.kind}"`);
+  if (!filter) throw new Error(`--kind must be rule, change, compliance or query, not "${o.kind}"`);
+  if (o.kind === 'query' && o.query === undefined)
+    throw new Error('--query <saved query> is required for --kind query');
   if (o.kind === 'compliance' && o.below === undefined)
     throw new Error('--below <percent> is required for --kind compliance');
   const ruleOnly = ['event', 'rule', 'severity', 'minSeverity', 'tag'];
   const changeOnly = ['resourceType', 'changeType', 'field', 'where'];
+  const queryOnly = ['keyColumn', 'param', 'every'];
   const misplaced = {
-    rule: [...changeOnly, 'alertSeverity', 'below'],
-    change: [...ruleOnly, 'pack', 'below'],
-    compliance: [...ruleOnly, ...changeOnly],
-  }[o.kind as 'rule' | 'change' | 'compliance'];
+    rule: [...changeOnly, ...queryOnly, 'alertSeverity', 'below'],
+    change: [...ruleOnly, ...queryOnly, 'pack', 'below'],
+    compliance: [...ruleOnly, ...changeOnly, ...queryOnly],
+    query: [...ruleOnly, ...changeOnly, 'pack', 'below', 'integration', 'rateLimit', 'quietHours'],
+  }[o.kind as 'rule' | 'change' | 'compliance' | 'query'];
   const given = misplaced.filter((k) => {
     const v = o[k as keyof PolicyOptions];
     return Array.isArray(v) ? v.length > 0 : v !== undefined;
@@ -85,6 +104,18 @@ function policyInput(name: string, o: PolicyOptions): PolicyInput {
     rateLimit: o.rateLimit ? parseRateLimit(o.rateLimit) : null,
     quietHours: o.quietHours ? parseQuietHours(o.quietHours, o.timeZone) : null,
   };
+}
+
+/** `name=value` pairs of --param; numbers become numbers (as `query run --param` does). */
+function parseParams(pairs: string[]): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--param needs name=value, got "${pair}"`);
+    const value = pair.slice(eq + 1);
+    out[pair.slice(0, eq)] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  }
+  return out;
 }
 
 function describePolicy(p: Policy, channelNames: Map<string, string>): string {
@@ -110,10 +141,22 @@ export function registerAlerts(program: Command): void {
   policies
     .command('add <name>')
     .description('add a policy; it alerts on events from now on')
-    .requiredOption(
+    .option(
       '--kind <kind>',
-      'rule (finding opened, resolved, reopened), change (resource added, modified, removed) or compliance (a pack score crossed --below)',
+      "rule (finding opened, resolved, reopened), change (resource added, modified, removed), compliance (a pack score crossed --below) or query (a saved query's result changed; --query)",
     )
+    .option(
+      '--query <name>',
+      'query: the saved query whose result is watched (rows added or removed); implies --kind query',
+    )
+    .option(
+      '--key-column <column>',
+      'query: a column that identifies a row (repeatable; default the whole row)',
+      repeat,
+      [],
+    )
+    .option('--param <name=value>', "query: a value of the query's :name parameter (repeatable)", repeat, [])
+    .option('--every <seconds>', 'query: run it at most this often (default 300; 0 = on every routing pass)')
     .option('--channel <name>', 'a channel to send to (repeatable, at least one)', repeat, [])
     .option(
       '--event <event>',
@@ -152,6 +195,7 @@ export function registerAlerts(program: Command): void {
           const policy = await alerts.policies.add(input, {
             ...(known.rules.size ? { ruleExists: (id: string) => known.rules.has(id) } : {}),
             packExists: (id: string) => known.packs.has(id),
+            queryExists: (q: string) => savedQueryExists(app, q),
           });
           const names = new Map((await alerts.channels.list()).map((c) => [c.id, c.name]));
           console.log(`added policy ${describePolicy(policy, names)}`);

@@ -15,6 +15,7 @@ import * as m0500activity from './0500-activity.ts';
 import * as m0600remediation from './0600-remediation.ts';
 import * as m0700auth from './0700-auth.ts';
 import * as m0720apiIndexes from './0720-api-indexes.ts';
+import * as m0730queryAlerts from './0730-query-alerts.ts';
 import * as m0740connect from './0740-connect.ts';
 import * as m0750alertsRemediationApi from './0750-alerts-remediation-api.ts';
 import * as m0800clientStateDigest from './0800-client-state-digest.ts';
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0600-remediation': m0600remediation,
   '0700-auth': m0700auth,
   '0720-api-indexes': m0720apiIndexes,
+  '0730-query-alerts': m0730queryAlerts,
   '0740-connect': m0740connect,
   '0750-alerts-remediation-api': m0750alertsRemediationApi,
   '0800-client-state-digest': m0800clientStateDigest,

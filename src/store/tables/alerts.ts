@@ -19,13 +19,13 @@ export interface AlertChannelsTable {
   updated_at: string;
 }
 
-export type AlertPolicyKind = 'rule' | 'change' | 'compliance';
+export type AlertPolicyKind = 'rule' | 'change' | 'compliance' | 'query';
 
 /** What to alert on, and where to. */
 export interface AlertPoliciesTable {
   id: string;
   name: string;
-  /** rule: finding events; change: rows of `changes`; compliance: pack scores (`pack_scores`). */
+  /** rule: finding events; change: rows of `changes`; compliance: pack scores (`pack_scores`); query: a saved query's result. */
   kind: AlertPolicyKind;
   /** The kind's filter (JSON, src/alerts/policy-schema.ts). */
   filter: DbJson;
@@ -97,10 +97,28 @@ export interface AlertOutboxTable {
   last_error: Generated<string | null>;
 }
 
+/**
+ * Per query policy (migration 0730): the last result of its saved query, to alert on rows
+ * added and removed. Written in the transaction that writes the alert's outbox rows.
+ */
+export interface AlertQueryStateTable {
+  policy_id: string;
+  /** SHA-256 over the sorted row keys; null until a first run gave the baseline. */
+  fingerprint: string | null;
+  /** Row key → a short summary of the row (JSON object), to name removed rows. */
+  row_keys: DbJson;
+  row_count: number;
+  last_run_at: string | null;
+  /** Why the last run failed (the query's message); null when it ran. */
+  last_error: string | null;
+  updated_at: string;
+}
+
 export interface AlertsTables {
   alert_channels: AlertChannelsTable;
   alert_policies: AlertPoliciesTable;
   alert_cursors: AlertCursorsTable;
   alert_held: AlertHeldTable;
   alert_outbox: AlertOutboxTable;
+  alert_query_state: AlertQueryStateTable;
 }
