@@ -1,12 +1,31 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseChannelConfig } from '../src/alerts/channels/config.ts';
+import { withAlerts } from '../src/app/alerts.ts';
+import { type AppContext, assembleApp } from '../src/app/context.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { SavedQueries } from '../src/query/saved-queries.ts';
 import { openStore } from '../src/store/store.ts';
 import { type HttpReceiver, startHttpReceiver } from './support/alert-receivers.ts';
 import { runCli } from './support/cli.ts';
 import { addGuest } from './support/guest-user.ts';
+import { quietLogger } from './support/logger.ts';
+
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+
+/** The app on a data directory, as the CLI opens it (same store file and secret key). */
+async function withDataDir<T>(dataDir: string, fn: (app: AppContext) => Promise<T>): Promise<T> {
+  const store = await openStore({ dataDir });
+  try {
+    return await fn(assembleApp(loadConfig({}, { dataDir, logLevel: 'silent' }), quietLogger, store));
+  } finally {
+    await store.close();
+  }
+}
 
 /**
  * Query alerts from the command line: `alerts policies add … --query <name>`, then `alerts run`
@@ -27,21 +46,17 @@ describe('query alerts from the command line (sqlite)', () => {
   });
 
   it('alerts policies add … --query <name>; `alerts run` alerts once per change, none on a rerun', async () => {
-    const saved = await runCli(dataDir, [
-      'query',
-      'save',
-      'all-users',
-      'select id from users',
-      '--description',
-      'users',
-    ]);
-    assert.equal(saved.status, 0, saved.stderr);
-    const channel = await runCli(
-      dataDir,
-      ['channels', 'add', 'hook', '--type', 'webhook', '--url', receiver.url],
-      env,
-    );
-    assert.equal(channel.status, 0, channel.stderr);
+    // The saved query and the channel are set up in this process, on the same data directory.
+    await withDataDir(dataDir, async (app) => {
+      await new SavedQueries(app.store).save({
+        name: 'all-users',
+        description: 'users',
+        sql: 'select id from users',
+      });
+      await withAlerts(app, (alerts) =>
+        alerts.channels.add('hook', parseChannelConfig('webhook', { url: receiver.url, secret: SECRET })),
+      );
+    });
     const added = await runCli(dataDir, [
       'alerts',
       'policies',
@@ -57,9 +72,9 @@ describe('query alerts from the command line (sqlite)', () => {
     assert.equal(added.status, 0, added.stderr);
     assert.match(added.stdout, /users-changed\tquery\t→ hook\tquery=all-users/);
 
-    const baseline = await runCli(dataDir, ['alerts', 'run'], env);
-    assert.equal(baseline.status, 0, baseline.stderr);
-    assert.match(baseline.stdout, /into 0 alerts/);
+    // The first run only records the query's result: in this process too.
+    const baseline = await withDataDir(dataDir, (app) => withAlerts(app, (alerts) => alerts.router.route()));
+    assert.equal(baseline.deliveries, 0);
 
     const store = await openStore({ dataDir });
     try {

@@ -3,10 +3,10 @@ import { EXAMPLE_QUERIES, exampleDefaults } from '../../../query/examples.ts';
 import { formatCsv, formatJson } from '../../../query/format.ts';
 import { consoleSchema } from '../../../query/schema.ts';
 import { parameterNames } from '../../../store/sql-params.ts';
+import { actorOf } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, listQuerySchema, pageSchema, toPage } from '../pagination.ts';
 import type { ZodApp } from '../zod-app.ts';
-import { runCommand } from './rules/command.ts';
 
 /**
  * The query console: read-only SQL through the guard and the query process (run as a
@@ -80,7 +80,7 @@ export async function queryRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         response: { 200: queryResult },
       },
     },
-    async (request) => runCommand(deps, request, 'query.run', request.body),
+    async (request) => deps.commands.run('query.run', request.body, actorOf(request)),
   );
 
   app.post(
@@ -95,7 +95,7 @@ export async function queryRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
     },
     async (request, reply) => {
       const { format, ...query } = request.body;
-      const result = await runCommand(deps, request, 'query.run', query);
+      const result = await deps.commands.run('query.run', query, actorOf(request));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       reply
         .header('content-disposition', `attachment; filename="query-${stamp}.${format}"`)
@@ -227,7 +227,7 @@ export async function queryRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await runCommand(deps, request, 'query.save', request.body)),
+      reply.code(201).send(await deps.commands.run('query.save', request.body, actorOf(request))),
   );
 
   app.delete(
@@ -241,6 +241,6 @@ export async function queryRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         response: { 200: z.object({ name: z.string() }) },
       },
     },
-    async (request) => runCommand(deps, request, 'query.delete', { name: request.params.name }),
+    async (request) => deps.commands.run('query.delete', { name: request.params.name }, actorOf(request)),
   );
 }

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { loadCatalog } from '../../../../rules/catalog.ts';
 import type { RuleDefinition } from '../../../../rules/definition.ts';
 import { effectiveSetting, readSettings } from '../../../../rules/settings.ts';
+import { actorOf } from '../../access.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { ApiError, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor, listQuerySchema, pageSchema } from '../../pagination.ts';
 import { csv, integrationFilter, severitySchema } from '../../schemas.ts';
 import type { ZodApp } from '../../zod-app.ts';
-import { runCommand } from './command.ts';
 import { loadPacksOnce, packsOfRule } from './packs-data.ts';
 
 /** /rules: the catalog (built-in, folder and saved rules) with settings and open findings. */
@@ -286,7 +286,7 @@ export async function catalogRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (request) =>
-      runCommand(deps, request, 'rules.update', { ruleId: request.params.id, ...request.body }),
+      deps.commands.run('rules.update', { ruleId: request.params.id, ...request.body }, actorOf(request)),
   );
 
   app.post(
@@ -330,7 +330,7 @@ export async function catalogRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (request, reply) => {
-      const saved = await runCommand(deps, request, 'rules.saveCustom', request.body);
+      const saved = await deps.commands.run('rules.saveCustom', request.body, actorOf(request));
       return reply.code(201).send(saved);
     },
   );
@@ -346,7 +346,8 @@ export async function catalogRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         response: { 200: z.object({ id: z.string() }) },
       },
     },
-    async (request) => runCommand(deps, request, 'rules.deleteCustom', { ruleId: request.params.id }),
+    async (request) =>
+      deps.commands.run('rules.deleteCustom', { ruleId: request.params.id }, actorOf(request)),
   );
 }
 

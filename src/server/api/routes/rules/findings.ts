@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { DETECTOR_IDS } from '../../../../anomalies/types.ts';
 import { loadCatalog } from '../../../../rules/catalog.ts';
 import { decodeValue } from '../../../../store/codec.ts';
+import { actorOf } from '../../access.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { ApiError, notFound } from '../../errors.ts';
 import { afterCursor, listQuerySchema, orderByKeys, pageSchema, sortKeys, toPage } from '../../pagination.ts';
 import { csv, integrationFilter, severitySchema } from '../../schemas.ts';
 import type { ZodApp } from '../../zod-app.ts';
-import { runCommand } from './command.ts';
 import { loadPacksOnce } from './packs-data.ts';
 
 /** /findings: what the rules and the anomaly detectors found, with suppressions and history. */
@@ -275,7 +275,11 @@ export async function findingsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> 
       },
     },
     async (request) =>
-      runCommand(deps, request, 'rules.suppress', { findingId: request.params.id, ...request.body }),
+      deps.commands.run(
+        'rules.suppress',
+        { findingId: request.params.id, ...request.body },
+        actorOf(request),
+      ),
   );
 
   app.delete(
@@ -295,7 +299,8 @@ export async function findingsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> 
         },
       },
     },
-    async (request) => runCommand(deps, request, 'rules.unsuppress', { findingId: request.params.id }),
+    async (request) =>
+      deps.commands.run('rules.unsuppress', { findingId: request.params.id }, actorOf(request)),
   );
 }
 
