@@ -7,7 +7,7 @@ import { type ChannelConfig, type ChannelKind, channelConfigs } from '../../aler
 import { OutboundRefusedError } from '../../alerts/outbound-guard.ts';
 import type { Policy } from '../../alerts/policy-repo.ts';
 import { quietHoursSchema, rateLimitSchema } from '../../alerts/policy-schema.ts';
-import { type Alerts, loadRuleInfo, withAlerts } from '../alerts.ts';
+import { type Alerts, loadRuleInfo, savedQueryExists, withAlerts } from '../alerts.ts';
 import type { AppContext } from '../context.ts';
 import { CommandError, defineCommand } from './types.ts';
 
@@ -202,6 +202,7 @@ export const alertsCommands = {
             {
               ...(known.rules.size ? { ruleExists: (id: string) => known.rules.has(id) } : {}),
               packExists: (id: string) => known.packs.has(id),
+              queryExists: (name: string) => savedQueryExists(app, name),
             },
           )
           .catch(refusalOf),

@@ -151,6 +151,14 @@ for (const dialect of testDialects()) {
       });
       assert.equal(badFilter.status, 400);
       assert.match(badFilter.body.error.message, /filter\.rules\.0: is not a rule id/);
+      const unknownQuery = await api.admin.post('/api/v1/alerts/policies', {
+        name: 'bad',
+        kind: 'query',
+        channels: ['ops-hook'],
+        filter: { query: 'no-such-saved-query' },
+      });
+      assert.equal(unknownQuery.status, 400, unknownQuery.text);
+      assert.match(unknownQuery.body.error.message, /no-such-saved-query/);
       const noChannel = await api.admin.post('/api/v1/alerts/policies', {
         name: 'bad',
         kind: 'rule',
