@@ -9,6 +9,7 @@ import { installErrorHandlers } from './api/errors.ts';
 import { registerApi } from './api/index.ts';
 import { apiReviewDeps } from './reviews/api-deps.ts';
 import { type ReviewRouteDeps, reviewRoutes } from './reviews/routes.ts';
+import { webRoutes } from './web.ts';
 import type { WebhookReceiver } from './webhooks/receiver.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 
@@ -80,5 +81,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   }
   const reviews = deps.reviews ?? (deps.api ? apiReviewDeps(deps.api) : undefined);
   if (reviews) await reviewRoutes(app, reviews);
+  // Last: its catch-all GET route yields to every route above.
+  if (deps.api?.webDir) await webRoutes(app, { webDir: deps.api.webDir });
   return app;
 }

@@ -1,0 +1,174 @@
+import { Link, useParams } from 'react-router-dom';
+import { rowPath } from '../api.ts';
+import { bytes, text, when } from '../format.ts';
+import { AutoTable, ErrorBox, Exposure, Loading, Severity, Table, useApi } from '../ui.tsx';
+import type { InventoryItem } from './Inventory.tsx';
+
+interface Accessor {
+  kind: string;
+  id: string;
+  name: string | null;
+  upn: string | null;
+  via: string;
+  roles: string[] | string | null;
+  viaGroup?: string | null;
+}
+interface ResourceDetails {
+  item: InventoryItem & Record<string, unknown>;
+  reach: { accessors: Accessor[] } & Record<string, unknown>;
+  permissions: Record<string, unknown>[];
+  sharingTimeline: { at: string; action: string; summary: string; actor: string | null }[];
+  history: {
+    at: string;
+    action: string;
+    fields: string[] | null;
+    before: unknown;
+    after: unknown;
+    actor: string | null;
+    source: string;
+  }[];
+  findings: { id: number; ruleId: string; severity: string; status: string; title: string }[];
+}
+
+const roles = (r: Accessor['roles']) => (Array.isArray(r) ? r.join(', ') : (r ?? ''));
+
+export function ResourcePage() {
+  const { integrationId = '', id = '' } = useParams();
+  const details = useApi<ResourceDetails>(`/inventory/items/${rowPath(integrationId, id)}`);
+  const d = details.data;
+  return (
+    <section>
+      <p>
+        <Link to="/inventory">← Inventory</Link>
+      </p>
+      <ErrorBox error={details.error} />
+      <Loading when={details.loading && !d} />
+      {d ? (
+        <>
+          <h1>{d.item.name}</h1>
+          <dl className="facts">
+            <dt>Path</dt>
+            <dd className="path">{d.item.path ?? '—'}</dd>
+            <dt>Exposure</dt>
+            <dd>
+              <Exposure value={d.item.exposure} />
+            </dd>
+            <dt>Owner</dt>
+            <dd>{d.item.owner ?? '—'}</dd>
+            <dt>Size</dt>
+            <dd>{bytes(d.item.size)}</dd>
+            <dt>Modified</dt>
+            <dd>{when(d.item.modifiedAt)}</dd>
+            <dt>Last accessed</dt>
+            <dd>{when(d.item.lastAccessedAt)}</dd>
+            <dt>Integration · drive</dt>
+            <dd>
+              {d.item.integrationId} · {d.item.driveId}
+            </dd>
+            {d.item.webUrl ? (
+              <>
+                <dt>Open in OneDrive</dt>
+                <dd>
+                  <a href={d.item.webUrl} rel="noreferrer noopener" target="_blank">
+                    {d.item.webUrl}
+                  </a>
+                </dd>
+              </>
+            ) : null}
+          </dl>
+
+          <h2 id="findings">Findings</h2>
+          <Table
+            rows={d.findings}
+            rowKey={(f) => String(f.id)}
+            empty="No findings on this item."
+            columns={[
+              { key: 'sev', label: 'Severity', render: (f) => <Severity value={f.severity} /> },
+              {
+                key: 'title',
+                label: 'Finding',
+                render: (f) => <Link to={`/findings/${f.id}`}>{f.title}</Link>,
+              },
+              {
+                key: 'rule',
+                label: 'Rule',
+                render: (f) => <Link to={`/rules/${encodeURIComponent(f.ruleId)}`}>{f.ruleId}</Link>,
+              },
+              { key: 'status', label: 'Status', render: (f) => f.status },
+            ]}
+          />
+
+          <h2 id="reach">Who can reach it</h2>
+          <Table
+            rows={d.reach.accessors}
+            rowKey={(a, i) => `${a.kind}-${a.id}-${a.via}-${i}`}
+            empty="Nobody but the owner."
+            caption={`${d.reach.accessors.length} accessors (groups expanded)`}
+            columns={[
+              { key: 'kind', label: 'Kind', render: (a) => a.kind },
+              { key: 'name', label: 'Name', render: (a) => a.name ?? a.id },
+              { key: 'upn', label: 'Sign-in name', render: (a) => a.upn ?? '—' },
+              { key: 'roles', label: 'Roles', render: (a) => roles(a.roles) },
+              {
+                key: 'via',
+                label: 'Via',
+                render: (a) => (a.viaGroup ? `${a.via} (group ${a.viaGroup})` : a.via),
+              },
+            ]}
+          />
+
+          <h2>Permissions</h2>
+          <AutoTable
+            rows={d.permissions}
+            preferred={[
+              'roles',
+              'linkScope',
+              'linkType',
+              'grantedTo',
+              'grantedToUpn',
+              'isExternal',
+              'inherited',
+              'expiration',
+            ]}
+            hidden={['integrationId', 'tenantId', 'driveId', 'itemId', 'raw']}
+            empty="No permissions."
+            render={{ roles: (p) => (Array.isArray(p.roles) ? p.roles.join(', ') : text(p.roles)) }}
+          />
+
+          <h2>Sharing timeline</h2>
+          <Table
+            rows={d.sharingTimeline}
+            rowKey={(e, i) => `${e.at}-${i}`}
+            empty="No sharing changes recorded."
+            columns={[
+              { key: 'at', label: 'When', render: (e) => when(e.at) },
+              { key: 'action', label: 'Action', render: (e) => e.action },
+              { key: 'summary', label: 'What', render: (e) => e.summary },
+              { key: 'actor', label: 'By', render: (e) => e.actor ?? '—' },
+            ]}
+          />
+
+          <h2>Change history</h2>
+          <Table
+            rows={d.history}
+            rowKey={(e, i) => `${e.at}-${i}`}
+            empty="No changes recorded."
+            columns={[
+              { key: 'at', label: 'When', render: (e) => when(e.at) },
+              { key: 'action', label: 'Change', render: (e) => e.action },
+              { key: 'fields', label: 'Fields', render: (e) => (e.fields ?? []).join(', ') || '—' },
+              {
+                key: 'before',
+                label: 'Before',
+                render: (e) => <code className="clip">{text(e.before)}</code>,
+              },
+              { key: 'after', label: 'After', render: (e) => <code className="clip">{text(e.after)}</code> },
+              { key: 'by', label: 'By', render: (e) => e.actor ?? '—' },
+              { key: 'source', label: 'Seen by', render: (e) => e.source },
+            ]}
+          />
+        </>
+      ) : null}
+    </section>
+  );
+}

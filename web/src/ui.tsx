@@ -1,0 +1,294 @@
+/** Small shared pieces: data hooks, tables, paging, badges, charts, form fields. */
+import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { ApiFailure, api, type Page } from './api.ts';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  loading: boolean;
+  reload: () => void;
+  setData: (update: (previous: T | undefined) => T | undefined) => void;
+}
+
+/** GETs `path` (null: nothing yet) and again whenever it changes or `reload()` is called. */
+export function useApi<T>(path: string | null): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<Error | undefined>(undefined);
+  const [loading, setLoading] = useState(path !== null);
+  const [tick, setTick] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: tick is the reload trigger
+  useEffect(() => {
+    if (path === null) return;
+    let live = true;
+    setLoading(true);
+    api.get<T>(path).then(
+      (value) => {
+        if (!live) return;
+        setData(value);
+        setError(undefined);
+        setLoading(false);
+      },
+      (err: Error) => {
+        if (!live) return;
+        setError(err);
+        setLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload, setData };
+}
+
+/**
+ * A paged list: `base` is the path with its filters (`/inventory/items?exposure=public`);
+ * next/prev walk the server's cursors (a stack of the cursors of earlier pages).
+ */
+export function usePaged<T>(base: string) {
+  // The cursor stack belongs to one filter: a new `base` starts over at page 1.
+  const [stack, setStack] = useState<{ base: string; cursors: string[] }>({ base, cursors: [] });
+  const cursors = stack.base === base ? stack.cursors : [];
+  const cursor = cursors[cursors.length - 1];
+  const sep = base.includes('?') ? '&' : '?';
+  const path = cursor ? `${base}${sep}cursor=${encodeURIComponent(cursor)}` : base;
+  const loaded = useApi<Page<T>>(path);
+  return {
+    ...loaded,
+    page: cursors.length + 1,
+    next: () => {
+      const nextCursor = loaded.data?.nextCursor;
+      if (nextCursor) setStack({ base, cursors: [...cursors, nextCursor] });
+    },
+    prev: () => setStack({ base, cursors: cursors.slice(0, -1) }),
+    hasNext: Boolean(loaded.data?.nextCursor),
+    hasPrev: cursors.length > 0,
+  };
+}
+
+export function Pager(props: {
+  page: number;
+  hasPrev: boolean;
+  hasNext: boolean;
+  prev: () => void;
+  next: () => void;
+  label?: string;
+}) {
+  return (
+    <nav className="pager" aria-label={props.label ?? 'pages'}>
+      <button type="button" onClick={props.prev} disabled={!props.hasPrev}>
+        ← Previous
+      </button>
+      <span aria-live="polite">Page {props.page}</span>
+      <button type="button" onClick={props.next} disabled={!props.hasNext}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof ApiFailure ? error.code : undefined;
+  return (
+    <p className="error" role="alert">
+      {code ? <strong>{code}: </strong> : null}
+      {message}
+    </p>
+  );
+}
+
+export function Loading({ when = true }: { when?: boolean }) {
+  return when ? <p className="muted">Loading…</p> : null;
+}
+
+/** Status of a finished action (saved, sent, …) announced to screen readers. */
+export function Notice({ children }: { children: ReactNode }) {
+  if (!children) return null;
+  return (
+    <p className="notice" role="status">
+      {children}
+    </p>
+  );
+}
+
+export function Badge({ value, kind }: { value: string | null | undefined; kind?: string }) {
+  if (!value) return <span className="muted">—</span>;
+  return <span className={`badge ${kind ?? ''} ${kind ? `${kind}-${value}` : ''}`}>{value}</span>;
+}
+
+export const Severity = ({ value }: { value: string | null | undefined }) => (
+  <Badge value={value} kind="sev" />
+);
+export const Exposure = ({ value }: { value: string | null | undefined }) => (
+  <Badge value={value} kind="exp" />
+);
+
+export interface Column<T> {
+  key: string;
+  label: string;
+  render: (row: T) => ReactNode;
+  className?: string;
+}
+
+export function Table<T>(props: {
+  rows: T[] | undefined;
+  columns: Column<T>[];
+  rowKey: (row: T, index: number) => string;
+  empty?: string;
+  caption?: string;
+}) {
+  const { rows, columns } = props;
+  if (!rows) return null;
+  if (rows.length === 0) return <p className="muted">{props.empty ?? 'Nothing here.'}</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        {props.caption ? <caption>{props.caption}</caption> : null}
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.key} scope="col" className={c.className}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, i) => (
+            <tr key={props.rowKey(row, i)}>
+              {columns.map((c) => (
+                <td key={c.key} className={c.className}>
+                  {c.render(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A horizontal bar chart in SVG: one labelled bar per value. */
+export function BarChart(props: {
+  data: { label: string; value: number; key?: string }[];
+  format?: (n: number) => string;
+  title: string;
+  width?: number;
+}) {
+  const { data, format = String, title } = props;
+  const width = props.width ?? 560;
+  const labelWidth = 180;
+  const valueWidth = 80;
+  const barHeight = 22;
+  const max = Math.max(1, ...data.map((d) => d.value));
+  const barSpace = width - labelWidth - valueWidth;
+  if (data.length === 0) return <p className="muted">No data for {title.toLowerCase()}.</p>;
+  return (
+    <svg
+      className="chart"
+      role="img"
+      aria-label={title}
+      width={width}
+      height={data.length * (barHeight + 6)}
+      viewBox={`0 0 ${width} ${data.length * (barHeight + 6)}`}
+    >
+      <title>{title}</title>
+      {data.map((d, i) => {
+        const y = i * (barHeight + 6);
+        const w = Math.max(1, (d.value / max) * barSpace);
+        return (
+          <g key={d.key ?? d.label}>
+            <text x={labelWidth - 8} y={y + barHeight * 0.7} textAnchor="end" className="chart-label">
+              {d.label.length > 26 ? `${d.label.slice(0, 25)}…` : d.label}
+            </text>
+            <rect x={labelWidth} y={y} width={w} height={barHeight} rx={3} className="chart-bar" />
+            <text x={labelWidth + w + 6} y={y + barHeight * 0.7} className="chart-value">
+              {format(d.value)}
+            </text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** A labelled form control: the label names the control (for assistive tech and tests). */
+export function Field(props: { label: string; children: (id: string) => ReactNode; hint?: string }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id)}
+      {props.hint ? <small className="muted">{props.hint}</small> : null}
+    </div>
+  );
+}
+
+/** Runs an async action with busy/error/notice state for a form or button. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const run = useCallback(async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      const message = await fn();
+      if (typeof message === 'string' && message) setNotice(message);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, notice, run, setError };
+}
+
+/** Header text of a camelCase field name: `lastSyncAt` → `Last sync at`. */
+export function humanize(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1).toLowerCase();
+}
+
+/**
+ * A table of rows whose shape the page does not fix (users, groups, drives, permissions):
+ * the scalar fields of the rows, `preferred` first, at most `max` columns.
+ */
+export function AutoTable(props: {
+  rows: Record<string, unknown>[] | undefined;
+  preferred?: string[];
+  hidden?: string[];
+  max?: number;
+  empty?: string;
+  render?: Record<string, (row: Record<string, unknown>) => ReactNode>;
+}) {
+  const { rows, preferred = [], hidden = [], max = 8, render = {} } = props;
+  if (!rows) return null;
+  const keys: string[] = [];
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  for (const k of preferred) if (rows.some((r) => k in r)) keys.push(k);
+  for (const row of rows.slice(0, 20))
+    for (const [k, v] of Object.entries(row))
+      if (!keys.includes(k) && !hidden.includes(k) && (scalar(v) || render[k])) keys.push(k);
+  const columns: Column<Record<string, unknown>>[] = keys.slice(0, max).map((k) => ({
+    key: k,
+    label: humanize(k),
+    render: render[k] ?? ((row) => cell(row[k])),
+    className: typeof rows[0]?.[k] === 'number' ? 'num' : undefined,
+  }));
+  return <Table rows={rows} columns={columns} rowKey={(r, i) => String(r.id ?? i)} empty={props.empty} />;
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value))
+    return value.replace('T', ' ').slice(0, 16);
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
