@@ -42,3 +42,8 @@ export function text(value: unknown): string {
     return String(value);
   return JSON.stringify(value);
 }
+
+/** A score as a percentage (the API's scores are 0–1). */
+export function percent(score: number | null | undefined): string {
+  return score === null || score === undefined ? '—' : `${Math.round(score <= 1 ? score * 100 : score)} %`;
+}

@@ -93,8 +93,8 @@ export function highlight(sql: string, known: Set<string>): ReactNode[] {
 
 export interface SchemaTable {
   name: string;
-  description?: string;
-  columns: { name: string; type?: string; description?: string }[];
+  description?: string | null;
+  columns: { name: string; type?: string; description?: string | null }[];
 }
 
 interface Suggestion {

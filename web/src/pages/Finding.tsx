@@ -7,8 +7,24 @@ import { ErrorBox, Field, Loading, Notice, Severity, Table, useAction, useApi } 
 import type { FindingRow } from './Findings.tsx';
 
 interface FindingDetails extends FindingRow {
-  events?: { at: string; event: string; reason?: string | null; actor?: string | null }[];
-  evidence?: unknown;
+  events: {
+    id: number;
+    at: string;
+    event: string;
+    result: string;
+    severity: string;
+    reason: string;
+    actor: string | null;
+  }[];
+  evidence: Record<string, unknown>;
+}
+
+/** The inventory page of a finding's item (drive items; a permission's item), if it has one. */
+function itemLink(f: FindingRow): string | null {
+  if (f.resourceType === 'drive_item')
+    return `/inventory/items/${rowPath(f.integrationId, f.itemId ?? f.resourceId)}`;
+  if (f.itemId) return `/inventory/items/${rowPath(f.integrationId, f.itemId)}`;
+  return null;
 }
 
 export function FindingPage() {
@@ -59,12 +75,8 @@ export function FindingPage() {
             </dd>
             <dt>Resource</dt>
             <dd>
-              {f.resourceType === 'drive_item' ||
-              f.resourceType === 'driveItem' ||
-              f.resourceType === 'item' ? (
-                <Link to={`/inventory/items/${rowPath(f.integrationId, f.resourceId)}`}>
-                  {f.resourcePath ?? f.resourceName ?? f.resourceId}
-                </Link>
+              {itemLink(f) ? (
+                <Link to={itemLink(f) ?? ''}>{f.resourcePath ?? f.resourceName ?? f.resourceId}</Link>
               ) : (
                 <span>
                   {f.resourceType}: {f.resourcePath ?? f.resourceName ?? f.resourceId}
@@ -87,8 +99,10 @@ export function FindingPage() {
               <>
                 <dt>Suppressed</dt>
                 <dd className="suppression">
-                  “{f.suppression.reason}”{f.suppression.until ? ` until ${when(f.suppression.until)}` : ''}
-                  {f.suppression.by ? ` by ${f.suppression.by}` : ''}
+                  “{f.suppression.reason}”
+                  {f.suppression.expiresAt ? ` until ${when(f.suppression.expiresAt)}` : ''}
+                  {f.suppression.actor ? ` by ${f.suppression.actor}` : ''}
+                  {f.suppression.ruleWide ? ' (the whole rule is suppressed)' : ''}
                 </dd>
               </>
             ) : null}
@@ -127,10 +141,17 @@ export function FindingPage() {
           <ErrorBox error={action.error} />
           <Notice>{action.notice}</Notice>
 
-          {f.evidence !== undefined && f.evidence !== null ? (
+          {f.evidence && Object.keys(f.evidence).length ? (
             <>
               <h2>Evidence</h2>
-              <pre className="evidence">{JSON.stringify(f.evidence, null, 2)}</pre>
+              <dl className="facts evidence">
+                {Object.entries(f.evidence).map(([k, v]) => (
+                  <div key={k} className="fact">
+                    <dt>{k}</dt>
+                    <dd>{text(v)}</dd>
+                  </div>
+                ))}
+              </dl>
             </>
           ) : null}
           <h2>Events</h2>
@@ -141,6 +162,7 @@ export function FindingPage() {
             columns={[
               { key: 'at', label: 'When', render: (e) => when(e.at) },
               { key: 'event', label: 'Event', render: (e) => e.event },
+              { key: 'result', label: 'Result', render: (e) => e.result },
               { key: 'reason', label: 'Why', render: (e) => text(e.reason) || '—' },
               { key: 'actor', label: 'By', render: (e) => e.actor ?? '—' },
             ]}

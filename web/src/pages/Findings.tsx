@@ -9,11 +9,15 @@ export interface FindingRow {
   id: number;
   ruleId: string;
   ruleTitle: string;
+  source?: 'rule' | 'detector';
   severity: string;
   status: string;
+  result?: 'alarm' | 'error';
   integrationId: string;
   resourceType: string;
   resourceId: string;
+  driveId?: string | null;
+  itemId?: string | null;
   resourceName: string | null;
   resourcePath: string | null;
   resourceOwner: string | null;
@@ -21,7 +25,14 @@ export interface FindingRow {
   firstSeenAt: string;
   lastSeenAt: string;
   resolvedAt: string | null;
-  suppression: { reason: string; until: string | null; by?: string | null } | null;
+  suppression: {
+    id?: number;
+    reason: string;
+    actor?: string;
+    createdAt?: string;
+    expiresAt: string | null;
+    ruleWide?: boolean;
+  } | null;
 }
 
 const FILTERS = ['status', 'severity', 'ruleId', 'pack', 'integrationId', 'q', 'source', 'sort'] as const;
@@ -113,7 +124,9 @@ export function FindingsPage() {
               <option value="">default</option>
               <option value="-lastSeen">last seen (newest first)</option>
               <option value="-firstSeen">first seen (newest first)</option>
-              <option value="severity">severity</option>
+              <option value="lastSeen">last seen (oldest first)</option>
+              <option value="-severity">severity (highest first)</option>
+              <option value="-id">newest findings first</option>
             </select>
           )}
         </Field>

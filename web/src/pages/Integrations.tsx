@@ -1,10 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../api.ts';
-import { ago, count, text } from '../format.ts';
+import { ago, count } from '../format.ts';
 import { useLiveEvents } from '../live.ts';
 import { useIsAdmin } from '../session.tsx';
-import { AutoTable, ErrorBox, Field, Loading, Notice, Table, useAction, useApi } from '../ui.tsx';
+import { ErrorBox, Field, Loading, Notice, Table, useAction, useApi } from '../ui.tsx';
 
 interface Integration {
   id: string;
@@ -15,29 +15,55 @@ interface Integration {
   lastSyncAt: string | null;
   items: number | null;
   drives: number | null;
-  lastError: string | null;
+  openErrors?: number;
+  lastError:
+    | { resourceType: string; code: string; message: string; at: string; count: number }
+    | string
+    | null;
+  missingPermissions?: string[];
 }
 interface ProbeRow {
+  capability?: string;
   permission: string;
-  granted: boolean | string;
+  granted: boolean;
+  status?: string;
   unlocks: string | string[];
+  detail?: string | null;
+}
+interface PurgePreview {
+  id: string;
+  name: string;
+  tables: Record<string, number>;
+  totalRows: number;
 }
 const listOf = <T,>(a: T[] | { items: T[] } | undefined) =>
   a === undefined ? undefined : Array.isArray(a) ? a : a.items;
 
+function errorText(i: Integration): string {
+  const e = i.lastError;
+  if (!e) return '—';
+  if (typeof e === 'string') return e;
+  return `${e.code}: ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}`;
+}
+
 export function IntegrationsPage() {
   const isAdmin = useIsAdmin();
   const [params] = useSearchParams();
-  const list = useApi<Integration[] | { items: Integration[] }>('/integrations');
+  const list = useApi<Integration[] | { items: Integration[] }>('/integrations?limit=100');
+  const connectConfig = useApi<{ configured: boolean; clientId: string | null }>(
+    isAdmin ? '/connect/microsoft' : null,
+  );
   const [probe, setProbe] = useState<{ name: string; rows: ProbeRow[] } | undefined>(undefined);
-  const [purge, setPurge] = useState<{ integration: Integration; preview: unknown } | undefined>(undefined);
+  const [purge, setPurge] = useState<{ integration: Integration; preview: PurgePreview } | undefined>(
+    undefined,
+  );
   const action = useAction();
   // Sync progress arrives live: the list (status, last sync, counts) is read again.
   useLiveEvents((m) => {
     if (m.type === 'sync' || m.type === 'changes') list.reload();
   });
   const rows = listOf(list.data);
-  const connected = params.get('connected');
+  const added = params.get('added');
   const connectError = params.get('error');
 
   const connect = () =>
@@ -47,28 +73,25 @@ export function IntegrationsPage() {
     });
   const post = (i: Integration, verb: 'probe' | 'disable' | 'enable') =>
     action.run(async () => {
-      const answer = await api.post<{ probe?: ProbeRow[] } | ProbeRow[]>(
+      const answer = await api.post<{ probe?: ProbeRow[] } | undefined>(
         `/integrations/${encodeURIComponent(i.id)}/${verb}`,
       );
-      if (verb === 'probe') {
-        const rows = Array.isArray(answer) ? answer : (answer?.probe ?? []);
-        setProbe({ name: i.name, rows });
-      }
+      if (verb === 'probe') setProbe({ name: i.name, rows: answer?.probe ?? [] });
       list.reload();
       return `${i.name}: ${verb === 'probe' ? 'probed' : `${verb}d`}.`;
     });
   const previewPurge = (i: Integration) =>
     action.run(async () => {
-      setPurge({
-        integration: i,
-        preview: await api.get(`/integrations/${encodeURIComponent(i.id)}/purge-preview`),
-      });
+      const preview = await api.get<PurgePreview>(`/integrations/${encodeURIComponent(i.id)}/purge-preview`);
+      setPurge({ integration: i, preview });
     });
 
   return (
     <section>
       <h1>Integrations</h1>
-      {connected ? <Notice>Connected tenant {connected}: its inventory is being collected.</Notice> : null}
+      {added ? (
+        <Notice>Connected: integration {added} was added and its inventory is being collected.</Notice>
+      ) : null}
       {connectError ? <ErrorBox error={new Error(connectError)} /> : null}
       <ErrorBox error={list.error} />
       <Loading when={list.loading && !rows} />
@@ -88,7 +111,12 @@ export function IntegrationsPage() {
           { key: 'last', label: 'Last sync', render: (i) => ago(i.lastSyncAt) },
           { key: 'items', label: 'Items', render: (i) => count(i.items), className: 'num' },
           { key: 'drives', label: 'Drives', render: (i) => count(i.drives), className: 'num' },
-          { key: 'error', label: 'Last error', render: (i) => i.lastError ?? '—' },
+          {
+            key: 'missing',
+            label: 'Missing permissions',
+            render: (i) => (i.missingPermissions ?? []).join(', ') || '—',
+          },
+          { key: 'error', label: 'Last error', render: errorText },
           ...(isAdmin
             ? [
                 {
@@ -147,10 +175,16 @@ export function IntegrationsPage() {
               type="button"
               className="primary ms"
               onClick={() => void connect()}
-              disabled={action.busy}
+              disabled={action.busy || connectConfig.data?.configured === false}
             >
               Connect with Microsoft
             </button>
+            {connectConfig.data?.configured === false ? (
+              <p className="muted">
+                Not configured on this server: set DW_CONNECT_CLIENT_ID and DW_CONNECT_CLIENT_SECRET
+                (drivewarden's multi-tenant app registration).
+              </p>
+            ) : null}
           </div>
         </div>
       ) : null}
@@ -163,20 +197,17 @@ function ProbeTable({ title, rows }: { title: string; rows: ProbeRow[] }) {
     <Table
       caption={title}
       rows={rows}
-      rowKey={(r) => r.permission}
+      rowKey={(r) => r.capability ?? r.permission}
       columns={[
         { key: 'permission', label: 'Permission', render: (r) => <code>{r.permission}</code> },
         {
           key: 'granted',
           label: 'Granted',
-          render: (r) => {
-            const ok = r.granted === true || r.granted === 'granted';
-            return (
-              <span className={ok ? 'ok' : 'bad'}>
-                {typeof r.granted === 'string' ? r.granted : ok ? 'granted' : 'missing'}
-              </span>
-            );
-          },
+          render: (r) => (
+            <span className={r.granted ? 'ok' : 'bad'} title={r.detail ?? undefined}>
+              {r.status ?? (r.granted ? 'granted' : 'missing')}
+            </span>
+          ),
         },
         {
           key: 'unlocks',
@@ -195,7 +226,7 @@ function AddIntegration({ onAdded }: { onAdded: () => void }) {
     event.preventDefault();
     const form = event.currentTarget;
     const data = new FormData(form);
-    const value = (k: string) => String(data.get(k) ?? '').trim();
+    const value = (k: string) => String(data.get(k) ?? '').trim() || undefined;
     void action.run(async () => {
       setProbe(undefined);
       const answer = await api.post<{ integration: Integration; probe: ProbeRow[] }>('/integrations', {
@@ -203,6 +234,11 @@ function AddIntegration({ onAdded }: { onAdded: () => void }) {
         tenantId: value('tenantId'),
         clientId: value('clientId'),
         clientSecret: value('clientSecret'),
+        certificatePem: value('certificatePem'),
+        graphBaseUrl: value('graphBaseUrl'),
+        authorityUrl: value('authorityUrl'),
+        managementBaseUrl: value('managementBaseUrl'),
+        caPem: value('caPem'),
       });
       setProbe(answer.probe);
       form.reset();
@@ -214,14 +250,37 @@ function AddIntegration({ onAdded }: { onAdded: () => void }) {
     <form className="card-form" onSubmit={submit} aria-label="add integration">
       <h2>Add with credentials</h2>
       <p className="muted">
-        An app registration in the tenant with Graph application permissions (Files.Read.All, …).
+        An app registration in the tenant with Graph application permissions (Files.Read.All, …). Every
+        permission is probed before anything is stored.
       </p>
-      <Field label="Name">{(id) => <input id={id} name="name" required />}</Field>
+      <Field label="Name">{(id) => <input id={id} name="name" />}</Field>
       <Field label="Tenant id">{(id) => <input id={id} name="tenantId" required autoComplete="off" />}</Field>
       <Field label="Client id">{(id) => <input id={id} name="clientId" required autoComplete="off" />}</Field>
       <Field label="Client secret" hint="Stored encrypted; never shown again.">
-        {(id) => <input id={id} name="clientSecret" type="password" required autoComplete="off" />}
+        {(id) => <input id={id} name="clientSecret" type="password" autoComplete="off" />}
       </Field>
+      <details>
+        <summary>Certificate, national clouds, the simulator</summary>
+        <Field label="Certificate (PEM with private key, instead of a secret)">
+          {(id) => <textarea id={id} name="certificatePem" className="code" rows={3} spellCheck={false} />}
+        </Field>
+        <Field label="Graph base URL">
+          {(id) => (
+            <input id={id} name="graphBaseUrl" type="url" placeholder="https://graph.microsoft.com/v1.0" />
+          )}
+        </Field>
+        <Field label="Authority URL">
+          {(id) => (
+            <input id={id} name="authorityUrl" type="url" placeholder="https://login.microsoftonline.com" />
+          )}
+        </Field>
+        <Field label="Management API base URL">
+          {(id) => <input id={id} name="managementBaseUrl" type="url" />}
+        </Field>
+        <Field label="Extra CA certificate (PEM)">
+          {(id) => <textarea id={id} name="caPem" className="code" rows={3} spellCheck={false} />}
+        </Field>
+      </details>
       <ErrorBox error={action.error} />
       <Notice>{action.notice}</Notice>
       <button type="submit" className="primary" disabled={action.busy}>
@@ -232,16 +291,10 @@ function AddIntegration({ onAdded }: { onAdded: () => void }) {
   );
 }
 
-function ConfirmDelete(props: { integration: Integration; preview: unknown; onDone: () => void }) {
+function ConfirmDelete(props: { integration: Integration; preview: PurgePreview; onDone: () => void }) {
   const [typed, setTyped] = useState('');
   const action = useAction();
-  const preview = props.preview;
-  const rows =
-    preview && typeof preview === 'object' && !Array.isArray(preview)
-      ? Object.entries(
-          (preview as { counts?: Record<string, unknown> }).counts ?? (preview as Record<string, unknown>),
-        ).map(([what, n]) => ({ what, n }))
-      : [];
+  const { preview, integration } = props;
   return (
     <form
       className="card-form danger-zone"
@@ -250,27 +303,39 @@ function ConfirmDelete(props: { integration: Integration; preview: unknown; onDo
         e.preventDefault();
         void action.run(async () => {
           await api.delete(
-            `/integrations/${encodeURIComponent(props.integration.id)}?confirm=${encodeURIComponent(typed)}`,
+            `/integrations/${encodeURIComponent(integration.id)}?confirm=${encodeURIComponent(typed)}`,
           );
           props.onDone();
         });
       }}
     >
-      <h2>Delete {props.integration.name}?</h2>
-      <p>This purges everything collected from the tenant:</p>
-      <AutoTable rows={rows.map((r) => ({ id: r.what, what: r.what, rows: text(r.n) }))} hidden={['id']} />
-      <Field label={`Type ${props.integration.name} to confirm`}>
+      <h2>Delete {integration.name}?</h2>
+      <p>
+        This removes its Graph subscriptions and purges everything collected from the tenant:{' '}
+        {count(preview.totalRows)} rows.
+      </p>
+      <Table
+        rows={Object.entries(preview.tables ?? {})}
+        rowKey={([table]) => table}
+        columns={[
+          { key: 'table', label: 'Table', render: ([table]) => <code>{table}</code> },
+          { key: 'rows', label: 'Rows', render: ([, n]) => count(n), className: 'num' },
+        ]}
+      />
+      <Field label={`Type ${integration.name} to confirm`}>
         {(id) => (
           <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
         )}
       </Field>
       <ErrorBox error={action.error} />
-      <button type="submit" className="danger" disabled={typed !== props.integration.name || action.busy}>
-        Delete and purge
-      </button>
-      <button type="button" onClick={props.onDone}>
-        Cancel
-      </button>
+      <div className="actions">
+        <button type="submit" className="danger" disabled={typed !== integration.name || action.busy}>
+          Delete and purge
+        </button>
+        <button type="button" onClick={props.onDone}>
+          Cancel
+        </button>
+      </div>
     </form>
   );
 }

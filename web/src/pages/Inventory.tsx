@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo } from 'react';
+import { type FormEvent, type ReactNode, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { queryString, rowPath } from '../api.ts';
 import { bytes, when } from '../format.ts';
@@ -8,12 +8,13 @@ export interface InventoryItem {
   integrationId: string;
   id: string;
   driveId: string;
-  name: string;
+  name: string | null;
   path: string | null;
   isFolder: boolean;
   size: number | null;
   modifiedAt: string | null;
   owner: string | null;
+  ownerName?: string | null;
   exposure: string;
   linkScopes: string[] | null;
   permissionCount: number;
@@ -124,13 +125,9 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
             </select>
           )}
         </Field>
-        <Field label="Shared outside the domain">
+        <Field label="Shared with domain">
           {(id) => (
-            <select id={id} name="outsideDomain" defaultValue={v('outsideDomain')}>
-              <option value="">any</option>
-              <option value="true">yes</option>
-              <option value="false">no</option>
-            </select>
+            <input id={id} name="outsideDomain" defaultValue={v('outsideDomain')} placeholder="gmail.com" />
           )}
         </Field>
         <Field label="Shared with guests">
@@ -138,6 +135,7 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
             <select id={id} name="guest" defaultValue={v('guest')}>
               <option value="">any</option>
               <option value="true">yes</option>
+              <option value="false">no</option>
             </select>
           )}
         </Field>
@@ -213,7 +211,7 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
             render: (r) => (
               <Link to={`/inventory/items/${rowPath(r.integrationId, r.id)}`}>
                 {r.isFolder ? '📁 ' : ''}
-                {r.name}
+                {r.name ?? r.id}
               </Link>
             ),
           },
@@ -234,29 +232,70 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
 const DIRECTORY_COLUMNS: Record<string, string[]> = {
   users: [
     'displayName',
-    'userPrincipalName',
-    'mail',
+    'upn',
     'userType',
     'accountEnabled',
     'department',
+    'jobTitle',
     'lastSignInAt',
+    'createdAt',
   ],
-  groups: ['displayName', 'mail', 'groupType', 'visibility', 'memberCount', 'securityEnabled'],
-  drives: ['name', 'owner', 'ownerUpn', 'driveType', 'quotaUsed', 'quotaTotal', 'quotaState', 'items'],
-  permissions: ['itemName', 'itemPath', 'roles', 'linkScope', 'grantedTo', 'isExternal', 'expiration'],
+  groups: ['displayName', 'mail', 'memberCount', 'visibility', 'isUnified', 'securityEnabled', 'createdAt'],
+  drives: [
+    'ownerName',
+    'ownerEmail',
+    'name',
+    'driveType',
+    'quotaUsed',
+    'quotaTotal',
+    'quotaState',
+    'modifiedAt',
+  ],
+  permissions: [
+    'itemPath',
+    'roles',
+    'linkScope',
+    'linkType',
+    'recipientEmail',
+    'isExternal',
+    'isGuest',
+    'expiration',
+  ],
 };
 
 const DIRECTORY_SORTS: Record<string, [string, string][]> = {
   users: [
     ['', 'name'],
-    ['-lastSignIn', 'last sign-in (newest first)'],
+    ['upn', 'sign-in name'],
+    ['-created', 'created (newest first)'],
   ],
-  groups: [['', 'name']],
-  drives: [
+  groups: [
     ['', 'name'],
-    ['-quotaUsed', 'usage (largest first)'],
+    ['-created', 'created (newest first)'],
   ],
-  permissions: [['', 'default']],
+  drives: [
+    ['', 'owner'],
+    ['-used', 'usage (largest first)'],
+    ['-total', 'quota (largest first)'],
+    ['name', 'name'],
+  ],
+  permissions: [
+    ['', 'item'],
+    ['-firstSeen', 'first seen (newest first)'],
+  ],
+};
+
+const BYTES = { quotaUsed: (r: Record<string, unknown>) => bytes(r.quotaUsed as number | null) };
+const DIRECTORY_RENDER: Record<string, Record<string, (r: Record<string, unknown>) => ReactNode>> = {
+  drives: { ...BYTES, quotaTotal: (r) => bytes(r.quotaTotal as number | null) },
+  permissions: {
+    roles: (r) => (Array.isArray(r.roles) ? r.roles.join(', ') : String(r.roles ?? '')),
+    itemPath: (r) => (
+      <Link to={`/inventory/items/${rowPath(String(r.integrationId), String(r.itemId))}`}>
+        {String(r.itemPath ?? r.itemName ?? r.itemId)}
+      </Link>
+    ),
+  },
 };
 
 function Directory({
@@ -313,7 +352,8 @@ function Directory({
       <AutoTable
         rows={list.data?.items}
         preferred={DIRECTORY_COLUMNS[kind]}
-        hidden={['integrationId', 'raw', 'tenantId']}
+        hidden={['integrationId', 'raw', 'tenantId', 'id', 'driveId', 'itemId', 'ownerId']}
+        render={DIRECTORY_RENDER[kind]}
         empty={`No ${kind}.`}
       />
       <Pager {...list} label={`${kind} pages`} />

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
-import { ago, bytes, count, when } from '../format.ts';
+import { ago, bytes, count, percent, when } from '../format.ts';
 import { type LiveMessage, useLiveEvents } from '../live.ts';
 import { BarChart, ErrorBox, Loading, Table, useApi } from '../ui.tsx';
 
@@ -84,7 +84,7 @@ export function OverviewPage() {
                   {
                     key: 'score',
                     label: 'Score',
-                    render: (p) => (p.score === null ? '—' : `${Math.round(p.score)} %`),
+                    render: (p) => percent(p.score),
                     className: 'num',
                   },
                 ]}

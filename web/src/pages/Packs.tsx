@@ -1,40 +1,60 @@
 import { Link, useParams } from 'react-router-dom';
-import { text } from '../format.ts';
-import { AutoTable, BarChart, ErrorBox, Loading, Table, useApi } from '../ui.tsx';
+import { percent, when } from '../format.ts';
+import { BarChart, ErrorBox, Loading, Table, useApi } from '../ui.tsx';
 
-type Row = Record<string, unknown>;
-interface PackRow {
+interface Score {
+  integrationId: string;
+  passing: number;
+  evaluated: number;
+  total: number;
+  /** 0–1; null while nothing is evaluated. */
+  score: number | null;
+}
+interface PackSummary {
   id: string;
   title: string;
-  description?: string;
-  score?: number | null;
-  controls?: number | Row[];
-  [key: string]: unknown;
+  version: string;
+  source: string;
+  description: string | null;
+  controls: number;
+  covered: number;
+  scores: Score[];
 }
-interface PackDetails extends PackRow {
-  controls: Row[];
-  scores?: { at?: string; day?: string; score: number }[];
-  history?: { at?: string; day?: string; score: number }[];
+interface ControlStatus {
+  id: string;
+  title: string;
+  status: 'pass' | 'fail' | 'not_evaluated';
+  rules: string[];
+  notRun: string[];
+  failing: { ruleId: string; open: number }[];
 }
-const listOf = <T,>(a: T[] | { items: T[] } | undefined) =>
-  a === undefined ? undefined : Array.isArray(a) ? a : a.items;
-const pct = (n: unknown) => (typeof n === 'number' ? `${Math.round(n)} %` : '—');
+interface PackDetail extends PackSummary {
+  status: (Score & { controls: ControlStatus[] })[];
+  history: (Score & { packId: string; at: string })[];
+}
+
+/** The mean score over integrations (what a one-line summary shows). */
+const meanScore = (scores: Score[]) => {
+  const known = scores.filter((s) => s.score !== null);
+  return known.length ? known.reduce((a, s) => a + (s.score ?? 0), 0) / known.length : null;
+};
 
 export function PacksPage() {
-  const packs = useApi<PackRow[] | { items: PackRow[] }>('/packs');
-  const rows = listOf(packs.data);
+  const packs = useApi<{ items: PackSummary[] }>('/packs');
+  const rows = packs.data?.items;
   return (
     <section>
       <h1>Packs</h1>
       <p className="muted">
-        Compliance packs map framework controls to rules; a pack's score is the share of its checks that pass.
+        Compliance packs map framework controls to rules; a pack's score is the share of its evaluated checks
+        that pass.
       </p>
       <ErrorBox error={packs.error} />
       <Loading when={packs.loading && !rows} />
       {rows ? (
         <BarChart
           title="Pack scores"
-          data={rows.map((p) => ({ label: p.title, value: typeof p.score === 'number' ? p.score : 0 }))}
+          data={rows.map((p) => ({ label: p.title, key: p.id, value: (meanScore(p.scores) ?? 0) * 100 }))}
           format={(n) => `${Math.round(n)} %`}
         />
       ) : null}
@@ -48,8 +68,9 @@ export function PacksPage() {
             label: 'Pack',
             render: (p) => <Link to={`/packs/${encodeURIComponent(p.id)}`}>{p.title}</Link>,
           },
-          { key: 'desc', label: 'About', render: (p) => p.description ?? '' },
-          { key: 'score', label: 'Score', render: (p) => pct(p.score), className: 'num' },
+          { key: 'version', label: 'Version', render: (p) => p.version },
+          { key: 'controls', label: 'Controls (covered)', render: (p) => `${p.controls} (${p.covered})` },
+          { key: 'score', label: 'Score', render: (p) => percent(meanScore(p.scores)), className: 'num' },
         ]}
       />
     </section>
@@ -58,9 +79,8 @@ export function PacksPage() {
 
 export function PackPage() {
   const { id = '' } = useParams();
-  const pack = useApi<PackDetails>(`/packs/${encodeURIComponent(id)}`);
+  const pack = useApi<PackDetail>(`/packs/${encodeURIComponent(id)}`);
   const p = pack.data;
-  const history = p?.scores ?? p?.history ?? [];
   return (
     <section>
       <p>
@@ -72,32 +92,69 @@ export function PackPage() {
         <>
           <h1>{p.title}</h1>
           <p>{p.description}</p>
-          <p className="big">Score: {pct(p.score)}</p>
+          <p className="muted">
+            Version {p.version} · {p.source} · {p.controls} controls, {p.covered} decided by rules
+          </p>
           <h2>Score over time</h2>
           <BarChart
             title="Score over time"
-            data={history.map((h) => ({ label: text(h.day ?? h.at).slice(0, 10), value: h.score }))}
+            data={[...p.history]
+              .reverse()
+              .slice(-20)
+              .map((h, i) => ({
+                label: `${when(h.at)} ${h.integrationId}`,
+                key: `${h.at}-${h.integrationId}-${i}`,
+                value: (h.score ?? 0) * 100,
+              }))}
             format={(n) => `${Math.round(n)} %`}
           />
-          <h2>Controls</h2>
-          <AutoTable
-            rows={p.controls}
-            preferred={['id', 'title', 'status', 'rules', 'passed', 'failed']}
-            render={{
-              rules: (c) =>
-                Array.isArray(c.rules)
-                  ? (c.rules as (string | { id: string })[]).map((r, i) => {
-                      const rid = typeof r === 'string' ? r : r.id;
-                      return (
+          {p.status.map((s) => (
+            <div key={s.integrationId}>
+              <h2>
+                Controls for {s.integrationId}: {percent(s.score)} ({s.passing} of {s.evaluated} evaluated
+                pass)
+              </h2>
+              <Table
+                rows={s.controls}
+                rowKey={(c) => c.id}
+                columns={[
+                  { key: 'id', label: 'Control', render: (c) => <code>{c.id}</code> },
+                  { key: 'title', label: 'Title', render: (c) => c.title },
+                  {
+                    key: 'status',
+                    label: 'Status',
+                    render: (c) => (
+                      <span className={`status status-${c.status}`}>{c.status.replace('_', ' ')}</span>
+                    ),
+                  },
+                  {
+                    key: 'rules',
+                    label: 'Rules',
+                    render: (c) =>
+                      c.rules.map((rid, i) => (
                         <span key={rid}>
                           {i ? ', ' : ''}
                           <Link to={`/rules/${encodeURIComponent(rid)}`}>{rid}</Link>
                         </span>
-                      );
-                    })
-                  : text(c.rules),
-            }}
-          />
+                      )),
+                  },
+                  {
+                    key: 'failing',
+                    label: 'Failing',
+                    render: (c) =>
+                      c.failing.map((f, i) => (
+                        <span key={f.ruleId}>
+                          {i ? ', ' : ''}
+                          <Link to={`/findings?status=open&ruleId=${encodeURIComponent(f.ruleId)}`}>
+                            {f.open} open
+                          </Link>
+                        </span>
+                      )),
+                  },
+                ]}
+              />
+            </div>
+          ))}
         </>
       ) : null}
     </section>

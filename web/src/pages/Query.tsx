@@ -6,52 +6,83 @@ import { type SchemaTable, SqlEditor } from '../sql-editor.tsx';
 import { ErrorBox, Field, Notice, useAction, useApi } from '../ui.tsx';
 
 interface QueryResult {
-  columns: (string | { name: string })[];
-  rows: (unknown[] | Record<string, unknown>)[];
+  columns: string[];
+  rows: Record<string, unknown>[];
   rowCount: number;
   truncated: boolean;
+  truncatedBy?: 'rows' | 'bytes' | null;
   ms: number;
 }
+type ParamValue = string | number | boolean | null;
 interface SavedQuery {
   name: string;
+  description: string;
   sql: string;
-  description?: string | null;
+  params: Record<string, ParamValue>;
 }
 interface Example {
   name: string;
+  title: string;
+  description: string;
   sql: string;
-  description?: string;
-  title?: string;
+  params: Record<string, { description: string; default: unknown }>;
 }
 
-type SchemaAnswer = SchemaTable[] | { tables: SchemaTable[] };
-const listOf = <T,>(answer: T[] | { items: T[] } | undefined): T[] =>
-  answer === undefined ? [] : Array.isArray(answer) ? answer : answer.items;
+const START = `select name, path, size
+from drive_items
+where deleted_at is null and is_folder = false
+order by size desc
+limit 20`;
 
-const START =
-  'select name, path, size\nfrom drive_items\nwhere deleted_at is null\norder by size desc\nlimit 20';
+/** The `:name` parameters of a query (`:now` is bound by the server; `::` casts are not parameters). */
+export function parameterNames(sql: string): string[] {
+  const names = new Set<string>();
+  const stripped = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
+  for (const m of stripped.matchAll(/(^|[^:\w]):([A-Za-z_]\w*)/g)) if (m[2] !== 'now') names.add(m[2]);
+  return [...names];
+}
+
+/** A typed parameter value from its text: numbers and booleans as such, the rest as text. */
+const typed = (raw: string): ParamValue =>
+  raw === ''
+    ? null
+    : /^-?\d+(\.\d+)?$/.test(raw)
+      ? Number(raw)
+      : raw === 'true' || raw === 'false'
+        ? raw === 'true'
+        : raw;
 
 export function QueryPage() {
   const isAdmin = useIsAdmin();
   const [sql, setSql] = useState(START);
+  const [values, setValues] = useState<Record<string, string>>({});
   const [result, setResult] = useState<QueryResult | undefined>(undefined);
   const [saveName, setSaveName] = useState('');
-  const schema = useApi<SchemaAnswer>('/query/schema');
-  const saved = useApi<SavedQuery[] | { items: SavedQuery[] }>('/saved-queries');
-  const examples = useApi<Example[] | { items: Example[] }>('/query/examples');
-  const tables = useMemo(
-    () => (Array.isArray(schema.data) ? schema.data : (schema.data?.tables ?? [])),
-    [schema.data],
-  );
+  const [saveDescription, setSaveDescription] = useState('');
+  const schema = useApi<{ tables: SchemaTable[] }>('/query/schema');
+  const saved = useApi<{ items: SavedQuery[] }>('/saved-queries?limit=200');
+  const examples = useApi<{ items: Example[] }>('/query/examples');
+  const tables = useMemo(() => schema.data?.tables ?? [], [schema.data]);
+  const names = useMemo(() => parameterNames(sql), [sql]);
   const run = useAction();
   const exporting = useAction();
   const saving = useAction();
 
+  const body = () => ({
+    sql,
+    params: Object.fromEntries(names.map((n) => [n, typed(values[n] ?? '')])),
+  });
+  const load = (q: { sql: string }, defaults: Record<string, unknown>) => {
+    setSql(q.sql);
+    setValues(Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, v === null ? '' : text(v)])));
+    setResult(undefined);
+  };
   const execute = () =>
     void run.run(async () => {
-      setResult(await api.post<QueryResult>('/query', { sql }));
+      setResult(await api.post<QueryResult>('/query', body()));
     });
-  const columns = (result?.columns ?? []).map((c) => (typeof c === 'string' ? c : c.name));
+  const exportAs = (format: 'csv' | 'json') =>
+    void exporting.run(() => download('/api/v1/query/export', { ...body(), format }, `query.${format}`));
 
   return (
     <section>
@@ -59,30 +90,30 @@ export function QueryPage() {
       <div className="query-layout">
         <div>
           <SqlEditor label="SQL (read-only)" value={sql} onChange={setSql} onRun={execute} tables={tables} />
+          {names.length ? (
+            <fieldset className="inline-form">
+              <legend>Parameters</legend>
+              {names.map((n) => (
+                <Field key={n} label={`:${n}`}>
+                  {(id) => (
+                    <input
+                      id={id}
+                      value={values[n] ?? ''}
+                      onChange={(e) => setValues((v) => ({ ...v, [n]: e.target.value }))}
+                    />
+                  )}
+                </Field>
+              ))}
+            </fieldset>
+          ) : null}
           <div className="actions">
             <button type="button" className="primary" onClick={execute} disabled={run.busy}>
               {run.busy ? 'Running…' : 'Run query'}
             </button>
-            <button
-              type="button"
-              disabled={exporting.busy}
-              onClick={() =>
-                void exporting.run(() =>
-                  download('/api/v1/query/export', { sql, format: 'csv' }, 'query.csv'),
-                )
-              }
-            >
+            <button type="button" disabled={exporting.busy} onClick={() => exportAs('csv')}>
               Export CSV
             </button>
-            <button
-              type="button"
-              disabled={exporting.busy}
-              onClick={() =>
-                void exporting.run(() =>
-                  download('/api/v1/query/export', { sql, format: 'json' }, 'query.json'),
-                )
-              }
-            >
+            <button type="button" disabled={exporting.busy} onClick={() => exportAs('json')}>
               Export JSON
             </button>
           </div>
@@ -94,15 +125,32 @@ export function QueryPage() {
               onSubmit={(e) => {
                 e.preventDefault();
                 void saving.run(async () => {
-                  await api.post('/saved-queries', { name: saveName, sql });
+                  await api.post('/saved-queries', { name: saveName, description: saveDescription, sql });
                   saved.reload();
                   return `Saved as ${saveName}.`;
                 });
               }}
             >
-              <Field label="Save as">
+              <Field label="Save as (name)">
                 {(id) => (
-                  <input id={id} value={saveName} required onChange={(e) => setSaveName(e.target.value)} />
+                  <input
+                    id={id}
+                    value={saveName}
+                    required
+                    pattern="[a-z0-9_\-]{1,63}"
+                    title="1-63 lower-case letters, digits, - and _"
+                    onChange={(e) => setSaveName(e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field label="Description">
+                {(id) => (
+                  <input
+                    id={id}
+                    value={saveDescription}
+                    required
+                    onChange={(e) => setSaveDescription(e.target.value)}
+                  />
                 )}
               </Field>
               <button type="submit" disabled={saving.busy}>
@@ -117,9 +165,14 @@ export function QueryPage() {
           <h2>Saved queries</h2>
           <ErrorBox error={saved.error} />
           <ul className="plain">
-            {listOf(saved.data).map((q) => (
+            {(saved.data?.items ?? []).map((q) => (
               <li key={q.name}>
-                <button type="button" className="link" onClick={() => setSql(q.sql)}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => load(q, q.params)}
+                  title={q.description}
+                >
                   {q.name}
                 </button>
                 {isAdmin ? (
@@ -140,27 +193,35 @@ export function QueryPage() {
                 ) : null}
               </li>
             ))}
-            {saved.data && listOf(saved.data).length === 0 ? <li className="muted">None yet.</li> : null}
+            {saved.data && saved.data.items.length === 0 ? <li className="muted">None yet.</li> : null}
           </ul>
           <h2>Examples</h2>
           <ul className="plain">
-            {listOf(examples.data).map((q) => (
+            {(examples.data?.items ?? []).map((q) => (
               <li key={q.name}>
-                <button type="button" className="link" onClick={() => setSql(q.sql)} title={q.description}>
-                  {q.title ?? q.name}
+                <button
+                  type="button"
+                  className="link"
+                  title={q.description}
+                  onClick={() =>
+                    load(q, Object.fromEntries(Object.entries(q.params).map(([k, p]) => [k, p.default])))
+                  }
+                >
+                  {q.title}
                 </button>
               </li>
             ))}
           </ul>
           <h2>Tables</h2>
+          <ErrorBox error={schema.error} />
           <ul className="plain tables-list">
             {tables.map((t) => (
               <li key={t.name}>
                 <details>
-                  <summary>{t.name}</summary>
+                  <summary title={t.description ?? undefined}>{t.name}</summary>
                   <ul>
                     {t.columns.map((c) => (
-                      <li key={c.name} title={c.description}>
+                      <li key={c.name} title={c.description ?? undefined}>
                         <code>{c.name}</code> <small className="muted">{c.type}</small>
                       </li>
                     ))}
@@ -175,13 +236,15 @@ export function QueryPage() {
         <>
           <p className="muted" role="status">
             {result.rowCount} rows in {result.ms} ms
-            {result.truncated ? ' (truncated: refine the query or export)' : ''}
+            {result.truncated
+              ? ` (truncated by ${result.truncatedBy ?? 'the limits'}: refine the query)`
+              : ''}
           </p>
           <div className="table-wrap grid">
-            <table>
+            <table aria-label="query results">
               <thead>
                 <tr>
-                  {columns.map((c) => (
+                  {result.columns.map((c) => (
                     <th key={c} scope="col">
                       {c}
                     </th>
@@ -192,8 +255,8 @@ export function QueryPage() {
                 {result.rows.map((row, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: result rows have no identity
                   <tr key={i}>
-                    {columns.map((c, j) => (
-                      <td key={c}>{text(Array.isArray(row) ? row[j] : row[c])}</td>
+                    {result.columns.map((c) => (
+                      <td key={c}>{text(row[c])}</td>
                     ))}
                   </tr>
                 ))}

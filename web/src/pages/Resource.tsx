@@ -6,12 +6,15 @@ import type { InventoryItem } from './Inventory.tsx';
 
 interface Accessor {
   kind: string;
-  id: string;
+  id: string | null;
   name: string | null;
   upn: string | null;
   via: string;
-  roles: string[] | string | null;
-  viaGroup?: string | null;
+  roles: string[];
+  audience?: string;
+  viaGroup?: { id: string | null; name: string | null };
+  linkScope?: string | null;
+  expiration?: string | null;
 }
 interface ResourceDetails {
   item: InventoryItem & Record<string, unknown>;
@@ -30,7 +33,14 @@ interface ResourceDetails {
   findings: { id: number; ruleId: string; severity: string; status: string; title: string }[];
 }
 
-const roles = (r: Accessor['roles']) => (Array.isArray(r) ? r.join(', ') : (r ?? ''));
+const VIA: Record<string, string> = {
+  owner: 'owner',
+  direct: 'shared directly',
+  group: 'group membership',
+  organization_link: 'organization link',
+  anyone_link: 'anyone link',
+  link: 'sharing link',
+};
 
 export function ResourcePage() {
   const { integrationId = '', id = '' } = useParams();
@@ -45,7 +55,7 @@ export function ResourcePage() {
       <Loading when={details.loading && !d} />
       {d ? (
         <>
-          <h1>{d.item.name}</h1>
+          <h1>{d.item.name ?? d.item.id}</h1>
           <dl className="facts">
             <dt>Path</dt>
             <dd className="path">{d.item.path ?? '—'}</dd>
@@ -106,13 +116,16 @@ export function ResourcePage() {
             caption={`${d.reach.accessors.length} accessors (groups expanded)`}
             columns={[
               { key: 'kind', label: 'Kind', render: (a) => a.kind },
-              { key: 'name', label: 'Name', render: (a) => a.name ?? a.id },
+              { key: 'name', label: 'Name', render: (a) => a.name ?? a.id ?? '—' },
               { key: 'upn', label: 'Sign-in name', render: (a) => a.upn ?? '—' },
-              { key: 'roles', label: 'Roles', render: (a) => roles(a.roles) },
+              { key: 'roles', label: 'Roles', render: (a) => a.roles.join(', ') },
               {
                 key: 'via',
                 label: 'Via',
-                render: (a) => (a.viaGroup ? `${a.via} (group ${a.viaGroup})` : a.via),
+                render: (a) =>
+                  a.viaGroup
+                    ? `${VIA[a.via] ?? a.via}: ${a.viaGroup.name ?? a.viaGroup.id}`
+                    : (VIA[a.via] ?? a.via),
               },
             ]}
           />

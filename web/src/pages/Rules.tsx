@@ -4,7 +4,18 @@ import { api, queryString } from '../api.ts';
 import { count, text } from '../format.ts';
 import { useIsAdmin } from '../session.tsx';
 import { highlight } from '../sql-editor.tsx';
-import { ErrorBox, Field, Loading, Notice, Severity, Table, useAction, useApi } from '../ui.tsx';
+import {
+  ErrorBox,
+  Field,
+  Loading,
+  Notice,
+  Pager,
+  Severity,
+  Table,
+  useAction,
+  useApi,
+  usePaged,
+} from '../ui.tsx';
 import type { FindingRow } from './Findings.tsx';
 
 interface RuleRow {
@@ -13,13 +24,15 @@ interface RuleRow {
   severity: string;
   resourceType: string;
   tags: string[];
-  frameworks: string[];
+  frameworks: { packId: string; packTitle: string; controlId: string; controlTitle: string }[];
   enabled: boolean;
+  disabledFor?: string[];
   openFindings: number;
-  source: string;
+  source: 'builtin' | 'folder' | 'saved';
 }
 interface RuleParameter {
-  type: string;
+  name: string;
+  type: 'integer' | 'number' | 'string' | 'boolean' | 'string_list';
   description: string;
   default: unknown;
   value?: unknown;
@@ -30,33 +43,41 @@ interface RuleDetails extends RuleRow {
   description: string;
   risk: string;
   remediation: string;
+  requires?: string[];
   sql: string;
-  parameters: Record<string, RuleParameter> | (RuleParameter & { name: string })[];
+  yaml?: string | null;
+  parameters: RuleParameter[];
+  findings?: { open: number; suppressed: number; resolved: number };
+}
+interface SavedRule {
+  id: string;
+  replaced: boolean;
+  checks: {
+    integrationId: string | null;
+    ok: number;
+    alarm: number;
+    error: number;
+    samples: { status: string; resourceId: string; resourcePath: string | null; reason: string }[];
+  }[];
 }
 
-type RulesAnswer = RuleRow[] | { items: RuleRow[] };
-const rowsOf = (a: RulesAnswer | undefined) => (a === undefined ? undefined : Array.isArray(a) ? a : a.items);
+const RULE_FILTERS = ['q', 'severity', 'pack', 'enabled', 'source'] as const;
 
 export function RulesPage() {
   const [params, setParams] = useSearchParams();
   const isAdmin = useIsAdmin();
-  const path = useMemo(
-    () =>
-      `/rules${queryString({
-        q: params.get('q'),
-        severity: params.get('severity'),
-        pack: params.get('pack'),
-        enabled: params.get('enabled'),
-      })}`,
-    [params],
-  );
-  const rules = useApi<RulesAnswer>(path);
+  const path = useMemo(() => {
+    const f: Record<string, string | null | number> = { limit: 100 };
+    for (const k of RULE_FILTERS) f[k] = params.get(k);
+    return `/rules${queryString(f)}`;
+  }, [params]);
+  const rules = usePaged<RuleRow>(path);
   const toggle = useAction();
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const next = new URLSearchParams();
-    for (const k of ['q', 'severity', 'pack', 'enabled']) {
+    for (const k of RULE_FILTERS) {
       const value = String(form.get(k) ?? '').trim();
       if (value) next.set(k, value);
     }
@@ -97,6 +118,16 @@ export function RulesPage() {
             </select>
           )}
         </Field>
+        <Field label="Source">
+          {(id) => (
+            <select id={id} name="source" defaultValue={v('source')}>
+              <option value="">any</option>
+              <option value="builtin">built-in</option>
+              <option value="folder">rule folders</option>
+              <option value="saved">custom (saved)</option>
+            </select>
+          )}
+        </Field>
         <div className="filter-actions">
           <button type="submit" className="primary">
             Apply filters
@@ -106,9 +137,10 @@ export function RulesPage() {
       <ErrorBox error={rules.error ?? toggle.error} />
       <Loading when={rules.loading && !rules.data} />
       <Table
-        rows={rowsOf(rules.data)}
+        rows={rules.data?.items}
         rowKey={(r) => r.id}
         empty="No rules match."
+        caption="Rules"
         columns={[
           { key: 'sev', label: 'Severity', render: (r) => <Severity value={r.severity} /> },
           {
@@ -127,7 +159,12 @@ export function RulesPage() {
               </Link>
             ),
           },
-          { key: 'fw', label: 'Frameworks', render: (r) => (r.frameworks ?? []).join(', ') || '—' },
+          {
+            key: 'fw',
+            label: 'Packs',
+            render: (r) => [...new Set(r.frameworks.map((f) => f.packTitle))].join(', ') || '—',
+          },
+          { key: 'source', label: 'Source', render: (r) => r.source },
           {
             key: 'enabled',
             label: 'Enabled',
@@ -154,14 +191,29 @@ export function RulesPage() {
           },
         ]}
       />
+      <Pager {...rules} label="rule pages" />
     </section>
   );
 }
 
-function parameterList(p: RuleDetails['parameters'] | undefined): (RuleParameter & { name: string })[] {
-  if (!p) return [];
-  return Array.isArray(p) ? p : Object.entries(p).map(([name, v]) => ({ name, ...v }));
+/** A parameter's text in the form back to the type the rule declares. */
+function parseParameter(p: RuleParameter, raw: string): unknown {
+  if (p.type === 'integer' || p.type === 'number') return raw.trim() === '' ? null : Number(raw);
+  if (p.type === 'boolean') return raw.trim() === 'true';
+  if (p.type === 'string_list')
+    return raw.trim().startsWith('[')
+      ? JSON.parse(raw)
+      : raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  return raw;
 }
+
+const paramText = (p: RuleParameter) => {
+  const v = p.value ?? p.default;
+  return Array.isArray(v) ? v.join(', ') : text(v);
+};
 
 export function RulePage() {
   const { id = '' } = useParams();
@@ -175,33 +227,14 @@ export function RulePage() {
   const remove = useAction();
   const navigate = useNavigate();
   const r = rule.data;
-  const params = parameterList(r?.parameters);
+  const params = r?.parameters ?? [];
   useEffect(() => {
-    if (r)
-      setValues(
-        Object.fromEntries(parameterList(r.parameters).map((p) => [p.name, text(p.value ?? p.default)])),
-      );
+    if (r) setValues(Object.fromEntries(r.parameters.map((p) => [p.name, paramText(p)])));
   }, [r]);
 
   const saveParameters = () =>
     save.run(async () => {
-      const parsed: Record<string, unknown> = {};
-      for (const p of params) {
-        const raw = values[p.name] ?? '';
-        parsed[p.name] =
-          p.type === 'integer' || p.type === 'number'
-            ? Number(raw)
-            : p.type === 'boolean'
-              ? raw === 'true'
-              : p.type === 'string_list'
-                ? raw.startsWith('[')
-                  ? JSON.parse(raw)
-                  : raw
-                      .split(',')
-                      .map((s) => s.trim())
-                      .filter(Boolean)
-                : raw;
-      }
+      const parsed = Object.fromEntries(params.map((p) => [p.name, parseParameter(p, values[p.name] ?? '')]));
       await api.patch(`/rules/${encodeURIComponent(id)}`, { parameters: parsed });
       rule.reload();
       return 'Parameters saved.';
@@ -221,6 +254,9 @@ export function RulePage() {
           </h1>
           <p className="muted">
             <code>{r.id}</code> · {r.resourceType} · {r.enabled ? 'enabled' : 'disabled'} · {r.source}
+            {r.findings
+              ? ` · ${r.findings.open} open, ${r.findings.suppressed} suppressed, ${r.findings.resolved} resolved`
+              : ''}
           </p>
           <h2>What it checks</h2>
           <p>{r.description}</p>
@@ -228,6 +264,19 @@ export function RulePage() {
           <p>{r.risk}</p>
           <h2>Remediation</h2>
           <p>{r.remediation}</p>
+          {r.frameworks.length ? (
+            <>
+              <h2>Frameworks</h2>
+              <ul>
+                {r.frameworks.map((f) => (
+                  <li key={`${f.packId}-${f.controlId}`}>
+                    <Link to={`/packs/${encodeURIComponent(f.packId)}`}>{f.packTitle}</Link> {f.controlId}:{' '}
+                    {f.controlTitle}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           <h2>SQL</h2>
           <pre className="sql-view">{highlight(r.sql, new Set())}</pre>
           <h2>Parameters</h2>
@@ -287,8 +336,11 @@ export function RulePage() {
           <p>
             <Link to={`/findings?ruleId=${encodeURIComponent(r.id)}`}>All findings of this rule</Link>
           </p>
-          {isAdmin && r.source?.startsWith('custom') ? (
-            <>
+          {isAdmin && r.source === 'saved' ? (
+            <div className="actions">
+              <Link className="button" to={`/rules/new?edit=${encodeURIComponent(r.id)}`}>
+                Edit custom rule
+              </Link>
               <button
                 type="button"
                 className="danger"
@@ -303,7 +355,7 @@ export function RulePage() {
                 Delete custom rule
               </button>
               <ErrorBox error={remove.error} />
-            </>
+            </div>
           ) : null}
         </>
       ) : null}
@@ -311,7 +363,7 @@ export function RulePage() {
   );
 }
 
-const YAML_TEMPLATE = `id: item_example_check
+const YAML_TEMPLATE = `id: drive_item_example_small
 title: Example custom rule
 severity: medium
 resource_type: drive_item
@@ -329,33 +381,44 @@ where integration_id = :integration_id and deleted_at is null
 `;
 
 export function CustomRulePage() {
+  const [params] = useSearchParams();
+  const editing = params.get('edit');
+  const existing = useApi<RuleDetails>(editing ? `/rules/${encodeURIComponent(editing)}` : null);
   const [yaml, setYaml] = useState(YAML_TEMPLATE);
   const [sql, setSql] = useState(SQL_TEMPLATE);
+  const [saved, setSaved] = useState<SavedRule | undefined>(undefined);
   const action = useAction();
-  const navigate = useNavigate();
+  useEffect(() => {
+    if (existing.data) {
+      setYaml(existing.data.yaml ?? '');
+      setSql(existing.data.sql);
+    }
+  }, [existing.data]);
   return (
     <section>
       <p>
         <Link to="/rules">← Rules</Link>
       </p>
-      <h1>New custom rule</h1>
+      <h1>{editing ? `Edit ${editing}` : 'New custom rule'}</h1>
       <p className="muted">
         A rule is its definition (rule.yaml) and a read-only query returning <code>resource_id</code>,{' '}
-        <code>status</code> (ok, alarm or error) and <code>reason</code>. The server validates both when you
-        save.
+        <code>status</code> (ok, alarm or error) and <code>reason</code>. The server validates both and runs
+        the query once on the inventory when you save.
       </p>
+      <ErrorBox error={existing.error} />
       <form
         aria-label="custom rule"
         onSubmit={(e) => {
           e.preventDefault();
           void action.run(async () => {
-            const saved = await api.post<{ id?: string; rule?: { id: string } }>('/rules/custom', {
+            setSaved(undefined);
+            const answer = await api.post<SavedRule>('/rules/custom', {
               yaml,
               sql,
+              replace: Boolean(editing),
             });
-            const id = saved?.rule?.id ?? saved?.id;
-            if (id) navigate(`/rules/${encodeURIComponent(id)}`);
-            return 'Saved.';
+            setSaved(answer);
+            return `Saved ${answer.id}${answer.replaced ? ' (replaced)' : ''}.`;
           });
         }}
       >
@@ -389,6 +452,34 @@ export function CustomRulePage() {
           Validate and save
         </button>
       </form>
+      {saved ? (
+        <>
+          <h2>Dry run</h2>
+          <Table
+            rows={saved.checks}
+            rowKey={(c, i) => `${c.integrationId}-${i}`}
+            empty="No integration to run it on yet."
+            columns={[
+              { key: 'int', label: 'Integration', render: (c) => c.integrationId ?? '—' },
+              { key: 'ok', label: 'ok', render: (c) => count(c.ok), className: 'num' },
+              { key: 'alarm', label: 'alarm', render: (c) => count(c.alarm), className: 'num' },
+              { key: 'error', label: 'error', render: (c) => count(c.error), className: 'num' },
+              {
+                key: 'samples',
+                label: 'Samples',
+                render: (c) =>
+                  c.samples
+                    .slice(0, 3)
+                    .map((s) => `${s.status}: ${s.resourcePath ?? s.resourceId} (${s.reason})`)
+                    .join('; '),
+              },
+            ]}
+          />
+          <p>
+            <Link to={`/rules/${encodeURIComponent(saved.id)}`}>Open the rule</Link>
+          </p>
+        </>
+      ) : null}
     </section>
   );
 }
