@@ -1,51 +1,94 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.ts';
+import { text, when } from '../format.ts';
+import { useLiveEvents } from '../live.ts';
 import { useIsAdmin } from '../session.tsx';
-import { AutoTable, ErrorBox, Field, Loading, Notice, Pager, useAction, useApi, usePaged } from '../ui.tsx';
+import {
+  ErrorBox,
+  Field,
+  Loading,
+  Notice,
+  Pager,
+  Severity,
+  Table,
+  useAction,
+  useApi,
+  usePaged,
+} from '../ui.tsx';
 
-type Row = Record<string, unknown>;
 interface Channel {
   id: string;
   name: string;
-  kind?: string;
-  type?: string;
-  target?: string;
-  [key: string]: unknown;
+  kind: 'slack' | 'teams' | 'email' | 'webhook';
+  target: string;
+  createdAt: string;
 }
-const listOf = <T,>(a: T[] | { items: T[] } | undefined) =>
-  a === undefined ? undefined : Array.isArray(a) ? a : a.items;
+interface Policy {
+  id: string;
+  name: string;
+  kind: string;
+  channels: string[];
+  filter: Record<string, unknown>;
+  severity: string;
+  enabled: boolean;
+  createdAt: string;
+}
+interface Delivery {
+  id: number;
+  policy: string;
+  channel: string;
+  kind: 'alert' | 'digest';
+  title: string;
+  severity: string;
+  itemCount: number;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  lastError: string | null;
+  responseStatus: number | null;
+  latencyMs: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** A policy's filter as one line: `minSeverity high · packs cis`. */
+const filterText = (filter: Record<string, unknown>) =>
+  Object.entries(filter)
+    .filter(([, v]) => !(Array.isArray(v) && v.length === 0) && v !== undefined)
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : text(v)}`)
+    .join(' · ') || 'everything';
 
 export function AlertsPage() {
   const isAdmin = useIsAdmin();
-  const channels = useApi<Channel[] | { items: Channel[] }>('/alerts/channels');
-  const policies = useApi<Row[] | { items: Row[] }>('/alerts/policies');
-  const deliveries = usePaged<Row>('/alerts/deliveries?limit=25');
+  const channels = useApi<{ items: Channel[] }>('/alerts/channels?limit=200');
+  const policies = useApi<{ items: Policy[] }>('/alerts/policies?limit=200');
+  const deliveries = usePaged<Delivery>('/alerts/deliveries?limit=25');
   const action = useAction();
-  const channelRows = listOf(channels.data);
+  useLiveEvents((m) => {
+    if (m.type === 'alert' && !deliveries.hasPrev) deliveries.reload();
+  });
 
   const test = (c: Channel) =>
     action.run(async () => {
-      const answer = await api.post<{
-        status?: string;
-        ok?: boolean;
-        error?: string | null;
-        message?: string;
-      }>(`/alerts/channels/${encodeURIComponent(c.id)}/test`);
-      deliveries.reload();
-      const status = answer?.status ?? (answer?.ok === false ? 'failed' : 'sent');
-      return `Test to ${c.name}: ${status}${answer?.error ? ` (${answer.error})` : ''}`;
+      const answer = await api.post<{ ok: boolean; status: number | null; ms: number; error: string | null }>(
+        `/alerts/channels/${encodeURIComponent(c.id)}/test`,
+      );
+      if (!answer.ok)
+        throw new Error(
+          `Test to ${c.name} failed${answer.status ? ` (${answer.status})` : ''}: ${answer.error ?? 'no answer'}`,
+        );
+      return `Test alert delivered to ${c.name}${answer.status ? ` (${answer.status})` : ''} in ${answer.ms} ms.`;
     });
   const removeChannel = (c: Channel) =>
     action.run(async () => {
       await api.delete(`/alerts/channels/${encodeURIComponent(c.id)}`);
       channels.reload();
-      return `Deleted channel ${c.name}.`;
+      return `Removed channel ${c.name}.`;
     });
-  const removePolicy = (p: Row) =>
+  const removePolicy = (p: Policy) =>
     action.run(async () => {
-      await api.delete(`/alerts/policies/${encodeURIComponent(String(p.id ?? p.name))}`);
+      await api.delete(`/alerts/policies/${encodeURIComponent(p.id)}`);
       policies.reload();
-      return `Deleted policy ${String(p.name ?? p.id)}.`;
+      return `Removed policy ${p.name}.`;
     });
 
   return (
@@ -56,80 +99,121 @@ export function AlertsPage() {
 
       <h2>Channels</h2>
       <ErrorBox error={channels.error} />
-      <Loading when={channels.loading && !channelRows} />
-      <AutoTable
-        rows={channelRows}
-        preferred={['name', 'kind', 'type', 'target', 'createdAt']}
-        hidden={['id', 'config']}
+      <Loading when={channels.loading && !channels.data} />
+      <Table
+        rows={channels.data?.items}
+        rowKey={(c) => c.id}
         empty="No channels yet."
-        max={6}
+        caption="Channels"
+        columns={[
+          { key: 'name', label: 'Name', render: (c) => c.name },
+          { key: 'kind', label: 'Kind', render: (c) => c.kind },
+          { key: 'target', label: 'Target (masked)', render: (c) => <code>{c.target}</code> },
+          { key: 'created', label: 'Added', render: (c) => when(c.createdAt) },
+          ...(isAdmin
+            ? [
+                {
+                  key: 'actions',
+                  label: 'Actions',
+                  render: (c: Channel) => (
+                    <span className="row-actions">
+                      <button
+                        type="button"
+                        onClick={() => void test(c)}
+                        disabled={action.busy}
+                        aria-label={`send a test to ${c.name}`}
+                      >
+                        Send test
+                      </button>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => void removeChannel(c)}
+                        disabled={action.busy}
+                        aria-label={`remove channel ${c.name}`}
+                      >
+                        Remove
+                      </button>
+                    </span>
+                  ),
+                },
+              ]
+            : []),
+        ]}
       />
-      {isAdmin && channelRows ? (
-        <ul className="plain row-buttons">
-          {channelRows.map((c) => (
-            <li key={c.id}>
-              <span>{c.name}</span>{' '}
-              <button type="button" onClick={() => void test(c)} disabled={action.busy}>
-                Send test
-              </button>{' '}
-              <button
-                type="button"
-                className="danger"
-                onClick={() => void removeChannel(c)}
-                disabled={action.busy}
-              >
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
       {isAdmin ? <AddChannel onAdded={channels.reload} /> : null}
 
       <h2>Policies</h2>
       <ErrorBox error={policies.error} />
-      <AutoTable
-        rows={listOf(policies.data)}
-        preferred={['name', 'kind', 'channels', 'enabled', 'createdAt']}
-        hidden={['id']}
+      <Table
+        rows={policies.data?.items}
+        rowKey={(p) => p.id}
         empty="No policies yet."
+        caption="Policies"
+        columns={[
+          { key: 'name', label: 'Name', render: (p) => p.name },
+          { key: 'kind', label: 'Alerts on', render: (p) => p.kind },
+          { key: 'filter', label: 'Filter', render: (p) => filterText(p.filter) },
+          { key: 'channels', label: 'Channels', render: (p) => p.channels.join(', ') },
+          { key: 'enabled', label: 'Enabled', render: (p) => (p.enabled ? 'yes' : 'no') },
+          ...(isAdmin
+            ? [
+                {
+                  key: 'actions',
+                  label: 'Actions',
+                  render: (p: Policy) => (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => void removePolicy(p)}
+                      disabled={action.busy}
+                      aria-label={`remove policy ${p.name}`}
+                    >
+                      Remove
+                    </button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
       />
-      {isAdmin && listOf(policies.data)?.length ? (
-        <ul className="plain row-buttons">
-          {listOf(policies.data)?.map((p) => (
-            <li key={String(p.id ?? p.name)}>
-              <span>{String(p.name ?? p.id)}</span>{' '}
-              <button
-                type="button"
-                className="danger"
-                onClick={() => void removePolicy(p)}
-                disabled={action.busy}
-              >
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
+      {isAdmin && channels.data ? (
+        <AddPolicy channels={channels.data.items} onAdded={policies.reload} />
       ) : null}
-      {isAdmin && channelRows ? <AddPolicy channels={channelRows} onAdded={policies.reload} /> : null}
 
       <h2>Delivery log</h2>
       <ErrorBox error={deliveries.error} />
-      <AutoTable
+      <Table
         rows={deliveries.data?.items}
-        preferred={[
-          'createdAt',
-          'at',
-          'title',
-          'policy',
-          'channel',
-          'status',
-          'attempts',
-          'lastError',
-          'error',
-        ]}
-        hidden={['id', 'policyId', 'channelId', 'payload']}
+        rowKey={(d) => String(d.id)}
         empty="Nothing delivered yet."
+        caption="Deliveries, newest first"
+        columns={[
+          { key: 'at', label: 'When', render: (d) => when(d.createdAt) },
+          { key: 'sev', label: 'Severity', render: (d) => <Severity value={d.severity} /> },
+          {
+            key: 'title',
+            label: 'Alert',
+            render: (d) => `${d.title}${d.kind === 'digest' ? ` (digest of ${d.itemCount})` : ''}`,
+          },
+          { key: 'policy', label: 'Policy', render: (d) => d.policy },
+          { key: 'channel', label: 'Channel', render: (d) => d.channel },
+          {
+            key: 'status',
+            label: 'Status',
+            render: (d) => <span className={`status status-${d.status}`}>{d.status}</span>,
+          },
+          { key: 'attempts', label: 'Attempts', render: (d) => d.attempts, className: 'num' },
+          {
+            key: 'answer',
+            label: 'Answer',
+            render: (d) =>
+              d.lastError ??
+              (d.responseStatus
+                ? `${d.responseStatus}${d.latencyMs !== null ? ` in ${d.latencyMs} ms` : ''}`
+                : '—'),
+          },
+        ]}
       />
       <Pager {...deliveries} label="delivery pages" />
     </section>
@@ -137,7 +221,7 @@ export function AlertsPage() {
 }
 
 function AddChannel({ onAdded }: { onAdded: () => void }) {
-  const [type, setType] = useState('webhook');
+  const [kind, setKind] = useState<Channel['kind']>('webhook');
   const [secret, setSecret] = useState<string | undefined>(undefined);
   const action = useAction();
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -145,62 +229,73 @@ function AddChannel({ onAdded }: { onAdded: () => void }) {
     const form = event.currentTarget;
     const data = new FormData(form);
     const value = (k: string) => String(data.get(k) ?? '').trim();
-    const body: Row =
-      type === 'email'
+    const optional = (k: string) => value(k) || undefined;
+    const config =
+      kind === 'email'
         ? {
-            name: value('name'),
-            type,
-            smtpHost: value('smtpHost'),
-            smtpPort: value('smtpPort') ? Number(value('smtpPort')) : undefined,
-            smtpUser: value('smtpUser') || undefined,
-            smtpPassword: value('smtpPassword') || undefined,
+            host: value('host'),
+            port: optional('port') ? Number(value('port')) : undefined,
+            security: value('security'),
+            user: optional('user'),
+            password: optional('password'),
             from: value('from'),
             to: value('to')
               .split(',')
               .map((s) => s.trim())
               .filter(Boolean),
           }
-        : { name: value('name'), type, url: value('url') };
+        : { url: value('url') };
     void action.run(async () => {
       setSecret(undefined);
-      const answer = await api.post<{ secret?: string; generatedSecret?: string; signingSecret?: string }>(
-        '/alerts/channels',
-        body,
-      );
-      const shown = answer?.generatedSecret ?? answer?.secret ?? answer?.signingSecret;
-      if (shown) setSecret(shown);
+      const answer = await api.post<{ channel: Channel; secret?: string }>('/alerts/channels', {
+        name: value('name'),
+        kind,
+        config,
+      });
+      if (answer.secret) setSecret(answer.secret);
       form.reset();
       onAdded();
-      return `Added channel ${String(body.name)}.`;
+      return `Added channel ${answer.channel.name} → ${answer.channel.target}.`;
     });
   };
   return (
     <form className="card-form" onSubmit={submit} aria-label="add channel">
       <h3>Add a channel</h3>
       <Field label="Channel name">{(id) => <input id={id} name="name" required />}</Field>
-      <Field label="Type">
+      <Field label="Kind">
         {(id) => (
-          <select id={id} name="type" value={type} onChange={(e) => setType(e.target.value)}>
-            <option value="webhook">webhook</option>
+          <select id={id} value={kind} onChange={(e) => setKind(e.target.value as Channel['kind'])}>
+            <option value="webhook">webhook (signed JSON)</option>
             <option value="slack">Slack</option>
             <option value="teams">Microsoft Teams</option>
             <option value="email">e-mail</option>
           </select>
         )}
       </Field>
-      {type === 'email' ? (
+      {kind === 'email' ? (
         <>
-          <Field label="SMTP host">{(id) => <input id={id} name="smtpHost" required />}</Field>
-          <Field label="SMTP port">{(id) => <input id={id} name="smtpPort" type="number" />}</Field>
-          <Field label="SMTP user">{(id) => <input id={id} name="smtpUser" autoComplete="off" />}</Field>
+          <Field label="SMTP host">{(id) => <input id={id} name="host" required />}</Field>
+          <Field label="SMTP port">
+            {(id) => <input id={id} name="port" type="number" min="1" max="65535" />}
+          </Field>
+          <Field label="Security">
+            {(id) => (
+              <select id={id} name="security" defaultValue="starttls">
+                <option value="starttls">STARTTLS (required)</option>
+                <option value="tls">TLS</option>
+                <option value="none">none</option>
+              </select>
+            )}
+          </Field>
+          <Field label="SMTP user">{(id) => <input id={id} name="user" autoComplete="off" />}</Field>
           <Field label="SMTP password">
-            {(id) => <input id={id} name="smtpPassword" type="password" autoComplete="off" />}
+            {(id) => <input id={id} name="password" type="password" autoComplete="off" />}
           </Field>
           <Field label="From">{(id) => <input id={id} name="from" type="email" required />}</Field>
           <Field label="To (comma-separated)">{(id) => <input id={id} name="to" required />}</Field>
         </>
       ) : (
-        <Field label="URL" hint="A credential: stored encrypted, shown masked.">
+        <Field label="URL" hint="A credential: stored encrypted, shown masked afterwards.">
           {(id) => <input id={id} name="url" type="url" required autoComplete="off" />}
         </Field>
       )}
@@ -208,7 +303,7 @@ function AddChannel({ onAdded }: { onAdded: () => void }) {
       <Notice>{action.notice}</Notice>
       {secret ? (
         <p className="secret" role="status">
-          Signing secret (shown once; receivers verify <code>webhook-signature</code> with it):{' '}
+          Signing secret, shown this once (receivers verify <code>webhook-signature</code> with it):{' '}
           <code>{secret}</code>
         </p>
       ) : null}
@@ -219,6 +314,12 @@ function AddChannel({ onAdded }: { onAdded: () => void }) {
   );
 }
 
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 function AddPolicy({ channels, onAdded }: { channels: Channel[]; onAdded: () => void }) {
   const [kind, setKind] = useState('rule');
   const action = useAction();
@@ -227,22 +328,31 @@ function AddPolicy({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
     const form = event.currentTarget;
     const data = new FormData(form);
     const value = (k: string) => String(data.get(k) ?? '').trim();
-    const body: Row = {
-      name: value('name'),
-      kind,
-      channels: data.getAll('channels').map(String),
-      ...(kind === 'rule' && value('minSeverity') ? { minSeverity: value('minSeverity') } : {}),
-      ...(kind === 'compliance' ? { packs: [value('pack')], below: Number(value('below')) } : {}),
-      ...(kind === 'change' && value('resourceType') ? { resourceTypes: [value('resourceType')] } : {}),
-      ...(kind === 'query' ? { query: value('query') } : {}),
-    };
+    const filter: Record<string, unknown> =
+      kind === 'rule'
+        ? {
+            ...(value('minSeverity') ? { minSeverity: value('minSeverity') } : {}),
+            ...(value('rules') ? { rules: list(value('rules')) } : {}),
+          }
+        : kind === 'change'
+          ? { ...(value('resourceTypes') ? { resourceTypes: list(value('resourceTypes')) } : {}) }
+          : kind === 'compliance'
+            ? { packs: list(value('packs')), belowPercent: Number(value('belowPercent')) }
+            : { query: value('query') };
     void action.run(async () => {
-      await api.post('/alerts/policies', body);
+      await api.post('/alerts/policies', {
+        name: value('name'),
+        kind,
+        channels: data.getAll('channels').map(String),
+        filter,
+        ...(kind !== 'rule' && value('severity') ? { severity: value('severity') } : {}),
+      });
       form.reset();
       onAdded();
-      return `Added policy ${String(body.name)}.`;
+      return `Added policy ${value('name')}.`;
     });
   };
+  const severities = ['critical', 'high', 'medium', 'low', 'info'];
   return (
     <form className="card-form" onSubmit={submit} aria-label="add policy">
       <h3>Add a policy</h3>
@@ -252,33 +362,48 @@ function AddPolicy({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
           <select id={id} value={kind} onChange={(e) => setKind(e.target.value)}>
             <option value="rule">findings (opened, reopened)</option>
             <option value="change">inventory changes</option>
-            <option value="compliance">pack score below a threshold</option>
+            <option value="compliance">a pack score below a threshold</option>
             <option value="query">a saved query's result changed</option>
           </select>
         )}
       </Field>
       {kind === 'rule' ? (
-        <Field label="Minimum severity">
+        <>
+          <Field label="Minimum severity">
+            {(id) => (
+              <select id={id} name="minSeverity" defaultValue="high">
+                <option value="">any</option>
+                {severities.map((s) => (
+                  <option key={s}>{s}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Only these rules (comma-separated ids, optional)">
+            {(id) => <input id={id} name="rules" />}
+          </Field>
+        </>
+      ) : (
+        <Field label="Severity of the alerts">
           {(id) => (
-            <select id={id} name="minSeverity" defaultValue="high">
-              <option value="">any</option>
-              {['critical', 'high', 'medium', 'low', 'info'].map((s) => (
+            <select id={id} name="severity" defaultValue="medium">
+              {severities.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
           )}
         </Field>
-      ) : null}
+      )}
       {kind === 'change' ? (
-        <Field label="Resource type">
-          {(id) => <input id={id} name="resourceType" placeholder="permission" />}
+        <Field label="Resource types (comma-separated, optional)">
+          {(id) => <input id={id} name="resourceTypes" placeholder="permission, drive_item" />}
         </Field>
       ) : null}
       {kind === 'compliance' ? (
         <>
-          <Field label="Pack">{(id) => <input id={id} name="pack" required />}</Field>
+          <Field label="Packs (comma-separated)">{(id) => <input id={id} name="packs" required />}</Field>
           <Field label="Below (percent)">
-            {(id) => <input id={id} name="below" type="number" min="0" max="100" required />}
+            {(id) => <input id={id} name="belowPercent" type="number" min="0" max="100" required />}
           </Field>
         </>
       ) : null}

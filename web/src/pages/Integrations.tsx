@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../api.ts';
 import { ago, count } from '../format.ts';
@@ -63,6 +63,13 @@ export function IntegrationsPage() {
     if (m.type === 'sync' || m.type === 'changes') list.reload();
   });
   const rows = listOf(list.data);
+  // While a collection runs, read the list again every few seconds too (live events may lag or be off).
+  const collecting = rows?.some((i) => i.status === 'pending' || i.status === 'syncing') ?? false;
+  useEffect(() => {
+    if (!collecting) return;
+    const timer = setInterval(list.reload, 3000);
+    return () => clearInterval(timer);
+  }, [collecting, list.reload]);
   const added = params.get('added');
   const connectError = params.get('error');
 
