@@ -85,6 +85,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
+    if (process.env.DW_WEB_TIMINGS) console.log('step ms', timings.join(' '));
     await browser?.close();
     await Promise.all(collections);
     await api?.close();
@@ -99,13 +100,20 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
     if (problems.length) (err as Error).message += `\nin the page:\n${problems.join('\n')}`;
     return err;
   };
+  let failures = 0;
+  /** Runs a step; on failure the page is saved (test-artifacts/screens/failed-*.png) and its errors told. */
   const step = async (fn: () => Promise<void>) => {
+    const started = Date.now();
     try {
       await fn();
     } catch (err) {
+      await screenshot(page, `failed-${++failures}`).catch(() => undefined);
       throw explain(err);
+    } finally {
+      timings.push(Date.now() - started);
     }
   };
+  const timings: number[] = [];
 
   test('sign in', () =>
     step(async () => {
