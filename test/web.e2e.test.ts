@@ -69,7 +69,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         },
       },
       hooks: { integrationAdded: (id: string) => collect(id) },
-      api: { webDir },
+      api: { webDir, liveEventsIntervalMs: 250 },
     });
     await createUser(api.app.store.db, { username: USER, password: PASSWORD, role: 'admin' });
     browser = await launchChromium();

@@ -1,15 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api/errors.ts';
 import { API_PREFIX } from './api/index.ts';
-
-/** web/dist of this package (built by `npm run build:web`, which `npm ci` runs). */
-export function defaultWebDir(): string {
-  return fileURLToPath(new URL('../../web/dist', import.meta.url));
-}
 
 /**
  * The page's policy: only this origin's scripts, styles, images and API; no framing. The app
