@@ -165,7 +165,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       await screenshot(page, '12-integrations');
     }));
 
-  let publicItem: { name: string; id: string; findingId: number } | undefined;
+  let publicItem: { name: string; href: string; findingId: number } | undefined;
 
   test('filter the inventory to publicly exposed files; open one and see who can reach it', () =>
     step(async () => {
@@ -180,7 +180,8 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
           (f) => f.status === 'open',
         );
         if (open) {
-          publicItem = { name: item.name, id: item.id, findingId: open.id };
+          const href = `/inventory/items/${encodeURIComponent(item.integrationId)}/${encodeURIComponent(item.id)}`;
+          publicItem = { name: item.name, href, findingId: open.id };
           break;
         }
       }
@@ -194,13 +195,15 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       await filters.getByRole('button', { name: 'Apply filters' }).click();
       await page.waitForURL(/exposure=public/);
       const table = page.getByRole('table', { name: 'Files and folders' });
-      await table.getByRole('link', { name: publicItem.name, exact: true }).waitFor();
+      const link = table.locator(`a[href="${publicItem.href}"]`);
+      await link.waitFor();
+      assert.equal(await link.textContent(), publicItem.name);
       const exposures = await table.locator('tbody .badge.exp').allTextContents();
       assert.ok(exposures.length > 0);
       assert.deepEqual([...new Set(exposures)], ['public']);
       await screenshot(page, '03-inventory-public');
 
-      await table.getByRole('link', { name: publicItem.name, exact: true }).click();
+      await link.click();
       await heading(publicItem.name).waitFor();
       const reach = page.getByRole('table', { name: /accessors \(groups expanded\)/ });
       await reach.waitFor();
@@ -243,8 +246,8 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         .first()
         .waitFor();
       await editor.press('Tab');
-      await editor.pressSequentially(
-        ' where is_folder = false and deleted_at is null order by size desc limit 5',
+      await editor.fill(
+        `${await editor.inputValue()} where is_folder = false and deleted_at is null order by size desc limit 5`,
       );
       assert.equal(
         await editor.inputValue(),
@@ -283,7 +286,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       await row.waitFor();
       // The target is shown masked: never the full URL.
       assert.equal(await row.getByText(receiver.url, { exact: true }).count(), 0);
-      await row.getByRole('button', { name: 'Send test' }).click();
+      await row.getByRole('button', { name: 'Send test to soc-webhook' }).click();
       await page
         .getByRole('status')
         .filter({ hasText: /Test alert delivered to soc-webhook/ })
@@ -378,7 +381,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       for (const [path, name, title] of pages) {
         await page.goto(url(path));
         await heading(title).waitFor();
-        await page.waitForLoadState('networkidle').catch(() => undefined);
+        await page.waitForFunction(() => !(document.body.textContent ?? '').includes('Loading…'));
         await screenshot(page, name);
       }
       assert.deepEqual(

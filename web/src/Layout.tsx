@@ -49,7 +49,7 @@ export function Layout() {
         </nav>
         <div className="who">
           <span>
-            {session.user?.username} <span className="muted">({session.user?.role})</span>
+            {session.user?.username} <span className="role">({session.user?.role})</span>
           </span>
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out

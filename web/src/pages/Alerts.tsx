@@ -121,7 +121,7 @@ export function AlertsPage() {
                         type="button"
                         onClick={() => void test(c)}
                         disabled={action.busy}
-                        aria-label={`send a test to ${c.name}`}
+                        aria-label={`Send test to ${c.name}`}
                       >
                         Send test
                       </button>
@@ -130,7 +130,7 @@ export function AlertsPage() {
                         className="danger"
                         onClick={() => void removeChannel(c)}
                         disabled={action.busy}
-                        aria-label={`remove channel ${c.name}`}
+                        aria-label={`Remove channel ${c.name}`}
                       >
                         Remove
                       </button>
@@ -167,7 +167,7 @@ export function AlertsPage() {
                       className="danger"
                       onClick={() => void removePolicy(p)}
                       disabled={action.busy}
-                      aria-label={`remove policy ${p.name}`}
+                      aria-label={`Remove policy ${p.name}`}
                     >
                       Remove
                     </button>
