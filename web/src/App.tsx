@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { loadSession, onUnauthorized, type Session } from './api.ts';
 import { Layout } from './Layout.tsx';
+import { AccountPage } from './pages/Account.tsx';
 import { ActivityPage } from './pages/Activity.tsx';
 import { AlertsPage } from './pages/Alerts.tsx';
 import { FindingPage } from './pages/Finding.tsx';
@@ -80,6 +81,13 @@ export function App() {
     );
   }
 
+  if (session.user.mustChangePassword)
+    return (
+      <SessionContext.Provider value={{ session, refresh }}>
+        <AccountPage forced />
+      </SessionContext.Provider>
+    );
+
   return (
     <SessionContext.Provider value={{ session, refresh }}>
       <Routes>
@@ -100,6 +108,7 @@ export function App() {
           <Route path="alerts" element={<AlertsPage />} />
           <Route path="integrations" element={<IntegrationsPage />} />
           <Route path="remediation" element={<RemediationPage />} />
+          <Route path="account" element={<AccountPage />} />
           <Route path="sign-in" element={<Navigate to="/" replace />} />
           <Route path="*" element={<NotFound />} />
         </Route>

@@ -1,4 +1,4 @@
-import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { api } from './api.ts';
 import { closeLiveEvents } from './live.ts';
 import { useSession } from './session.tsx';
@@ -49,7 +49,8 @@ export function Layout() {
         </nav>
         <div className="who">
           <span>
-            {session.user?.username} <span className="role">({session.user?.role})</span>
+            <Link to="/account">{session.user?.username}</Link>{' '}
+            <span className="role">({session.user?.role})</span>
           </span>
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
