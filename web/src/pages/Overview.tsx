@@ -12,16 +12,30 @@ interface Overview {
   exposure: { public: Bucket; external: Bucket; internal: Bucket; private: Bucket };
   exposureTrend: { day: string; public: number; external: number; internal: number }[];
   findings: Record<'critical' | 'high' | 'medium' | 'low' | 'info', number>;
-  packs: { id: string; title: string; score: number | null }[];
+  packs: {
+    id: string;
+    title: string;
+    integrationId?: string;
+    score: number | null;
+    passing?: number;
+    evaluated?: number;
+  }[];
   syncHealth: {
     integrationId: string;
     name: string;
-    status: string;
+    status: 'ok' | 'syncing' | 'error' | 'disabled' | 'never' | string;
     lastSyncAt: string | null;
     lagSeconds: number | null;
     errors: number;
   }[];
-  recentAlerts: { at: string; policy: string; channel: string; status: string; title: string }[];
+  recentAlerts: {
+    at: string;
+    policy: string;
+    channel: string;
+    status: string;
+    title: string;
+    severity?: string;
+  }[];
 }
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -73,7 +87,7 @@ export function OverviewPage() {
               <h2>Pack scores</h2>
               <Table
                 rows={o.packs}
-                rowKey={(p) => p.id}
+                rowKey={(p) => `${p.id}/${p.integrationId ?? ''}`}
                 empty="No packs."
                 columns={[
                   {
@@ -81,6 +95,7 @@ export function OverviewPage() {
                     label: 'Pack',
                     render: (p) => <Link to={`/packs/${encodeURIComponent(p.id)}`}>{p.title}</Link>,
                   },
+                  { key: 'integration', label: 'Integration', render: (p) => p.integrationId ?? '—' },
                   {
                     key: 'score',
                     label: 'Score',
