@@ -43,16 +43,16 @@ export function useApi<T>(path: string | null): Loaded<T> {
 }
 
 /**
- * A paged list: `base` is the path with its filters (`/inventory/items?exposure=public`);
+ * A paged list: `base` is the path with its filters (`/inventory/items?exposure=public`; null: none yet);
  * next/prev walk the server's cursors (a stack of the cursors of earlier pages).
  */
-export function usePaged<T>(base: string) {
+export function usePaged<T>(base: string | null) {
   // The cursor stack belongs to one filter: a new `base` starts over at page 1.
-  const [stack, setStack] = useState<{ base: string; cursors: string[] }>({ base, cursors: [] });
+  const [stack, setStack] = useState<{ base: string | null; cursors: string[] }>({ base, cursors: [] });
   const cursors = stack.base === base ? stack.cursors : [];
   const cursor = cursors[cursors.length - 1];
-  const sep = base.includes('?') ? '&' : '?';
-  const path = cursor ? `${base}${sep}cursor=${encodeURIComponent(cursor)}` : base;
+  const sep = base?.includes('?') ? '&' : '?';
+  const path = base !== null && cursor ? `${base}${sep}cursor=${encodeURIComponent(cursor)}` : base;
   const loaded = useApi<Page<T>>(path);
   return {
     ...loaded,

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, rowPath } from '../api.ts';
 import { text, when } from '../format.ts';
+import { RemediatePanel } from '../remediate.tsx';
 import { useIsAdmin } from '../session.tsx';
 import { ErrorBox, Field, Loading, Notice, Severity, Table, useAction, useApi } from '../ui.tsx';
 import type { FindingRow } from './Findings.tsx';
@@ -140,6 +141,13 @@ export function FindingPage() {
           ) : null}
           <ErrorBox error={action.error} />
           <Notice>{action.notice}</Notice>
+          {isAdmin && f.status === 'open' && f.source !== 'detector' && f.itemId ? (
+            <RemediatePanel
+              integrationId={f.integrationId}
+              target={{ kind: 'finding', findingId: f.id, scope: 'external' }}
+              label="Plan removing the sharing this finding is about"
+            />
+          ) : null}
 
           {f.evidence && Object.keys(f.evidence).length ? (
             <>

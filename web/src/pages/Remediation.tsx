@@ -1,34 +1,137 @@
-import { AutoTable, ErrorBox, Loading, Pager, usePaged } from '../ui.tsx';
+import { Link, useSearchParams } from 'react-router-dom';
+import { queryString, rowPath } from '../api.ts';
+import { text, when } from '../format.ts';
+import { ErrorBox, Loading, Pager, Table, useApi, usePaged } from '../ui.tsx';
+
+interface TrailRow {
+  id: number;
+  integrationId: string;
+  planId: string;
+  action: string;
+  origin: string;
+  driveId: string | null;
+  itemId: string | null;
+  permissionId: string | null;
+  itemPath: string | null;
+  reason: string;
+  before: unknown;
+  after: unknown;
+  actor: string;
+  requestedAt: string;
+  finishedAt: string;
+  result: string;
+  httpStatus: number | null;
+  requestId: string | null;
+  error: string | null;
+}
+interface Campaign {
+  id: number;
+  name: string;
+  integrationId: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string;
+  total: number;
+  answered: number;
+  kept: number;
+  revoked: number;
+}
+interface Auto {
+  rules: { ruleId: string; graceSeconds: number; scope: string; createdBy: string }[];
+  dailyCap: number;
+  usedToday: number;
+}
 
 export function RemediationPage() {
-  const actions = usePaged<Record<string, unknown>>('/remediation/actions?limit=50');
+  const [params] = useSearchParams();
+  const planId = params.get('planId');
+  const trail = usePaged<TrailRow>(`/remediation/actions${queryString({ planId, limit: 50 })}`);
+  const campaigns = useApi<{ items: Campaign[] }>('/remediation/reviews?limit=20');
+  const integrations = useApi<{ items: { id: string; name: string }[] }>('/integrations?limit=100');
+  const first = integrations.data?.items[0];
+  const auto = useApi<Auto>(first ? `/remediation/auto?integrationId=${encodeURIComponent(first.id)}` : null);
   return (
     <section>
       <h1>Remediation trail</h1>
       <p className="muted">
-        Every change drivewarden made in the tenant: who asked for it, what it did, and how it went.
+        Every change drivewarden made in the tenant: who asked for it, what it removed, Graph's answer.
+        {planId ? ` Plan ${planId} only.` : ''}
       </p>
-      <ErrorBox error={actions.error} />
-      <Loading when={actions.loading && !actions.data} />
-      <AutoTable
-        rows={actions.data?.items}
-        preferred={[
-          'at',
-          'createdAt',
-          'action',
-          'kind',
-          'target',
-          'resourcePath',
-          'status',
-          'actor',
-          'requestedBy',
-          'error',
+      <ErrorBox error={trail.error} />
+      <Loading when={trail.loading && !trail.data} />
+      <Table
+        rows={trail.data?.items}
+        rowKey={(r) => String(r.id)}
+        empty="No remediation yet."
+        caption="Changes, newest first"
+        columns={[
+          { key: 'at', label: 'When', render: (r) => when(r.finishedAt) },
+          { key: 'actor', label: 'Who', render: (r) => r.actor },
+          { key: 'action', label: 'Action', render: (r) => r.action.replaceAll('_', ' ') },
+          {
+            key: 'item',
+            label: 'Item',
+            render: (r) =>
+              r.itemId ? (
+                <Link to={`/inventory/items/${rowPath(r.integrationId, r.itemId)}`}>
+                  {r.itemPath ?? r.itemId}
+                </Link>
+              ) : (
+                '—'
+              ),
+          },
+          { key: 'reason', label: 'Why', render: (r) => r.reason },
+          { key: 'before', label: 'Before', render: (r) => <code className="clip">{text(r.before)}</code> },
+          {
+            key: 'result',
+            label: 'Result',
+            render: (r) =>
+              `${r.result}${r.httpStatus ? ` (${r.httpStatus})` : ''}${r.error ? `: ${r.error}` : ''}`,
+          },
+          { key: 'req', label: 'Graph request id', render: (r) => <code>{r.requestId ?? '—'}</code> },
         ]}
-        hidden={['id', 'integrationId', 'planId']}
-        max={9}
-        empty="No remediation actions yet."
       />
-      <Pager {...actions} label="remediation pages" />
+      <Pager {...trail} label="trail pages" />
+
+      <h2>Auto-remediation{first ? ` (${first.name})` : ''}</h2>
+      <ErrorBox error={auto.error} />
+      {auto.data ? (
+        <>
+          <p>
+            {auto.data.usedToday} of {auto.data.dailyCap} automatic removals used today.
+          </p>
+          <Table
+            rows={auto.data.rules}
+            rowKey={(r) => r.ruleId}
+            empty="No rule is remediated automatically (drivewarden remediate auto allow)."
+            columns={[
+              {
+                key: 'rule',
+                label: 'Rule',
+                render: (r) => <Link to={`/rules/${encodeURIComponent(r.ruleId)}`}>{r.ruleId}</Link>,
+              },
+              { key: 'scope', label: 'Scope', render: (r) => r.scope },
+              { key: 'grace', label: 'Grace', render: (r) => `${Math.round(r.graceSeconds / 60)} min` },
+              { key: 'by', label: 'Allowed by', render: (r) => r.createdBy },
+            ]}
+          />
+        </>
+      ) : null}
+
+      <h2>Access reviews</h2>
+      <ErrorBox error={campaigns.error} />
+      <Table
+        rows={campaigns.data?.items}
+        rowKey={(c) => String(c.id)}
+        empty="No review campaigns."
+        columns={[
+          { key: 'name', label: 'Campaign', render: (c) => c.name },
+          { key: 'created', label: 'Started', render: (c) => `${when(c.createdAt)} by ${c.createdBy}` },
+          { key: 'expires', label: 'Ends', render: (c) => when(c.expiresAt) },
+          { key: 'progress', label: 'Answered', render: (c) => `${c.answered} of ${c.total}` },
+          { key: 'outcome', label: 'Kept / revoked', render: (c) => `${c.kept} / ${c.revoked}` },
+        ]}
+      />
     </section>
   );
 }

@@ -1,6 +1,8 @@
 import { Link, useParams } from 'react-router-dom';
 import { rowPath } from '../api.ts';
 import { bytes, text, when } from '../format.ts';
+import { RemediatePanel } from '../remediate.tsx';
+import { useIsAdmin } from '../session.tsx';
 import { AutoTable, ErrorBox, Exposure, Loading, Severity, Table, useApi } from '../ui.tsx';
 import type { InventoryItem } from './Inventory.tsx';
 
@@ -46,6 +48,7 @@ export function ResourcePage() {
   const { integrationId = '', id = '' } = useParams();
   const details = useApi<ResourceDetails>(`/inventory/items/${rowPath(integrationId, id)}`);
   const d = details.data;
+  const isAdmin = useIsAdmin();
   return (
     <section>
       <p>
@@ -148,6 +151,24 @@ export function ResourcePage() {
             render={{ roles: (p) => (Array.isArray(p.roles) ? p.roles.join(', ') : text(p.roles)) }}
           />
 
+          {isAdmin && (d.item.exposure === 'public' || d.item.exposure === 'external') ? (
+            <RemediatePanel
+              integrationId={d.item.integrationId}
+              target={{
+                kind: 'item',
+                itemId: d.item.id,
+                driveId: d.item.driveId,
+                scope: d.item.exposure === 'public' ? 'public' : 'external',
+                subtree: d.item.isFolder,
+              }}
+              label={
+                d.item.exposure === 'public'
+                  ? 'Plan removing its "Anyone" links'
+                  : 'Plan removing outside access'
+              }
+            />
+          ) : null}
+
           <h2>Sharing timeline</h2>
           <Table
             rows={d.sharingTimeline}
@@ -160,6 +181,14 @@ export function ResourcePage() {
               { key: 'actor', label: 'By', render: (e) => e.actor ?? '—' },
             ]}
           />
+
+          <p>
+            <Link
+              to={`/activity?${new URLSearchParams({ itemIntegration: d.item.integrationId, itemId: d.item.id })}`}
+            >
+              Access history (audit feed)
+            </Link>
+          </p>
 
           <h2>Change history</h2>
           <Table
