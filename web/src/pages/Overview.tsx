@@ -50,6 +50,7 @@ export function OverviewPage() {
     if (message.type === 'finding' || message.type === 'sync' || message.type === 'alert') overview.reload();
   }, setConnected);
   const o = overview.data;
+  const names = new Map((o?.syncHealth ?? []).map((h) => [h.integrationId, h.name]));
   return (
     <section>
       <h1>Overview</h1>
@@ -95,7 +96,11 @@ export function OverviewPage() {
                     label: 'Pack',
                     render: (p) => <Link to={`/packs/${encodeURIComponent(p.id)}`}>{p.title}</Link>,
                   },
-                  { key: 'integration', label: 'Integration', render: (p) => p.integrationId ?? '—' },
+                  {
+                    key: 'integration',
+                    label: 'Integration',
+                    render: (p) => (p.integrationId ? (names.get(p.integrationId) ?? p.integrationId) : '—'),
+                  },
                   {
                     key: 'score',
                     label: 'Score',

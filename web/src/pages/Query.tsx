@@ -160,6 +160,39 @@ export function QueryPage() {
           ) : null}
           <ErrorBox error={saving.error} />
           <Notice>{saving.notice}</Notice>
+          {result ? (
+            <>
+              <p className="muted" role="status">
+                {result.rowCount} rows in {result.ms} ms
+                {result.truncated
+                  ? ` (truncated by ${result.truncatedBy ?? 'the limits'}: refine the query)`
+                  : ''}
+              </p>
+              <div className="table-wrap grid">
+                <table aria-label="query results">
+                  <thead>
+                    <tr>
+                      {result.columns.map((c) => (
+                        <th key={c} scope="col">
+                          {c}
+                        </th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {result.rows.map((row, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: result rows have no identity
+                      <tr key={i}>
+                        {result.columns.map((c) => (
+                          <td key={c}>{text(row[c])}</td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          ) : null}
         </div>
         <aside aria-label="saved and example queries">
           <h2>Saved queries</h2>
@@ -232,39 +265,6 @@ export function QueryPage() {
           </ul>
         </aside>
       </div>
-      {result ? (
-        <>
-          <p className="muted" role="status">
-            {result.rowCount} rows in {result.ms} ms
-            {result.truncated
-              ? ` (truncated by ${result.truncatedBy ?? 'the limits'}: refine the query)`
-              : ''}
-          </p>
-          <div className="table-wrap grid">
-            <table aria-label="query results">
-              <thead>
-                <tr>
-                  {result.columns.map((c) => (
-                    <th key={c} scope="col">
-                      {c}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {result.rows.map((row, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: result rows have no identity
-                  <tr key={i}>
-                    {result.columns.map((c) => (
-                      <td key={c}>{text(row[c])}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      ) : null}
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { rowPath } from '../api.ts';
 import { bytes, text, when } from '../format.ts';
 import { RemediatePanel } from '../remediate.tsx';
 import { useIsAdmin } from '../session.tsx';
-import { AutoTable, ErrorBox, Exposure, Loading, Severity, Table, useApi } from '../ui.tsx';
+import { ErrorBox, Exposure, Loading, Severity, Table, useApi } from '../ui.tsx';
 import type { InventoryItem } from './Inventory.tsx';
 
 interface Accessor {
@@ -21,7 +21,20 @@ interface Accessor {
 interface ResourceDetails {
   item: InventoryItem & Record<string, unknown>;
   reach: { accessors: Accessor[] } & Record<string, unknown>;
-  permissions: Record<string, unknown>[];
+  permissions: {
+    id: string;
+    roles: string[];
+    linkType: string | null;
+    linkScope: string | null;
+    recipientKind: string | null;
+    recipientEmail: string | null;
+    recipientName: string | null;
+    recipients?: string[];
+    isExternal: boolean;
+    isGuest?: boolean;
+    expiration: string | null;
+    firstSeen?: string;
+  }[];
   sharingTimeline: { at: string; action: string; summary: string; actor: string | null }[];
   history: {
     at: string;
@@ -134,21 +147,36 @@ export function ResourcePage() {
           />
 
           <h2>Permissions</h2>
-          <AutoTable
+          <Table
             rows={d.permissions}
-            preferred={[
-              'roles',
-              'linkScope',
-              'linkType',
-              'grantedTo',
-              'grantedToUpn',
-              'isExternal',
-              'inherited',
-              'expiration',
-            ]}
-            hidden={['integrationId', 'tenantId', 'driveId', 'itemId', 'raw']}
+            rowKey={(p) => p.id}
             empty="No permissions."
-            render={{ roles: (p) => (Array.isArray(p.roles) ? p.roles.join(', ') : text(p.roles)) }}
+            caption="Permissions on its sharing root"
+            columns={[
+              { key: 'roles', label: 'Roles', render: (p) => p.roles.join(', ') },
+              {
+                key: 'kind',
+                label: 'Kind',
+                render: (p) =>
+                  p.linkScope ? `${p.linkScope} ${p.linkType ?? ''} link` : (p.recipientKind ?? 'grant'),
+              },
+              {
+                key: 'who',
+                label: 'Granted to',
+                render: (p) =>
+                  (p.recipients?.length ? p.recipients.join(', ') : (p.recipientEmail ?? p.recipientName)) ??
+                  '—',
+              },
+              {
+                key: 'outside',
+                label: 'Outside',
+                render: (p) =>
+                  [p.isExternal ? 'external' : '', p.isGuest ? 'guest' : ''].filter(Boolean).join(', ') ||
+                  '—',
+              },
+              { key: 'expires', label: 'Expires', render: (p) => when(p.expiration) },
+              { key: 'since', label: 'Seen since', render: (p) => when(p.firstSeen) },
+            ]}
           />
 
           {isAdmin && (d.item.exposure === 'public' || d.item.exposure === 'external') ? (
