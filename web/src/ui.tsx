@@ -1,5 +1,5 @@
 /** Small shared pieces: data hooks, tables, paging, badges, charts, form fields. */
-import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiFailure, api, type Page } from './api.ts';
 
 export interface Loaded<T> {
@@ -291,4 +291,19 @@ function cell(value: unknown): string {
     return value.replace('T', ' ').slice(0, 16);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** `fn` at most once per `ms`, trailing (a burst of live events reads a list once). */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const ref = useRef(fn);
+  ref.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      ref.current();
+    }, ms);
+  }, [ms]);
 }

@@ -14,6 +14,7 @@ import {
   useAction,
   useApi,
   usePaged,
+  useThrottled,
 } from '../ui.tsx';
 
 interface Channel {
@@ -63,8 +64,9 @@ export function AlertsPage() {
   const policies = useApi<{ items: Policy[] }>('/alerts/policies?limit=200');
   const deliveries = usePaged<Delivery>('/alerts/deliveries?limit=25');
   const action = useAction();
+  const reloadSoon = useThrottled(deliveries.reload, 1000);
   useLiveEvents((m) => {
-    if (m.type === 'alert' && !deliveries.hasPrev) deliveries.reload();
+    if (m.type === 'alert' && !deliveries.hasPrev) reloadSoon();
   });
 
   const test = (c: Channel) =>

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { queryString } from '../api.ts';
 import { ago } from '../format.ts';
 import { useLiveEvents } from '../live.ts';
-import { ErrorBox, Field, Loading, Pager, Severity, Table, usePaged } from '../ui.tsx';
+import { ErrorBox, Field, Loading, Pager, Severity, Table, useApi, usePaged, useThrottled } from '../ui.tsx';
 
 export interface FindingRow {
   id: number;
@@ -45,12 +45,17 @@ export function FindingsPage() {
     return `/findings${queryString(f)}`;
   }, [params]);
   const list = usePaged<FindingRow>(base);
+  // The choices of the filters.
+  const rules = useApi<{ items: { id: string; title: string }[] }>('/rules?limit=500');
+  const packs = useApi<{ items: { id: string; title: string }[] }>('/packs');
+  const integrations = useApi<{ items: { id: string; name: string }[] }>('/integrations?limit=100');
   const [fresh, setFresh] = useState<Set<number>>(new Set());
+  const reloadSoon = useThrottled(list.reload, 400);
   // New findings appear without a reload: page 1 is read again when the server reports one.
   useLiveEvents((message) => {
     if (message.type !== 'finding') return;
     setFresh((s) => new Set(s).add(Number(message.data.findingId)));
-    if (!list.hasPrev) list.reload();
+    if (!list.hasPrev) reloadSoon();
   });
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -94,19 +99,47 @@ export function FindingsPage() {
           )}
         </Field>
         <Field label="Rule">
-          {(id) => <input id={id} name="ruleId" defaultValue={v('ruleId')} placeholder="rule id" />}
+          {(id) => (
+            <>
+              <input
+                id={id}
+                name="ruleId"
+                defaultValue={v('ruleId')}
+                placeholder="rule id"
+                list={`${id}-rules`}
+              />
+              <datalist id={`${id}-rules`}>
+                {(rules.data?.items ?? []).map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.title}
+                  </option>
+                ))}
+              </datalist>
+            </>
+          )}
         </Field>
         <Field label="Pack">
-          {(id) => <input id={id} name="pack" defaultValue={v('pack')} placeholder="pack id" />}
+          {(id) => (
+            <select id={id} name="pack" defaultValue={v('pack')}>
+              <option value="">any</option>
+              {(packs.data?.items ?? []).map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.title}
+                </option>
+              ))}
+            </select>
+          )}
         </Field>
         <Field label="Integration">
           {(id) => (
-            <input
-              id={id}
-              name="integrationId"
-              defaultValue={v('integrationId')}
-              placeholder="integration id"
-            />
+            <select id={id} name="integrationId" defaultValue={v('integrationId')}>
+              <option value="">any</option>
+              {(integrations.data?.items ?? []).map((i) => (
+                <option key={i.id} value={i.id}>
+                  {i.name}
+                </option>
+              ))}
+            </select>
           )}
         </Field>
         <Field label="Source">

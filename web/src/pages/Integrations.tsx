@@ -4,7 +4,7 @@ import { api } from '../api.ts';
 import { ago, count } from '../format.ts';
 import { useLiveEvents } from '../live.ts';
 import { useIsAdmin } from '../session.tsx';
-import { ErrorBox, Field, Loading, Notice, Table, useAction, useApi } from '../ui.tsx';
+import { ErrorBox, Field, Loading, Notice, Table, useAction, useApi, useThrottled } from '../ui.tsx';
 
 interface Integration {
   id: string;
@@ -58,9 +58,10 @@ export function IntegrationsPage() {
     undefined,
   );
   const action = useAction();
+  const reloadSoon = useThrottled(list.reload, 1000);
   // Sync progress arrives live: the list (status, last sync, counts) is read again.
   useLiveEvents((m) => {
-    if (m.type === 'sync' || m.type === 'changes') list.reload();
+    if (m.type === 'sync' || m.type === 'changes') reloadSoon();
   });
   const rows = listOf(list.data);
   // While a collection runs, read the list again every few seconds too (live events may lag or be off).

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { ago, bytes, count, percent, when } from '../format.ts';
 import { type LiveMessage, useLiveEvents } from '../live.ts';
-import { BarChart, ErrorBox, Loading, Table, useApi } from '../ui.tsx';
+import { BarChart, ErrorBox, Loading, Table, useApi, useThrottled } from '../ui.tsx';
 
 interface Bucket {
   files: number;
@@ -43,11 +43,12 @@ const EXPOSURES = ['public', 'external', 'internal', 'private'] as const;
 
 export function OverviewPage() {
   const overview = useApi<Overview>('/overview');
+  const reloadSoon = useThrottled(overview.reload, 1000);
   const [feed, setFeed] = useState<(LiveMessage & { seq: number })[]>([]);
   const [connected, setConnected] = useState(false);
   useLiveEvents((message) => {
     setFeed((f) => [{ ...message, seq: (f[0]?.seq ?? 0) + 1 }, ...f].slice(0, 30));
-    if (message.type === 'finding' || message.type === 'sync' || message.type === 'alert') overview.reload();
+    if (message.type === 'finding' || message.type === 'sync' || message.type === 'alert') reloadSoon();
   }, setConnected);
   const o = overview.data;
   const names = new Map((o?.syncHealth ?? []).map((h) => [h.integrationId, h.name]));
