@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.ts';
-import { useSession } from '../session.tsx';
+import { useIsAdmin, useSession } from '../session.tsx';
 import { ErrorBox, Field, Notice, useAction } from '../ui.tsx';
+import { TokensSection, UsersSection } from './Users.tsx';
 
 /**
  * Changing one's own password; `forced` when the password is a one-time one (the first admin's
@@ -13,6 +14,7 @@ export function AccountPage({ forced = false }: { forced?: boolean }) {
   const [next, setNext] = useState('');
   const [again, setAgain] = useState('');
   const action = useAction();
+  const isAdmin = useIsAdmin();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void action.run(async () => {
@@ -77,6 +79,8 @@ export function AccountPage({ forced = false }: { forced?: boolean }) {
           Change password
         </button>
       </form>
+      {forced ? null : <TokensSection />}
+      {forced || !isAdmin ? null : <UsersSection />}
     </section>
   );
 }

@@ -340,7 +340,10 @@ function AddPolicy({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
           ? { ...(value('resourceTypes') ? { resourceTypes: list(value('resourceTypes')) } : {}) }
           : kind === 'compliance'
             ? { packs: list(value('packs')), belowPercent: Number(value('belowPercent')) }
-            : { query: value('query') };
+            : {
+                query: value('query'),
+                ...(value('keyColumns') ? { keyColumns: list(value('keyColumns')) } : {}),
+              };
     void action.run(async () => {
       await api.post('/alerts/policies', {
         name: value('name'),
@@ -410,7 +413,12 @@ function AddPolicy({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
         </>
       ) : null}
       {kind === 'query' ? (
-        <Field label="Saved query">{(id) => <input id={id} name="query" required />}</Field>
+        <>
+          <Field label="Saved query">{(id) => <input id={id} name="query" required />}</Field>
+          <Field label="Key columns (comma-separated, optional)" hint="Columns that identify a row.">
+            {(id) => <input id={id} name="keyColumns" />}
+          </Field>
+        </>
       ) : null}
       <fieldset>
         <legend>Send to</legend>
