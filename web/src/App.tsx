@@ -11,6 +11,7 @@ import { IntegrationsPage } from './pages/Integrations.tsx';
 import { InventoryPage } from './pages/Inventory.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { PackPage, PacksPage } from './pages/Packs.tsx';
+import { DrivePage, GroupPage, UserPage } from './pages/Principal.tsx';
 import { QueryPage } from './pages/Query.tsx';
 import { RemediationPage } from './pages/Remediation.tsx';
 import { ResourcePage } from './pages/Resource.tsx';
@@ -95,6 +96,9 @@ export function App() {
           <Route index element={<OverviewPage />} />
           <Route path="inventory" element={<InventoryPage />} />
           <Route path="inventory/items/:integrationId/:id" element={<ResourcePage />} />
+          <Route path="inventory/users/:integrationId/:id" element={<UserPage />} />
+          <Route path="inventory/groups/:integrationId/:id" element={<GroupPage />} />
+          <Route path="inventory/drives/:integrationId/:id" element={<DrivePage />} />
           <Route path="storage" element={<StoragePage />} />
           <Route path="query" element={<QueryPage />} />
           <Route path="findings" element={<FindingsPage />} />

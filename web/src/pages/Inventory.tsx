@@ -45,6 +45,8 @@ const ITEM_FILTERS = [
   'modifiedBefore',
   'lastAccessedBefore',
   'folder',
+  'integrationId',
+  'driveId',
   'sort',
 ] as const;
 
@@ -286,8 +288,21 @@ const DIRECTORY_SORTS: Record<string, [string, string][]> = {
 };
 
 const BYTES = { quotaUsed: (r: Record<string, unknown>) => bytes(r.quotaUsed as number | null) };
+/** A link to the detail page of a directory row. */
+const detailLink =
+  (kind: string, label: (r: Record<string, unknown>) => unknown) => (r: Record<string, unknown>) => (
+    <Link to={`/inventory/${kind}/${rowPath(String(r.integrationId), String(r.id))}`}>
+      {String(label(r) ?? r.id)}
+    </Link>
+  );
 const DIRECTORY_RENDER: Record<string, Record<string, (r: Record<string, unknown>) => ReactNode>> = {
-  drives: { ...BYTES, quotaTotal: (r) => bytes(r.quotaTotal as number | null) },
+  users: { displayName: detailLink('users', (r) => r.displayName ?? r.upn) },
+  groups: { displayName: detailLink('groups', (r) => r.displayName ?? r.mail) },
+  drives: {
+    ...BYTES,
+    quotaTotal: (r) => bytes(r.quotaTotal as number | null),
+    ownerName: detailLink('drives', (r) => r.ownerName ?? r.name),
+  },
   permissions: {
     roles: (r) => (Array.isArray(r.roles) ? r.roles.join(', ') : String(r.roles ?? '')),
     itemPath: (r) => (

@@ -132,7 +132,18 @@ export function ResourcePage() {
             caption={`${d.reach.accessors.length} accessors (groups expanded)`}
             columns={[
               { key: 'kind', label: 'Kind', render: (a) => a.kind },
-              { key: 'name', label: 'Name', render: (a) => a.name ?? a.id ?? '—' },
+              {
+                key: 'name',
+                label: 'Name',
+                render: (a) =>
+                  a.id && (a.kind === 'user' || a.kind === 'guest' || a.kind === 'member') ? (
+                    <Link to={`/inventory/users/${rowPath(d.item.integrationId, a.id)}`}>
+                      {a.name ?? a.id}
+                    </Link>
+                  ) : (
+                    (a.name ?? a.id ?? '—')
+                  ),
+              },
               { key: 'upn', label: 'Sign-in name', render: (a) => a.upn ?? '—' },
               { key: 'roles', label: 'Roles', render: (a) => a.roles.join(', ') },
               {
