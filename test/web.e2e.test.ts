@@ -294,8 +294,14 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
 
   test('a new finding appears live after a change in the tenant', () =>
     step(async () => {
+      // Open findings, newest first.
       await page.getByRole('link', { name: 'Findings' }).click();
       await heading('Findings').waitFor();
+      const filters = page.getByRole('form', { name: 'filter findings' });
+      await filters.getByLabel('Status').selectOption('open');
+      await filters.getByLabel('Sort by').selectOption('-firstSeen');
+      await filters.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL(/sort=-firstSeen/);
       const table = page.getByRole('table', { name: 'Findings' });
       await table.locator('tbody tr').first().waitFor();
       // A private file of the tenant gets an "Anyone" link.
