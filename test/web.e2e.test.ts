@@ -322,6 +322,10 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         }
       }
       assert.ok(shared, 'a private file to share');
+      // The overview's live feed, in a second tab, shows it too.
+      const overview = await context.newPage();
+      await overview.goto(url('/'));
+      await overview.getByText('connected', { exact: true }).waitFor();
       const before = page.url();
       await simAdmin.mutate({
         op: 'share',
@@ -339,6 +343,15 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         .filter({ has: page.locator('.badge.new') });
       await fresh.first().waitFor({ timeout: 20_000 });
       assert.equal(page.url(), before, 'no navigation');
+      await overview
+        .getByRole('list', { name: 'live feed' })
+        .getByRole('listitem')
+        .filter({ hasText: /finding opened/ })
+        .filter({ hasText: shared.name })
+        .first()
+        .waitFor();
+      await screenshot(overview, '02-overview-live');
+      await overview.close();
       await screenshot(page, '05-findings-live');
     }));
 
