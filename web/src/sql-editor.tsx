@@ -91,6 +91,14 @@ export function highlight(sql: string, known: Set<string>): ReactNode[] {
   return out;
 }
 
+/** The `:name` parameters of a query (`:now` is bound by the server; `::` casts are not parameters). */
+export function parameterNames(sql: string): string[] {
+  const names = new Set<string>();
+  const stripped = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
+  for (const m of stripped.matchAll(/(^|[^:\w]):([A-Za-z_]\w*)/g)) if (m[2] !== 'now') names.add(m[2]);
+  return [...names];
+}
+
 export interface SchemaTable {
   name: string;
   description?: string | null;
@@ -102,7 +110,7 @@ interface Suggestion {
   detail: string;
 }
 
-function suggestionsFor(prefix: string, before: string, tables: SchemaTable[]): Suggestion[] {
+export function suggestionsFor(prefix: string, before: string, tables: SchemaTable[]): Suggestion[] {
   if (!prefix) return [];
   const p = prefix.toLowerCase();
   const dot = /([A-Za-z_]\w*)\.$/.exec(before.slice(0, before.length - prefix.length));

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, download } from '../api.ts';
 import { text } from '../format.ts';
 import { useIsAdmin } from '../session.tsx';
-import { type SchemaTable, SqlEditor } from '../sql-editor.tsx';
+import { parameterNames, type SchemaTable, SqlEditor } from '../sql-editor.tsx';
 import { ErrorBox, Field, Notice, useAction, useApi } from '../ui.tsx';
 
 interface QueryResult {
@@ -33,14 +33,6 @@ from drive_items
 where deleted_at is null and is_folder = false
 order by size desc
 limit 20`;
-
-/** The `:name` parameters of a query (`:now` is bound by the server; `::` casts are not parameters). */
-export function parameterNames(sql: string): string[] {
-  const names = new Set<string>();
-  const stripped = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
-  for (const m of stripped.matchAll(/(^|[^:\w]):([A-Za-z_]\w*)/g)) if (m[2] !== 'now') names.add(m[2]);
-  return [...names];
-}
 
 /** A typed parameter value from its text: numbers and booleans as such, the rest as text. */
 const typed = (raw: string): ParamValue =>
