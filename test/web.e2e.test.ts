@@ -52,8 +52,18 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
 
   before(async () => {
     const webDir = ensureWebBuild();
-    sim = await startSimulator({ seed: 7, users: 20, items: 300, referenceTime: '2026-01-01T00:00:00Z' });
+    // The generated history ends today, so the audit feed's last 7 days hold events (the activity page).
+    sim = await startSimulator({
+      seed: 7,
+      users: 20,
+      items: 300,
+      // Audit content available a second after the activity.
+      events: { auditDelaySeconds: 0, auditBlobSeconds: 1, auditLateRate: 0, auditDuplicateRate: 0 },
+    });
     simAdmin = new SimAdminClient(sim);
+    // Two days of people at work and one mass download, for the activity page and its anomalies.
+    await simAdmin.mutate({ op: 'backgroundActivity', days: 2, seed: 3 });
+    await simAdmin.mutate({ op: 'attack', scenario: 'massDownload' });
     receiver = await startHttpReceiver();
     api = await startTestApi({
       config: {

@@ -126,6 +126,9 @@ export const Exposure = ({ value }: { value: string | null | undefined }) => (
   <Badge value={value} kind="exp" />
 );
 
+/** Columns of times (by key) never wrap inside a date. */
+const TIME_COLUMNS = /^(at|when|time|created|last|since|expires|seen|started|ends)$/;
+
 export interface Column<T> {
   key: string;
   label: string;
@@ -160,7 +163,7 @@ export function Table<T>(props: {
           {rows.map((row, i) => (
             <tr key={props.rowKey(row, i)}>
               {columns.map((c) => (
-                <td key={c.key} className={c.className}>
+                <td key={c.key} className={c.className ?? (TIME_COLUMNS.test(c.key) ? 'nowrap' : undefined)}>
                   {c.render(row)}
                 </td>
               ))}
