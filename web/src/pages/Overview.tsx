@@ -157,7 +157,7 @@ export function OverviewPage() {
         {feed.length === 0 ? <li className="muted">Waiting for changes in the tenant…</li> : null}
         {feed.map((m) => (
           <li key={m.seq}>
-            <FeedLine message={m} />
+            <FeedLine message={m} names={names} />
           </li>
         ))}
       </ol>
@@ -165,7 +165,7 @@ export function OverviewPage() {
   );
 }
 
-function FeedLine({ message }: { message: LiveMessage }) {
+function FeedLine({ message, names }: { message: LiveMessage; names: Map<string, string> }) {
   const d = message.data ?? {};
   switch (message.type) {
     case 'finding':
@@ -189,9 +189,11 @@ function FeedLine({ message }: { message: LiveMessage }) {
     case 'changes':
       return <span className="feed-kind">{count(d.skipped)} changes collected</span>;
     case 'sync':
+      // Scopes are `drive:<id>`, `audit:<content type>`, `directory`…: the kind is enough here.
       return (
         <>
-          <span className="feed-kind">sync</span> {d.integrationId} {d.scope}: {d.phase}
+          <span className="feed-kind">sync</span> {names.get(d.integrationId) ?? d.integrationId}{' '}
+          {String(d.scope ?? '').split(':')[0]}: {d.phase}
           {d.lastError ? ` — ${d.lastError}` : ''}
         </>
       );
