@@ -216,6 +216,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         'an anonymous link reaches the file',
       );
       await screenshot(page, '04-resource');
+      await screenshot(page, 'readme-resource', { fullPage: false });
     }));
 
   test('see its finding and suppress it with a reason', () =>
@@ -264,6 +265,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       assert.equal(await grid.locator('tbody tr').count(), 5);
       assert.deepEqual(await grid.locator('thead th').allTextContents(), ['name', 'size']);
       await screenshot(page, '07-query');
+      await screenshot(page, 'readme-query', { fullPage: false });
 
       const [download] = await Promise.all([
         page.waitForEvent('download'),
@@ -361,6 +363,7 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
         .first()
         .waitFor();
       await screenshot(overview, '02-overview-live');
+      await screenshot(overview, 'readme-overview', { fullPage: false });
       await overview.close();
       await screenshot(page, '05-findings-live');
     }));

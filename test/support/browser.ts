@@ -44,11 +44,11 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 }
 
-/** A full-page screenshot as test-artifacts/screens/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A screenshot as test-artifacts/screens/<name>.png: the full page, or with `fullPage: false` what the window shows. */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<string> {
   mkdirSync(SCREENS_DIR, { recursive: true });
   const path = join(SCREENS_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }
 
