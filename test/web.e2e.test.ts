@@ -291,6 +291,19 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       assert.equal(csv.length, 6, 'a header and five rows');
     }));
 
+  test("the custom-rule editor shows the server's validation error", () =>
+    step(async () => {
+      await page.goto(url('/rules/new'));
+      await heading('New custom rule').waitFor();
+      const yaml = page.getByLabel('Definition (rule.yaml)');
+      await yaml.fill((await yaml.inputValue()).replace('severity: medium', 'severity: dreadful'));
+      await page.getByRole('button', { name: 'Validate and save' }).click();
+      const error = page.getByRole('alert').filter({ hasText: /severity/ });
+      await error.waitFor();
+      assert.match((await error.textContent()) ?? '', /severity/);
+      assert.equal(new URL(page.url()).pathname, '/rules/new', 'nothing saved, still editing');
+    }));
+
   test('add a webhook channel and send a test', () =>
     step(async () => {
       await page.getByRole('link', { name: 'Alerts' }).click();
