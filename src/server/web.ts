@@ -39,6 +39,9 @@ function listFiles(root: string): Set<string> {
 }
 
 /** An unknown API path: 404 like any unknown route, or 401 to anonymous callers (who learn nothing). */
+/** Every route of the web app is public: the pages hold no data, the API checks access. */
+const PUBLIC_ROUTE = { config: { access: 'public' as const }, schema: { hide: true } };
+
 const noRoute = (request: FastifyRequest, path: string) =>
   path.startsWith(API_PREFIX) && !request.principal
     ? new ApiError(401, 'unauthorized', 'sign in first (session cookie or API token)')
@@ -54,10 +57,6 @@ export async function webRoutes(app: FastifyInstance, options: { webDir: string 
   const { webDir } = options;
   const built = existsSync(join(webDir, 'index.html'));
   await app.register(async (scope) => {
-    // Every route of the web app is public: the pages hold no data, the API checks access.
-    scope.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object), access: 'public' };
-    });
     if (!built) {
       const missing = async (request: FastifyRequest, reply: FastifyReply) => {
         const path = request.url.split('?')[0];
@@ -72,8 +71,8 @@ export async function webRoutes(app: FastifyInstance, options: { webDir: string 
               `The REST API is available under ${API_PREFIX} (reference at /docs).\n`,
           );
       };
-      scope.get('/', { schema: { hide: true } }, missing);
-      scope.get('/*', { schema: { hide: true } }, missing);
+      scope.get('/', PUBLIC_ROUTE, missing);
+      scope.get('/*', PUBLIC_ROUTE, missing);
       return;
     }
 
@@ -110,7 +109,7 @@ export async function webRoutes(app: FastifyInstance, options: { webDir: string 
       if (rel.startsWith('assets/') || /\.[A-Za-z0-9]{1,8}$/.test(rel)) throw noRoute(request, path);
       return sendIndex(reply);
     };
-    scope.get('/', { schema: { hide: true } }, serve);
-    scope.get('/*', { schema: { hide: true } }, serve);
+    scope.get('/', PUBLIC_ROUTE, serve);
+    scope.get('/*', PUBLIC_ROUTE, serve);
   });
 }
