@@ -1,27 +1,13 @@
-import type { FindingResult } from '../store/tables/rules.ts';
+import type { FindingInput } from '../store/tables/rules.ts';
 import type { Detection } from './types.ts';
 
 /**
- * A detection in the shape the findings writer takes (src/rules/findings.ts FindingInput,
- * rule_id = the detector id): keyed like rule rows (drive items `drive/item`, users and drives
- * their id), always an alarm, the evidence in details. The writer lives on the rules side, so
- * app/ joins the two: anomalies/ and rules/ may not import each other.
+ * A detection as the findings writer takes it (FindingInput, rule_id = the detector id): keyed
+ * like rule rows (drive items `drive/item`, users and drives their id), always an alarm, the
+ * evidence in details. The writer lives on the rules side, so app/ joins the two: anomalies/
+ * and rules/ may not import each other; the shape is the store's.
  */
-export interface DetectionFinding {
-  ruleId: string;
-  key: string;
-  resource_type: string;
-  resource_id: string;
-  drive_id: string | null;
-  item_id: string | null;
-  result: FindingResult;
-  severity: string;
-  reason: string;
-  details: Record<string, unknown>;
-  resource_name: string | null;
-  resource_path: string | null;
-  resource_owner: string | null;
-}
+export type DetectionFinding = FindingInput & { ruleId: string };
 
 export function asFinding(d: Detection): DetectionFinding {
   const key = d.resourceType === 'drive_item' && d.driveId ? `${d.driveId}/${d.resourceId}` : d.resourceId;

@@ -2,7 +2,7 @@ import { detectOffHours } from './detectors/off-hours.ts';
 import { detectQuotaSpikes } from './detectors/quota-spike.ts';
 import { detectSensitiveLinks } from './detectors/sensitive-link.ts';
 import { detectUnusualIp } from './detectors/unusual-ip.ts';
-import { detectHistoryDeletes, detectVolume } from './detectors/volume.ts';
+import { auditedDeleteDrives, detectHistoryDeletes, detectVolume } from './detectors/volume.ts';
 import type { DetectorSettings } from './settings.ts';
 import type { ActivityEvent, Detection, QuotaSample } from './types.ts';
 
@@ -25,7 +25,7 @@ export function detectAll(input: DetectInput): Detection[] {
   const out: Detection[] = [];
   if (on.mass_delete) {
     out.push(...detectVolume('mass_delete', events, p.mass_delete));
-    if (input.removals) out.push(...detectHistoryDeletes(input.removals, events, p.mass_delete));
+    if (input.removals) out.push(...detectHistoryDeletes(input.removals, auditedDeleteDrives(events), p.mass_delete));
   }
   if (on.mass_download) out.push(...detectVolume('mass_download', events, p.mass_download));
   if (on.mass_external_share) out.push(...detectVolume('mass_external_share', events, p.mass_external_share));

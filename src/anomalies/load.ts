@@ -1,53 +1,49 @@
 import type { Kysely } from 'kysely';
+import { type AuditEventFilter, type AuditEventRow, auditEventsQuery } from '../store/activity-queries.ts';
 import { decodeValue } from '../store/codec.ts';
 import type { Database } from '../store/schema.ts';
 import { type DetectorSettings, resolveDetectorSettings } from './settings.ts';
 import { type ActivityEvent, DETECTOR_IDS, type DetectorId, type QuotaSample } from './types.ts';
 
-/** Audit events of an integration with CreationTime in [from, to) (ISO), oldest first. */
+/**
+ * What the detectors read from the store. Audit events come through the one audit_events query
+ * (store/activity-queries.ts); callers bound every read by a window (and a row limit where the
+ * window could be large), so nothing here reads a whole tenant.
+ */
+
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+export function activityEventOf(r: AuditEventRow): ActivityEvent {
+  return {
+    id: String(r.id),
+    time: Date.parse(String(decodeValue('timestamp', r.time))),
+    operation: String(r.operation),
+    actor: str(r.actor_upn),
+    ip: str(r.client_ip),
+    driveId: str(r.drive_id),
+    itemId: str(r.item_id),
+    objectUrl: str(r.object_url),
+    fileName: str(r.file_name),
+    extension: str(r.extension),
+    targetName: str(r.target_name),
+    targetType: str(r.target_type),
+    linkScope: str(r.link_scope),
+  };
+}
+
+/** Audit events of an integration matching `f` (from/to: CreationTime, ISO), oldest first. */
 export async function loadActivityEvents(
   db: Kysely<Database>,
   integrationId: string,
   from: string,
   to: string,
+  f: Omit<AuditEventFilter, 'integrationId' | 'from' | 'to'> = {},
 ): Promise<ActivityEvent[]> {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select([
-      'id',
-      'time',
-      'operation',
-      'actor_upn',
-      'client_ip',
-      'drive_id',
-      'item_id',
-      'object_url',
-      'file_name',
-      'extension',
-      'target_name',
-      'target_type',
-      'link_scope',
-    ])
-    .where('integration_id', '=', integrationId)
-    .where('time', '>=', from)
-    .where('time', '<', to)
+  const rows = await auditEventsQuery(db, { ...f, integrationId, from, to })
     .orderBy('time')
+    .orderBy('id')
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    time: Date.parse(String(decodeValue('timestamp', r.time))),
-    operation: r.operation,
-    actor: r.actor_upn,
-    ip: r.client_ip,
-    driveId: r.drive_id,
-    itemId: r.item_id,
-    objectUrl: r.object_url,
-    fileName: r.file_name,
-    extension: r.extension,
-    targetName: r.target_name,
-    targetType: r.target_type,
-    linkScope: r.link_scope,
-  }));
+  return rows.map(activityEventOf);
 }
 
 function usedOf(doc: unknown): number | null {
@@ -56,15 +52,16 @@ function usedOf(doc: unknown): number | null {
 }
 
 /**
- * Drive quota observations since `from`: every history record that changed quota_used gives
+ * Drive quota observations in [from, to): every history record that changed quota_used gives
  * the value before (just before it was observed) and after.
  */
 export async function loadQuotaSamples(
   db: Kysely<Database>,
   integrationId: string,
   from: string,
+  to?: string,
 ): Promise<QuotaSample[]> {
-  const rows = await db
+  let q = db
     .selectFrom('changes')
     .leftJoin('drives', (j) =>
       j
@@ -81,8 +78,9 @@ export async function loadQuotaSamples(
     .where('changes.integration_id', '=', integrationId)
     .where('changes.resource_type', '=', 'drive')
     .where('changes.change_type', '=', 'modified')
-    .where('changes.observed_at', '>=', from)
-    .execute();
+    .where('changes.observed_at', '>=', from);
+  if (to !== undefined) q = q.where('changes.observed_at', '<', to);
+  const rows = await q.execute();
   const out: QuotaSample[] = [];
   for (const r of rows) {
     const before = usedOf(r.before);
@@ -96,22 +94,24 @@ export async function loadQuotaSamples(
   return out;
 }
 
-/** Drive items removed according to the history, observed in [from, to), as delete events (no actor: delta names none). */
+/** Drive items removed according to the history, observed in [from, to) (one drive or all), as delete events (no actor: delta names none). */
 export async function loadHistoryRemovals(
   db: Kysely<Database>,
   integrationId: string,
   from: string,
   to: string,
+  driveId?: string,
 ): Promise<ActivityEvent[]> {
-  const rows = await db
+  let q = db
     .selectFrom('changes')
     .select(['id', 'resource_id', 'drive_id', 'actor', 'observed_at'])
     .where('integration_id', '=', integrationId)
     .where('resource_type', '=', 'drive_item')
     .where('change_type', '=', 'removed')
     .where('observed_at', '>=', from)
-    .where('observed_at', '<', to)
-    .execute();
+    .where('observed_at', '<', to);
+  if (driveId !== undefined) q = q.where('drive_id', '=', driveId);
+  const rows = await q.execute();
   return rows.map((r) => ({
     id: `change:${r.id}`,
     time: Date.parse(String(decodeValue('timestamp', r.observed_at))),

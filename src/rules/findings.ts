@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { inLists, pow2Chunks } from '../store/apply.ts';
 import { type Dialect, encodeValue } from '../store/codec.ts';
 import type { Database } from '../store/schema.ts';
-import type { FindingResult, FindingsTable } from '../store/tables/rules.ts';
+import type { FindingInput, FindingResult, FindingsTable } from '../store/tables/rules.ts';
 import type { RuleDefinition } from './definition.ts';
 import { type EventSubject, eventOf, type FindingEventInput, insertEvents } from './finding-events.ts';
 import type { RuleRow } from './run-rule.ts';
@@ -18,20 +18,8 @@ import { matchSuppression, type Suppression } from './suppressions.ts';
  * are keyed `integration:<id>` and `drive:<id>`.
  */
 
-export interface FindingInput {
-  key: string;
-  resource_type: string;
-  resource_id: string;
-  drive_id: string | null;
-  item_id: string | null;
-  result: FindingResult;
-  severity: string;
-  reason: string;
-  details: Record<string, unknown>;
-  resource_name: string | null;
-  resource_path: string | null;
-  resource_owner: string | null;
-}
+/** One finding an evaluation (or a detector) reports (store/tables/rules.ts, shared with anomalies/). */
+export type { FindingInput };
 
 export const ENGINE_KEY_PREFIXES = ['integration:', 'drive:'] as const;
 export const isEngineKey = (key: string) => ENGINE_KEY_PREFIXES.some((p) => key.startsWith(p));

@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import { decodeValue } from './codec.ts';
 import type { Database } from './schema.ts';
 
-/** Timelines and usage over audit_events (the `drivewarden activity` commands, the web app). */
+/**
+ * The reads of audit_events: timelines and usage (the `drivewarden activity` commands, the REST
+ * API, the web app) and the events the anomaly detectors judge (src/anomalies/load.ts maps the
+ * same rows), so there is one column list and one filter.
+ */
 
 export interface TimelineEntry {
   time: string;
@@ -28,9 +32,14 @@ const COLUMNS = [
   'object_url',
   'target_name',
   'link_scope',
+  'extension',
+  'target_type',
 ] as const;
 
-function entry(r: Record<(typeof COLUMNS)[number], unknown>): TimelineEntry {
+/** A row of auditEventsQuery. */
+export type AuditEventRow = Record<(typeof COLUMNS)[number] | 'id' | 'integration_id', unknown>;
+
+function entry(r: AuditEventRow): TimelineEntry {
   return {
     time: String(decodeValue('timestamp', r.time)),
     operation: String(r.operation),

@@ -1,5 +1,6 @@
 import type { ActivityTables } from './tables/activity.ts';
 import type { AlertsTables } from './tables/alerts.ts';
+import type { AnomaliesTables } from './tables/anomalies.ts';
 import type { AuthTables } from './tables/auth.ts';
 import type { ConnectTables } from './tables/connect.ts';
 import type { InventoryTables } from './tables/inventory.ts';
@@ -25,6 +26,7 @@ export interface Database
     PoliciesTables,
     QueryTables,
     ActivityTables,
+    AnomaliesTables,
     RemediationTables,
     AlertsTables,
     AuthTables,

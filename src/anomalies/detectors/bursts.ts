@@ -46,3 +46,30 @@ export function evidenceOf(events: readonly ActivityEvent[], details: Record<str
     details: { ips: distinct((e) => e.ip), files: distinct((e) => e.fileName), ...details },
   };
 }
+
+/** evidenceOf, one event at a time: the same result without holding the events (streamed evidence). */
+export class EvidenceBuilder {
+  count = 0;
+  private readonly ids: string[] = [];
+  private readonly ips = new Set<string>();
+  private readonly files = new Set<string>();
+  first: ActivityEvent | undefined;
+  last: ActivityEvent | undefined;
+
+  add(e: ActivityEvent): void {
+    this.count++;
+    this.first ??= e;
+    this.last = e;
+    if (this.ids.length < EVIDENCE_IDS) this.ids.push(e.id);
+    if (e.ip !== null && this.ips.size < 10) this.ips.add(e.ip);
+    if (e.fileName !== null && this.files.size < 10) this.files.add(e.fileName);
+  }
+
+  evidence(details: Record<string, unknown> = {}) {
+    return {
+      count: this.count,
+      eventIds: [...this.ids],
+      details: { ips: [...this.ips], files: [...this.files], ...details },
+    };
+  }
+}

@@ -2,7 +2,7 @@ import type { DetectorParams } from '../settings.ts';
 import { type ActivityEvent, type Detection, iso, type Severity } from '../types.ts';
 import { bursts, byActor, evidenceOf } from './bursts.ts';
 
-const ACCESS = new Set([
+export const ACCESS = new Set([
   'FileAccessed',
   'FileAccessedExtended',
   'FilePreviewed',

@@ -7,14 +7,14 @@ import { bursts, byActor, evidenceOf } from './bursts.ts';
  * (mass_delete, mass_download, mass_external_share). Which events count is each detector's.
  */
 
-const DELETES = new Set([
+export const DELETES = new Set([
   'FileDeleted',
   'FolderDeleted',
   'FileRecycled',
   'FolderRecycled',
   'FileDeletedFirstStageRecycleBin',
 ]);
-const DOWNLOADS = new Set(['FileDownloaded', 'FileSyncDownloadedFull']);
+export const DOWNLOADS = new Set(['FileDownloaded', 'FileSyncDownloadedFull']);
 const EXTERNAL_TARGETS = new Set(['guest', 'external', 'externaluser', 'anonymous']);
 
 /** A sharing operation that opens an item to someone outside the organization (or to anyone). */
@@ -25,6 +25,19 @@ export function isExternalShare(e: ActivityEvent): boolean {
     return EXTERNAL_TARGETS.has((e.targetType ?? '').toLowerCase());
   return false;
 }
+
+/** The operations each volume detector counts (for mass_external_share a superset: the target type decides). */
+export const VOLUME_OPERATIONS: Record<'mass_delete' | 'mass_download' | 'mass_external_share', string[]> = {
+  mass_delete: [...DELETES],
+  mass_download: [...DOWNLOADS],
+  mass_external_share: [
+    'AnonymousLinkCreated',
+    'AnonymousLinkUpdated',
+    'SharingInvitationCreated',
+    'SharingSet',
+    'AddedToSecureLink',
+  ],
+};
 
 const WHAT: Record<
   'mass_delete' | 'mass_download' | 'mass_external_share',
@@ -71,14 +84,13 @@ export function detectVolume(
  * mass_delete from the inventory's history, for drives the audit feed says nothing about
  * (ActivityFeed.Read missing, or audit not collected yet): items removed per drive. Delta
  * names no deleter, so the finding is about the drive and its time is when the removal was
- * observed.
+ * observed. `auditedDrives`: drives with audited deletes (auditedDeleteDrives).
  */
 export function detectHistoryDeletes(
   removals: readonly ActivityEvent[],
-  audited: readonly ActivityEvent[],
+  auditedDrives: ReadonlySet<string | null>,
   p: DetectorParams['mass_delete'],
 ): Detection[] {
-  const auditedDrives = new Set(audited.filter((e) => DELETES.has(e.operation)).map((e) => e.driveId));
   const byDrive = new Map<string, ActivityEvent[]>();
   for (const e of removals) {
     if (!e.driveId || auditedDrives.has(e.driveId)) continue;
@@ -106,4 +118,9 @@ export function detectHistoryDeletes(
     }
   }
   return out;
+}
+
+/** The drives some audited delete event names. */
+export function auditedDeleteDrives(events: readonly ActivityEvent[]): Set<string | null> {
+  return new Set(events.filter((e) => DELETES.has(e.operation)).map((e) => e.driveId));
 }

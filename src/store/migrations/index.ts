@@ -18,6 +18,7 @@ import * as m0720apiIndexes from './0720-api-indexes.ts';
 import * as m0730queryAlerts from './0730-query-alerts.ts';
 import * as m0740connect from './0740-connect.ts';
 import * as m0750alertsRemediationApi from './0750-alerts-remediation-api.ts';
+import * as m0760anomalyBaselines from './0760-anomaly-baselines.ts';
 import * as m0800clientStateDigest from './0800-client-state-digest.ts';
 
 /**
@@ -44,5 +45,6 @@ export const migrations: Record<string, Migration> = {
   '0730-query-alerts': m0730queryAlerts,
   '0740-connect': m0740connect,
   '0750-alerts-remediation-api': m0750alertsRemediationApi,
+  '0760-anomaly-baselines': m0760anomalyBaselines,
   '0800-client-state-digest': m0800clientStateDigest,
 };

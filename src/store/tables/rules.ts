@@ -28,6 +28,26 @@ export interface CustomRulesTable {
 export type FindingStatus = 'open' | 'resolved' | 'suppressed';
 /** What the rule said: alarm (a violation) or error (the rule could not see its data). */
 export type FindingResult = 'alarm' | 'error';
+
+/**
+ * What a rule's evaluation or an anomaly detector reports for one resource, before the findings
+ * writer (src/rules/findings.ts) turns it into a findings row: keyed like rule rows (permission
+ * drive/item/id, drive item drive/id, anything else its id).
+ */
+export interface FindingInput {
+  key: string;
+  resource_type: string;
+  resource_id: string;
+  drive_id: string | null;
+  item_id: string | null;
+  result: FindingResult;
+  severity: string;
+  reason: string;
+  details: Record<string, unknown>;
+  resource_name: string | null;
+  resource_path: string | null;
+  resource_owner: string | null;
+}
 export type FindingEventType = 'opened' | 'resolved' | 'reopened' | 'suppressed' | 'unsuppressed' | 'changed';
 
 /** One row per integration, rule and resource the rule alarmed (or errored) on. */
