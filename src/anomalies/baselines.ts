@@ -105,6 +105,7 @@ export async function refreshBaselines(
   integrationId: string,
   p: DetectorParams['unusual_ip'],
   now: number,
+  chunk = BASELINE_CHUNK,
 ): Promise<{ events: number; chunks: number }> {
   const cursor = await readAnomalyCursor(db, integrationId);
   if (cursor && cursor.prefix_bits !== null && cursor.prefix_bits !== p.ipv4_prefix_bits)
@@ -113,7 +114,7 @@ export async function refreshBaselines(
   let events = 0;
   let chunks = 0;
   for (;;) {
-    const end = await nextKeyset(db, integrationId, after, BASELINE_CHUNK);
+    const end = await nextKeyset(db, integrationId, after, chunk);
     if (!end) break;
     const from = after;
     const folded = await db.transaction().execute(async (trx) => {
