@@ -80,7 +80,10 @@ export async function nextKeyset(
   size: number,
 ): Promise<Keyset | null> {
   const base = () => {
-    let q = db.selectFrom('audit_events').select(['observed_at', 'id']).where('integration_id', '=', integrationId);
+    let q = db
+      .selectFrom('audit_events')
+      .select(['observed_at', 'id'])
+      .where('integration_id', '=', integrationId);
     if (after)
       q = q.where(
         sql<boolean>`(observed_at > ${after.observedAt} or (observed_at = ${after.observedAt} and id > ${after.id}))`,
@@ -88,7 +91,12 @@ export async function nextKeyset(
     return q;
   };
   const row =
-    (await base().orderBy('observed_at').orderBy('id').limit(1).offset(size - 1).executeTakeFirst()) ??
+    (await base()
+      .orderBy('observed_at')
+      .orderBy('id')
+      .limit(1)
+      .offset(size - 1)
+      .executeTakeFirst()) ??
     (await base().orderBy('observed_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst());
   return row ? { observedAt: ts(row.observed_at), id: row.id } : null;
 }
@@ -120,7 +128,9 @@ export async function refreshBaselines(
     const folded = await db.transaction().execute(async (trx) => {
       // Another process folded this chunk meanwhile: start again from where it got.
       const current = await readAnomalyCursor(trx, integrationId);
-      if (!sameKeyset(keysetOf(current?.baseline_observed_at ?? null, current?.baseline_event_id ?? null), from))
+      if (
+        !sameKeyset(keysetOf(current?.baseline_observed_at ?? null, current?.baseline_event_id ?? null), from)
+      )
         return null;
       const n = await foldChunk(trx, integrationId, from, end, p.ipv4_prefix_bits);
       await writeAnomalyCursor(
@@ -264,7 +274,16 @@ export async function detectUnusualIpFromBaseline(
       const key = `${c.actor}|${c.prefix}`;
       if (judged.has(key)) continue;
       judged.add(key);
-      const d = await judgeAddress(db, integrationId, p, baselineMs, c.actor, c.prefix, Date.parse(ts(c.first_seen)), stats);
+      const d = await judgeAddress(
+        db,
+        integrationId,
+        p,
+        baselineMs,
+        c.actor,
+        c.prefix,
+        Date.parse(ts(c.first_seen)),
+        stats,
+      );
       if (d) out.push(d);
     }
     if (page.length < PAGE) break;

@@ -25,7 +25,8 @@ export function detectAll(input: DetectInput): Detection[] {
   const out: Detection[] = [];
   if (on.mass_delete) {
     out.push(...detectVolume('mass_delete', events, p.mass_delete));
-    if (input.removals) out.push(...detectHistoryDeletes(input.removals, auditedDeleteDrives(events), p.mass_delete));
+    if (input.removals)
+      out.push(...detectHistoryDeletes(input.removals, auditedDeleteDrives(events), p.mass_delete));
   }
   if (on.mass_download) out.push(...detectVolume('mass_download', events, p.mass_download));
   if (on.mass_external_share) out.push(...detectVolume('mass_external_share', events, p.mass_external_share));

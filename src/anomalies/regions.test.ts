@@ -18,7 +18,8 @@ test('bursts read only inside the regions of bucket counts equal the bursts over
     }
     const events = times.sort((a, b) => a - b).map((time, i) => ({ time, i }));
     const counts = new Map<number, number>();
-    for (const e of events) counts.set(Math.floor(e.time / windowMs), (counts.get(Math.floor(e.time / windowMs)) ?? 0) + 1);
+    for (const e of events)
+      counts.set(Math.floor(e.time / windowMs), (counts.get(Math.floor(e.time / windowMs)) ?? 0) + 1);
     const regions = burstRegions(
       [...counts].map(([bucket, count]) => ({ key: 'a', bucket, count })),
       threshold,
@@ -37,7 +38,10 @@ test('bursts read only inside the regions of bucket counts equal the bursts over
       everywhere.map((b) => b.map((e) => e.i)),
       `round ${round}: threshold ${threshold}, window ${windowMs} ms`,
     );
-    const read = regions.reduce((n, r) => n + events.filter((e) => e.time >= r.from && e.time < r.to).length, 0);
+    const read = regions.reduce(
+      (n, r) => n + events.filter((e) => e.time >= r.from && e.time < r.to).length,
+      0,
+    );
     if (everywhere.length === 0 && regions.length === 0) assert.equal(read, 0);
   }
 });

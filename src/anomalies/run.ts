@@ -153,4 +153,3 @@ async function newHours(
   }
   return hours;
 }
-

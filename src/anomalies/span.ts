@@ -52,11 +52,13 @@ export async function detectSpan(
       const events = await regionEvents(db, integrationId, r, VOLUME_OPERATIONS[id], stats);
       out.push(...detectVolume(id, events, p[id]));
     }
-    if (id === 'mass_delete') out.push(...(await historyDeletes(db, integrationId, range, p.mass_delete, stats)));
+    if (id === 'mass_delete')
+      out.push(...(await historyDeletes(db, integrationId, range, p.mass_delete, stats)));
   }
   if (on.new_anonymous_link_on_sensitive)
     out.push(...(await sensitiveLinks(db, integrationId, span, p.new_anonymous_link_on_sensitive, stats)));
-  if (on.unusual_ip) out.push(...(await detectUnusualIpFromBaseline(db, integrationId, p.unusual_ip, span, stats)));
+  if (on.unusual_ip)
+    out.push(...(await detectUnusualIpFromBaseline(db, integrationId, p.unusual_ip, span, stats)));
   if (on.off_hours_bulk_access) {
     const o = p.off_hours_bulk_access;
     const regions = await actorRegions(db, integrationId, [...ACCESS], range, o);
@@ -190,7 +192,9 @@ async function sensitiveLinks(
   for (;;) {
     let q = auditEventsQuery(db, { integrationId, from: iso(span.from), to: iso(span.to) })
       .where('operation', 'like', '%LinkCreated')
-      .where((eb) => eb.or([eb('operation', '=', 'AnonymousLinkCreated'), eb('link_scope', '=', 'anonymous')]));
+      .where((eb) =>
+        eb.or([eb('operation', '=', 'AnonymousLinkCreated'), eb('link_scope', '=', 'anonymous')]),
+      );
     if (after) {
       const a: { time: string; id: string } = after;
       q = q.where(sql<boolean>`(time > ${a.time} or (time = ${a.time} and id > ${a.id}))`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { background, burst, type EventSpec, auditRow } from '../../test/support/audit-events.ts';
+import { auditRow, background, burst, type EventSpec } from '../../test/support/audit-events.ts';
 import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { noStats, refreshBaselines } from '../anomalies/baselines.ts';
 import { detectAll } from '../anomalies/detect.ts';
@@ -92,7 +92,12 @@ for (const dialect of testDialects()) {
       );
 
       // The same detections as the detectors over every event at once.
-      const all = await loadActivityEvents(store.db, 'int-i', new Date(DAY0).toISOString(), new Date(NOW + 1).toISOString());
+      const all = await loadActivityEvents(
+        store.db,
+        'int-i',
+        new Date(DAY0).toISOString(),
+        new Date(NOW + 1).toISOString(),
+      );
       const reference = detectAll({ events: all, since: DAY0, settings });
       assert.deepEqual(
         reference.map((d) => [d.detector, d.actor, d.evidence.count]).sort(),
@@ -107,9 +112,13 @@ for (const dialect of testDialects()) {
           .sort(),
       );
       const unusual = found.find((f) => f.rule_id === 'unusual_ip');
-      const evidence = (typeof unusual?.details === 'string' ? JSON.parse(unusual.details) : unusual?.details)
-        .evidence as { eventIds: string[] };
-      assert.deepEqual(evidence.eventIds, newAddress.map((e) => e.id));
+      assert.ok(unusual);
+      const details = typeof unusual.details === 'string' ? JSON.parse(unusual.details) : unusual.details;
+      const evidence = (details as { evidence: { eventIds: string[] } }).evidence;
+      assert.deepEqual(
+        evidence.eventIds,
+        newAddress.map((e) => e.id),
+      );
 
       // Nothing new: nothing read, nothing written.
       const events = await findingEvents();
@@ -120,7 +129,13 @@ for (const dialect of testDialects()) {
 
     test('the baseline is built in chunks from what is stored, and pruned past its days', async () => {
       const bg = background(DAY0, 4, 10);
-      await insertAuditEvents(store.db, store.dialect, 'int-c', bg.map(auditRow), new Date(NOW).toISOString());
+      await insertAuditEvents(
+        store.db,
+        store.dialect,
+        'int-c',
+        bg.map(auditRow),
+        new Date(NOW).toISOString(),
+      );
       const built = await refreshBaselines(store.db, 'int-c', settings.params.unusual_ip, NOW, 500);
       assert.deepEqual(built, { events: bg.length, chunks: Math.ceil(bg.length / 500) });
       const again = await refreshBaselines(store.db, 'int-c', settings.params.unusual_ip, NOW, 500);

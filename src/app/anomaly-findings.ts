@@ -80,9 +80,7 @@ export async function recordDetections(
 
 function samePosition(a: DetectionPosition, b: DetectionPosition): boolean {
   return (
-    a.changeId === b.changeId &&
-    a.event?.observedAt === b.event?.observedAt &&
-    a.event?.id === b.event?.id
+    a.changeId === b.changeId && a.event?.observedAt === b.event?.observedAt && a.event?.id === b.event?.id
   );
 }
 

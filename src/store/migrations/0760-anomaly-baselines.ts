@@ -36,7 +36,10 @@ export async function up(db: AnyDb): Promise<void> {
       primary key (integration_id, actor, ip)
     )`,
   );
-  await exec(db, 'create index anomaly_actor_ips_prefix on anomaly_actor_ips (integration_id, prefix, first_seen)');
+  await exec(
+    db,
+    'create index anomaly_actor_ips_prefix on anomaly_actor_ips (integration_id, prefix, first_seen)',
+  );
   await exec(db, 'create index anomaly_actor_ips_first on anomaly_actor_ips (integration_id, first_seen)');
   await exec(db, 'create index anomaly_actor_ips_last on anomaly_actor_ips (integration_id, last_seen)');
   await exec(db, 'create index audit_events_observed on audit_events (integration_id, observed_at, id)');
@@ -44,5 +47,6 @@ export async function up(db: AnyDb): Promise<void> {
 
 export async function down(db: AnyDb): Promise<void> {
   await exec(db, 'drop index if exists audit_events_observed');
-  for (const table of ['anomaly_actor_ips', 'anomaly_cursors']) await db.schema.dropTable(table).ifExists().execute();
+  for (const table of ['anomaly_actor_ips', 'anomaly_cursors'])
+    await db.schema.dropTable(table).ifExists().execute();
 }
