@@ -73,3 +73,36 @@ export function burst(
     time: start + Math.floor((k * spanMs) / count),
   }));
 }
+
+/**
+ * A fixed sequence of arrivals (the kill -9 test of detection): two days of background, then
+ * batches each carrying one attack (downloads, late deletes, a new address), minutes apart.
+ */
+export function arrivals(): Array<{ at: number; rows: AuditEventInsert[] }> {
+  const day0 = Date.parse('2026-03-09T00:00:00Z');
+  const now = day0 + 2 * 24 * HOUR + 15 * HOUR;
+  const out: Array<{ at: number; rows: AuditEventInsert[] }> = [
+    {
+      at: now - HOUR,
+      rows: background(day0, 3, 6)
+        .filter((e) => e.time < now - HOUR)
+        .map(auditRow),
+    },
+  ];
+  for (let k = 0; k < 6; k++) {
+    const at = now + k * 5 * MIN;
+    const actor = `user${k}@contoso.test`;
+    const events =
+      k % 3 === 0
+        ? burst(`dl${k}`, 55, at - 3 * MIN, 50_000, { actor, ip: `10.${k}.0.1`, operation: 'FileDownloaded' })
+        : k % 3 === 1
+          ? burst(`del${k}`, 110, at - 9 * HOUR, 8 * MIN, {
+              actor,
+              ip: `10.${k}.0.2`,
+              operation: 'FileDeleted',
+            })
+          : burst(`odd${k}`, 4, at - 2 * MIN, 60_000, { actor, ip: `203.${k}.0.9` });
+    out.push({ at, rows: events.map(auditRow) });
+  }
+  return out;
+}
