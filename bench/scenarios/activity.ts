@@ -112,6 +112,10 @@ export const activity: Scenario = {
       );
       const falsePositives = detections.filter((d) => !explained(d));
       for (const d of falsePositives) ctx.log(`false positive: ${d.detector}: ${d.reason}`);
+      const stored = await store.db
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       // A later round: one more attack arrives; only its windows are judged.
       await admin.mutate({ op: 'attack', scenario: 'massDownload', seed: seed + 7 });
       await advance(31);
@@ -120,10 +124,6 @@ export const activity: Scenario = {
       const t2 = performance.now();
       const next = await recordDetections(store, 'int-bench', { now: now(), settings, stats: roundStats });
       const roundSeconds = (performance.now() - t2) / 1000;
-      const stored = await store.db
-        .selectFrom('audit_events')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow();
       return {
         events: Number(stored.n),
         events_expected: records,
