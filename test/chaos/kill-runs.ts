@@ -132,7 +132,8 @@ async function mutateTenant(
   const items = (await env.admin.items(drive.id)).filter((x) => !x.deleted && x.id !== drive.rootId);
   const files = items.filter((x) => !x.isFolder);
   const folders = items.filter((x) => x.isFolder);
-  const pick = <T>(xs: T[]) => xs[rng.int(0, xs.length - 1)];
+  // Each item picked once per round (a deleted one cannot be moved after).
+  const pick = <T>(xs: T[]) => xs.splice(rng.int(0, xs.length - 1), 1)[0];
   await env.admin.mutate({
     op: 'createItem',
     driveId: drive.id,
@@ -140,7 +141,7 @@ async function mutateTenant(
     name: `chaos-${i}.txt`,
     size: 100 + i,
   });
-  if (files.length > 3) {
+  if (files.length > 5) {
     await env.admin.mutate({
       op: 'renameItem',
       driveId: drive.id,
