@@ -45,12 +45,20 @@ export const webhookLoad: Scenario = {
       const db = bench.app.store.db;
       const subs = await db
         .selectFrom('graph_subscriptions')
-        .select(['id', 'client_state', 'resource', 'notification_url', 'tenant_id', 'expiration'])
+        .select(['id', 'resource', 'notification_url', 'tenant_id', 'expiration'])
         .where('integration_id', '=', integrationId)
         .where('status', '=', 'active')
         .where('resource', 'like', '/drives/%')
         .execute();
       if (subs.length === 0) throw new Error('no active drive subscription to notify');
+      // The store keeps only a digest of each clientState: Graph (the simulator) knows the secret.
+      const client = bench.app.graphClientFor(await bench.app.integrations.getWithCredentials(integrationId));
+      const listed = await client.request<{ value: { id: string; clientState: string | null }[] }>({
+        url: '/subscriptions',
+        resource: 'subscriptions',
+      });
+      await client.close();
+      const secretOf = new Map(listed.body.value.map((s) => [s.id, s.clientState ?? '']));
       const url = new URL(subs[0].notification_url);
       pool = new Pool(url.origin, { connections });
       const bodies = subs.map((s) =>
@@ -59,7 +67,7 @@ export const webhookLoad: Scenario = {
             {
               subscriptionId: s.id,
               subscriptionExpirationDateTime: s.expiration,
-              clientState: s.client_state,
+              clientState: secretOf.get(s.id),
               changeType: 'updated',
               resource: s.resource,
               tenantId: s.tenant_id,
