@@ -194,30 +194,7 @@ export class AlertOutbox {
 
   /** The delivery log, newest first. */
   async log(filter: DeliveryLogFilter = {}): Promise<DeliveryLogEntry[]> {
-    let q = this.db
-      .selectFrom('alert_outbox as o')
-      .leftJoin('alert_policies as p', 'p.id', 'o.policy_id')
-      .leftJoin('alert_channels as c', 'c.id', 'o.channel_id')
-      .select([
-        'o.id',
-        'o.alert_id',
-        'o.policy_id',
-        'o.channel_id',
-        'p.name as policy',
-        'c.name as channel',
-        'o.kind',
-        'o.title',
-        'o.severity',
-        'o.item_count',
-        'o.status',
-        'o.attempts',
-        'o.last_error',
-        'o.response_status',
-        'o.latency_ms',
-        'o.created_at',
-        'o.delivered_at',
-        'o.next_attempt_at',
-      ])
+    let q = deliveryLogQuery(this.db)
       .orderBy('o.id', 'desc')
       .limit(filter.limit ?? 50);
     if (filter.policyId) q = q.where('o.policy_id', '=', filter.policyId);
@@ -249,4 +226,32 @@ export class AlertOutbox {
   prune(before: string): Promise<number> {
     return this.queue.prune(before);
   }
+}
+
+/** The delivery log's rows (outbox with policy and channel names): the CLI's log and the API's list. */
+export function deliveryLogQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom('alert_outbox as o')
+    .leftJoin('alert_policies as p', 'p.id', 'o.policy_id')
+    .leftJoin('alert_channels as c', 'c.id', 'o.channel_id')
+    .select([
+      'o.id',
+      'o.alert_id',
+      'o.policy_id',
+      'o.channel_id',
+      'p.name as policy',
+      'c.name as channel',
+      'o.kind',
+      'o.title',
+      'o.severity',
+      'o.item_count',
+      'o.status',
+      'o.attempts',
+      'o.last_error',
+      'o.response_status',
+      'o.latency_ms',
+      'o.created_at',
+      'o.delivered_at',
+      'o.next_attempt_at',
+    ]);
 }

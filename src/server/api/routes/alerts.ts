@@ -7,6 +7,7 @@ import {
   policyAddInput,
   policyView,
 } from '../../../app/commands/alerts.ts';
+import { deliveryLogQuery } from '../../../queue/alert-outbox.ts';
 import { actorOf } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
@@ -263,30 +264,7 @@ export async function alertsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
     async (req) => {
       const { limit, cursor, sort, status, channel, policy } = req.query;
       const { keys } = sortKeys(sort, { id: sql`o.id` }, '-id', []);
-      let q = db
-        .selectFrom('alert_outbox as o')
-        .leftJoin('alert_policies as p', 'p.id', 'o.policy_id')
-        .leftJoin('alert_channels as c', 'c.id', 'o.channel_id')
-        .select([
-          'o.id',
-          'o.alert_id',
-          'o.policy_id',
-          'o.channel_id',
-          'p.name as policy',
-          'c.name as channel',
-          'o.kind',
-          'o.title',
-          'o.severity',
-          'o.item_count',
-          'o.status',
-          'o.attempts',
-          'o.last_error',
-          'o.response_status',
-          'o.latency_ms',
-          'o.created_at',
-          'o.delivered_at',
-          'o.next_attempt_at',
-        ]);
+      let q = deliveryLogQuery(db);
       if (status?.length) q = q.where('o.status', 'in', status);
       if (channel) q = q.where('o.channel_id', '=', await idOf('alert_channels', channel, 'channel'));
       if (policy) q = q.where('o.policy_id', '=', await idOf('alert_policies', policy, 'policy'));
