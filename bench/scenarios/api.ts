@@ -8,16 +8,14 @@
  * `--scenario rules --keep` or `--scenario full-sync --keep` leave `<temp>/data`); without it
  * the tenant is collected first (a few minutes at 1,000,000 items).
  */
-import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createApiToken, createUser } from '../../src/auth/principals.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createServer } from '../../src/server/app.ts';
 import { openStore } from '../../src/store/store.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { numberFlag, percentile, round, type Scenario } from '../harness.ts';
-import { startSimProcess } from '../lib/processes.ts';
-import { addIntegration, productEnv, runSync } from '../lib/product.ts';
+import { prepareInventory } from '../lib/inventory.ts';
+import { productEnv } from '../lib/product.ts';
 import { scenarioDir } from '../lib/temp.ts';
 
 export const apiBench: Scenario = {
@@ -31,30 +29,7 @@ export const apiBench: Scenario = {
     const tmp = scenarioDir('api', ctx.flags.keep === 'true');
     try {
       const p = productEnv(tmp.dir);
-      if (ctx.flags.inventory && ctx.flags.inventory !== 'true') {
-        const from = ctx.flags.inventory;
-        if (!existsSync(join(from, 'drivewarden.db')))
-          throw new Error(`--inventory ${from}: no drivewarden.db there`);
-        ctx.log(`copying the inventory in ${from}`);
-        cpSync(from, p.dataDir, { recursive: true });
-      } else {
-        ctx.log(`tenant: ${users} users, ${items} items (seed ${seed}); temp ${tmp.dir}`);
-        const sim = await startSimProcess(tmp.dir, [
-          '--seed',
-          String(seed),
-          '--users',
-          String(users),
-          '--items',
-          String(items),
-        ]);
-        try {
-          await addIntegration(p, sim);
-          const run = await runSync(p);
-          ctx.log(`collected in ${round(run.syncSeconds, 1)} s`);
-        } finally {
-          await sim.close();
-        }
-      }
+      await prepareInventory(ctx, p, tmp.dir, { seed, users, items });
       let t0 = performance.now();
       const store = await openStore({ dataDir: p.dataDir });
       const openS = round((performance.now() - t0) / 1000, 1);

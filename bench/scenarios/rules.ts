@@ -10,15 +10,13 @@
  * `<temp>/data`): the page needs no Graph, so the simulator is not started then. All runs
  * share one evaluation time, so time-dependent results stay put for the correctness check.
  */
-import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { evaluateIntegration } from '../../src/rules/evaluate.ts';
 import { loadBuiltinRules } from '../../src/rules/loader.ts';
 import { startSqliteWorkers } from '../../src/rules/parallel.ts';
 import { openStore } from '../../src/store/store.ts';
 import { numberFlag, round, type Scenario } from '../harness.ts';
-import { startSimProcess } from '../lib/processes.ts';
-import { addIntegration, productEnv, runSync } from '../lib/product.ts';
+import { prepareInventory } from '../lib/inventory.ts';
+import { productEnv } from '../lib/product.ts';
 import { applyBenchPage } from '../lib/rules-page.ts';
 import { scenarioDir } from '../lib/temp.ts';
 
@@ -37,32 +35,7 @@ export const rulesBench: Scenario = {
     const tmp = scenarioDir('rules', ctx.flags.keep === 'true');
     try {
       const p = productEnv(tmp.dir);
-      let syncSeconds: number | null = null;
-      if (ctx.flags.inventory && ctx.flags.inventory !== 'true') {
-        const from = ctx.flags.inventory;
-        if (!existsSync(join(from, 'drivewarden.db')))
-          throw new Error(`--inventory ${from}: no drivewarden.db there`);
-        ctx.log(`copying the inventory in ${from}`);
-        cpSync(from, p.dataDir, { recursive: true });
-      } else {
-        ctx.log(`tenant: ${users} users, ${items} items (seed ${seed}); temp ${tmp.dir}`);
-        const sim = await startSimProcess(tmp.dir, [
-          '--seed',
-          String(seed),
-          '--users',
-          String(users),
-          '--items',
-          String(items),
-        ]);
-        try {
-          await addIntegration(p, sim);
-          const run = await runSync(p);
-          syncSeconds = round(run.syncSeconds, 1);
-          ctx.log(`collected in ${syncSeconds} s`);
-        } finally {
-          await sim.close();
-        }
-      }
+      const { syncSeconds } = await prepareInventory(ctx, p, tmp.dir, { seed, users, items });
       const store = await openStore({ dataDir: p.dataDir });
       const executor = workers > 1 && store.file ? startSqliteWorkers(store.file, workers) : undefined;
       try {
