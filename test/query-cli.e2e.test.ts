@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,11 @@ import { runCli } from './support/cli.ts';
 
 const _bin = fileURLToPath(new URL('../bin/drivewarden.js', import.meta.url));
 
+// The seeded store holds sealed-looking secrets but no key file: the CLI needs a key to start.
+const SECRET_KEY = randomBytes(32).toString('base64');
+
 function dw(dataDir: string, args: string[], env: Record<string, string> = {}) {
-  return runCli(dataDir, args, env);
+  return runCli(dataDir, args, { DW_SECRET_KEY: SECRET_KEY, ...env });
 }
 
 describe('drivewarden query', () => {
