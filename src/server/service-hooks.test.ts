@@ -6,6 +6,7 @@ import { startTestSim } from '../../test/support/simulator.ts';
 import { testDialects } from '../../test/support/store.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { ServiceHooks } from '../app/commands/types.ts';
+import { countExposure } from '../store/exposure-daily.ts';
 import { type Service, startService } from './service.ts';
 
 const liveItems = async (db: Awaited<ReturnType<typeof startTestApi>>['app']['store']['db'], id: string) =>
@@ -51,6 +52,29 @@ for (const dialect of testDialects()) {
       const row = (await api.viewer.get(`/api/v1/integrations/${id}`)).body;
       assert.equal(row.items, items);
       assert.ok(['ok', 'degraded'].includes(row.status), row.status);
+      // Its exposure is counted for the overview's trend once collected (exposure_daily).
+      await waitFor(
+        "today's exposure count",
+        async () =>
+          (await api.app.store.db
+            .selectFrom('exposure_daily')
+            .selectAll()
+            .where('integration_id', '=', id)
+            .executeTakeFirst()) !== undefined,
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      const counted = await api.app.store.db
+        .selectFrom('exposure_daily')
+        .selectAll()
+        .where('integration_id', '=', id)
+        .executeTakeFirstOrThrow();
+      const live = await countExposure(api.app.store.db, id);
+      assert.equal(counted.day, new Date().toISOString().slice(0, 10));
+      assert.deepEqual(
+        [Number(counted.public_files), Number(counted.private_files), Number(counted.private_bytes)],
+        [live.public.files, live.private.files, live.private.bytes],
+      );
+      assert.ok(live.private.files + live.public.files > 0);
       // Then real time: the polling safety net (every second here) now covers its drives.
       const [drive] = await sim.admin.drives();
       await sim.admin.mutate({

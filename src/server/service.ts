@@ -16,6 +16,7 @@ import type { GraphClient } from '../graph/types.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
 import type { GraphUsage } from './api/metrics.ts';
 import { type AutoRemediationSchedule, startAutoRemediation } from './auto-remediation.ts';
+import { startExposureSchedule } from './exposure-schedule.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 
@@ -62,6 +63,8 @@ export interface ServiceOptions {
   api?: boolean;
   /** How often auto-remediation looks for alarms past their grace period (ms, default 60 s). */
   autoRemediationIntervalMs?: number;
+  /** How often each integration's exposure is counted for the overview's trend (ms, default 1 h). */
+  exposureIntervalMs?: number;
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
@@ -115,6 +118,14 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       rules?.changed(integrationId);
       afterRun();
     },
+  });
+
+  // The overview's daily exposure counts: after each start-up collection, then hourly.
+  const exposure = startExposureSchedule({
+    db: app.store.db,
+    logger,
+    integrations: () => [...ready],
+    intervalMs: options.exposureIntervalMs,
   });
 
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
@@ -194,6 +205,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       );
     }
     ready.add(integrationId);
+    void exposure.record(integrationId);
     // Everything once at start: a new or upgraded rule, and what time changed while stopped.
     rules?.fullSyncDone(integrationId);
     afterRun();
@@ -336,6 +348,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       await startup.catch(() => undefined);
       await addedChain;
       await autoRemediation?.stop();
+      await exposure.stop();
       await activity.stop();
       await rules?.close();
       await heartbeat.stop();

@@ -3,6 +3,7 @@ import type { AlertsTables } from './tables/alerts.ts';
 import type { AnomaliesTables } from './tables/anomalies.ts';
 import type { AuthTables } from './tables/auth.ts';
 import type { ConnectTables } from './tables/connect.ts';
+import type { ExposureTables } from './tables/exposure.ts';
 import type { InventoryTables } from './tables/inventory.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
@@ -30,4 +31,5 @@ export interface Database
     RemediationTables,
     AlertsTables,
     AuthTables,
-    ConnectTables {}
+    ConnectTables,
+    ExposureTables {}

@@ -10,7 +10,8 @@ interface Bucket {
 }
 interface Overview {
   exposure: { public: Bucket; external: Bucket; internal: Bucket; private: Bucket };
-  exposureTrend: { day: string; public: number; external: number; internal: number }[];
+  /** Exposed files per UTC day; null on days nothing was counted. */
+  exposureTrend: { day: string; public: number | null; external: number | null; internal: number | null }[];
   findings: Record<'critical' | 'high' | 'medium' | 'low' | 'info', number>;
   packs: {
     id: string;
@@ -208,12 +209,15 @@ function FeedLine({ message, names }: { message: LiveMessage; names: Map<string,
   }
 }
 
-/** Publicly / externally / internally shared files per day, as small SVG polylines. */
+/**
+ * Publicly / externally / internally shared files per day, as small SVG polylines; a day
+ * nothing was counted (before drivewarden watched, or while it was stopped) breaks the line.
+ */
 function Trend({ points }: { points: Overview['exposureTrend'] }) {
   const width = 560;
   const height = 120;
   const series = ['public', 'external', 'internal'] as const;
-  const max = Math.max(1, ...points.flatMap((p) => series.map((s) => p[s])));
+  const max = Math.max(1, ...points.flatMap((p) => series.map((s) => p[s] ?? 0)));
   const x = (i: number) => (points.length === 1 ? width / 2 : (i / (points.length - 1)) * (width - 20) + 10);
   const y = (v: number) => height - 10 - (v / max) * (height - 20);
   return (
@@ -226,15 +230,18 @@ function Trend({ points }: { points: Overview['exposureTrend'] }) {
         viewBox={`0 0 ${width} ${height}`}
       >
         <title>Exposed files per day</title>
-        {series.map((s) => (
-          <polyline
-            key={s}
-            className={`trend-${s}`}
-            fill="none"
-            strokeWidth={2}
-            points={points.map((p, i) => `${x(i)},${y(p[s])}`).join(' ')}
-          />
-        ))}
+        {series.flatMap((s) =>
+          runsOf(points.map((p) => p[s])).map((run) => (
+            <polyline
+              key={`${s}-${run[0].i}`}
+              className={`trend-${s}`}
+              fill="none"
+              strokeWidth={2}
+              strokeLinecap="round"
+              points={run.map(({ i, v }) => `${x(i)},${y(v)}`).join(' ')}
+            />
+          )),
+        )}
       </svg>
       <figcaption>
         Exposed files per day, {points[0]?.day} to {points[points.length - 1]?.day}:{' '}
@@ -244,4 +251,18 @@ function Trend({ points }: { points: Overview['exposureTrend'] }) {
       </figcaption>
     </figure>
   );
+}
+
+/** The runs of consecutive known values (a lone point is a run of one, drawn as a dot-sized line). */
+function runsOf(values: (number | null)[]): { i: number; v: number }[][] {
+  const runs: { i: number; v: number }[][] = [];
+  let current: { i: number; v: number }[] = [];
+  values.forEach((v, i) => {
+    if (v === null) {
+      if (current.length) runs.push(current);
+      current = [];
+    } else current.push({ i, v });
+  });
+  if (current.length) runs.push(current);
+  return runs.map((run) => (run.length === 1 ? [run[0], run[0]] : run));
 }

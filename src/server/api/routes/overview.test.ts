@@ -7,14 +7,16 @@ import { loadBuiltinRules } from '../../../rules/loader.ts';
 import { recordPackScores } from '../../../rules/pack-score.ts';
 import { loadBuiltinPacks } from '../../../rules/packs.ts';
 import { decodeValue } from '../../../store/codec.ts';
+import { recordExposureDay } from '../../../store/exposure-daily.ts';
 import { syncedApi } from './test-support/synced-api.ts';
 
 /**
  * GET /overview over a collected simulator tenant, both dialects: exposure counts and bytes as
- * the items say, the trend's last day as the sharing roots' exposures, open findings by
+ * the items say, the trend's days as the service counted them (today live), open findings by
  * severity, the latest pack scores, sync health and the newest alert deliveries.
  */
 const INT = 'int-ov';
+const dayBefore = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
 for (const dialect of testDialects()) {
   describe(`overview API (${dialect})`, () => {
@@ -31,6 +33,22 @@ for (const dialect of testDialects()) {
       });
       await recordPackScores(api.app.store, INT, loadBuiltinPacks());
       const db = api.app.store.db;
+      // Two counts two days ago: the later one stands for the day.
+      await db
+        .insertInto('exposure_daily')
+        .values({
+          integration_id: INT,
+          day: dayBefore(2),
+          ...Object.fromEntries(
+            ['public', 'external', 'internal', 'private'].flatMap((e) => [
+              [`${e}_files`, 999],
+              [`${e}_bytes`, 999],
+            ]),
+          ),
+          taken_at: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        } as never)
+        .execute();
+      await recordExposureDay(db, INT, new Date(Date.now() - 2 * 86_400_000));
       const now = new Date().toISOString();
       const json = (v: unknown) => JSON.stringify(v);
       await db
@@ -110,18 +128,27 @@ for (const dialect of testDialects()) {
         );
       }
       assert.equal(o.exposureTrend.length, 7);
-      assert.equal(o.exposureTrend[6].day, new Date().toISOString().slice(0, 10));
-      // Today: every live sharing root, by the exposure the collector derived for it.
-      const roots = (
-        await db
-          .selectFrom('drive_items')
-          .select(['exposure', 'id', 'access_root_id'])
-          .where('deleted_at', 'is', null)
-          .execute()
-      ).filter((i) => i.access_root_id === i.id);
-      for (const e of ['public', 'external', 'internal'] as const)
-        assert.equal(o.exposureTrend[6][e], roots.filter((r) => r.exposure === e).length, `trend ${e}`);
+      // Today is the live count; the past days hold what the service counted (two days ago,
+      // below) and null where nothing was counted.
+      assert.deepEqual(o.exposureTrend[6], {
+        day: new Date().toISOString().slice(0, 10),
+        public: o.exposure.public.files,
+        external: o.exposure.external.files,
+        internal: o.exposure.internal.files,
+      });
       assert.ok(o.exposureTrend[6].public > 0);
+      assert.deepEqual(o.exposureTrend[5], {
+        day: dayBefore(1),
+        public: null,
+        external: null,
+        internal: null,
+      });
+      assert.deepEqual(o.exposureTrend[4], {
+        day: dayBefore(2),
+        public: o.exposure.public.files,
+        external: o.exposure.external.files,
+        internal: o.exposure.internal.files,
+      });
       const open = await db.selectFrom('findings').select('severity').where('status', '=', 'open').execute();
       for (const s of ['critical', 'high', 'medium', 'low', 'info'])
         assert.equal(o.findings[s], open.filter((f) => f.severity === s).length, s);
