@@ -20,7 +20,7 @@ import * as m0740connect from './0740-connect.ts';
 import * as m0750alertsRemediationApi from './0750-alerts-remediation-api.ts';
 import * as m0760anomalyBaselines from './0760-anomaly-baselines.ts';
 import * as m0800clientStateDigest from './0800-client-state-digest.ts';
-import * as m0870exposureDaily from './0870-exposure-daily.ts';
+import * as m0890exposureDaily from './0890-exposure-daily.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -48,5 +48,5 @@ export const migrations: Record<string, Migration> = {
   '0750-alerts-remediation-api': m0750alertsRemediationApi,
   '0760-anomaly-baselines': m0760anomalyBaselines,
   '0800-client-state-digest': m0800clientStateDigest,
-  '0870-exposure-daily': m0870exposureDaily,
+  '0890-exposure-daily': m0890exposureDaily,
 };

@@ -1,5 +1,5 @@
 /**
- * The overview's exposure trend (migration 0870-exposure-daily): per integration and UTC day,
+ * The overview's exposure trend (migration 0890-exposure-daily): per integration and UTC day,
  * live files (folders excluded) and their bytes by exposure, as last counted that day.
  */
 export interface ExposureDailyTable {

@@ -1,7 +1,7 @@
 import { type AnyDb, colV1 as col, exec, isPostgres } from './sql-v1.ts';
 
 /**
- * 0870 — exposure_daily: per integration and UTC day, live files (folders excluded) and their
+ * 0890 — exposure_daily: per integration and UTC day, live files (folders excluded) and their
  * bytes by exposure, as the service last counted them that day. The overview's trend reads
  * these rows instead of replaying every permission's life. Frozen once shipped.
  */
