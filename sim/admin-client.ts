@@ -1,7 +1,14 @@
 /** Typed client of the simulator's admin API (`/_sim/*`), trusting the simulator's CA (never skipping checks). */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import type { SimConnectionInfo, SimCounters, SimFaultRule, SimMutation, TruthRecord } from './contracts.ts';
+import type {
+  SimConnectionInfo,
+  SimCounters,
+  SimFaultRule,
+  SimIdTokenTamper,
+  SimMutation,
+  TruthRecord,
+} from './contracts.ts';
 
 export interface SimDriveSummary {
   id: string;
@@ -169,6 +176,19 @@ export class SimAdminClient {
   async advanceClock(seconds: number): Promise<number> {
     const r = await this.mutate<{ now: string }>({ op: 'advanceClock', seconds });
     return Date.parse(r.now);
+  }
+
+  /**
+   * How users sign in (POST /_sim/sign-in): the automatic user (null: the account picker page),
+   * app role assignments by user principal name, group claims, and a tamper of the next ID token.
+   */
+  async signIn(change: {
+    autoUser?: string | null;
+    appRoles?: Record<string, string[]>;
+    groupClaims?: boolean;
+    tamperNextIdToken?: SimIdTokenTamper | null;
+  }): Promise<void> {
+    await this.call('POST', '/sign-in', change);
   }
 
   async users(): Promise<SimUserSummary[]> {

@@ -8,6 +8,30 @@
 import type { EventOptions } from './events/options.ts';
 
 /** What `startSimulator` needs. Everything has a default; the tenant is a pure function of `seed` + sizes. */
+/** How the simulated Entra ID signs users in to the app registration (see sim/server/sign-in.ts). */
+export interface SimSignInOptions {
+  /** App roles assigned to users (`roles` claim of their ID tokens), by user principal name. */
+  appRoles?: Record<string, string[]>;
+  /** Emit the `groups` claim (transitive security group ids; over 200: the overage claim). Default true. */
+  groupClaims?: boolean;
+  /** Automatic mode (tests): /authorize signs in as this user principal name without showing the picker. */
+  autoUser?: string | null;
+}
+
+/**
+ * Changes of the next ID token only (tests of a client's validation, POST /_sim/sign-in):
+ * each field replaces the claim; `forgeSignature` signs it with a key that is not in the JWKS.
+ */
+export interface SimIdTokenTamper {
+  aud?: string;
+  iss?: string;
+  tid?: string;
+  nonce?: string;
+  /** Seconds from now to `exp` (negative: already expired). */
+  expiresInSeconds?: number;
+  forgeSignature?: boolean;
+}
+
 export interface SimOptions {
   /** Deterministic tenant generator seed. */
   seed?: number; // default 1
@@ -52,6 +76,8 @@ export interface SimOptions {
    * any other. Default: any https URI, or http on localhost / 127.0.0.1 (what Entra ID accepts).
    */
   redirectUris?: string[];
+  /** Sign-in of the tenant's users (OpenID Connect: /{tenant}/oauth2/v2.0/authorize, ID tokens). */
+  signIn?: SimSignInOptions;
   /** Tunables of subscriptions, notification delivery and the audit feed (defaults: `defaultEventOptions`). */
   events?: Partial<EventOptions>;
   /** The tenant's SharePoint settings (GET /admin/sharepoint/settings). */

@@ -1,5 +1,6 @@
-/** Microsoft identity platform endpoints: token (client credentials), OpenID metadata, JWKS, instance
- *  discovery and admin consent — enough for @azure/msal-node to run against the simulator. */
+/** Microsoft identity platform endpoints: token (client credentials; users' authorization codes in
+ *  sign-in.ts), OpenID metadata, JWKS, instance discovery and admin consent — enough for
+ *  @azure/msal-node and openid-client to run against the simulator. */
 import {
   constants,
   createPublicKey,
@@ -12,6 +13,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.ts';
 import type { SimCerts } from './certs.ts';
+import { registerSignInRoutes } from './sign-in.ts';
 
 export interface AppCredentials {
   clientId: string;
@@ -70,8 +72,11 @@ export function registerAuthRoutes(
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  // Per tenant: every URL names the tenant id. For organizations/common the URLs keep that
+  // segment and the issuer carries Entra's `{tenantid}` placeholder.
   const openidConfig = (t: string) => {
     const base = rt.baseUrl;
+    const issuerTenant = t === 'organizations' || t === 'common' ? '{tenantid}' : t;
     return {
       token_endpoint: `${base}/${t}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -81,7 +86,7 @@ export function registerAuthRoutes(
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-      issuer: `${base}/${t}/v2.0`,
+      issuer: `${base}/${issuerTenant}/v2.0`,
       request_uri_parameter_supported: false,
       userinfo_endpoint: `${base}/oidc/userinfo`,
       authorization_endpoint: `${base}/${t}/oauth2/v2.0/authorize`,
@@ -89,7 +94,27 @@ export function registerAuthRoutes(
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/${t}/oauth2/v2.0/logout`,
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid', 'oid'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'cloud_instance_name',
+        'cloud_instance_host_name',
+        'cloud_graph_host_name',
+        'msgraph_host',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'nonce',
+        'preferred_username',
+        'name',
+        'tid',
+        'ver',
+        'at_hash',
+        'c_hash',
+        'email',
+      ],
       kerberos_endpoint: `${base}/${t}/kerberos`,
       tenant_region_scope: 'NA',
       cloud_instance_name: 'microsoftonline.com',
@@ -103,7 +128,7 @@ export function registerAuthRoutes(
     const { tenant } = req.params as { tenant: string };
     if (!knownTenant(tenant) && tenant !== 'organizations' && tenant !== 'common')
       return aadError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
-    return openidConfig(tenant === 'organizations' || tenant === 'common' ? '{tenant}' : tenantId);
+    return openidConfig(tenant === 'organizations' || tenant === 'common' ? tenant : tenantId);
   });
 
   app.get('/:tenant/discovery/v2.0/keys', async () => ({
@@ -174,9 +199,15 @@ export function registerAuthRoutes(
     return reply.redirect(back.toString(), 302);
   });
 
+  const signIn = registerSignInRoutes(app, rt, certs, creds, aadError);
+
   app.post('/:tenant/oauth2/v2.0/token', async (req: FastifyRequest, reply) => {
     const { tenant } = req.params as { tenant: string };
     const body = (req.body ?? {}) as Record<string, string | undefined>;
+    // Users' codes are redeemed at the tenant's or the multi-tenant endpoints.
+    const userTenant = knownTenant(tenant) || tenant === 'organizations' || tenant === 'common';
+    if (body.grant_type === 'authorization_code' && userTenant && typeof req.body === 'object')
+      return signIn.redeem(body, reply);
     if (!knownTenant(tenant))
       return aadError(
         reply,

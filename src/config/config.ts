@@ -16,6 +16,82 @@ const flag = z.preprocess(
   (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
   z.boolean(),
 );
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A comma-separated list from the environment, or a JSON array. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item),
+  );
+
+/**
+ * Single sign-on with Microsoft Entra ID (OpenID Connect, src/auth/sso.ts). The client secret
+ * comes from DW_SSO_CLIENT_SECRET or a file (DW_SSO_CLIENT_SECRET_FILE), never the JSON file.
+ * An Entra user signs in with the role their app roles (`roles` claim) or groups (`groups`
+ * claim) map to; admin wins over viewer; no mapped role: refused.
+ */
+const ssoSchema = z
+  .object({
+    enabled: flag.default(false),
+    /** The login authority (national clouds, the simulator's authorityUrl). */
+    authority: z.string().url().default('https://login.microsoftonline.com'),
+    /**
+     * The tenant whose users sign in (its id), or `organizations` for a multi-tenant app
+     * registration (then allowedTenants lists who may sign in; Microsoft's authority only).
+     */
+    tenant: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    /** A file holding the client secret (a mounted secret); read at start. */
+    clientSecretFile: z.string().min(1).optional(),
+    /** Tenant ids (`tid`) allowed to sign in; default: the tenant. */
+    allowedTenants: list(z.string().regex(GUID, 'a tenant id (GUID)')).default([]),
+    /** App role values (`roles` claim) that make an admin / a viewer. */
+    adminRoles: list(z.string().min(1)).default(['drivewarden.admin']),
+    viewerRoles: list(z.string().min(1)).default(['drivewarden.viewer']),
+    /** Group object ids (`groups` claim) that make an admin / a viewer. */
+    adminGroups: list(z.string().regex(GUID, 'a group object id (GUID)')).default([]),
+    viewerGroups: list(z.string().regex(GUID, 'a group object id (GUID)')).default([]),
+    /** Extra CA certificate (PEM file) to trust for the authority: the simulator, a TLS-inspecting proxy. */
+    caFile: z.string().min(1).optional(),
+  })
+  .superRefine((sso, ctx) => {
+    if (!sso.enabled) return;
+    for (const key of ['tenant', 'clientId'] as const)
+      if (!sso[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when sso is enabled' });
+    if (!sso.clientSecret && !sso.clientSecretFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecret'],
+        message: 'required when sso is enabled: set DW_SSO_CLIENT_SECRET or DW_SSO_CLIENT_SECRET_FILE',
+      });
+    const multi = sso.tenant === 'organizations';
+    if (sso.tenant && !multi && !GUID.test(sso.tenant))
+      ctx.addIssue({ code: 'custom', path: ['tenant'], message: 'a tenant id (GUID) or "organizations"' });
+    if (multi && sso.allowedTenants.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedTenants'],
+        message: 'required with tenant "organizations": the tenant ids allowed to sign in',
+      });
+  })
+  .default({
+    enabled: false,
+    authority: 'https://login.microsoftonline.com',
+    allowedTenants: [],
+    adminRoles: ['drivewarden.admin'],
+    viewerRoles: ['drivewarden.viewer'],
+    adminGroups: [],
+    viewerGroups: [],
+  });
+const ssoDefaults = ssoSchema.parse(undefined);
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** An IP address or CIDR range (`10.0.0.0/8`, `::1/128`). */
@@ -212,8 +288,9 @@ export const configSchema = z.object({
        * https" (set true behind a TLS-terminating proxy that does not forward the scheme).
        */
       secureCookie: flag.optional(),
+      sso: ssoSchema,
     })
-    .default({ sessionHours: 12 }),
+    .default({ sessionHours: 12, sso: ssoDefaults }),
   alerts: z
     .object({
       allowPrivateTargets: allowPrivateTargets.default(false),
@@ -275,6 +352,18 @@ export const ENV_NAMES: Record<string, string> = {
   DW_ADMIN_PASSWORD: 'auth.adminPassword',
   DW_SESSION_HOURS: 'auth.sessionHours',
   DW_SECURE_COOKIE: 'auth.secureCookie',
+  DW_SSO_ENABLED: 'auth.sso.enabled',
+  DW_SSO_AUTHORITY: 'auth.sso.authority',
+  DW_SSO_TENANT: 'auth.sso.tenant',
+  DW_SSO_CLIENT_ID: 'auth.sso.clientId',
+  DW_SSO_CLIENT_SECRET: 'auth.sso.clientSecret',
+  DW_SSO_CLIENT_SECRET_FILE: 'auth.sso.clientSecretFile',
+  DW_SSO_ALLOWED_TENANTS: 'auth.sso.allowedTenants',
+  DW_SSO_ADMIN_ROLES: 'auth.sso.adminRoles',
+  DW_SSO_VIEWER_ROLES: 'auth.sso.viewerRoles',
+  DW_SSO_ADMIN_GROUPS: 'auth.sso.adminGroups',
+  DW_SSO_VIEWER_GROUPS: 'auth.sso.viewerGroups',
+  DW_SSO_CA_FILE: 'auth.sso.caFile',
   DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'alerts.allowPrivateTargets',
   DW_WEB_APP_URL: 'alerts.webAppUrl',
   DW_CONNECT_CLIENT_ID: 'connect.clientId',
@@ -338,6 +427,11 @@ export function loadConfig(
       problems.push(
         `connect.clientSecret (in ${env.DW_CONFIG}): secrets do not belong in the config file; set DW_CONNECT_CLIENT_SECRET`,
       );
+    const sso = (input.auth as { sso?: Record<string, unknown> } | undefined)?.sso;
+    if (sso && typeof sso === 'object' && sso.clientSecret !== undefined)
+      problems.push(
+        `auth.sso.clientSecret (in ${env.DW_CONFIG}): secrets do not belong in the config file; set DW_SSO_CLIENT_SECRET or DW_SSO_CLIENT_SECRET_FILE`,
+      );
   }
   for (const [name, path] of Object.entries(ENV_NAMES)) {
     const value = env[name];
@@ -358,6 +452,18 @@ export function loadConfig(
       problems.push(`${name}: ${issue.message}`);
     }
     throw new ConfigError(problems);
+  }
+  const sso = parsed.data.auth.sso;
+  if (sso.clientSecretFile && !sso.clientSecret) {
+    try {
+      sso.clientSecret = readFileSync(sso.clientSecretFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError([
+        `auth.sso.clientSecretFile (${sso.clientSecretFile}): ${(err as Error).message}`,
+      ]);
+    }
+    if (!sso.clientSecret)
+      throw new ConfigError([`auth.sso.clientSecretFile (${sso.clientSecretFile}): empty`]);
   }
   return {
     ...parsed.data,

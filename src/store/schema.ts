@@ -11,6 +11,7 @@ import type { RemediationTables } from './tables/remediation.ts';
 import type { RulesTables } from './tables/rules.ts';
 import type { QueryTables } from './tables/saved-queries.ts';
 import type { ServiceTables } from './tables/service.ts';
+import type { SsoTables } from './tables/sso.ts';
 import type { TenantTables } from './tables/tenant.ts';
 
 /**
@@ -32,4 +33,5 @@ export interface Database
     AlertsTables,
     AuthTables,
     ConnectTables,
-    ExposureTables {}
+    ExposureTables,
+    SsoTables {}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { issueToken, revokeToken } from '../../auth/api-tokens.ts';
 import { AuthError, createUser } from '../../auth/principals.ts';
 import { closeSession, openSession } from '../../auth/sessions.ts';
+import { completeSso, linkSsoUser, SsoError, startSso } from '../../auth/sso.ts';
 import { changeOwnPassword, deleteUser, updateUser, userById } from '../../auth/users.ts';
 import { type CommandContext, CommandError, defineCommand } from './types.ts';
 
@@ -31,6 +32,27 @@ async function authCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const SSO_STATUS: Record<SsoError['code'], 400 | 403 | 404 | 409 | 429 | 502> = {
+  sso_disabled: 404,
+  sso_busy: 429,
+  invalid_state: 400,
+  sso_refused: 403,
+  tenant_not_allowed: 403,
+  no_role: 403,
+  username_taken: 409,
+  account_disabled: 403,
+  sso_unavailable: 502,
+};
+
+async function ssoCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SsoError) throw new CommandError(err.code, err.message, SSO_STATUS[err.code]);
+    throw err;
+  }
+}
+
 const db = (ctx: CommandContext) => ctx.app.store.db;
 const roleSchema = z.enum(['admin', 'viewer']);
 
@@ -48,6 +70,46 @@ export const authCommands = {
       });
       if (!opened) throw new CommandError('invalid_credentials', 'user unknown or disabled', 403);
       return opened;
+    },
+  }),
+  /**
+   * Sign-in with Microsoft, first leg: a single-use state and the authorize URL. Anyone may
+   * start one (the route is public); `binding` goes to the browser's cookie only.
+   */
+  'auth.ssoStart': defineCommand({
+    role: 'viewer',
+    input: z.object({ redirectUri: z.string().url() }),
+    async run(ctx, input) {
+      return ssoCall(() => startSso(db(ctx), ctx.app.config.auth.sso, input));
+    },
+  }),
+  /**
+   * Microsoft's answer: the state used up, the code redeemed, the ID token validated, the
+   * linked (or new) user's role set from its claims, and a session opened for them, the same
+   * kind as a password sign-in's. Runs for whoever brings the answer back: the state bound to
+   * their browser is the credential.
+   */
+  'auth.ssoComplete': defineCommand({
+    role: 'viewer',
+    input: z.object({
+      binding: z.string().min(20).max(100),
+      callbackUrl: z.string().url().max(8000),
+      userAgent: z.string().nullish(),
+      ip: z.string().nullish(),
+    }),
+    async run(ctx, input) {
+      return ssoCall(async () => {
+        const identity = await completeSso(db(ctx), ctx.app.config.auth.sso, input);
+        const user = await linkSsoUser(db(ctx), identity);
+        const opened = await openSession(db(ctx), {
+          userId: user.id,
+          lifetimeMs: ctx.app.config.auth.sessionHours * 3_600_000,
+          userAgent: input.userAgent,
+          ip: input.ip,
+        });
+        if (!opened) throw new SsoError('account_disabled', `${user.username} is disabled in drivewarden`);
+        return { ...opened, user };
+      });
     },
   }),
   'auth.closeSession': defineCommand({

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { tokenRows } from '../../../auth/api-tokens.ts';
@@ -11,6 +11,7 @@ import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { afterCursor, listQuerySchema, orderByKeys, pageSchema, sortKeys, toPage } from '../pagination.ts';
 import type { ZodApp } from '../zod-app.ts';
+import { ssoRoutes } from './sso.ts';
 
 /**
  * Sign-in and roles (mounted under /api/v1): browser sessions (cookie `dw_session` +
@@ -51,6 +52,22 @@ const idParams = z.object({ id: z.string().min(1).max(200) });
 
 function cookieIsSecure(deps: ApiDeps, request: FastifyRequest): boolean {
   return deps.config.auth.secureCookie ?? request.protocol === 'https';
+}
+
+/** The session cookie of a sign-in (password or Microsoft): HttpOnly, SameSite=Strict. */
+function setSessionCookie(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: { token: string; expiresAt: string },
+): void {
+  reply.setCookie(SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: cookieIsSecure(deps, request),
+    expires: new Date(session.expiresAt),
+  });
 }
 
 function sessionCookie(request: FastifyRequest): string | undefined {
@@ -95,13 +112,7 @@ export async function authRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
             throw new ApiError(401, 'invalid_credentials', 'username or password is wrong');
           throw err;
         });
-      reply.setCookie(SESSION_COOKIE, session.token, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        secure: cookieIsSecure(deps, request),
-        expires: new Date(session.expiresAt),
-      });
+      setSessionCookie(deps, request, reply, session);
       return { user, csrfToken: session.csrfToken };
     },
   );
@@ -146,7 +157,7 @@ export async function authRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
       },
     },
     async (request) => {
-      const sso = { enabled: false };
+      const sso = { enabled: deps.config.auth.sso.enabled };
       const principal = request.principal;
       if (!principal) return { user: null, csrfToken: null, sso };
       const row = await deps.db
@@ -196,6 +207,7 @@ export async function authRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
     },
   );
 
+  await ssoRoutes(app, deps, setSessionCookie);
   await userRoutes(app, deps);
   await tokenRoutes(app, deps);
 }
