@@ -119,3 +119,37 @@ test('alerts.allowPrivateTargets: off by default, a boolean or a list of address
       err.problems.every((p) => p.startsWith('DW_ALERTS_ALLOW_PRIVATE_TARGETS') && /CIDR/.test(p)),
   );
 });
+
+test('auth.sso: off by default; the client secret from the environment or a file, never the JSON file', () => {
+  const off = loadConfig({ HOME: '/home/x' });
+  assert.equal(off.auth.sso.enabled, false);
+  assert.deepEqual(off.auth.sso.adminRoles, ['drivewarden.admin']);
+  const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
+  const secretFile = join(dir, 'sso-secret');
+  writeFileSync(secretFile, 'from-a-file\n');
+  const tenant = '11111111-2222-3333-4444-555555555555';
+  const base = { HOME: '/home/x', DW_SSO_ENABLED: 'true', DW_SSO_TENANT: tenant, DW_SSO_CLIENT_ID: 'app' };
+  const fromFile = loadConfig({
+    ...base,
+    DW_SSO_CLIENT_SECRET_FILE: secretFile,
+    DW_SSO_ADMIN_GROUPS: `${tenant}`,
+  });
+  assert.equal(fromFile.auth.sso.clientSecret, 'from-a-file');
+  assert.deepEqual(fromFile.auth.sso.adminGroups, [tenant]);
+  assert.throws(
+    () => loadConfig(base),
+    (err: ConfigError) => err.problems.some((p) => /DW_SSO_CLIENT_SECRET_FILE/.test(p)),
+  );
+  assert.throws(
+    () => loadConfig({ ...base, DW_SSO_TENANT: 'organizations', DW_SSO_CLIENT_SECRET: 's' }),
+    (err: ConfigError) => err.problems.some((p) => /allowedTenants.*organizations/.test(p)),
+  );
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ auth: { sso: { clientSecret: 'in-the-file' } } }));
+  assert.throws(
+    () => loadConfig({ ...base, DW_CONFIG: file, DW_SSO_CLIENT_SECRET: 's' }),
+    (err: ConfigError) =>
+      err.problems.some((p) => /auth\.sso\.clientSecret.*secrets do not belong in the config file/.test(p)) &&
+      !err.message.includes('in-the-file'),
+  );
+});

@@ -36,12 +36,13 @@ export function ensureWebBuild(): string {
   return WEB_DIST;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** Headless Chromium; `args` are added to its command line (e.g. a certificate to trust). */
+export async function launchChromium(args: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set DW_CHROMIUM`,
     );
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...args] });
 }
 
 /** A screenshot as test-artifacts/screens/<name>.png: the full page, or with `fullPage: false` what the window shows. */

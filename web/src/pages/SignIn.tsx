@@ -6,6 +6,8 @@ export function SignInPage(props: { sso: boolean; onSignedIn: () => Promise<void
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const action = useAction();
+  // Sign-in with Microsoft comes back here with the reason when it was refused.
+  const ssoError = new URLSearchParams(window.location.search).get('sso_error');
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void action.run(async () => {
@@ -50,7 +52,14 @@ export function SignInPage(props: { sso: boolean; onSignedIn: () => Promise<void
         </button>
         {props.sso ? (
           <p>
-            <a href="/api/v1/auth/sso/start">Sign in with Microsoft</a>
+            <a className="button" href="/api/v1/auth/sso/start">
+              Sign in with Microsoft
+            </a>
+          </p>
+        ) : null}
+        {ssoError ? (
+          <p role="alert" className="error">
+            Sign-in with Microsoft failed: {ssoError}
           </p>
         ) : null}
       </form>

@@ -34,6 +34,10 @@ const PUBLIC: Record<string, string> = {
   'POST /api/v1/auth/sign-in': 'signing in',
   'POST /api/v1/auth/sign-out': 'signing out (a live session still needs its CSRF token)',
   'GET /api/v1/auth/session': 'who is signed in, null when nobody',
+  'GET /api/v1/auth/sso/start':
+    'sign-in with Microsoft: the redirect to Entra ID, before anyone is signed in',
+  'GET /api/v1/auth/sso/callback':
+    "Microsoft's sign-in redirect: no SameSite=Strict cookie on a cross-site navigation; the browser's binding cookie and the single-use state are the credential",
   'GET /api/v1/connect/microsoft/callback':
     "Microsoft's consent redirect: no SameSite=Strict cookie on a cross-site navigation; the single-use state is the credential",
   'GET /': 'the web app',
