@@ -14,6 +14,10 @@ export interface Principal {
   via: 'session' | 'token';
   /** Sessions only: the synchronizer token unsafe requests must echo in `x-csrf-token`. */
   csrfToken?: string;
+  /** Sessions only: the user's password is a one-time one; nothing but changing it is allowed. */
+  mustChangePassword?: boolean;
+  /** API tokens only: the token's id (its last use is recorded). */
+  tokenId?: string;
 }
 
 /** The user, role and CSRF token of a session cookie's token; null when unknown, expired or disabled. */
@@ -25,7 +29,15 @@ export async function principalOfSession(
   const row = await db
     .selectFrom('app_sessions as s')
     .innerJoin('app_users as u', 'u.id', 's.user_id')
-    .select(['u.id', 'u.username', 'u.role', 'u.disabled', 's.csrf_token', 's.expires_at'])
+    .select([
+      'u.id',
+      'u.username',
+      'u.role',
+      'u.disabled',
+      'u.must_change_password',
+      's.csrf_token',
+      's.expires_at',
+    ])
     .where('s.token_hash', '=', tokenHash(token))
     .executeTakeFirst();
   if (!row || row.disabled || new Date(row.expires_at).getTime() <= now.getTime()) return null;
@@ -35,6 +47,7 @@ export async function principalOfSession(
     role: row.role,
     via: 'session',
     csrfToken: row.csrf_token,
+    mustChangePassword: Number(row.must_change_password) === 1,
   };
 }
 
@@ -47,14 +60,22 @@ export async function principalOfApiToken(
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('app_users as u', 'u.id', 't.user_id')
-    .select(['u.id', 'u.username', 'u.role as user_role', 'u.disabled', 't.role', 't.expires_at'])
+    .select([
+      't.id as token_id',
+      'u.id',
+      'u.username',
+      'u.role as user_role',
+      'u.disabled',
+      't.role',
+      't.expires_at',
+    ])
     .where('t.token_hash', '=', tokenHash(token))
     .executeTakeFirst();
   if (!row || row.disabled) return null;
   if (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime()) return null;
   // A token never acts above its user's current role.
   const role: Role = row.role === 'admin' && row.user_role === 'admin' ? 'admin' : 'viewer';
-  return { userId: row.id, username: row.username, role, via: 'token' };
+  return { userId: row.id, username: row.username, role, via: 'token', tokenId: row.token_id };
 }
 
 export class AuthError extends Error {

@@ -28,6 +28,12 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'dw_session';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * What a session whose password must be changed may still do beside the public routes
+ * (reading the session, signing out): change the password. Everything else answers 403
+ * `password_change_required`.
+ */
+export const PASSWORD_CHANGE_ROUTES = new Set(['POST /api/v1/auth/password']);
 
 /** The route's declared access (admin when none was declared). */
 export function accessOf(request: FastifyRequest): Access {
@@ -55,7 +61,8 @@ async function resolvePrincipal(
 /**
  * The hook that enforces `access` on every request: resolves the principal from an API token
  * (`Authorization: Bearer dw_…`) or the session cookie, refuses anonymous callers (401) and
- * viewers on admin routes (403), and requires `x-csrf-token` on unsafe requests made with a
+ * viewers on admin routes (403), sessions that must change their one-time password on all
+ * but the password change (403 `password_change_required`), and requires `x-csrf-token` on unsafe requests made with a
  * session cookie (tokens are not sent by browsers on their own, so they need none).
  * Needs @fastify/cookie registered first.
  */
@@ -73,6 +80,15 @@ export function installAccessControl(
     }
     const principal = await resolvePrincipal(db, request, now());
     if (!principal) throw new ApiError(401, 'unauthorized', 'sign in first (session cookie or API token)');
+    if (
+      principal.mustChangePassword &&
+      !PASSWORD_CHANGE_ROUTES.has(`${request.method} ${request.routeOptions.url}`)
+    )
+      throw new ApiError(
+        403,
+        'password_change_required',
+        'your password is a one-time password: change it first (POST /api/v1/auth/password)',
+      );
     if (access === 'admin' && principal.role !== 'admin')
       throw new ApiError(
         403,

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApi, type TestApi } from '../../../../test/support/api.ts';
 import { quietLogger } from '../../../../test/support/logger.ts';
 import { testDialects } from '../../../../test/support/store.ts';
+import { hashPassword } from '../../../auth/passwords.ts';
 import { createUser } from '../../../auth/principals.ts';
 import { SubscriptionCache } from '../../../store/subscription-cache.ts';
 import { WebhookReceiver } from '../../webhooks/receiver.ts';
@@ -226,6 +227,47 @@ for (const dialect of testDialects()) {
         }
       }
       assert.deepEqual(wrong, []);
+    });
+
+    test('a session that must change its password gets only the password change (403 password_change_required elsewhere)', async () => {
+      const db = api.app.store.db;
+      const user = await createUser(db, {
+        username: 'must-change',
+        password: null,
+        role: 'admin',
+        mustChangePassword: true,
+      });
+      const password = 'one-time password 1';
+      const password_hash = await hashPassword(password, { N: 2 ** 12, r: 8, p: 1 });
+      await db.updateTable('app_users').set({ password_hash }).where('id', '=', user.id).execute();
+      const signIn = await api.anon.post('/api/v1/auth/sign-in', { username: 'must-change', password });
+      assert.equal(signIn.status, 200, signIn.text);
+      assert.equal(signIn.body.user.mustChangePassword, true);
+      const session = {
+        cookie: (signIn.headers.get('set-cookie') ?? '').split(';')[0],
+        'x-csrf-token': signIn.body.csrfToken,
+      };
+      const allowed = (r: RouteAccess) => `${r.method} ${r.url}` === 'POST /api/v1/auth/password';
+      const wrong: string[] = [];
+      for (const route of routes.filter((r) => r.access !== 'public' && !allowed(r))) {
+        const answer = await call(api.url, route.method, pathOf(route.url), session);
+        if (answer.status !== 403 || (route.method !== 'HEAD' && answer.code !== 'password_change_required'))
+          wrong.push(`${route.method} ${route.url}: ${answer.status} ${answer.code ?? ''}`);
+      }
+      assert.deepEqual(wrong, []);
+      // Reading the session and changing the password are let through; then everything is.
+      const read = await call(api.url, 'GET', '/api/v1/auth/session', session);
+      assert.equal(read.status, 200);
+      const change = await fetch(`${api.url}/api/v1/auth/password`, {
+        method: 'POST',
+        headers: { ...session, 'content-type': 'application/json' },
+        body: JSON.stringify({ current: password, next: 'a password of my own' }),
+      });
+      assert.equal(change.status, 204, await change.text());
+      const after = await call(api.url, 'GET', '/api/v1/users', session);
+      assert.equal(after.status, 200);
+      const signOut = await call(api.url, 'POST', '/api/v1/auth/sign-out', session);
+      assert.equal(signOut.status, 204);
     });
 
     test('every viewer route lets a viewer through the access check', async () => {
