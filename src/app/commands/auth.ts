@@ -112,6 +112,21 @@ export const authCommands = {
       });
     },
   }),
+  /** An API token was used (the server thread sends this at most once a minute per token). */
+  'auth.tokenUsed': defineCommand({
+    role: 'viewer',
+    input: z.object({ id: z.string().min(1).max(200), at: z.iso.datetime() }),
+    async run(ctx, input) {
+      const result = await db(ctx)
+        .updateTable('api_tokens')
+        .set({ last_used_at: input.at })
+        .where('id', '=', input.id)
+        .where('user_id', '=', ctx.actor.userId)
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', input.at)]))
+        .executeTakeFirst();
+      return { recorded: Number(result.numUpdatedRows) > 0 };
+    },
+  }),
   'auth.closeSession': defineCommand({
     role: 'viewer',
     input: z.object({ token: z.string().min(1) }),

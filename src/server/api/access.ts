@@ -70,6 +70,7 @@ export function installAccessControl(
   app: FastifyInstance,
   db: Kysely<Database>,
   now = () => new Date(),
+  onTokenUsed?: (principal: Principal, at: Date) => void,
 ): void {
   app.addHook('onRequest', async (request) => {
     const access = accessOf(request);
@@ -105,6 +106,7 @@ export function installAccessControl(
         );
     }
     request.principal = principal;
+    if (principal.via === 'token') onTokenUsed?.(principal, now());
   });
 }
 

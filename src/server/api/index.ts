@@ -19,6 +19,7 @@ import { queryRoutes } from './routes/query.ts';
 import { remediationRoutes } from './routes/remediation.ts';
 import { rulesRoutes } from './routes/rules.ts';
 import { storageRoutes } from './routes/storage.ts';
+import { TokenUseRecorder } from './token-use.ts';
 import type { ZodApp } from './zod-app.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -60,7 +61,8 @@ export async function registerApi(root: FastifyInstance, deps: ApiDeps): Promise
   // Before the access hook, so refusals carry the headers too.
   await root.register(helmet, { contentSecurityPolicy: { directives: CSP } });
   await root.register(cookie);
-  installAccessControl(root, deps.db, deps.now);
+  const tokenUse = new TokenUseRecorder(deps.commands, deps.logger);
+  installAccessControl(root, deps.db, deps.now, (principal, at) => tokenUse.used(principal, at));
   await root.register(swagger, {
     openapi: {
       openapi: '3.0.3',
