@@ -6,6 +6,7 @@ import { registerChannels } from './channels.ts';
 import { registerDemo } from './demo.ts';
 import { registerFindings } from './findings.ts';
 import { registerIntegrations } from './integrations.ts';
+import { registerMigrate } from './migrate.ts';
 import { registerPacks } from './packs.ts';
 import { registerPolicies } from './policies.ts';
 import { registerQuery } from './query.ts';
@@ -34,6 +35,7 @@ export const commands: Array<(program: Command) => void> = [
   registerChannels,
   registerAlerts,
   registerUsers,
+  registerMigrate,
   registerSimCommand,
   registerDemo,
 ];
