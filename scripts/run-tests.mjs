@@ -1,6 +1,9 @@
 // Runs every *.test.ts under src/, sim/, test/ and bench/ with node's own test runner
 // (through tsx). Extra arguments are passed on, so `npm test -- sim` narrows by path.
-import { spawnSync } from 'node:child_process';
+// The PostgreSQL tests get one server for the whole run: the configured one (DW_TEST_PG_URL,
+// default 127.0.0.1:5432) when it answers, else a throwaway one started here and stopped at
+// the end (test/support/postgres-server.ts), handed to every file through DW_TEST_PG_URL.
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,9 +30,30 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(
+
+const wantsPostgres = (process.env.DW_TEST_DIALECTS ?? 'sqlite,postgres')
+  .split(',')
+  .some((d) => d.trim() === 'postgres');
+let postgres;
+if (wantsPostgres) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { ensureTestPostgres } = await import('../test/support/postgres-server.ts');
+  postgres = await ensureTestPostgres();
+}
+// spawn, not spawnSync: an embedded server's log pipe must keep draining while the tests run.
+const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit', env: { ...process.env, DW_LOG_LEVEL: process.env.DW_LOG_LEVEL ?? 'silent' } },
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      DW_LOG_LEVEL: process.env.DW_LOG_LEVEL ?? 'silent',
+      ...(postgres ? { DW_TEST_PG_URL: postgres.url } : {}),
+    },
+  },
 );
-process.exit(result.status ?? 1);
+const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+await postgres?.stop();
+process.exit(status);

@@ -3,25 +3,37 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { after } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../src/store/codec.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { dropPgSchema, openStore, type Store } from '../../src/store/store.ts';
-
-/** PostgreSQL used by the tests (trust auth on 127.0.0.1 by default). */
-export const TEST_PG_URL = process.env.DW_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { DEFAULT_TEST_PG_URL, ensureTestPostgres } from './postgres-server.ts';
 
 const requested = (process.env.DW_TEST_DIALECTS ?? 'sqlite,postgres')
   .split(',')
   .map((d) => d.trim())
   .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
 
+/**
+ * PostgreSQL used by the tests: DW_TEST_PG_URL (scripts/run-tests.mjs sets it to the server of
+ * the run), else the local server (trust auth on 127.0.0.1:5432). When it does not answer, this
+ * file starts a throwaway one for itself (./postgres-server.ts) and stops it after its tests.
+ */
+export const TEST_PG_URL = requested.includes('postgres')
+  ? await (async () => {
+      const server = await ensureTestPostgres();
+      if (server.embedded) after(() => server.stop());
+      return server.url;
+    })()
+  : (process.env.DW_TEST_PG_URL ?? DEFAULT_TEST_PG_URL);
+
 let narrowingSaid = false;
 
 /**
- * The dialects the store-backed tests run on: both, unless DW_TEST_DIALECTS narrows them (e.g.
- * on a machine without PostgreSQL). A narrowing is said in the test output (once per test
- * file), never silent; an unreachable PostgreSQL is not narrowed out but fails the tests.
+ * The dialects the store-backed tests run on: both, unless DW_TEST_DIALECTS narrows them. A
+ * narrowing is said in the test output (once per test file), never silent; an unreachable
+ * PostgreSQL is replaced by a throwaway one (TEST_PG_URL), never narrowed out.
  */
 export function testDialects(): Dialect[] {
   if (!narrowingSaid) {
