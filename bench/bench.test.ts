@@ -35,7 +35,16 @@ async function quick(scenario: string): Promise<Record<string, unknown>> {
   const record = JSON.parse(last) as Record<string, unknown>;
   assert.equal(record.scenario, scenario);
   assert.equal(record.quick, true);
+  assertMachine(record);
   return record;
+}
+
+/** Every result names the machine it was measured on and how loaded it was. */
+function assertMachine(record: Record<string, unknown>): void {
+  assertNumbers(record, ['cores', 'load_avg_start', 'load_avg_end']);
+  assert.ok((record.cores as number) >= 1);
+  assert.equal(typeof record.cpu_model, 'string');
+  assert.match(String(record.node_version), /^v\d+\./);
 }
 
 function assertNumbers(record: Record<string, unknown>, fields: string[]): void {
@@ -61,7 +70,11 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
       'what_can_reach_p50_ms',
       'labels_calls',
       'labels_ru',
+      'bound_items_per_s',
+      'bound_ratio',
+      'bound_rows',
     ]);
+    assert.equal(r.bound_rows, r.items, 'the bound wrote the same items');
     assert.ok((r.items as number) > 0 && (r.ru_minimum as number) > 0);
     assert.equal(r.labels_calls, r.labels_files_minimum, 'one label read per exposed label-capable file');
     assert.ok((r.who_can_reach_samples as number) > 0 && (r.what_can_reach_samples as number) > 0);

@@ -5,6 +5,8 @@
  * stdout; otherwise a human summary is printed.
  */
 
+import { cpus, loadavg } from 'node:os';
+
 export type Figures = Record<string, number | boolean | string | null>;
 
 export interface ScenarioContext {
@@ -68,4 +70,22 @@ export function percentile(values: number[], p: number): number {
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** The 1-minute load average, rounded (other work on the machine skews every figure). */
+export function loadAverage(): number {
+  return round(loadavg()[0], 2);
+}
+
+/**
+ * The machine a result was measured on: absolute figures only compare on the same one,
+ * and a loaded machine (load average well above 0 at the start or end) skews them.
+ */
+export function machineInfo(): Figures {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpu_model: list[0]?.model.trim() ?? 'unknown',
+    node_version: process.version,
+  };
 }

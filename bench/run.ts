@@ -1,4 +1,4 @@
-import { parseArgs, type Scenario } from './harness.ts';
+import { loadAverage, machineInfo, parseArgs, type Scenario } from './harness.ts';
 import { scenarios } from './scenarios/index.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -13,12 +13,20 @@ if (!args.scenario || !byName.has(args.scenario)) {
 }
 
 const scenario = byName.get(args.scenario)!;
+const loadStart = loadAverage();
 const figures = await scenario.run({
   quick: args.quick,
   flags: args.flags,
   log: (message) => process.stderr.write(`[${scenario.name}] ${message}\n`),
 });
-const record = { scenario: scenario.name, quick: args.quick, ...figures };
+const record = {
+  scenario: scenario.name,
+  quick: args.quick,
+  ...figures,
+  ...machineInfo(),
+  load_avg_start: loadStart,
+  load_avg_end: loadAverage(),
+};
 if (args.json) console.log(JSON.stringify(record));
 else for (const [key, value] of Object.entries(record)) console.log(`${key.padEnd(28)} ${value}`);
 process.exit(0);

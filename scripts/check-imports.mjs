@@ -49,6 +49,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/lib/rules-page.ts',
   // The REST API served in the bench process on the kept store, timed over HTTP.
   'bench/scenarios/api.ts',
+  // The full sync's bound: the store's SQLite settings and the delta request the product makes.
+  'bench/lib/bound.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */

@@ -2,9 +2,12 @@
  * full-sync: a generated tenant (default 2,000 users, 1,000,000 items; ~5% of items under
  * unique permissions, 1% anonymous links), no latency, no RU budget. The simulator and
  * the product each run in their own process; the product is the real CLI
- * (`integrations add --sim-info`, then `sync --once --json`) on a temporary store.
+ * (`integrations add --sim-info`, then `sync --once --json`) on a temporary store. After
+ * it, the bound: the same pages parsed and written as bare rows (bench/lib/bound.ts), and
+ * bound_ratio = items_per_s / bound_items_per_s.
  */
 import { numberFlag, round, type Scenario } from '../harness.ts';
+import { measureBound } from '../lib/bound.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
 import { timeReachQueries } from '../lib/reach-timing.ts';
@@ -45,6 +48,12 @@ export const fullSync: Scenario = {
       const check = await checkDataDir(p, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
       const reach = await timeReachQueries(p.dataDir, integrationId);
+      // The bound: the same pages, parsed and written as bare rows (bench/lib/bound.ts).
+      ctx.log('measuring the bound (the same pages as bare rows)');
+      const drives = (await sim.admin.drives()).map((d) => d.id);
+      const bound = await measureBound(sim.info, drives, tmp.dir);
+      const boundPerS = bound.rows / bound.seconds;
+      const itemsPerS = minimum.items / run.syncSeconds;
       const failed = Object.entries(run.result.resources).filter(([, s]) => s !== 'ok');
       if (failed.length > 0) ctx.log(`resources not collected: ${JSON.stringify(failed)}`);
       return {
@@ -53,7 +62,11 @@ export const fullSync: Scenario = {
         items: minimum.items,
         seconds: round(run.syncSeconds, 2),
         process_seconds: round(run.cli.seconds, 2),
-        items_per_s: Math.round(minimum.items / run.syncSeconds),
+        items_per_s: Math.round(itemsPerS),
+        bound_items_per_s: Math.round(boundPerS),
+        bound_ratio: round(itemsPerS / boundPerS, 3),
+        bound_seconds: round(bound.seconds, 2),
+        bound_rows: bound.rows,
         peak_rss_mb: run.maxRssMb,
         requests: counters.requests,
         ru_spent: counters.ruSpent,
@@ -72,7 +85,8 @@ export const fullSync: Scenario = {
         ru_minimum_labels: minimum.labels,
         throttled_responses: counters.throttledResponses,
         ...reach,
-        correct: check.correct,
+        // The bare table must hold the same items, or the bound compared different work.
+        correct: check.correct && bound.rows === minimum.items,
       };
     } finally {
       await sim.close();

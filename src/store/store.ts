@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type SQLite from 'better-sqlite3';
 import { type Kysely, Migrator, PostgresAdapter, sql } from 'kysely';
 import { backfillAccess } from './access.ts';
 import { ensurePgSchema, openKysely, openSqlite } from './connection.ts';
@@ -38,6 +39,23 @@ const PAGE_SIZE = 16_384;
 /** WAL bytes between automatic checkpoints (converted to pages of the file's page size). */
 const WAL_AUTOCHECKPOINT_BYTES = 64 * 1024 * 1024;
 
+/** The store's SQLite settings (the full-sync bench's bound uses them too, to compare like with like). */
+export function tuneSqlite(database: SQLite.Database): void {
+  // Before the first table is created (a no-op on an existing database): 16 KiB pages
+  // hold ~8 drive_items rows (raw JSON included) instead of 2, and a commit writes a
+  // quarter of the WAL frames (one frame header + one write each): −13 % CPU in a full sync.
+  database.pragma(`page_size = ${PAGE_SIZE}`);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 10000');
+  // A page of a drive (999 items, their history) is a few MB of WAL: with the default
+  // 1,000-page auto-checkpoint nearly every commit checkpointed, each an fsync of the
+  // database file on the event loop. Checkpoint every 64 MB of WAL instead.
+  const pageSize = Number(database.pragma('page_size', { simple: true })) || 4096;
+  database.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
+}
+
 /**
  * Opens (and creates, and migrates) the store: SQLite `<dataDir>/drivewarden.db` or a
  * given file by default, PostgreSQL when a databaseUrl is given.
@@ -57,19 +75,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   } else {
     const file = 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
     const database = openSqlite(file);
-    // Before the first table is created (a no-op on an existing database): 16 KiB pages
-    // hold ~8 drive_items rows (raw JSON included) instead of 2, and a commit writes a
-    // quarter of the WAL frames (one frame header + one write each): −13 % CPU in a full sync.
-    database.pragma(`page_size = ${PAGE_SIZE}`);
-    database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
-    database.pragma('foreign_keys = ON');
-    database.pragma('busy_timeout = 10000');
-    // A page of a drive (999 items, their history) is a few MB of WAL: with the default
-    // 1,000-page auto-checkpoint nearly every commit checkpointed, each an fsync of the
-    // database file on the event loop. Checkpoint every 64 MB of WAL instead.
-    const pageSize = Number(database.pragma('page_size', { simple: true })) || 4096;
-    database.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
+    tuneSqlite(database);
     const { db } = openKysely({ dialect: 'sqlite', database, statementCache: STATEMENT_CACHE_SIZE });
     store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
