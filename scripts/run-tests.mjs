@@ -45,11 +45,13 @@ if (wantsPostgres) {
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  // DW_RUN_SOURCES: the CLI processes tests start run the sources under test, not a build in dist/.
   {
     stdio: 'inherit',
     env: {
       ...process.env,
       DW_LOG_LEVEL: process.env.DW_LOG_LEVEL ?? 'silent',
+      DW_RUN_SOURCES: '1',
       ...(postgres ? { DW_TEST_PG_URL: postgres.url } : {}),
     },
   },

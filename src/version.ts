@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+// From src/version.ts or from the build's dist/src/version.js.
+const PACKAGE_JSON = new URL(
+  import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json',
+  import.meta.url,
+);
+const pkg = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as {
   version: string;
 };
 

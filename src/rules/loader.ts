@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { capabilities } from '../resources/capabilities.ts';
+import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import {
   RESERVED_PARAMETERS,
   type RuleDefinition,
@@ -19,7 +19,7 @@ import { parameterNames } from './sql-params.ts';
  */
 
 /** rules/builtin at the root of the package. */
-export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/builtin', import.meta.url));
+export const BUILTIN_RULES_DIR = join(PACKAGE_ROOT, 'rules/builtin');
 
 /** Parses and validates one rule from its two texts; `where` names it in errors. */
 export function parseRule(

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import { RULE_ID } from './definition.ts';
 import { loadBuiltinRules } from './loader.ts';
 
@@ -14,7 +14,7 @@ import { loadBuiltinRules } from './loader.ts';
  */
 
 /** rules/packs at the root of the package. */
-export const BUILTIN_PACKS_DIR = fileURLToPath(new URL('../../rules/packs', import.meta.url));
+export const BUILTIN_PACKS_DIR = join(PACKAGE_ROOT, 'rules/packs');
 
 const PACK_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
+import { COMPILED, moduleUrl } from '../util/runtime-files.ts';
 import type { RuleDefinition } from './definition.ts';
 import { openReadSession, type ReadSession } from './read-session.ts';
 import { type RuleRunOptions, type RuleRunResult, runRuleOnSession } from './rule-runner.ts';
@@ -21,7 +22,7 @@ export interface RuleExecutor {
 }
 
 const BOOT = new URL('./worker/boot.mjs', import.meta.url);
-const ENTRY = new URL('./rule-worker.ts', new URL('./worker/', import.meta.url)).href;
+const ENTRY = moduleUrl('./worker/rule-worker.ts', import.meta.url);
 
 /** Worker threads over a SQLite file; kept for as long as the caller keeps the executor. */
 export function startSqliteWorkers(file: string, size: number): RuleExecutor {
@@ -33,7 +34,7 @@ export function startSqliteWorkers(file: string, size: number): RuleExecutor {
   const queue: Job[] = [];
   const workers = Array.from({ length: Math.max(1, size) }, () => {
     const slot: { worker: Worker; job?: Job } = {
-      worker: new Worker(BOOT, { workerData: { entry: ENTRY, file } }),
+      worker: new Worker(COMPILED ? ENTRY : BOOT, { workerData: { entry: ENTRY.href, file } }),
     };
     slot.worker.unref();
     slot.worker.on('message', (answer: RuleTaskAnswer) => {

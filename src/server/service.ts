@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type AlertsService, startAlerts } from '../app/alerts.ts';
 import { localCommandBus } from '../app/commands/local-bus.ts';
 import type { ServiceHooks } from '../app/commands/types.ts';
@@ -13,6 +13,7 @@ import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/rea
 import { syncIntegration } from '../collect/sync.ts';
 import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
+import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
 import type { GraphUsage } from './api/metrics.ts';
 import { type AutoRemediationSchedule, startAutoRemediation } from './auto-remediation.ts';
@@ -68,7 +69,7 @@ export interface ServiceOptions {
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const WEB_DIST = join(PACKAGE_ROOT, 'web/dist');
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
   const { logger } = app;

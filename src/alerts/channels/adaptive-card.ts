@@ -1,4 +1,9 @@
-import * as AC from 'adaptivecards';
+import { createRequire } from 'node:module';
+import type * as ACTypes from 'adaptivecards';
+
+// The package's ES modules import each other without file extensions, which Node's own
+// loader refuses (tsx accepts them, the build runs without tsx); its UMD bundle loads anywhere.
+const AC = createRequire(import.meta.url)('adaptivecards/dist/adaptivecards.js') as typeof ACTypes;
 
 /**
  * Validates an Adaptive Card with the Adaptive Cards SDK (adaptivecards): the problems it
@@ -10,8 +15,8 @@ export function adaptiveCardProblems(card: unknown): string[] {
   const problems: string[] = [];
   const parsed = new AC.AdaptiveCard();
   const context = new AC.SerializationContext();
-  parsed.parse(card as AC.PropertyBag, context);
-  const events: AC.IValidationEvent[] = [];
+  parsed.parse(card as ACTypes.PropertyBag, context);
+  const events: ACTypes.IValidationEvent[] = [];
   for (let i = 0; i < context.eventCount; i++) events.push(context.getEventAt(i));
   events.push(...parsed.validateProperties().validationEvents);
   for (const e of events) {

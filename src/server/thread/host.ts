@@ -10,6 +10,7 @@ import type { CommandName } from '../../app/commands/index.ts';
 import { type CommandBus, failureOf } from '../../app/commands/local-bus.ts';
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
+import { COMPILED, moduleUrl } from '../../util/runtime-files.ts';
 import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
@@ -29,7 +30,7 @@ export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
-const ENTRY = new URL('./entry.ts', import.meta.url).href;
+const ENTRY = moduleUrl('./entry.ts', import.meta.url);
 
 export class ServerThread {
   private nextRequest = 1;
@@ -63,9 +64,10 @@ export class ServerThread {
   /** Starts the thread; resolves once it listens (rejects when it could not start). */
   static async start(options: ServerThreadOptions): Promise<ServerThread> {
     const { logger, onPersisted, onRejections, startTimeoutMs, onExit, commands, ...rest } = options;
-    const data: ServerThreadData = { ...rest, entry: ENTRY };
-    // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; the loader comes from boot.mjs.
-    const worker = new Worker(BOOT, { workerData: data });
+    const data: ServerThreadData = { ...rest, entry: ENTRY.href };
+    // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; from the sources the
+    // loader comes from boot.mjs, the build starts its entry directly.
+    const worker = new Worker(COMPILED ? ENTRY : BOOT, { workerData: data });
     const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
     let thread: ServerThread | undefined;
     const early: FromServerThread[] = [];

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { COMPILED, moduleUrl } from '../../../util/runtime-files.ts';
 import { QueryError } from '../errors.ts';
 import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts';
 
@@ -9,6 +10,8 @@ import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts
  */
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
+/** The build forks the compiled child directly; the sources go through boot.mjs (tsx). */
+const CHILD = COMPILED ? moduleUrl('./child.ts', import.meta.url) : BOOT;
 /** The process must say it started within this long (tsx compiles on a cold cache). */
 const START_TIMEOUT_MS = 60_000;
 /** PostgreSQL's statement timeout answers first; the kill is the backstop. */
@@ -19,7 +22,7 @@ export type QueryRows = Extract<ChildMessage, { type: 'result' }>;
 
 export function runInQueryProcess(request: RunRequest): Promise<QueryRows> {
   const { limits } = request;
-  const child = fork(BOOT, [], {
+  const child = fork(CHILD, [], {
     // Not the parent's flags (test runner, loaders): the JS heap sized to the memory limit.
     execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`],
     serialization: 'advanced',
