@@ -22,6 +22,8 @@ export interface BoundResult {
   pages: number;
   /** Seconds spent parsing and writing. */
   seconds: number;
+  /** CPU seconds of this process while parsing and writing. */
+  cpuSeconds: number;
 }
 
 const BARE_TABLE = `create table bare_items (
@@ -90,7 +92,7 @@ export async function measureBound(
         );
     });
     const token = await graphToken(info, agent);
-    const out: BoundResult = { rows: 0, entries: 0, pages: 0, seconds: 0 };
+    const out: BoundResult = { rows: 0, entries: 0, pages: 0, seconds: 0, cpuSeconds: 0 };
     for (const driveId of driveIds) {
       let url: string | undefined =
         `${info.graphBaseUrl}/drives/${encodeURIComponent(driveId)}/root/delta?$top=${pageSize}`;
@@ -103,9 +105,12 @@ export async function measureBound(
         if (res.statusCode !== 200)
           throw new Error(`bound: ${url} answered ${res.statusCode}: ${text.slice(0, 300)}`);
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const page = JSON.parse(text) as { value: Item[]; '@odata.nextLink'?: string };
         writePage(driveId, page.value);
         out.seconds += (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        out.cpuSeconds += (c.user + c.system) / 1e6;
         out.entries += page.value.length;
         out.pages++;
         url = page['@odata.nextLink'];

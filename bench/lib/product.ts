@@ -30,6 +30,8 @@ export interface SyncRun {
   cli: CliRun;
   result: SyncRecord;
   maxRssMb: number;
+  /** CPU seconds of the sync process (user + system, start-up included). */
+  cpuSeconds: number;
   /** The sync's own duration (first Graph call to last commit), from the result's timestamps. */
   syncSeconds: number;
 }
@@ -41,11 +43,11 @@ export async function runSync(
   extraArgs: string[] = [],
 ): Promise<SyncRun> {
   const cli = await runCliOk(['sync', '--once', '--json', ...extraArgs], p.env, nodeArgs);
-  const out = lastJsonLine<{ results: SyncRecord[]; maxRssMb: number }>(cli.stdout);
+  const out = lastJsonLine<{ results: SyncRecord[]; maxRssMb: number; cpuSeconds: number }>(cli.stdout);
   const result = out.results[0];
   if (!result) throw new Error(`sync printed no result: ${cli.stdout.slice(0, 500)}`);
   const syncSeconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;
-  return { cli, result, maxRssMb: out.maxRssMb, syncSeconds };
+  return { cli, result, maxRssMb: out.maxRssMb, cpuSeconds: out.cpuSeconds, syncSeconds };
 }
 
 export interface Correctness {

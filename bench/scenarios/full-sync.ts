@@ -66,6 +66,10 @@ export const fullSync: Scenario = {
         bound_items_per_s: Math.round(boundPerS),
         bound_ratio: round(itemsPerS / boundPerS, 3),
         bound_seconds: round(bound.seconds, 2),
+        // The same per CPU second (the product's whole process): steadier when other work shares the machine.
+        cpu_seconds: round(run.cpuSeconds, 2),
+        bound_cpu_seconds: round(bound.cpuSeconds, 2),
+        cpu_bound_ratio: round(bound.cpuSeconds / run.cpuSeconds, 3),
         bound_rows: bound.rows,
         peak_rss_mb: run.maxRssMb,
         requests: counters.requests,

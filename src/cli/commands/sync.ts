@@ -37,9 +37,12 @@ export function registerSync(program: Command): void {
           activity: opts.activity,
           progress: opts.json ? undefined : () => progressPrinter(),
         });
-        const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+        const usage = process.resourceUsage();
+        const maxRssMb = Math.round(usage.maxRSS / 1024);
+        // CPU seconds of the whole process (start-up included): steadier than wall time on a busy machine.
+        const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
         if (opts.json) {
-          console.log(JSON.stringify({ results, maxRssMb }));
+          console.log(JSON.stringify({ results, maxRssMb, cpuSeconds }));
           return;
         }
         for (const r of results) {
