@@ -398,6 +398,17 @@ export type TruthRecord =
       linkScope: string | null;
       expirationDateTime: string | null;
       invitationEmail: string | null;
+    }
+  | {
+      /** A Teams activity feed notification a user received (after every drive, in arrival order). */
+      kind: 'activityNotification';
+      userId: string;
+      userPrincipalName: string;
+      activityType: string;
+      topic: { source: string; value: string; webUrl: string | null };
+      previewText: string | null;
+      templateParameters: Array<{ name: string; value: string }>;
+      at: string;
     };
 
 /** Counters from `GET /_sim/counters`. */
@@ -441,6 +452,8 @@ export type SimMutation =
   | { op: 'unshare'; driveId: string; itemId: string; permissionId?: string; actorId?: string } // all explicit when no id
   | { op: 'setQuotaUsed'; driveId: string; used: number }
   | { op: 'disableUser'; userId: string }
+  // The Teams app of the drivewarden Entra app: installed for every user unless removed here.
+  | { op: 'setTeamsApp'; userId: string; installed: boolean }
   | { op: 'addGuest'; email: string; displayName?: string }
   | { op: 'massDelete'; driveId: string; count: number; actorId?: string }
   | { op: 'massDownload'; driveId: string; count: number; actorId?: string; clientIp?: string } // audit events only

@@ -416,4 +416,15 @@ function* driveRecords(t: Tenant, d: SimDrive): Generator<TruthRecord> {
 export function* truthRecords(t: Tenant): Generator<TruthRecord> {
   yield* directoryRecords(t);
   for (const d of t.liveDrives()) yield* driveRecords(t, d);
+  for (const n of t.activityNotifications)
+    yield {
+      kind: 'activityNotification',
+      userId: n.userId,
+      userPrincipalName: t.userById.get(n.userId)?.userPrincipalName ?? '',
+      activityType: n.activityType,
+      topic: n.topic,
+      previewText: n.previewText,
+      templateParameters: n.templateParameters,
+      at: n.at,
+    };
 }

@@ -461,8 +461,7 @@ for (const dialect of testDialects()) {
       const campaign = await createCampaign(t.db, t.store.dialect, key, {
         integrationId: 'int-sim',
         name: 'outside shares',
-        ruleId: 'permission_guest_access_reviewed',
-        scope: 'external',
+        plan: await planForRule(t.db, 'int-sim', 'permission_guest_access_reviewed', 'external'),
         expiresAt: new Date(now.getTime() + 7 * 86_400_000),
         actor: 'test',
         now,
@@ -531,8 +530,11 @@ for (const dialect of testDialects()) {
       assert.equal(report.unanswered, report.total - a.items);
       assert.ok(report.unanswered >= other.items.length);
       const csv = reportCsv(report);
-      assert.match(csv, /^owner,item_path,permission_id,decision,decided_at,justification\n/);
-      assert.match(csv, /,keep,.*,the auditor needs it\n/);
+      assert.match(
+        csv,
+        /^owner,item_path,permission_id,decision,decided_at,decided_by,justification,escalated_to\n/,
+      );
+      assert.match(csv, /,keep,.*,the auditor needs it,\n/);
     });
 
     test('tenant settings fixed by PATCH: dry run changes nothing, before/after in the trail, the inventory re-read', async () => {

@@ -390,6 +390,13 @@ export function applyModelMutation(ctx: MutationContext, m: SimMutation): Direct
       ctx.emit({ kind: 'drive', op: 'updated', driveId: d.id });
       return { quotaState: t.quotaState(d) };
     }
+    case 'setTeamsApp': {
+      const u = t.userById.get(m.userId);
+      if (!u || u.deleted) throw new MutationError(`unknown userId '${m.userId}'`, 404);
+      if (m.installed) t.teamsAppMissing.delete(u.id);
+      else t.teamsAppMissing.add(u.id);
+      return { userId: u.id };
+    }
     case 'disableUser': {
       const u = t.userById.get(m.userId);
       if (!u || u.deleted) throw new MutationError(`unknown userId '${m.userId}'`, 404);

@@ -182,6 +182,16 @@ export function uniquePermissionId(base: string, used: ReadonlySet<string>): str
   }
 }
 
+/** One Teams activity feed notification as Graph accepted it. */
+export interface SimActivityNotification {
+  userId: string;
+  activityType: string;
+  topic: { source: string; value: string; webUrl: string | null };
+  previewText: string | null;
+  templateParameters: Array<{ name: string; value: string }>;
+  at: string;
+}
+
 export class Tenant {
   readonly tenantId: string;
   readonly domain: string;
@@ -208,6 +218,10 @@ export class Tenant {
   settings: SimSharepointSettings = presetSettings('mixed');
   /** The label catalogue and the labels files carry; the generator sets them. */
   labels: SimLabels;
+  /** Users the app's Teams app is NOT installed for (activity notifications to them are refused). */
+  teamsAppMissing = new Set<string>();
+  /** Teams activity notifications received (POST /users/{id}/teamwork/sendActivityNotification). */
+  activityNotifications: SimActivityNotification[] = [];
 
   constructor(init: { tenantId: string; seed: number; itemCapacity: number }) {
     this.tenantId = init.tenantId;

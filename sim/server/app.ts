@@ -12,6 +12,7 @@ import { registerDriveRoutes } from './drives.ts';
 import { GraphHttpError, type SimRequestState, sendError } from './errors.ts';
 import { registerLabelRoutes } from './labels.ts';
 import { RuMeter, resourceTypeOf, ruCost } from './metering.ts';
+import { registerTeamworkRoutes } from './teamwork.ts';
 import { registerTenantSettingsRoutes } from './tenant-settings.ts';
 
 export interface BuiltApp {
@@ -236,6 +237,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
   registerDriveRoutes(app, rt);
   registerTenantSettingsRoutes(app, rt);
   registerLabelRoutes(app, rt);
+  registerTeamworkRoutes(app, rt);
   registerBatchRoute(app, internalSecret);
 
   return {

@@ -306,6 +306,7 @@ export function registerAuthRoutes(
               'User.Read.All',
               'GroupMember.Read.All',
               'AuditLog.Read.All',
+              'TeamsActivity.Send',
             ]
           : ['ActivityFeed.Read'],
       sub: creds.clientId,

@@ -38,6 +38,7 @@ export function resourceTypeOf(template: string, query: Record<string, unknown>,
   if (template.endsWith('/extractSensitivityLabels')) return ['items', 'labels'];
   if (template === '/users/{id}/drive' || template === '/drives/{id}') return ['drives'];
   if (template.startsWith('/users/{id}/drive/') || template.startsWith('/drives/')) return ['items'];
+  if (template.startsWith('/users/{id}/teamwork/')) return ['teamsActivity'];
   if (template.startsWith('/users')) {
     const select = typeof query.$select === 'string' ? query.$select.toLowerCase() : '';
     return select.includes('signinactivity') ? ['users', 'signInActivity'] : ['users'];

@@ -127,7 +127,8 @@ export async function decideAndRemediate(
   now: Date,
 ): Promise<{ owner: string; kept: number; run: RemovalRun | null }> {
   const d = await decide(ctx.store.db, key, token, decisions, now);
-  const run = d.revoke.steps.length > 0 ? await removeAndReread(ctx, d.revoke, `review:${d.owner}`) : null;
+  const run =
+    d.revoke.steps.length > 0 ? await removeAndReread(ctx, d.revoke, `review:${d.decidedBy}`) : null;
   return { owner: d.owner, kept: d.kept, run };
 }
 

@@ -3,7 +3,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 /**
  * Signed review links: `<payload>.<signature>`, both base64url; the payload names the
  * campaign, the owner, the expiry and a random nonce; the signature is HMAC-SHA256 with a
- * key only the server holds. A link authorises one owner's items in one campaign until it
+ * key only the server holds; a link issued to someone else for the owner's items (the owner's
+ * manager, on escalation) names them too. A link authorises one owner's items in one campaign until it
  * expires or is used; what makes it single-use is the nonce, recorded in review_links.
  */
 
@@ -12,6 +13,8 @@ export interface ReviewLinkClaims {
   owner: string;
   expiresAt: string;
   nonce: string;
+  /** Who the link was issued to when not the owner (the owner's manager, on escalation). */
+  reviewer?: string;
 }
 
 export class ReviewLinkError extends Error {}
@@ -29,7 +32,13 @@ export function signReviewLink(
   if (key.length < 32) throw new ReviewLinkError('the review link key must be at least 32 bytes');
   const nonce = randomBytes(16).toString('base64url');
   const payload = b64(
-    JSON.stringify({ c: claims.campaignId, o: claims.owner, e: claims.expiresAt, n: nonce }),
+    JSON.stringify({
+      c: claims.campaignId,
+      o: claims.owner,
+      e: claims.expiresAt,
+      n: nonce,
+      ...(claims.reviewer ? { r: claims.reviewer } : {}),
+    }),
   );
   return { token: `${payload}.${b64(signature(key, payload))}`, nonce };
 }
@@ -42,7 +51,7 @@ export function verifyReviewLink(key: Buffer, token: string, now: Date): ReviewL
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     throw new ReviewLinkError('review link signature is not valid');
-  let c: { c?: unknown; o?: unknown; e?: unknown; n?: unknown };
+  let c: { c?: unknown; o?: unknown; e?: unknown; n?: unknown; r?: unknown };
   try {
     c = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -52,9 +61,16 @@ export function verifyReviewLink(key: Buffer, token: string, now: Date): ReviewL
     typeof c.c !== 'number' ||
     typeof c.o !== 'string' ||
     typeof c.e !== 'string' ||
-    typeof c.n !== 'string'
+    typeof c.n !== 'string' ||
+    (c.r !== undefined && typeof c.r !== 'string')
   )
     throw new ReviewLinkError('malformed review link');
   if (!(Date.parse(c.e) > now.getTime())) throw new ReviewLinkError('review link has expired');
-  return { campaignId: c.c, owner: c.o, expiresAt: c.e, nonce: c.n };
+  return {
+    campaignId: c.c,
+    owner: c.o,
+    expiresAt: c.e,
+    nonce: c.n,
+    ...(typeof c.r === 'string' ? { reviewer: c.r } : {}),
+  };
 }

@@ -282,3 +282,48 @@ export async function planForRule(
   if (findings.length === 0) notes.push(`rule ${ruleId} has no open alarm`);
   return makePlan(integrationId, `rule ${ruleId}`, steps, notes);
 }
+
+/**
+ * The rows of a saved query (a review campaign's source): a row naming `drive_id` and
+ * `permission_id` removes that permission where it is set; one naming `drive_id` and `item_id`
+ * removes the item's `scope` access. Other rows are noted, never guessed at.
+ */
+export async function planForRows(
+  db: Db,
+  integrationId: string,
+  origin: string,
+  rows: Iterable<Record<string, unknown>>,
+  scope: AccessScope,
+): Promise<RemovalPlan> {
+  const steps: RemovalStep[] = [];
+  const notes: string[] = [];
+  let n = 0;
+  for (const row of rows) {
+    n++;
+    const driveId = typeof row.drive_id === 'string' ? row.drive_id : null;
+    const permissionId = typeof row.permission_id === 'string' ? row.permission_id : null;
+    const itemId = typeof row.item_id === 'string' ? row.item_id : null;
+    if (!driveId || (!permissionId && !itemId)) {
+      notes.push(`row ${n} names no drive_id with a permission_id or an item_id: left out`);
+      continue;
+    }
+    if (permissionId) {
+      const step = await definingStep(db, integrationId, driveId, permissionId, origin);
+      if (!step) notes.push(`row ${n}: permission ${permissionId} is no longer live`);
+      else if (step.roles.includes('owner')) notes.push(`row ${n}: the owner's permission is never removed`);
+      else steps.push(step);
+      continue;
+    }
+    try {
+      const item = await findItem(db, integrationId, itemId as string, driveId);
+      const part = await itemSteps(db, integrationId, item, scope, false, origin);
+      steps.push(...part.steps);
+      notes.push(...part.notes);
+    } catch (err) {
+      if (!(err instanceof RemediationTargetError)) throw err;
+      notes.push(`row ${n}: ${err.message}`);
+    }
+  }
+  if (n === 0) notes.push(`${origin} returned no row`);
+  return makePlan(integrationId, origin, steps, notes);
+}

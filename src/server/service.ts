@@ -20,6 +20,7 @@ import { type AutoRemediationSchedule, startAutoRemediation } from './auto-remed
 import { startExposureSchedule } from './exposure-schedule.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
+import { type ReviewSchedule, startReviewSchedule } from './review-schedule.ts';
 
 /**
  * The long-running product (`drivewarden serve`): for every enabled integration a
@@ -43,6 +44,8 @@ export interface Service {
   alerts: AlertsService | null;
   /** Auto-remediation rounds after rule evaluations and on a timer (nothing unless a rule is allowed). */
   autoRemediation: AutoRemediationSchedule;
+  /** Scheduled review campaigns and escalation of unanswered review items. */
+  reviews: ReviewSchedule;
   /** Resolves when every integration's start-up collection has finished. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -66,6 +69,8 @@ export interface ServiceOptions {
   autoRemediationIntervalMs?: number;
   /** How often each integration's exposure is counted for the overview's trend (ms, default 1 h). */
   exposureIntervalMs?: number;
+  /** How often scheduled review campaigns and escalations are looked at (ms, default 5 min). */
+  reviewsIntervalMs?: number;
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
@@ -127,6 +132,13 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     logger,
     integrations: () => [...ready],
     intervalMs: options.exposureIntervalMs,
+  });
+
+  const reviews = startReviewSchedule({
+    app,
+    integrations: () => [...ready],
+    contextFor,
+    intervalMs: options.reviewsIntervalMs ?? 300_000,
   });
 
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
@@ -343,6 +355,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     rules,
     alerts,
     autoRemediation,
+    reviews,
     ready: startup,
     async close() {
       closing = true;
@@ -350,6 +363,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       await addedChain;
       await autoRemediation?.stop();
       await exposure.stop();
+      await reviews.stop();
       await activity.stop();
       await rules?.close();
       await heartbeat.stop();

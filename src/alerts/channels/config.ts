@@ -41,7 +41,24 @@ const customHeaders = z.record(z.string(), z.string()).superRefine((headers, ctx
   }
 });
 
-export const slackConfig = z.strictObject({ url: httpUrl });
+/**
+ * Slack: an incoming webhook `url` (alerts to one channel) and/or a `botToken` (xoxb-…, scopes
+ * users:read.email and chat:write) for access-review messages sent to each owner directly;
+ * `apiUrl` replaces https://slack.com/api/ (a proxy, or a test server).
+ */
+export const slackConfig = z
+  .strictObject({
+    url: httpUrl.optional(),
+    botToken: z
+      .string()
+      .regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)')
+      .optional(),
+    apiUrl: httpUrl.optional(),
+  })
+  .refine((c) => c.url !== undefined || c.botToken !== undefined, {
+    message: 'needs a webhook url (alerts) or a botToken (review messages), or both',
+    path: ['url'],
+  });
 export const teamsConfig = z.strictObject({ url: httpUrl });
 
 export const emailConfig = z
@@ -107,7 +124,11 @@ export function parseChannelConfig(kind: string, input: unknown): ChannelConfig 
 /** What a channel points at, for lists and logs: never a full URL or a secret. */
 export function describeTarget(channel: ChannelConfig): string {
   switch (channel.kind) {
-    case 'slack':
+    case 'slack': {
+      const c = channel.config;
+      const parts = [c.url ? maskUrl(c.url) : null, c.botToken ? 'bot token (direct messages)' : null];
+      return parts.filter(Boolean).join(' + ');
+    }
     case 'teams':
       return maskUrl(channel.config.url);
     case 'webhook': {

@@ -113,6 +113,11 @@ export function slackMessage(message: AlertMessage): { text: string; blocks: Kno
 }
 
 export const sendSlack: ChannelSend<SlackConfig> = async (message, config, ctx) => {
+  if (!config.url)
+    throw new DeliveryError(
+      'this Slack channel has a bot token only (review messages to people): add a webhook url for alerts',
+      false,
+    );
   const url = ctx.guard.checkUrl(config.url).toString();
   let last: { status: number; headers: Headers } | undefined;
   // @slack/webhook takes a fetch: ours connects through the guard and keeps the response

@@ -80,6 +80,11 @@ function checkTarget(alerts: Alerts, channel: ChannelConfig): void {
     if (isIP(channel.config.host)) alerts.guard.checkAddress(channel.config.host);
     return;
   }
+  if (channel.kind === 'slack') {
+    if (channel.config.url) alerts.guard.checkUrl(channel.config.url);
+    if (channel.config.apiUrl) alerts.guard.checkUrl(channel.config.apiUrl);
+    return;
+  }
   alerts.guard.checkUrl(channel.config.url);
 }
 

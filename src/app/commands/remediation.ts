@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QueryError } from '../../query/run-query.ts';
 import {
   AutoRemediationError,
   allowRule,
@@ -8,7 +9,7 @@ import {
 } from '../../remediate/auto.ts';
 import { describeStep, type RemovalPlan, type RemovalStep } from '../../remediate/plan.ts';
 import { ReviewLinkError } from '../../remediate/review-links.ts';
-import { createCampaign } from '../../remediate/reviews.ts';
+import { type CampaignSettings, createCampaign, type ReviewDelivery } from '../../remediate/reviews.ts';
 import { loadPlan, PLAN_TTL_MS, savePlan } from '../../remediate/saved-plans.ts';
 import {
   parseAssignments,
@@ -25,10 +26,12 @@ import {
   RemediationTargetError,
 } from '../../remediate/targets.ts';
 import { WriteAccessError } from '../../remediate/write-access.ts';
+import { withAlerts } from '../alerts.ts';
 import type { AppContext } from '../context.ts';
 import { answerReview, fixSettingsAndReread, removeAndReread } from '../remediate.ts';
+import { linkUrl, planForSavedQuery, reviewBaseUrl, sendOwnerLinks } from '../review-campaigns.ts';
+import { openReviewSender } from '../review-delivery.ts';
 import { reviewLinkKey } from '../review-key.ts';
-import { sendReviewLinks } from '../review-send.ts';
 import { type CommandActor, type CommandContext, CommandError, defineCommand } from './types.ts';
 
 /**
@@ -351,12 +354,63 @@ export const autoAllowInput = z.object({
   scope: scope.default('public').describe('For item findings'),
 });
 
-export const reviewCreateInput = z.object({
+/** How a campaign reaches people and escalates (shared by campaigns and scheduled campaigns). */
+export const reviewDeliveryInput = z.object({
+  channel: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'An e-mail channel (each person gets their own link at their own address) or a Slack channel with a bot token (a direct message)',
+    ),
+  teams: z
+    .boolean()
+    .default(false)
+    .describe(
+      "A Teams activity notification through the integration's Graph app (TeamsActivity.Send) instead",
+    ),
+  fallbackChannel: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('An e-mail channel for people Slack or Teams cannot reach'),
+  escalateAfterDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .default(7)
+    .describe(
+      "Unanswered items go to the owner's manager after this many days, then to the admins (0: never)",
+    ),
+  escalationChannel: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'The alert channel (any kind) the admins are told on when an owner and their manager did not answer',
+    ),
+});
+
+export const reviewCreateInput = reviewDeliveryInput.extend({
   integrationId: z.string().min(1).max(200),
-  ruleId: z.string().min(1).max(200).describe("The campaign covers the rule's open alarms"),
+  ruleId: z.string().min(1).max(200).optional().describe("The campaign covers the rule's open alarms"),
+  query: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Or a saved query whose rows name drive_id and item_id (or permission_id)'),
+  params: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe("The saved query's parameters"),
   name: z.string().min(1).max(200).default('access review'),
   expires: z.string().max(20).default('14d').describe('How long the links work: 14d, 48h'),
-  scope: scope.default('external').describe('For item findings'),
+  scope: scope.default('external').describe('For item findings and item rows'),
   baseUrl: z
     .string()
     .url()
@@ -364,13 +418,54 @@ export const reviewCreateInput = z.object({
     .describe(
       'Where drivewarden serves /review (default alerts.webAppUrl, server.publicUrl, then host:port)',
     ),
-  channel: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('An e-mail channel (id or name): each owner gets their own link at their own address'),
 });
+
+/** The delivery input checked against the channels: ids stored, refusals naming what is wrong. */
+export async function resolveDelivery(
+  app: AppContext,
+  input: z.infer<typeof reviewDeliveryInput>,
+): Promise<CampaignSettings> {
+  return withAlerts(app, async (alerts) => {
+    const find = async (field: string, ref: string) => {
+      const info = await alerts.channels.get(ref);
+      if (!info) throw new CommandError('not_found', `${field}: no channel "${ref}"`, 404);
+      return { info, config: await alerts.channels.config(info.id) };
+    };
+    const delivery: ReviewDelivery = {};
+    if (input.channel) {
+      const { info, config } = await find('channel', input.channel);
+      const slackBot = config?.kind === 'slack' && Boolean(config.config.botToken);
+      if (config?.kind !== 'email' && !slackBot)
+        throw new CommandError(
+          'invalid_request',
+          `channel: "${info.name}" is a ${info.kind} channel${info.kind === 'slack' ? ' without a bot token' : ''}; review links go to each person only: an e-mail channel or a Slack channel with a bot token`,
+          400,
+        );
+      delivery.channel = info.id;
+    }
+    if (input.teams) delivery.teams = true;
+    if (input.teams && input.channel)
+      throw new CommandError('invalid_request', 'teams and channel: choose one way to reach people', 400);
+    if (input.fallbackChannel) {
+      const { info, config } = await find('fallbackChannel', input.fallbackChannel);
+      if (config?.kind !== 'email')
+        throw new CommandError(
+          'invalid_request',
+          `fallbackChannel: "${info.name}" is not an e-mail channel`,
+          400,
+        );
+      delivery.fallbackChannel = info.id;
+    }
+    let escalationChannel: string | null = null;
+    if (input.escalationChannel)
+      escalationChannel = (await find('escalationChannel', input.escalationChannel)).info.id;
+    return {
+      escalateAfterDays: input.escalateAfterDays > 0 ? input.escalateAfterDays : null,
+      delivery: delivery.channel || delivery.teams ? delivery : null,
+      escalationChannel,
+    };
+  });
+}
 
 export const reviewDecideInput = z.object({
   token: z.string().min(1).max(4000),
@@ -384,12 +479,6 @@ export const reviewDecideInput = z.object({
     )
     .min(1),
 });
-
-function reviewBaseUrl(app: AppContext, given: string | undefined): URL {
-  const { server, alerts } = app.config;
-  const base = given ?? alerts.webAppUrl ?? server.publicUrl ?? `http://${server.host}:${server.port}`;
-  return new URL('/review', base);
-}
 
 export const remediationCommands = {
   'remediation.plan': defineCommand({ role: 'admin', input: planInput, run: plan }),
@@ -448,13 +537,25 @@ export const remediationCommands = {
   'remediation.review-create': defineCommand({
     role: 'admin',
     input: reviewCreateInput,
-    async run({ app, actor }, input) {
+    async run({ app, actor, hooks }, input) {
       await requireIntegration(app, input.integrationId);
       const now = new Date();
       const base = reviewBaseUrl(app, input.baseUrl);
       try {
+        if (Boolean(input.ruleId) === Boolean(input.query))
+          throw new CommandError('invalid_request', 'name a ruleId or a saved query (one of them)', 400);
         const seconds = parseGrace(input.expires, 'expires');
         if (seconds <= 0) throw new AutoRemediationError('expires must be a positive duration');
+        const settings = await resolveDelivery(app, input);
+        const plan = input.ruleId
+          ? await planForRule(app.store.db, input.integrationId, input.ruleId, input.scope)
+          : await planForSavedQuery(
+              app,
+              input.integrationId,
+              input.query as string,
+              input.params ?? {},
+              input.scope,
+            );
         const campaign = await createCampaign(
           app.store.db,
           app.store.dialect,
@@ -462,21 +563,42 @@ export const remediationCommands = {
           {
             integrationId: input.integrationId,
             name: input.name,
-            ruleId: input.ruleId,
-            scope: input.scope,
+            plan,
             expiresAt: new Date(now.getTime() + seconds * 1000),
             actor: actorName(actor),
             now,
+            settings,
           },
         );
-        const links = campaign.links.map((l) => {
-          const url = new URL(base);
-          url.searchParams.set('t', l.token);
-          return { owner: l.owner, items: l.items, url: url.toString() };
-        });
-        const sent = input.channel ? await sendReviewLinks(app, input.channel, input.name, links) : null;
-        return { campaignId: campaign.campaignId, links, notes: campaign.notes, sent };
+        const links = campaign.links.map((l) => ({ ...l, url: linkUrl(base, l.token) }));
+        let sent = null;
+        if (settings.delivery) {
+          const sender = openReviewSender(app, (id) => hooks.withSyncContext(id, async (ctx) => ctx.client));
+          try {
+            sent = await sendOwnerLinks(
+              app,
+              sender,
+              {
+                campaignId: campaign.campaignId,
+                name: input.name,
+                integrationId: input.integrationId,
+                delivery: settings.delivery,
+              },
+              links,
+            );
+          } finally {
+            await sender.close();
+          }
+        }
+        return {
+          campaignId: campaign.campaignId,
+          links: links.map((l) => ({ owner: l.owner, items: l.items, url: l.url })),
+          notes: campaign.notes,
+          sent,
+        };
       } catch (err) {
+        if (err instanceof QueryError)
+          throw new CommandError('invalid_request', `query: ${err.message}`, 400);
         return refusal(err);
       }
     },

@@ -3,6 +3,7 @@ import { withApp } from '../../app/context.ts';
 import { reviewLinkKey } from '../../app/review-key.ts';
 import { parseGrace } from '../../remediate/auto.ts';
 import { campaignReport, createCampaign, reportCsv } from '../../remediate/reviews.ts';
+import { planForRule } from '../../remediate/targets.ts';
 import { integrationOf } from '../integration-of.ts';
 
 /** `drivewarden remediate review create|report`: access reviews by the files' owners. */
@@ -43,8 +44,7 @@ export function registerRemediateReview(remediate: Command, actor: () => string)
             {
               integrationId,
               name: o.name,
-              ruleId,
-              scope: o.scope as 'public' | 'external',
+              plan: await planForRule(app.store.db, integrationId, ruleId, o.scope as 'public' | 'external'),
               expiresAt: new Date(now.getTime() + seconds * 1000),
               actor: actor(),
               now,

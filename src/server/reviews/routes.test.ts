@@ -9,6 +9,7 @@ import { openTestStore, type TestStore, testDialects } from '../../../test/suppo
 import { answerReview } from '../../app/remediate.ts';
 import { syncIntegration } from '../../collect/sync.ts';
 import { createCampaign } from '../../remediate/reviews.ts';
+import { planForRule } from '../../remediate/targets.ts';
 import { encodeValue } from '../../store/codec.ts';
 import { reviewRoutes } from './routes.ts';
 
@@ -79,8 +80,7 @@ for (const dialect of testDialects()) {
       const campaign = await createCampaign(t.db, t.store.dialect, key, {
         integrationId: 'int-sim',
         name: 'q1',
-        ruleId: 'permission_guest_access_reviewed',
-        scope: 'external',
+        plan: await planForRule(t.db, 'int-sim', 'permission_guest_access_reviewed', 'external'),
         expiresAt: new Date(Date.now() + 86_400_000),
         actor: 'test',
         now: new Date(),

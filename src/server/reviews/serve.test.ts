@@ -11,6 +11,7 @@ import { startTestSim } from '../../../test/support/simulator.ts';
 import { openApp } from '../../app/context.ts';
 import { reviewLinkKey } from '../../app/review-key.ts';
 import { createCampaign } from '../../remediate/reviews.ts';
+import { planForRule } from '../../remediate/targets.ts';
 import { encodeValue } from '../../store/codec.ts';
 import { startService } from '../service.ts';
 
@@ -70,8 +71,7 @@ describe('review page on serve', () => {
       const campaign = await createCampaign(app.store.db, app.store.dialect, reviewLinkKey(dir), {
         integrationId: integration.id,
         name: 'serve',
-        ruleId: 'permission_guest_access_reviewed',
-        scope: 'external',
+        plan: await planForRule(app.store.db, integration.id, 'permission_guest_access_reviewed', 'external'),
         expiresAt: new Date(Date.now() + 86_400_000),
         actor: 'test',
         now: new Date(),

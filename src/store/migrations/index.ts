@@ -21,6 +21,7 @@ import * as m0750alertsRemediationApi from './0750-alerts-remediation-api.ts';
 import * as m0760anomalyBaselines from './0760-anomaly-baselines.ts';
 import * as m0800clientStateDigest from './0800-client-state-digest.ts';
 import * as m0810sso from './0810-sso.ts';
+import * as m0820reviewEscalation from './0820-review-escalation.ts';
 import * as m0890exposureDaily from './0890-exposure-daily.ts';
 
 /**
@@ -50,5 +51,6 @@ export const migrations: Record<string, Migration> = {
   '0760-anomaly-baselines': m0760anomalyBaselines,
   '0800-client-state-digest': m0800clientStateDigest,
   '0810-sso': m0810sso,
+  '0820-review-escalation': m0820reviewEscalation,
   '0890-exposure-daily': m0890exposureDaily,
 };

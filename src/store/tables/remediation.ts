@@ -72,6 +72,14 @@ export interface ReviewCampaignsTable {
   created_by: string;
   /** Links stop working then; unanswered items stay unanswered. */
   expires_at: string;
+  /** 0820: unanswered items go to the owner's manager after this many days, then to the admins after as many again; null: never. */
+  escalate_after_days: number | null;
+  /** 0820: how people are reached (ReviewDelivery JSON: channel ids, Teams, e-mail fallback); null: links handed out by hand. */
+  delivery: DbJson | null;
+  /** 0820: the alert channel (id) the admins are told on through. */
+  escalation_channel: string | null;
+  /** 0820: the scheduled definition that launched it. */
+  schedule_id: number | null;
 }
 
 /** One grant an owner is asked about (a removal step, kept as JSON to remediate a revoke exactly). */
@@ -99,6 +107,52 @@ export interface ReviewLinksTable {
   owner_email: string;
   expires_at: string;
   used_at: string | null;
+  /** 0820: who the link was issued to when not the owner (the owner's manager, on escalation). */
+  reviewer: string | null;
+}
+
+/** 0820: who was asked about an owner's unanswered items, when and how; one row per step. */
+export interface ReviewNoticesTable {
+  id: Generated<number>;
+  campaign_id: number;
+  owner_email: string;
+  step: 'owner' | 'manager' | 'admins';
+  /** The address (owner, manager) or the admins' channel name. */
+  recipient: string | null;
+  /** email, slack, teams, or channel:<kind> for the admins. */
+  via: string | null;
+  /** What happened on the way (e.g. no Slack account for the address: sent by e-mail). */
+  note: string | null;
+  items: number;
+  asked_at: string;
+  status: 'sending' | 'sent' | 'failed';
+  error: string | null;
+}
+
+/** 0820: a campaign launched once per period (`next_run_at` persisted, so restarts launch it once). */
+export interface ReviewSchedulesTable {
+  id: Generated<number>;
+  integration_id: string;
+  name: string;
+  source_kind: 'rule' | 'query';
+  /** The rule id or the saved query's name. */
+  source: string;
+  /** The saved query's parameters (JSON). */
+  params: DbJson | null;
+  scope: 'public' | 'external';
+  /** weekly, monthly, quarterly, yearly or <n>d. */
+  every: string;
+  expires_days: number;
+  escalate_after_days: number | null;
+  delivery: DbJson | null;
+  escalation_channel: string | null;
+  base_url: string | null;
+  next_run_at: string;
+  last_run_at: string | null;
+  last_campaign_id: number | null;
+  last_error: string | null;
+  created_at: string;
+  created_by: string;
 }
 
 /**
@@ -121,6 +175,8 @@ export interface RemediationTables {
   review_campaigns: ReviewCampaignsTable;
   review_items: ReviewItemsTable;
   review_links: ReviewLinksTable;
+  review_notices: ReviewNoticesTable;
+  review_schedules: ReviewSchedulesTable;
   remediation_actions: RemediationActionsTable;
   auto_remediation_rules: AutoRemediationRulesTable;
   auto_remediation_limits: AutoRemediationLimitsTable;
