@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QueryError } from '../../query/run-query.ts';
+import { SavedQueries } from '../../query/saved-queries.ts';
 import {
   AutoRemediationError,
   allowRule,
@@ -9,6 +10,12 @@ import {
 } from '../../remediate/auto.ts';
 import { describeStep, type RemovalPlan, type RemovalStep } from '../../remediate/plan.ts';
 import { ReviewLinkError } from '../../remediate/review-links.ts';
+import {
+  addSchedule,
+  type ReviewSchedule,
+  ReviewScheduleError,
+  removeSchedule,
+} from '../../remediate/review-schedules.ts';
 import { type CampaignSettings, createCampaign, type ReviewDelivery } from '../../remediate/reviews.ts';
 import { loadPlan, PLAN_TTL_MS, savePlan } from '../../remediate/saved-plans.ts';
 import {
@@ -467,6 +474,65 @@ export async function resolveDelivery(
   });
 }
 
+export const reviewScheduleInput = reviewDeliveryInput.extend({
+  integrationId: z.string().min(1).max(200),
+  name: z.string().min(1).max(100).describe('Campaigns are named after it and the launch date'),
+  ruleId: z.string().min(1).max(200).optional().describe("Each campaign covers the rule's open alarms then"),
+  query: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Or a saved query whose rows name drive_id and item_id (or permission_id)'),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  scope: scope.default('external'),
+  every: z.string().min(1).max(20).describe('weekly, monthly, quarterly, yearly or <n>d'),
+  expiresDays: z.number().int().min(1).max(365).default(14).describe('How long each campaign’s links work'),
+  start: z.string().datetime().optional().describe('The first launch (default: at once)'),
+  baseUrl: z.string().url().optional(),
+});
+
+/** A scheduled campaign stored (checked: the source named once, the period, the channels). */
+export async function addReviewSchedule(
+  app: AppContext,
+  input: z.infer<typeof reviewScheduleInput>,
+  createdBy: string,
+): Promise<ReviewSchedule> {
+  await requireIntegration(app, input.integrationId);
+  if (Boolean(input.ruleId) === Boolean(input.query))
+    throw new CommandError('invalid_request', 'name a ruleId or a saved query (one of them)', 400);
+  if (input.query && !(await new SavedQueries(app.store).list()).some((q) => q.name === input.query))
+    throw new CommandError('not_found', `no saved query "${input.query}"`, 404);
+  const settings = await resolveDelivery(app, input);
+  const now = new Date();
+  try {
+    return await addSchedule(
+      app.store.db,
+      app.store.dialect,
+      {
+        integrationId: input.integrationId,
+        name: input.name,
+        source: input.ruleId
+          ? { kind: 'rule', id: input.ruleId, params: {} }
+          : { kind: 'query', id: input.query as string, params: input.params },
+        scope: input.scope,
+        every: input.every,
+        expiresDays: input.expiresDays,
+        escalateAfterDays: settings.escalateAfterDays,
+        delivery: settings.delivery,
+        escalationChannel: settings.escalationChannel,
+        baseUrl: input.baseUrl ?? null,
+        nextRunAt: input.start ?? now.toISOString(),
+        createdBy,
+      },
+      now,
+    );
+  } catch (err) {
+    if (err instanceof ReviewScheduleError) throw new CommandError('invalid_request', err.message, 400);
+    throw err;
+  }
+}
+
 export const reviewDecideInput = z.object({
   token: z.string().min(1).max(4000),
   decisions: z
@@ -601,6 +667,22 @@ export const remediationCommands = {
           throw new CommandError('invalid_request', `query: ${err.message}`, 400);
         return refusal(err);
       }
+    },
+  }),
+
+  'remediation.review-schedule-add': defineCommand({
+    role: 'admin',
+    input: reviewScheduleInput,
+    run: ({ app, actor }, input) => addReviewSchedule(app, input, actorName(actor)),
+  }),
+
+  'remediation.review-schedule-remove': defineCommand({
+    role: 'admin',
+    input: z.object({ id: z.string().min(1).max(100) }),
+    async run({ app }, input) {
+      const gone = await removeSchedule(app.store.db, input.id);
+      if (!gone) throw new CommandError('not_found', `no scheduled campaign "${input.id}"`, 404);
+      return { id: gone.id, name: gone.name };
     },
   }),
 

@@ -236,7 +236,38 @@ describe('drivewarden remediate', () => {
     const report = await dw(dir, ['remediate', 'review', 'report', campaignId]);
     assert.match(report.stdout, /0 answered \(0 kept, 0 revoked\), \d+ unanswered/);
     const csv = await dw(dir, ['remediate', 'review', 'report', campaignId, '--csv']);
-    assert.match(csv.stdout, /^owner,item_path,permission_id,decision,decided_at,justification\n/);
+    assert.match(
+      csv.stdout,
+      /^owner,item_path,permission_id,decision,decided_at,decided_by,justification,escalated_to\n/,
+    );
+    const added = await dw(dir, [
+      'remediate',
+      'review',
+      'schedule',
+      'add',
+      'quarterly outside',
+      '--rule',
+      'permission_guest_access_reviewed',
+      '--every',
+      'quarterly',
+      '--start',
+      '2031-01-01T00:00:00Z',
+    ]);
+    assert.match(
+      added.stdout,
+      /scheduled "quarterly outside" \(\d+\): quarterly, next run 2031-01-01T00:00:00\.000Z/,
+    );
+    const listed = await dw(dir, ['remediate', 'review', 'schedule', 'list']);
+    assert.match(
+      listed.stdout,
+      /quarterly outside\trule permission_guest_access_reviewed\tquarterly\tnext 2031-01-01/,
+    );
+    const removed = await dw(dir, ['remediate', 'review', 'schedule', 'remove', 'quarterly outside']);
+    assert.match(removed.stdout, /removed "quarterly outside"/);
+    assert.match(
+      (await dw(dir, ['remediate', 'review', 'schedule', 'list'])).stdout,
+      /no scheduled campaigns/,
+    );
     const bad = await dw(dir, ['remediate', 'review', 'create', 'x', '--expires', 'later']);
     assert.match(bad.stderr, /--expires "later": expected a duration/);
   });

@@ -308,6 +308,57 @@ for (const dialect of testDialects()) {
       );
     });
 
+    test('scheduled review campaigns: added, listed and removed by admins only', async () => {
+      const body = {
+        integrationId: INTEGRATION,
+        name: 'outside shares each quarter',
+        ruleId: 'permission_guest_access_reviewed',
+        every: 'quarterly',
+        start: '2031-01-01T00:00:00.000Z',
+        escalateAfterDays: 10,
+      };
+      assert.equal((await api.viewer.post('/api/v1/remediation/review-schedules', body)).status, 403);
+      const bad = await api.admin.post('/api/v1/remediation/review-schedules', {
+        ...body,
+        every: 'sometimes',
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /every: weekly, monthly, quarterly, yearly/);
+      const both = await api.admin.post('/api/v1/remediation/review-schedules', { ...body, query: 'x' });
+      assert.equal(both.status, 400);
+      const added = await api.admin.post('/api/v1/remediation/review-schedules', body);
+      assert.equal(added.status, 201, added.text);
+      assert.equal(added.body.nextRunAt, '2031-01-01T00:00:00.000Z');
+      assert.equal(added.body.escalateAfterDays, 10);
+      assert.deepEqual(added.body.source, {
+        kind: 'rule',
+        id: 'permission_guest_access_reviewed',
+        params: {},
+      });
+      assert.equal((await api.viewer.get('/api/v1/remediation/review-schedules')).status, 403);
+      const list = await api.admin.get('/api/v1/remediation/review-schedules');
+      assert.equal(list.status, 200);
+      assert.deepEqual(
+        list.body.items.map((s: { name: string; every: string }) => [s.name, s.every]),
+        [['outside shares each quarter', 'quarterly']],
+      );
+      assert.equal(
+        (await api.admin.post('/api/v1/remediation/review-schedules', body)).status,
+        400,
+        'name taken',
+      );
+      assert.equal(
+        (await api.viewer.delete(`/api/v1/remediation/review-schedules/${added.body.id}`)).status,
+        403,
+      );
+      const removed = await api.admin.delete(`/api/v1/remediation/review-schedules/${added.body.id}`);
+      assert.equal(removed.status, 200, removed.text);
+      assert.equal(
+        (await api.admin.delete(`/api/v1/remediation/review-schedules/${added.body.id}`)).status,
+        404,
+      );
+    });
+
     test('a review campaign mailed to each owner; the review page mounted with the API revokes through a command', async () => {
       const perms = await api.app.store.db
         .selectFrom('permissions')
@@ -360,7 +411,11 @@ for (const dialect of testDialects()) {
       const { links, sent, campaignId } = created.body;
       assert.ok(links.length >= 2, 'several owners');
       assert.equal(sent.length, links.length);
-      assert.ok(sent.every((s: { ok: boolean; status: number }) => s.ok && s.status === 250));
+      assert.ok(
+        sent.every(
+          (s: { ok: boolean; status: number; via: string }) => s.ok && s.status === 250 && s.via === 'email',
+        ),
+      );
       for (const l of links) {
         assert.ok(l.url.startsWith('https://dw.example.test/review?t='), l.url);
         const mail = smtp.mails.find((m) => m.to.length === 1 && m.to[0] === l.owner);
@@ -431,7 +486,10 @@ for (const dialect of testDialects()) {
       assert.equal(row.unanswered, row.total - 2);
       const report = await api.viewer.get(`/api/v1/remediation/reviews/${campaignId}?format=csv`);
       assert.equal(report.status, 200);
-      assert.match(report.text, /^owner,item_path,permission_id,decision,decided_at,justification\n/);
+      assert.match(
+        report.text,
+        /^owner,item_path,permission_id,decision,decided_at,decided_by,justification,escalated_to\n/,
+      );
       assert.match(report.text, /,revoke,/);
       assert.equal((await api.viewer.get('/api/v1/remediation/reviews/99999')).status, 404);
     });

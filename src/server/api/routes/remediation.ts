@@ -5,8 +5,10 @@ import {
   autoAllowInput,
   planInput,
   reviewCreateInput,
+  reviewScheduleInput,
 } from '../../../app/commands/remediation.ts';
 import { allowedRules, dailyCap, usedToday } from '../../../remediate/auto.ts';
+import { listSchedules } from '../../../remediate/review-schedules.ts';
 import { campaignReport, reportCsv } from '../../../remediate/reviews.ts';
 import { decodeValue } from '../../../store/codec.ts';
 import { actorOf } from '../access.ts';
@@ -412,17 +414,98 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
                 z.object({
                   owner: z.string(),
                   ok: z.boolean(),
+                  via: z.enum(['email', 'slack', 'teams']).nullable(),
                   status: z.number().nullable(),
                   error: z.string().nullable(),
+                  note: z
+                    .string()
+                    .nullable()
+                    .describe('E.g. no Slack account for the address: sent by e-mail'),
                 }),
               )
               .nullable()
-              .describe('With channel: what the SMTP server answered per owner'),
+              .describe('With channel or teams: how each owner was reached, or why not'),
           }),
         },
       },
     },
     async (req, reply) =>
       reply.code(201).send(await deps.commands.run('remediation.review-create', req.body, actorOf(req))),
+  );
+
+  const scheduleSchema = z.object({
+    id: z.number(),
+    integrationId: z.string(),
+    name: z.string(),
+    source: z.object({
+      kind: z.enum(['rule', 'query']),
+      id: z.string(),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    }),
+    scope,
+    every: z.string(),
+    expiresDays: z.number(),
+    escalateAfterDays: z.number().nullable(),
+    delivery: z
+      .object({
+        channel: z.string().optional(),
+        teams: z.boolean().optional(),
+        fallbackChannel: z.string().optional(),
+      })
+      .nullable(),
+    escalationChannel: z.string().nullable(),
+    baseUrl: z.string().nullable(),
+    nextRunAt: z.string().describe('Stored: the service launches it once then, even across restarts'),
+    lastRunAt: z.string().nullable(),
+    lastCampaignId: z.number().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  });
+
+  app.get(
+    '/remediation/review-schedules',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Scheduled access-review campaigns and their next run',
+        querystring: z.object({ integrationId: z.string().min(1).max(200).optional() }),
+        response: { 200: z.object({ items: z.array(scheduleSchema) }) },
+      },
+    },
+    async (req) => ({ items: await listSchedules(db, req.query.integrationId) }),
+  );
+
+  app.post(
+    '/remediation/review-schedules',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'A campaign launched once per period by the service (e.g. outside shares, each quarter)',
+        body: reviewScheduleInput,
+        response: { 201: scheduleSchema },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await deps.commands.run('remediation.review-schedule-add', req.body, actorOf(req))),
+  );
+
+  app.delete(
+    '/remediation/review-schedules/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Stop a scheduled campaign (campaigns already launched stay)',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 200: z.object({ id: z.number(), name: z.string() }) },
+      },
+    },
+    async (req) =>
+      deps.commands.run('remediation.review-schedule-remove', { id: req.params.id }, actorOf(req)),
   );
 }
