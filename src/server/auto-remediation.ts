@@ -1,6 +1,7 @@
 import type { AppContext } from '../app/context.ts';
 import { autoRemediate } from '../app/remediate.ts';
 import type { SyncContext } from '../collect/context.ts';
+import { type Rounds, startRounds } from './rounds.ts';
 
 /**
  * Auto-remediation on the service's schedule: after every rule evaluation (`kick`) and on a
@@ -9,12 +10,7 @@ import type { SyncContext } from '../collect/context.ts';
  * re-read like a manual run. Rounds never overlap; a kick during a round runs one more after.
  * Nothing happens unless a rule was allowed.
  */
-export interface AutoRemediationSchedule {
-  kick(): void;
-  /** Resolves once no round is running or asked for. */
-  idle(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type AutoRemediationSchedule = Rounds;
 
 export interface AutoRemediationOptions {
   app: AppContext;
@@ -30,9 +26,6 @@ export interface AutoRemediationOptions {
 export function startAutoRemediation(o: AutoRemediationOptions): AutoRemediationSchedule {
   const { logger } = o.app;
   const now = o.now ?? (() => new Date());
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
 
   const roundFor = async (integrationId: string) => {
     const { plan, runs } = await autoRemediate(await o.contextFor(integrationId), now());
@@ -54,43 +47,18 @@ export function startAutoRemediation(o: AutoRemediationOptions): AutoRemediation
     if (count('done') + count('already_gone') > 0) o.onRemediated?.(integrationId);
   };
 
-  const run = async () => {
-    do {
-      again = false;
+  return startRounds({
+    intervalMs: o.intervalMs,
+    async round(stopped) {
       for (const id of o.integrations()) {
-        if (stopped) return;
+        if (stopped()) return;
         try {
           await roundFor(id);
         } catch (err) {
           logger.error({ integration: id, err: (err as Error).message }, 'auto-remediation round failed');
         }
       }
-    } while (again && !stopped);
-  };
-
-  const kick = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = run().finally(() => {
-      running = null;
-    });
-  };
-
-  const timer = setInterval(kick, o.intervalMs);
-  timer.unref();
-
-  return {
-    kick,
-    async idle() {
-      while (running) await running;
     },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+    onError: (err) => logger.error({ err: err.message }, 'auto-remediation round failed'),
+  });
 }

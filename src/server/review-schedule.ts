@@ -2,6 +2,7 @@ import type { AppContext } from '../app/context.ts';
 import { escalateDue, launchDueSchedules } from '../app/review-campaigns.ts';
 import { openReviewSender } from '../app/review-delivery.ts';
 import type { SyncContext } from '../collect/context.ts';
+import { type Rounds, startRounds } from './rounds.ts';
 
 /**
  * Access reviews on the service's schedule: every interval (default 5 min), the scheduled
@@ -10,12 +11,7 @@ import type { SyncContext } from '../collect/context.ts';
  * step claimed once). Rounds never overlap. Only integrations whose start-up collection
  * finished get campaigns (a campaign needs the inventory).
  */
-export interface ReviewSchedule {
-  /** Runs a round now (or one more after the current one). */
-  kick(): void;
-  idle(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type ReviewSchedule = Rounds;
 
 export function startReviewSchedule(o: {
   app: AppContext;
@@ -26,10 +22,6 @@ export function startReviewSchedule(o: {
 }): ReviewSchedule {
   const { app } = o;
   const now = o.now ?? (() => new Date());
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
-
   const round = async () => {
     const sender = openReviewSender(app, async (id) => (await o.contextFor(id)).client);
     try {
@@ -51,38 +43,9 @@ export function startReviewSchedule(o: {
     }
   };
 
-  const run = async () => {
-    do {
-      again = false;
-      try {
-        await round();
-      } catch (err) {
-        app.logger.error({ err: (err as Error).message }, 'review schedule round failed');
-      }
-    } while (again && !stopped);
-  };
-
-  const kick = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = run().finally(() => {
-      running = null;
-    });
-  };
-  const timer = setInterval(kick, o.intervalMs);
-  timer.unref();
-  return {
-    kick,
-    async idle() {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startRounds({
+    intervalMs: o.intervalMs,
+    round,
+    onError: (err) => app.logger.error({ err: err.message }, 'review schedule round failed'),
+  });
 }
