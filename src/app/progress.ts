@@ -10,7 +10,9 @@ export function formatProgress(p: SyncProgress): string {
   const drives =
     p.phase === 'directory'
       ? 'users, groups, drives…'
-      : `drives ${p.drivesDone + p.drivesFailed}/${p.drivesTotal}`;
+      : p.phase === 'permissions'
+        ? `permissions ${p.permissionCalls} read, riskiest first`
+        : `drives ${p.drivesDone + p.drivesFailed}/${p.drivesTotal}`;
   const failed = p.drivesFailed ? ` (${p.drivesFailed} failed)` : '';
   const throttle = p.throttledResponses
     ? ` | throttled ${p.throttledResponses}× ${duration(p.throttleWaitMs)}`

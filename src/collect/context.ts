@@ -19,7 +19,7 @@ export interface SyncIntegrationInfo {
 
 export interface SyncProgress {
   integrationId: string;
-  phase: 'directory' | 'drives' | 'done';
+  phase: 'directory' | 'drives' | 'permissions' | 'done';
   drivesTotal: number;
   drivesDone: number;
   drivesFailed: number;

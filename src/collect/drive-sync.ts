@@ -1,7 +1,7 @@
 import { GraphError } from '../graph/errors.ts';
 import type { GraphPage } from '../graph/types.ts';
-import { driveItem, sharedChanged } from '../resources/drive-item.ts';
-import { permission } from '../resources/permission.ts';
+import { driveItem, exposureOfSharedScope } from '../resources/drive-item.ts';
+import type { Exposure } from '../resources/grant.ts';
 import type { ResourceDef, ResourceRow } from '../resources/types.ts';
 import { type ChangeRecord, type ChangeSource, touchRows } from '../store/apply.ts';
 import { applyItemsPage, sweepDrive } from '../store/items.ts';
@@ -16,8 +16,8 @@ import {
 } from './context.ts';
 import { refreshDrive } from './drives.ts';
 import { type FeedResult, type PageWork, runFeed } from './feed.ts';
-import { batchError } from './graph-util.ts';
 import { extractDriveLabels } from './labels.ts';
+import { markPermissionReads, readPendingPermissions, setPermissionReadSource } from './permission-reads.ts';
 
 /** Sharing roots only (hierarchicalsharing) plus sharing changes and removals in the feed. */
 export const DELTA_PREFER =
@@ -30,6 +30,12 @@ export interface DriveSyncOptions {
   mode?: 'full' | 'delta';
   /** History source of a delta round: delta (default), webhook or poll. */
   source?: 'delta' | 'webhook' | 'poll';
+  /**
+   * now (default): read the sharing roots' permissions once the feed is done, then the
+   * labels. defer: leave the reads pending for the caller (the full sync reads every drive's
+   * in risk order once all feeds are done, then the labels: see `labelSource`).
+   */
+  permissions?: 'now' | 'defer';
   /** Called after each committed page. */
   onPage?: (info: { driveId: string; items: number; changes: number; permissionCalls: number }) => void;
 }
@@ -47,6 +53,8 @@ export interface DriveSyncResult {
   resynced: boolean;
   /** Ended with a fresh deltaLink. */
   completed: boolean;
+  /** History source of the label step, which a deferring caller runs after the permission reads. */
+  labelSource: ChangeSource;
   error?: CollectError;
 }
 
@@ -107,7 +115,11 @@ export function driveSyncInFlight(integrationId: string, driveId: string): boole
 // ---------- the run ----------
 
 /** The labels step after a completed round; its failure is recorded, never the drive's. */
-async function readLabels(ctx: SyncContext, driveId: string, source: ChangeSource): Promise<number> {
+export async function readDriveLabels(
+  ctx: SyncContext,
+  driveId: string,
+  source: ChangeSource,
+): Promise<number> {
   try {
     return (await extractDriveLabels(ctx, driveId, source)).calls;
   } catch (err) {
@@ -129,6 +141,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     invalidItems: 0,
     resynced: false,
     completed: false,
+    labelSource: opts.mode === 'full' ? 'full' : (opts.source ?? 'delta'),
   };
 
   // Open per-item errors of this drive get resolved when their item reads fine again.
@@ -146,7 +159,6 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     ).map((r) => r.resource_id as string),
   );
 
-  let permissionsReadable = false;
   /** Change records committed by pages that were not the first enumeration (delta, resync). */
   let deltaChanges = 0;
   // The first enumeration follows the directory read, which just fetched the drive; after
@@ -155,9 +167,9 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     if (deltaChanges === 0) return;
     result.changes += (await refreshDrive(ctx, driveId, opts.source ?? 'delta')).length;
   };
-  /** Permission calls per page, for onPage. */
-  const pageCalls = new WeakMap<GraphPage<unknown>, number>();
   let feed: FeedResult;
+  // Sharing roots the pages bring are read after the feed (permission-reads.ts).
+  await markPermissionReads(ctx, driveId, result.labelSource);
   try {
     feed = await runFeed(ctx, {
       scope,
@@ -180,7 +192,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
           driveId,
           items: page.value.length,
           changes: records.length,
-          permissionCalls: pageCalls.get(page) ?? 0,
+          permissionCalls: 0,
         });
       },
     });
@@ -204,21 +216,24 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     return result;
   }
   await resolveSyncErrors(ctx.store.db, integrationId, 'drive_sync', { resourceId: driveId });
-  if (permissionsReadable)
-    await resolveSyncErrors(ctx.store.db, integrationId, 'permission', { onlyTypeWide: true });
   await refreshQuota();
-  const labelSource = feed.resynced
+  result.labelSource = feed.resynced
     ? 'resync'
     : feed.kind === 'enumeration'
       ? 'full'
       : (opts.source ?? 'delta');
-  result.labelCalls = await readLabels(ctx, driveId, labelSource);
+  if (feed.resynced) await setPermissionReadSource(ctx, driveId, 'resync');
+  if (opts.permissions === 'defer') return result;
+  try {
+    const reads = await readPendingPermissions(ctx, { driveIds: [driveId] });
+    result.permissionCalls += reads.calls;
+  } catch (err) {
+    await reportError(ctx, describeError(err, 'permission', { scope }));
+  }
+  result.labelCalls = await readDriveLabels(ctx, driveId, result.labelSource);
   return result;
 
-  /**
-   * One delta page: items mapped, the sharing roots' permissions read (outside any
-   * transaction), and the store work committed with the page's checkpoint.
-   */
+  /** One delta page: items mapped, and the store work committed with the page's checkpoint. */
   async function readPage(page: GraphPage<unknown>): Promise<PageWork> {
     if (!page.nextLink && !page.deltaLink)
       throw new GraphError({
@@ -231,7 +246,8 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     const rctx = rowContext(ctx, { drive_id: driveId });
     const entries: Array<{ id: string; row?: ResourceRow }> = [];
     const invalid: CollectError[] = [];
-    const live = new Map<string, { shared: boolean; changed: boolean }>();
+    /** Live items of the page (last occurrence wins) and the exposure their shared facet proves. */
+    const live = new Map<string, Exposure | null>();
     for (const raw of page.value) {
       const obj = raw as Record<string, unknown> | null;
       const id = typeof obj?.id === 'string' ? obj.id : null;
@@ -254,30 +270,27 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
       }
       entries.push({ id: parsed.data.id, row: driveItem.toRow(parsed.data, rctx) });
       live.delete(parsed.data.id);
-      live.set(parsed.data.id, { shared: parsed.data.shared != null, changed: sharedChanged(parsed.data) });
+      live.set(
+        parsed.data.id,
+        parsed.data.shared != null ? exposureOfSharedScope(parsed.data.shared.scope) : null,
+      );
     }
     result.items += page.value.length;
     result.invalidItems += invalid.length;
 
-    // Permissions of the sharing roots in this page, fetched before the transaction opens.
-    const sharedIds = [...live].filter(([, v]) => v.shared).map(([id]) => id);
-    const fetched = await fetchPermissions(sharedIds);
-    pageCalls.set(page, fetched.calls);
-    // Items that are no sharing root (any more) have no permission set of their own; a
-    // root whose permissions could not be read keeps what is stored.
+    // Items that are no sharing root (any more) have no permission set of their own; the
+    // roots get the exposure their facet proves until their permissions are read.
     const sharing = new Map<string, ResourceRow[] | null>();
-    for (const [id, v] of live) {
-      if (!v.shared) sharing.set(id, null);
-      else {
-        const set = fetched.sets.get(id);
-        if (set) sharing.set(id, set);
-      }
+    const facet = new Map<string, Exposure>();
+    for (const [id, level] of live) {
+      if (level === null) sharing.set(id, null);
+      else facet.set(id, level);
     }
 
     const pageIds = new Set(entries.map((e) => e.id));
     return async (actx) => {
-      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing });
-      for (const e of [...invalid, ...fetched.errors]) await reportError(ctx, e, actx.db);
+      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing, facet });
+      for (const e of invalid) await reportError(ctx, e, actx.db);
       const spare = invalid.map((e) => e.resourceId).filter((x): x is string => !!x);
       if (spare.length > 0) await touchRows(actx, itemDef, { drive_id: driveId }, spare);
       const resolved = [...openItemErrors].filter((id) => pageIds.has(id) && !spare.includes(id));
@@ -287,79 +300,5 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
       }
       return out;
     };
-  }
-
-  async function fetchPermissions(
-    itemIds: string[],
-  ): Promise<{ sets: Map<string, ResourceRow[]>; errors: CollectError[]; calls: number }> {
-    const sets = new Map<string, ResourceRow[]>();
-    const errors: CollectError[] = [];
-    let calls = 0;
-    let denied = false;
-    for (let i = 0; i < itemIds.length && !denied; i += 20) {
-      const part = itemIds.slice(i, i + 20);
-      const urlOf = (id: string) =>
-        `/drives/${encodeURIComponent(driveId)}/items/${encodeURIComponent(id)}/permissions`;
-      const responses = await ctx.client.batch<{ value?: unknown[]; '@odata.nextLink'?: string }>(
-        part.map((id, j) => ({ id: String(j), url: urlOf(id), resource: 'permissions' })),
-      );
-      calls += part.length;
-      for (let j = 0; j < part.length; j++) {
-        const itemId = part[j];
-        const res = responses[j];
-        const requestId = res.headers?.['request-id'] ?? null;
-        if (res.status === 404) {
-          // Gone since the page was served: its removal follows in the feed.
-          sets.set(itemId, []);
-          continue;
-        }
-        if (res.status < 200 || res.status >= 300 || !Array.isArray(res.body?.value)) {
-          const err = batchError(res, 'permissions', urlOf(itemId));
-          if (err.isAccessDenied) {
-            errors.push(describeError(err, 'permission'));
-            denied = true;
-            break;
-          }
-          errors.push(describeError(err, 'permission', { resourceId: itemId, scope }));
-          continue;
-        }
-        permissionsReadable = true;
-        const values: unknown[] = [...res.body.value];
-        let next = res.body['@odata.nextLink'];
-        try {
-          if (next) {
-            for await (const p of ctx.client.pages<unknown>({ url: next, resource: 'permissions' })) {
-              values.push(...p.value);
-              calls++;
-            }
-            next = undefined;
-          }
-        } catch (err) {
-          errors.push(describeError(err, 'permission', { resourceId: itemId, scope }));
-          continue;
-        }
-        const rows: ResourceRow[] = [];
-        let bad = false;
-        for (const raw of values) {
-          const parsed = permission.schema.safeParse(raw);
-          if (!parsed.success) {
-            bad = true;
-            errors.push({
-              resourceType: 'permission',
-              resourceId: itemId,
-              scope,
-              code: 'invalidPayload',
-              message: `drive ${driveId} item ${itemId}: unexpected permission payload: ${zodMessage(parsed.error)}`,
-              requestId,
-            });
-            break;
-          }
-          rows.push(permission.toRow(parsed.data, rowContext(ctx, { drive_id: driveId, item_id: itemId })));
-        }
-        // A set with an unreadable permission is left as stored rather than half-replaced.
-        if (!bad) sets.set(itemId, rows);
-      }
-    }
-    return { sets, errors, calls };
   }
 }

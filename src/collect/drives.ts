@@ -56,6 +56,8 @@ export interface DiscoveryResult {
 export async function discoverDrives(
   ctx: SyncContext,
   source: ChangeSource = 'full',
+  /** Called with each batch's drives once they are stored, so their feeds can start. */
+  onDrives?: (driveIds: string[]) => void,
 ): Promise<DiscoveryResult> {
   const started = new Date().toISOString();
   const result: DiscoveryResult = { users: 0, provisioned: 0, notProvisioned: 0, failed: 0, denied: false };
@@ -155,6 +157,7 @@ export async function discoverDrives(
       }
       return out;
     });
+    if (drives.length > 0) onDrives?.(drives.map((d) => d.id));
   }
   await inTransaction(ctx, source, async (actx) => {
     const gone = await sweepScope(actx, driveDef, {}, started);

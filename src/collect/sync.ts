@@ -6,9 +6,10 @@ import { listSyncErrors, type SyncErrorRecord } from '../store/sync-state.ts';
 import { describeError, reportError, type SyncContext, type SyncProgress, statsDelta } from './context.ts';
 import { collectMfa } from './directory.ts';
 import { syncGroups, syncUsers } from './directory-delta.ts';
-import { type DriveSyncResult, syncDrive } from './drive-sync.ts';
+import { type DriveSyncResult, readDriveLabels, syncDrive } from './drive-sync.ts';
 import { discoverDrives } from './drives.ts';
 import { liveIdBatches } from './live-ids.ts';
+import { readPendingPermissions } from './permission-reads.ts';
 import { refreshTenantConfig } from './tenant-config.ts';
 
 export interface SyncOptions {
@@ -31,6 +32,13 @@ export interface SyncResult {
   permissionCalls: number;
   /** extractSensitivityLabels calls (files exposed outside the organization, read once per content). */
   labelCalls: number;
+  /**
+   * When every item's exposure was stored (the drives' feeds done; sharing roots at the
+   * level their shared facet proves) and when the permission reads that refine it ended.
+   * Null when items were not collected.
+   */
+  exposureKnownAt: string | null;
+  permissionsReadAt: string | null;
   /** Graph traffic of this run (requests, RU, throttling). */
   graph: GraphClientStats;
   /** Errors recorded (or seen again) during this run that are still open. */
@@ -40,9 +48,12 @@ export interface SyncResult {
 }
 
 /**
- * Collects one integration: users (+ managers, sign-in activity when allowed), MFA
- * registration, groups and transitive members, one drive per user, then every drive's
- * items and sharing permissions with bounded concurrency. A resource type that fails
+ * Collects one integration: users (+ managers, sign-in activity when allowed), then one
+ * drive per user, each drive's item feed starting as soon as its drive is found (bounded
+ * concurrency) while MFA registration, groups and members and the tenant settings are read
+ * alongside. Once every feed is done each item's exposure is known from the shared facets;
+ * then the sharing roots' permissions are read for the whole tenant, riskiest first
+ * (permission-reads.ts), then the labels of exposed files. A resource type that fails
  * (403, …) is recorded as an error for that type and the rest goes on.
  */
 export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult> {
@@ -68,6 +79,8 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     etaMs: null,
   };
   let drivesStartedAt = 0;
+  let exposureKnownAt: string | null = null;
+  let permissionsReadAt: string | null = null;
   const emit = () => {
     if (!ctx.onProgress) return;
     const s = statsDelta(ctx.client.stats(), base);
@@ -103,7 +116,49 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   };
 
   const discovery = { provisioned: 0, notProvisioned: 0 };
+  const items = opts.items !== false;
+  const limit = pLimit(Math.max(1, ctx.concurrency ?? 4));
+  /** Drives whose feed started, and what the label step needs of each once permissions are read. */
+  const started = new Set<string>();
+  const feeds: Array<Promise<DriveSyncResult>> = [];
+  const startDrives = (driveIds: string[]) => {
+    for (const driveId of driveIds) {
+      if (started.has(driveId)) continue;
+      started.add(driveId);
+      progress.drivesTotal++;
+      feeds.push(
+        limit(async (): Promise<DriveSyncResult> => {
+          const r = await syncDrive(ctx, driveId, {
+            mode: opts.mode,
+            permissions: 'defer',
+            onPage: (p) => {
+              progress.items += p.items;
+              progress.changes += p.changes;
+              emit();
+            },
+          });
+          if (r.error) progress.drivesFailed++;
+          else progress.drivesDone++;
+          emit();
+          return r;
+        }),
+      );
+    }
+  };
+  const startStoredDrives = async () => {
+    for await (const driveIds of liveIdBatches(ctx, 'drives', 200)) startDrives(driveIds);
+  };
+  const beginDrives = () => {
+    progress.phase = 'drives';
+    drivesStartedAt = Date.now();
+  };
+
   emit();
+  // Users come first: drive discovery asks for each user's drive, and grants are classified
+  // against the verified domains. Groups, MFA and the tenant settings run alongside the
+  // drives, within the same RU budget; drives start as discovery finds them.
+  let alongside: Promise<unknown> = Promise.resolve();
+  let tenantConfig: Promise<unknown> = Promise.resolve();
   if (opts.directory !== false) {
     const usersOk = await attempt('user', async () => {
       // Full listing in full mode (or when due), /users/delta otherwise (directory-delta.ts).
@@ -112,64 +167,65 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     });
     if (ctx.integration.verifiedDomains.length === 0) await ensureVerifiedDomains(ctx);
     emit();
-    await Promise.all([
+    alongside = Promise.all([
       attempt('user_mfa', () => collectMfa(ctx, 'full')),
       attempt('group', async () => {
         const r = await syncGroups(ctx, opts.mode);
         resources.group_member = r.members ? 'ok' : 'accessDenied';
       }),
-      // Before the drives: their label step names labels from the catalogue.
-      refreshTenantConfig(ctx, 'full').then((status) => Object.assign(resources, status)),
-      usersOk
-        ? attempt('drive', async () => {
-            const r = await discoverDrives(ctx, 'full');
-            discovery.provisioned = r.provisioned;
-            discovery.notProvisioned = r.notProvisioned;
-            if (r.denied) resources.drive = 'accessDenied';
-          })
-        : Promise.resolve(false),
     ]);
+    // The label step after the permission reads names labels from the catalogue.
+    tenantConfig = refreshTenantConfig(ctx, 'full').then((status) => Object.assign(resources, status));
+    if (items) beginDrives();
+    if (usersOk)
+      await attempt('drive', async () => {
+        const r = await discoverDrives(ctx, 'full', items ? startDrives : undefined);
+        discovery.provisioned = r.provisioned;
+        discovery.notProvisioned = r.notProvisioned;
+        if (r.denied) resources.drive = 'accessDenied';
+      });
   }
 
-  if (opts.items !== false) {
-    progress.phase = 'drives';
-    drivesStartedAt = Date.now();
-    const total = await ctx.store.db
-      .selectFrom('drives')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('integration_id', '=', ctx.integration.id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    progress.drivesTotal = Number(total.n);
+  if (items) {
+    if (progress.phase !== 'drives') beginDrives();
+    // Drives discovery did not return this time (users it could not ask keep theirs), or all
+    // of them when the directory is not read.
+    await startStoredDrives();
     emit();
-    const limit = pLimit(Math.max(1, ctx.concurrency ?? 4));
-    const itemErrors: string[] = [];
-    for await (const driveIds of liveIdBatches(ctx, 'drives', 200)) {
-      const results = await Promise.all(
-        driveIds.map((driveId) =>
-          limit(async (): Promise<DriveSyncResult> => {
-            const r = await syncDrive(ctx, driveId, {
-              mode: opts.mode,
-              onPage: (p) => {
-                progress.items += p.items;
-                progress.changes += p.changes;
-                progress.permissionCalls += p.permissionCalls;
-                emit();
-              },
-            });
-            progress.labelCalls += r.labelCalls;
-            if (r.error) progress.drivesFailed++;
-            else progress.drivesDone++;
-            emit();
-            return r;
+    const results = await Promise.all(feeds);
+    const itemErrors = results
+      .filter((r) => r.error?.resourceType === 'drive_item' && !r.error.resourceId)
+      .map((r) => r.error?.code as string);
+    resources.drive_item = itemErrors[0] ?? 'ok';
+    // Every item's exposure is stored (from the shared facets); now the permissions, riskiest first.
+    exposureKnownAt = new Date().toISOString();
+    progress.phase = 'permissions';
+    emit();
+    try {
+      await readPendingPermissions(ctx, {
+        concurrency: ctx.concurrency ?? 4,
+        onBatch: (b) => {
+          progress.permissionCalls += b.calls;
+          emit();
+        },
+      });
+    } catch (err) {
+      await reportError(ctx, describeError(err, 'permission'));
+    }
+    permissionsReadAt = new Date().toISOString();
+    await tenantConfig;
+    await Promise.all(
+      results
+        .filter((r) => r.completed)
+        .map((r) =>
+          limit(async () => {
+            progress.labelCalls += await readDriveLabels(ctx, r.driveId, r.labelSource);
           }),
         ),
-      );
-      for (const r of results)
-        if (r.error?.resourceType === 'drive_item' && !r.error.resourceId) itemErrors.push(r.error.code);
-    }
-    resources.drive_item = itemErrors[0] ?? 'ok';
+    );
   }
+  await tenantConfig;
+  await alongside;
 
   progress.phase = 'done';
   emit();
@@ -195,6 +251,8 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     changes: progress.changes,
     permissionCalls: progress.permissionCalls,
     labelCalls: progress.labelCalls,
+    exposureKnownAt,
+    permissionsReadAt,
     graph: statsDelta(ctx.client.stats(), base),
     errors,
     resources,

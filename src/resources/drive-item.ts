@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Exposure } from './grant.ts';
 import { identitySetSchema, principalOf } from './identity.ts';
 import { isoOrNull, numOrNull, type ResourceDef, strOrNull } from './types.ts';
 
@@ -171,4 +172,14 @@ export const driveItem = {
 export function sharedChanged(item: GraphDriveItem): boolean {
   const v = item['@microsoft.graph.sharedChanged'];
   return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
+}
+
+/**
+ * The exposure a sharing root's `shared` facet proves before its permissions are read. The
+ * facet's scope is the widest among the item's permissions (inherited ones included):
+ * anonymous means an Anyone link (public); organization and users prove tenant users at
+ * least (internal). Whether some recipient is outside (external) only the permissions say.
+ */
+export function exposureOfSharedScope(scope: string | null | undefined): Exposure {
+  return scope === 'anonymous' ? 'public' : 'internal';
 }

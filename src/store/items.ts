@@ -46,6 +46,13 @@ export interface ItemsPage {
    * (their permissions could not be read).
    */
   sharing?: Map<string, ResourceRow[] | null>;
+  /**
+   * Sharing roots whose permissions are read later (collect/permission-reads.ts), with the
+   * exposure their `shared` facet's scope proves at least. Until the read, such an item is
+   * a root with that exposure, or with its stored one when that is wider: exposure only
+   * rises before the read, so a finding opened on it cannot close and reopen.
+   */
+  facet?: Map<string, Exposure>;
 }
 
 function ph(ctx: ApplyContext, n: number): string {
@@ -54,6 +61,12 @@ function ph(ctx: ApplyContext, n: number): string {
 
 function joinPath(parentPath: string, name: string): string {
   return parentPath === '/' ? `/${name}` : `${parentPath}/${name}`;
+}
+
+const EXPOSURE_RANK: Record<Exposure, number> = { private: 0, internal: 1, external: 2, public: 3 };
+
+function widerExposure(a: Exposure, b: Exposure | null): Exposure {
+  return b !== null && EXPOSURE_RANK[b] > EXPOSURE_RANK[a] ? b : a;
 }
 
 function accessOfRow(r: Record<string, unknown>): Access {
@@ -95,6 +108,9 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   const grantSets = await mapGrants(ctx, driveId, readSets);
   const own = new Map<string, Exposure | null>(noRoot.map((id) => [id, null]));
   for (const [id, g] of grantSets) own.set(id, ownExposure(g));
+  const facet = new Map(
+    [...(page.facet ?? [])].filter(([id]) => latest.get(id)?.row !== undefined && !sharing.has(id)),
+  );
 
   // Paths and access: from parents in this page, else from the store.
   const inPage = new Map(rows.map((r) => [r.id, r]));
@@ -103,9 +119,13 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   for (const r of rows) {
     const p = r.parent_id as string | null;
     if (p && !inPage.has(p) && !deletedInPage.has(p)) lookup.add(p);
-    if (!own.has(r.id)) lookup.add(r.id); // root status unknown: as stored
+    if (!own.has(r.id)) lookup.add(r.id); // root status unknown (or provisional): as stored
   }
   const known = await storedAccess(ctx, driveId, [...lookup]);
+  for (const [id, level] of facet) {
+    const stored = known.get(id)?.access;
+    own.set(id, stored && stored.root === id ? widerExposure(level, stored.exposure) : level);
+  }
   const computed = new Map<string, string | null>();
   const pathOf = (id: string, depth: number): string | null => {
     if (computed.has(id)) return computed.get(id) ?? null;

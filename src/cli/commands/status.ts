@@ -66,12 +66,17 @@ export function registerStatus(program: Command): void {
           console.log(
             `${integration.name} (${integration.enabled ? 'enabled' : 'disabled'}), tenant ${integration.tenantId}`,
           );
-          for (const s of states.filter((x) => !x.scope.startsWith('drive:'))) {
+          // drive:<id> feeds and permissions:<id> reads are summed up below, not listed.
+          const perDrive = (x: { scope: string }) =>
+            x.scope.startsWith('drive:') || x.scope.startsWith('permissions:');
+          for (const s of states.filter((x) => !perDrive(x))) {
             console.log(
               `  ${s.scope.padEnd(10)} last full ${ago(s.lastFullSyncAt)}, last delta ${ago(s.lastDeltaAt)}`,
             );
           }
           console.log(`  drives     ${current}/${drives.length} with a delta checkpoint`);
+          const reading = states.filter((x) => x.scope.startsWith('permissions:') && x.phase === 'delta');
+          if (reading.length > 0) console.log(`  permissions to read on ${reading.length} drive(s)`);
           const lagging = realtime.targets.filter((t) => t.pendingNotifications > 0 || t.lastError);
           for (const t of lagging) {
             console.log(
