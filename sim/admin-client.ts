@@ -6,6 +6,7 @@ import type {
   SimCounters,
   SimFaultRule,
   SimIdTokenTamper,
+  SimLoggedRequest,
   SimMutation,
   TruthRecord,
 } from './contracts.ts';
@@ -136,6 +137,16 @@ export class SimAdminClient {
 
   async resetCounters(): Promise<void> {
     await this.call('POST', '/counters/reset');
+  }
+
+  /** Starts (emptied) or stops the request log. */
+  async recordRequests(enabled: boolean): Promise<void> {
+    await this.call('POST', '/requests/record', { enabled });
+  }
+
+  /** The Graph requests logged since recording started, in arrival order. */
+  requests(): Promise<{ recording: boolean; dropped: number; requests: SimLoggedRequest[] }> {
+    return this.call('GET', '/requests');
   }
 
   mutate<R extends Record<string, unknown> = Record<string, unknown>>(

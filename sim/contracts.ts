@@ -411,6 +411,18 @@ export type TruthRecord =
       at: string;
     };
 
+/** One Graph request as it arrived (`GET /_sim/requests`, while recording is on). */
+export interface SimLoggedRequest {
+  /** Arrival order, from 1 since recording started. */
+  seq: number;
+  at: string;
+  method: string;
+  /** Path and query as routed (after the delta URL rewrite), e.g. /v1.0/drives/b!x/items/01A/permissions. */
+  url: string;
+  /** A $batch sub-request. */
+  inBatch: boolean;
+}
+
 /** Counters from `GET /_sim/counters`. */
 export interface SimCounters {
   requests: number;

@@ -4,6 +4,7 @@ import type {
   SimClock,
   SimCounters,
   SimFaultRule,
+  SimLoggedRequest,
   SimMutation,
   SimOptions,
   SimRuntime,
@@ -25,6 +26,9 @@ export function newCounters(): SimCounters {
     notificationsFailed: 0,
   };
 }
+
+/** Enough for a test tenant's full sync; a benchmark-sized one overflows it (counted as dropped). */
+export const REQUEST_LOG_CAP = 200_000;
 
 export class Clock implements SimClock {
   private offsetMs = 0;
@@ -76,6 +80,10 @@ export class Runtime implements SimRuntime {
   readonly options: ResolvedOptions;
   readonly clock = new Clock();
   counters: SimCounters = newCounters();
+  /** Graph requests in arrival order while recording (POST /_sim/requests/record); null: off. */
+  requestLog: SimLoggedRequest[] | null = null;
+  /** Requests not logged because the log was full. */
+  requestLogDropped = 0;
   notificationsEnabled = true;
   readonly tenant: Tenant;
   readonly faults: FaultEngine;
@@ -120,6 +128,17 @@ export class Runtime implements SimRuntime {
       }
     }
     return event;
+  }
+
+  /** Appends to the request log when it is on; it holds at most REQUEST_LOG_CAP entries. */
+  logRequest(method: string, url: string, inBatch: boolean): void {
+    const log = this.requestLog;
+    if (!log) return;
+    if (log.length >= REQUEST_LOG_CAP) {
+      this.requestLogDropped++;
+      return;
+    }
+    log.push({ seq: log.length + 1, at: new Date().toISOString(), method, url, inBatch });
   }
 
   checkBearer(authorization: string | undefined, audience: 'graph' | 'management'): BearerCheck {

@@ -46,6 +46,23 @@ export function registerAdminRoutes(app: FastifyInstance, rt: Runtime, adminSecr
     return { ok: true };
   });
 
+  // The request log: what arrived, in order (tests check the order of the collector's calls).
+  app.post('/_sim/requests/record', async (req, reply) => {
+    const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
+    if (typeof enabled !== 'boolean')
+      return reply
+        .code(400)
+        .send({ error: { code: 'badRequest', message: 'body must be {"enabled": true|false}' } });
+    rt.requestLog = enabled ? [] : null;
+    rt.requestLogDropped = 0;
+    return { enabled };
+  });
+  app.get('/_sim/requests', async () => ({
+    recording: rt.requestLog !== null,
+    dropped: rt.requestLogDropped,
+    requests: rt.requestLog ?? [],
+  }));
+
   app.post('/_sim/mutations', async (req, reply) => {
     try {
       const result = rt.mutate(req.body as SimMutation);

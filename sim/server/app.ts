@@ -69,6 +69,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
     const template = templateOf(req.routeOptions.url);
     const key = `${req.method} ${template}`;
     counters.requestsByEndpoint[key] = (counters.requestsByEndpoint[key] ?? 0) + 1;
+    rt.logRequest(req.method, req.url, inBatch);
     if (!inBatch && rt.options.latencyMs > 0)
       await new Promise((r) => setTimeout(r, Math.random() * rt.options.latencyMs));
     if (!req.url.startsWith('/v1.0/')) return;
