@@ -89,7 +89,13 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
       'time_ratio',
       'throttled_responses',
       'requests_during_retry_after',
+      'exposure_known_s',
+      'permissions_read_s',
     ]);
+    assert.ok(
+      (r.exposure_known_s as number) <= (r.permissions_read_s as number),
+      'exposure known before the permission reads end',
+    );
     assert.equal(r.correct, true, JSON.stringify(r));
   });
 

@@ -51,6 +51,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/scenarios/api.ts',
   // The full sync's bound: the store's SQLite settings and the delta request the product makes.
   'bench/lib/bound.ts',
+  // Runs the critical rules' SQL read-only on the store a sync is writing (throttled-sync).
+  'bench/lib/critical-watch.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */

@@ -4,7 +4,10 @@
  * the product paces itself to the same budget (DW_GRAPH_RU_BUDGET, DW_GRAPH_TIME_SCALE).
  * The fastest any client could finish is ru_minimum / budget rate.
  */
+
+import { join } from 'node:path';
 import { numberFlag, round, type Scenario } from '../harness.ts';
+import { criticalRules, watchCriticalFindings } from '../lib/critical-watch.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
 import { ruBudgetForUsers, ruMinimum } from '../lib/ru-minimum.ts';
@@ -53,7 +56,11 @@ export const throttledSync: Scenario = {
       ctx.log(
         `ru_minimum ${minimum.total} RU at ${ruPerSecond} RU/s: no client can finish under ${round(limitSeconds, 1)} s`,
       );
+      const watch = watchCriticalFindings(join(p.dataDir, 'drivewarden.db'), integrationId);
       const run = await runSync(p, profileArgs(ctx.flags, 'product'));
+      const criticalAt = await watch.stop();
+      const since = (iso: string | null) =>
+        iso === null ? null : round((Date.parse(iso) - Date.parse(run.result.startedAt)) / 1000, 2);
       const counters = await sim.admin.counters();
       const check = await checkDataDir(p, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
@@ -65,6 +72,13 @@ export const throttledSync: Scenario = {
         process_seconds: round(run.cli.seconds, 2),
         limit_seconds: round(limitSeconds, 2),
         time_ratio: round(run.syncSeconds / limitSeconds, 3),
+        exposure_known_s: since(run.result.exposureKnownAt),
+        permissions_read_s: since(run.result.permissionsReadAt),
+        first_critical_finding_s:
+          criticalAt === null ? null : round((criticalAt - Date.parse(run.result.startedAt)) / 1000, 2),
+        critical_rules: criticalRules()
+          .map((r) => r.id)
+          .join(','),
         ru_spent: counters.ruSpent,
         ru_minimum: minimum.total,
         requests: counters.requests,
