@@ -28,8 +28,31 @@ export function templateOf(routeUrl: string | undefined): string {
   return routeUrl.replace(/^\/v1\.0/, '').replace(/:[A-Za-z]+/g, '{id}') || '/';
 }
 
-/** Rewrites the function-call delta shapes Graph hands out to the plain route. */
+/**
+ * Path-based addressing (`…/root:/a/b.docx`, `…/root:/a:/children`, `…/items/{id}:/rel/path:`)
+ * as internal routes (`…/items/{id}/_bypath[/children]?__path=…`): a path holds slashes, which
+ * a route parameter cannot.
+ */
+function rewritePathAddress(url: string): string | null {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const qs = q < 0 ? '' : url.slice(q + 1);
+  const m = /^(\/v1\.0\/(?:drives\/[^/]+|users\/[^/]+\/drive))\/(root|items\/[^/:]+):(.*)$/.exec(path);
+  if (!m) return null;
+  const [, prefix, ref, rest] = m;
+  // "/a/b" or "/a/b:" address the item; "/a/b:/children" its children.
+  const sub = /^(.*?):?(\/children)?$/.exec(rest);
+  if (!sub) return null;
+  const itemRef = ref === 'root' ? 'root' : ref.slice('items/'.length);
+  const target = `${prefix}/items/${itemRef}/_bypath${sub[2] ? '/children' : ''}`;
+  const params = [`__path=${encodeURIComponent(sub[1])}`, qs].filter(Boolean).join('&');
+  return `${target}?${params}`;
+}
+
+/** Rewrites the function-call delta shapes Graph hands out to the plain route, and path addressing. */
 export function rewriteUrl(url: string): string {
+  const byPath = rewritePathAddress(url);
+  if (byPath) return byPath;
   const m = /^(.*\/(?:root|users|groups))\/(?:microsoft\.graph\.)?delta\((?:token='([^']*)')?\)(\?.*)?$/.exec(
     url,
   );

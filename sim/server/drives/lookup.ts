@@ -10,6 +10,11 @@ export interface DriveLookup {
   userDrive(userId: string): SimDrive;
   /** A live item of the drive by id, or `root`. */
   itemOf(d: SimDrive, itemId: string): number;
+  /**
+   * A live item by path below `from` (`/Documents/Plan.docx`, segments URL-encoded or not,
+   * matched without regard to case as OneDrive does); 404 itemNotFound when nothing is there.
+   */
+  itemByPath(d: SimDrive, from: number, path: string): number;
 }
 
 export function driveLookup(rt: Runtime): DriveLookup {
@@ -29,6 +34,24 @@ export function driveLookup(rt: Runtime): DriveLookup {
       const i = itemId === 'root' ? d.rootIdx : t.parseItemId(d.idx, itemId);
       if (i < 0 || t.items.isDeleted(i)) throw itemNotFound('Item not found');
       return i;
+    },
+    itemByPath(_d, from, path) {
+      let cur = from;
+      for (const raw of path.split('/')) {
+        if (raw === '') continue;
+        let name: string;
+        try {
+          name = decodeURIComponent(raw).toLowerCase();
+        } catch {
+          throw itemNotFound();
+        }
+        const next = t.items.isFolder(cur)
+          ? t.liveChildren(cur).find((k) => t.items.name[k].toLowerCase() === name)
+          : undefined;
+        if (next === undefined) throw itemNotFound();
+        cur = next;
+      }
+      return cur;
     },
   };
 }
