@@ -1,7 +1,8 @@
 /**
  * When would the first critical finding open? While a sync runs in another process, the
  * bench polls its SQLite store read-only (a second connection, as rule workers read) and
- * runs the rules that can return a critical row (severity critical, or a per-row severity
+ * runs the item and permission rules (the sharing risk; tenant settings and quotas are known
+ * from the directory alone) that can return a critical row (severity critical, or a per-row severity
  * override to critical) with their default parameters. The first poll that sees an alarm
  * row of severity critical is when an evaluation at that moment would open the finding.
  */
@@ -16,8 +17,13 @@ export interface CriticalWatch {
   stop(): Promise<number | null>;
 }
 
+/** Rules over items and permissions (the sharing risk) that can return a critical row. */
 export function criticalRules(): RuleDefinition[] {
-  return loadBuiltinRules().filter((r) => r.severity === 'critical' || /'critical'/.test(r.sql));
+  return loadBuiltinRules().filter(
+    (r) =>
+      (r.resource_type === 'drive_item' || r.resource_type === 'permission') &&
+      (r.severity === 'critical' || /'critical'/.test(r.sql)),
+  );
 }
 
 export function watchCriticalFindings(dbFile: string, integrationId: string, everyMs = 200): CriticalWatch {
