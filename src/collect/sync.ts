@@ -219,7 +219,9 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
         .filter((r) => r.completed)
         .map((r) =>
           limit(async () => {
-            progress.labelCalls += await readDriveLabels(ctx, r.driveId, r.labelSource);
+            // Not `+= await`: that reads the total before the await and loses concurrent drives' calls.
+            const calls = await readDriveLabels(ctx, r.driveId, r.labelSource);
+            progress.labelCalls += calls;
           }),
         ),
     );
