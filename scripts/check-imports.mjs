@@ -21,7 +21,8 @@ export const LAYERS = [
   // generated reference docs read the definitions and the capabilities the probe checks
   ['docs'],
   ['rules', 'alerts', 'anomalies', 'remediate', 'collect', 'integrations', 'query', 'auth'],
-  ['access', 'queue'],
+  // jobs: the job queue, the shared RU budget (it implements graph's RuBudget over the store)
+  ['access', 'queue', 'jobs'],
   ['store'],
   ['graph', 'resources'],
   ['config', 'util', 'version.ts'],

@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from '../config/config.ts';
 import { createGraphClient } from '../graph/client.ts';
 import type { GraphClient } from '../graph/types.ts';
+import { PgRuBudget } from '../jobs/ru-budget.ts';
 import { IntegrationRepository, type IntegrationWithCredentials } from '../store/integrations.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
@@ -73,6 +74,16 @@ export function assembleApp(config: Config, logger: Logger, store: Store, sealed
           maxRetries: config.graph.maxRetries,
           ...(config.graph.ruBudgetPerMinute !== undefined
             ? { ruBudgetPerMinute: config.graph.ruBudgetPerMinute, timeScale: config.graph.timeScale }
+            : {}),
+          // On PostgreSQL every process (serve replicas, workers) draws from one budget per tenant.
+          ...(config.graph.ruBudgetPerMinute !== undefined && store.dialect === 'postgres'
+            ? {
+                ruBudget: new PgRuBudget(store.db, {
+                  key: `graph:${integration.clientOptions.tenantId}`,
+                  budgetPerMinute: config.graph.ruBudgetPerMinute,
+                  timeScale: config.graph.timeScale,
+                }),
+              }
             : {}),
         },
         logger.child({ integration: integration.name }),

@@ -17,7 +17,7 @@ import { type Api, createTokenProvider, isRetryableAuthError } from './auth.ts';
 import { buildBatchEnvelope, MAX_BATCH, normalizeBatchResponse, type PendingSub } from './batch.ts';
 import { GraphError } from './errors.ts';
 import { pageFromResponse } from './paging.ts';
-import { estimateRu, RuPacer, type RuTicket } from './ru.ts';
+import { estimateRu, type RuBudget, RuPacer, type RuTicket } from './ru.ts';
 import { backoffDelay, parseRetryAfter, sleep, TenantGate } from './throttle.ts';
 import { createTransport, type RawResponse, TransportError } from './transport.ts';
 import type {
@@ -147,10 +147,11 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
   );
   const limit = pLimit(Math.max(1, maxConcurrency));
   const gates: Record<Api, TenantGate> = { graph: new TenantGate(), management: new TenantGate() };
-  const pacer =
-    options.ruBudgetPerMinute !== undefined
+  const pacer: RuBudget | undefined =
+    options.ruBudget ??
+    (options.ruBudgetPerMinute !== undefined
       ? new RuPacer(options.ruBudgetPerMinute, options.timeScale ?? 1, options.ruPacingMarginMs)
-      : undefined;
+      : undefined);
   const counters = { requests: 0, ruSpent: 0, throttledResponses: 0, retries: 0 };
   let closed = false;
 

@@ -109,6 +109,19 @@ export interface RuTicket {
   refund(): void;
 }
 
+/**
+ * Where a client draws RU from: its own pacer (RuPacer, one process) or a budget shared by every
+ * process working for the tenant (jobs/ru-budget.ts, kept in PostgreSQL). Both keep the same
+ * promise: over any window of `windowMs`, the RU of requests sent stay within the budget.
+ */
+export interface RuBudget {
+  readonly windowMs: number;
+  /** Resolves when `ru` may be spent. */
+  acquire(ru: number): Promise<RuTicket>;
+  /** Releases waiters (their requests go out unpaced, as when the client closes). */
+  close(): void;
+}
+
 interface Entry {
   t: number;
   ru: number;
@@ -128,7 +141,7 @@ const NOOP_TICKET: RuTicket = { settle() {}, refund() {} };
  * counts. `marginMs` stretches the window a little more for clock granularity.
  * Waiters are served first come, first served, so a 5 RU request is never starved by 1 RU ones.
  */
-export class RuPacer {
+export class RuPacer implements RuBudget {
   readonly budget: number;
   readonly windowMs: number;
   private entries: Entry[] = [];

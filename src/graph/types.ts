@@ -1,3 +1,4 @@
+import type { RuBudget } from './ru.ts';
 /**
  * The contract of the Graph HTTP client (implemented in ./client.ts). Nothing here is
  * OneDrive-specific: collectors build URLs, the client moves bytes, pays RU and copes
@@ -38,6 +39,11 @@ export interface GraphClientOptions extends GraphCredentials {
   retryMaxDelayMs?: number; // default 30_000
   /** (added) Extra length added to the pacing window to absorb latency jitter (default 3% of the window, ≥ 25 ms). */
   ruPacingMarginMs?: number;
+  /**
+   * Where RU are drawn from instead of an own pacer (ruBudgetPerMinute is then ignored): a budget
+   * shared by every process working for the tenant (jobs/ru-budget.ts). Closed with the client.
+   */
+  ruBudget?: RuBudget;
 }
 
 export interface GraphRequest {

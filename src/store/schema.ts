@@ -5,6 +5,7 @@ import type { AuthTables } from './tables/auth.ts';
 import type { ConnectTables } from './tables/connect.ts';
 import type { ExposureTables } from './tables/exposure.ts';
 import type { InventoryTables } from './tables/inventory.ts';
+import type { JobsTables } from './tables/jobs.ts';
 import type { PoliciesTables } from './tables/policies.ts';
 import type { RealtimeTables } from './tables/realtime.ts';
 import type { RemediationTables } from './tables/remediation.ts';
@@ -34,4 +35,5 @@ export interface Database
     AuthTables,
     ConnectTables,
     ExposureTables,
-    SsoTables {}
+    SsoTables,
+    JobsTables {}

@@ -22,6 +22,7 @@ import * as m0760anomalyBaselines from './0760-anomaly-baselines.ts';
 import * as m0800clientStateDigest from './0800-client-state-digest.ts';
 import * as m0810sso from './0810-sso.ts';
 import * as m0820reviewEscalation from './0820-review-escalation.ts';
+import * as m0860jobs from './0860-jobs.ts';
 import * as m0890exposureDaily from './0890-exposure-daily.ts';
 
 /**
@@ -52,5 +53,6 @@ export const migrations: Record<string, Migration> = {
   '0800-client-state-digest': m0800clientStateDigest,
   '0810-sso': m0810sso,
   '0820-review-escalation': m0820reviewEscalation,
+  '0860-jobs': m0860jobs,
   '0890-exposure-daily': m0890exposureDaily,
 };

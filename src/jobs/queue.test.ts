@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, afterEach, describe, it } from 'node:test';
+import pg from 'pg';
+import { z } from 'zod';
+import { TEST_PG_URL, testDialects } from '../../test/support/store.ts';
+import { MemoryBackend } from './memory-backend.ts';
+import { PgBossBackend } from './pgboss-backend.ts';
+import { createJobQueue } from './queue.ts';
+import type { JobBackend, JobKind, JobQueue } from './types.ts';
+
+const schemas: string[] = [];
+after(async () => {
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
+  await client.end();
+});
+
+type Open = (opts?: { maintenanceIntervalSeconds?: number }) => Promise<JobBackend>;
+const backends: Array<[string, Open]> = [['memory', async () => new MemoryBackend()]];
+if (testDialects().includes('postgres')) {
+  const schema = `dw_test_boss_${randomBytes(5).toString('hex')}`;
+  schemas.push(schema);
+  backends.push(['pg-boss', (opts) => PgBossBackend.open({ databaseUrl: TEST_PG_URL, schema, ...opts })]);
+}
+
+const Payload = z.object({ n: z.number().int() });
+let tenantSeq = 0;
+/** Fresh tenant names per test: the pg-boss schema is shared by the tests of a file. */
+const tenant = (name: string) => `${name}${++tenantSeq}`;
+
+function kind(
+  name: string,
+  handler: (p: { n: number }, job: { id: string; retryCount: number }) => Promise<void>,
+  extra: Partial<JobKind<{ n: number }>> = {},
+): JobKind<{ n: number }> {
+  return { name, schema: Payload, handler, retryDelaySeconds: 0, ...extra };
+}
+
+async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const [name, open] of backends) {
+  describe(`job queue (${name})`, () => {
+    // Each test's workers stop with it: they take jobs of every tenant queue in the schema.
+    const queues: JobQueue[] = [];
+    afterEach(async () => {
+      for (const q of queues.splice(0)) await q.close();
+    });
+    const make = async (opts?: Parameters<Open>[0]) => {
+      const q = createJobQueue(await open(opts));
+      queues.push(q);
+      return q;
+    };
+
+    it('runs a tenant’s jobs by priority, then oldest first', async () => {
+      const q = await make();
+      const seen: number[] = [];
+      const k = kind(`prio${tenantSeq}`, async (p) => {
+        seen.push(p.n);
+      });
+      const t = tenant('t');
+      await q.enqueue(k, { n: 1 }, { tenant: t, priority: 0 });
+      await q.enqueue(k, { n: 2 }, { tenant: t, priority: 0 });
+      await q.enqueue(k, { n: 3 }, { tenant: t, priority: 10 });
+      await q.enqueue(k, { n: 4 }, { tenant: t, priority: 5 });
+      q.work([k as JobKind<never>], { concurrency: 1, pollMs: 50 });
+      await until(() => seen.length === 4, 'four jobs');
+      assert.deepEqual(seen, [3, 4, 1, 2]);
+    });
+
+    it('keeps one queued job per singleton key, and takes another once it runs', async () => {
+      const q = await make();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const seen: number[] = [];
+      const k = kind(`single${tenantSeq}`, async (p) => {
+        seen.push(p.n);
+        if (p.n === 1) await gate;
+      });
+      const t = tenant('t');
+      assert.ok(await q.enqueue(k, { n: 1 }, { tenant: t, singletonKey: 'drive-a' }));
+      assert.equal(await q.enqueue(k, { n: 2 }, { tenant: t, singletonKey: 'drive-a' }), null);
+      assert.ok(await q.enqueue(k, { n: 3 }, { tenant: t, singletonKey: 'drive-b' }));
+      q.work([k as JobKind<never>], { concurrency: 1, pollMs: 50 });
+      await until(() => seen.length === 1, 'the first job');
+      // Running, no longer queued: the key takes one more.
+      assert.ok(await q.enqueue(k, { n: 4 }, { tenant: t, singletonKey: 'drive-a' }));
+      release();
+      await until(() => seen.length === 3, 'the rest');
+      assert.deepEqual(seen, [1, 3, 4]);
+    });
+
+    it('shares workers fairly: a small tenant is not starved by a big one queued first', async () => {
+      const q = await make();
+      const big = tenant('big');
+      const small = tenant('small');
+      const k = kind(`fair${tenantSeq}`, async () => {
+        await new Promise((r) => setTimeout(r, 5));
+      });
+      for (let i = 0; i < 30; i++) await q.enqueue(k, { n: i }, { tenant: big, priority: 10 });
+      for (let i = 0; i < 4; i++) await q.enqueue(k, { n: i }, { tenant: small, priority: 0 });
+      q.work([k as JobKind<never>], { concurrency: 2, perTenant: 1, pollMs: 50 });
+      await until(() => q.stats().completed === 34, 'every job');
+      const order = q.stats().order.map((o) => (o.includes('small') ? 's' : 'b'));
+      // Round-robin with one slot per tenant: the small tenant's 4 jobs are among the first 8 started.
+      const lastSmall = order.lastIndexOf('s');
+      assert.ok(lastSmall < 8, `small tenant's jobs started at ${order.join('')}`);
+    });
+
+    it('retries a job whose handler threw, and refuses an invalid payload with its field named', async () => {
+      const q = await make();
+      const tries: number[] = [];
+      const k = kind(`retry${tenantSeq}`, async (_p, job) => {
+        tries.push(job.retryCount);
+        if (job.retryCount === 0) throw new Error('transient');
+      });
+      await q.enqueue(k, { n: 1 }, { tenant: tenant('t') });
+      q.work([k as JobKind<never>], { concurrency: 1, pollMs: 50 });
+      await until(() => tries.length === 2, 'the retry');
+      assert.deepEqual(tries, [0, 1]);
+      await assert.rejects(
+        q.enqueue(k, { n: 1.5 } as { n: number }, { tenant: 't' }),
+        /job retry\d+: invalid payload: n: .*expected int/i,
+      );
+    });
+
+    if (name === 'pg-boss') {
+      it('hands a dead worker’s job to another worker once its lease expires', async () => {
+        const t = tenant('t');
+        const dead = await open({ maintenanceIntervalSeconds: 1 });
+        const k = kind(`lease${tenantSeq}`, async () => undefined, { expireInSeconds: 1 });
+        const enq = createJobQueue(dead);
+        await enq.enqueue(k, { n: 7 }, { tenant: t });
+        // The "dead" worker takes the job and never finishes it.
+        const taken = await dead.fetch(`dw_tenant_${t}`);
+        assert.ok(taken);
+        const seen: number[] = [];
+        const live = await make({ maintenanceIntervalSeconds: 1 });
+        live.work([kind(k.name, async (p) => void seen.push(p.n)) as JobKind<never>], { pollMs: 100 });
+        await until(() => seen.length === 1, 'the expired job to be retried', 30_000);
+        assert.deepEqual(seen, [7]);
+        await enq.close();
+      });
+    }
+  });
+}
