@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type {
+  DeltaRequestRecord,
   SimConnectionInfo,
   SimCounters,
   SimFaultRule,
@@ -129,6 +130,11 @@ export class SimAdminClient {
     const out: TruthRecord[] = [];
     for await (const r of this.truth()) out.push(r);
     return out;
+  }
+
+  /** Every drive delta request served (see DeltaRequestRecord). */
+  deltaLog(): Promise<DeltaRequestRecord[]> {
+    return this.call('GET', '/delta-log');
   }
 
   counters(): Promise<SimCounters> {

@@ -424,6 +424,23 @@ export interface SimLoggedRequest {
 }
 
 /** Counters from `GET /_sim/counters`. */
+/**
+ * One drive delta request as the simulator served it (`GET /_sim/delta-log`): which drive, which
+ * caller (a digest of its bearer token: each process has its own token) and when it arrived and
+ * was answered. Tests check from it that no drive's delta runs ever overlapped.
+ */
+export interface DeltaRequestRecord {
+  driveId: string;
+  client: string;
+  startMs: number;
+  endMs: number;
+  status: number;
+  /** The request carried a token (a follow-up page or a deltaLink); false = a fresh enumeration's first page. */
+  withToken: boolean;
+  /** The answer ended the run (a deltaLink, or an error); false = a nextLink follows. */
+  last: boolean;
+}
+
 export interface SimCounters {
   requests: number;
   requestsByEndpoint: Record<string, number>; // key: "GET /drives/{id}/root/delta" style templates

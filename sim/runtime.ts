@@ -1,5 +1,6 @@
 /** The simulator's shared state: tenant, clock, counters, change listeners, issued tokens and faults. */
 import type {
+  DeltaRequestRecord,
   SimChangeEvent,
   SimClock,
   SimCounters,
@@ -84,6 +85,8 @@ export class Runtime implements SimRuntime {
   requestLog: SimLoggedRequest[] | null = null;
   /** Requests not logged because the log was full. */
   requestLogDropped = 0;
+  /** Drive delta requests served (the last 200,000), for overlap checks. */
+  readonly deltaLog: DeltaRequestRecord[] = [];
   notificationsEnabled = true;
   readonly tenant: Tenant;
   readonly faults: FaultEngine;

@@ -38,6 +38,7 @@ export function registerAdminRoutes(app: FastifyInstance, rt: Runtime, adminSecr
   });
 
   app.get('/_sim/counters', async () => rt.counters);
+  app.get('/_sim/delta-log', async () => rt.deltaLog);
   app.post('/_sim/counters/reset', async () => {
     const fresh = newCounters();
     Object.assign(rt.counters, fresh);

@@ -1,5 +1,5 @@
 /** The Fastify app: request ids, counting, latency, auth, faults, RU metering, error shapes, routes. */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.ts';
@@ -82,7 +82,14 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
     const requestId = randomUUID();
     const clientRequestId =
       typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : requestId;
-    req.sim = { requestId, clientRequestId, truncate: false, inBatch, resourceType: '' };
+    req.sim = {
+      requestId,
+      clientRequestId,
+      truncate: false,
+      inBatch,
+      resourceType: '',
+      startedAt: Date.now(),
+    };
     reply.header('request-id', requestId);
     reply.header('client-request-id', clientRequestId);
     if (req.url.startsWith('/_sim')) return;
@@ -138,6 +145,7 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
     }
     const deltaWithToken =
       isDelta && typeof query.token === 'string' && query.token !== '' && query.token !== 'latest';
+    if (isDelta) req.sim.driveId = driveId;
     const fault = rt.faults.pick({ path: req.url, deltaWithToken, driveId });
     if (fault) {
       counters.faultsServed[fault] = (counters.faultsServed[fault] ?? 0) + 1;
@@ -210,7 +218,27 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
     }
   });
 
+  // The delta request log: every drive delta request, with its caller and time span.
+  app.addHook('onResponse', async (req, reply) => {
+    const sim = req.sim;
+    if (!sim?.driveId || sim.startedAt === undefined) return;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const auth = String(req.headers.authorization ?? '');
+    rt.deltaLog.push({
+      driveId: sim.driveId,
+      client: createHash('sha256').update(auth).digest('hex').slice(0, 12),
+      startMs: sim.startedAt,
+      endMs: Date.now(),
+      status: reply.statusCode,
+      withToken: typeof query.token === 'string' && query.token !== '',
+      last: reply.statusCode !== 200 || !sim.nextLink,
+    });
+    if (rt.deltaLog.length > 200_000) rt.deltaLog.splice(0, rt.deltaLog.length - 200_000);
+  });
+
   app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.sim?.driveId && typeof payload === 'string')
+      req.sim.nextLink = payload.includes('"@odata.nextLink"');
     if (req.sim?.truncate && typeof payload === 'string' && payload.length > 1)
       return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
     if (req.sim?.malform && typeof payload === 'string') return malformOneItem(payload);

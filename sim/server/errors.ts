@@ -11,6 +11,12 @@ export interface SimRequestState {
   /** Sub-request of a $batch (served through inject). */
   inBatch: boolean;
   resourceType: string;
+  /** When the request arrived (ms), for the delta request log. */
+  startedAt?: number;
+  /** The drive a delta request is about. */
+  driveId?: string;
+  /** The delta answer carried a nextLink (the run goes on). */
+  nextLink?: boolean;
 }
 
 declare module 'fastify' {

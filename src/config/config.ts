@@ -171,6 +171,15 @@ export const configSchema = z.object({
       debounceMs: z.coerce.number().int().min(0).default(250),
     })
     .default({ concurrency: 4, pollIntervalSeconds: 900, directoryIntervalSeconds: 3600, debounceMs: 250 }),
+  /** The job queue of PostgreSQL deployments (serve enqueues, workers run; see app/jobs.ts). */
+  jobs: z
+    .object({
+      /** Seconds an active job may run before another worker may take it (its worker presumed dead). */
+      leaseSeconds: positiveInt.default(900),
+      /** How often expired leases are handed back (pg-boss maintenance), in seconds. */
+      maintenanceIntervalSeconds: positiveInt.default(30),
+    })
+    .default({ leaseSeconds: 900, maintenanceIntervalSeconds: 30 }),
   graph: z
     .object({
       timeoutMs: positiveInt.default(60_000),
@@ -333,6 +342,8 @@ export const ENV_NAMES: Record<string, string> = {
   DW_POLL_INTERVAL_SECONDS: 'sync.pollIntervalSeconds',
   DW_DIRECTORY_INTERVAL_SECONDS: 'sync.directoryIntervalSeconds',
   DW_WEBHOOK_DEBOUNCE_MS: 'sync.debounceMs',
+  DW_JOB_LEASE_SECONDS: 'jobs.leaseSeconds',
+  DW_JOB_MAINTENANCE_SECONDS: 'jobs.maintenanceIntervalSeconds',
   DW_GRAPH_TIMEOUT_MS: 'graph.timeoutMs',
   DW_GRAPH_MAX_RETRIES: 'graph.maxRetries',
   DW_GRAPH_RU_BUDGET: 'graph.ruBudgetPerMinute',

@@ -3,15 +3,13 @@ import { type AlertsService, startAlerts } from '../app/alerts.ts';
 import { localCommandBus } from '../app/commands/local-bus.ts';
 import type { ServiceHooks } from '../app/commands/types.ts';
 import type { AppContext } from '../app/context.ts';
+import { type AppJobs, directoryRound } from '../app/jobs.ts';
 import { type RulesScheduler, startRulesScheduler } from '../app/rules-scheduler.ts';
 import type { SyncContext } from '../collect/context.ts';
-import { collectUsers } from '../collect/directory.ts';
-import { collectGroupsDelta, collectUsersDelta, usersListingDue } from '../collect/directory-delta.ts';
+import { collectGroupsDelta } from '../collect/directory-delta.ts';
 import { syncDrive } from '../collect/drive-sync.ts';
-import { discoverDrives } from '../collect/drives.ts';
 import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
 import { syncIntegration } from '../collect/sync.ts';
-import { refreshTenantConfig } from '../collect/tenant-config.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
@@ -71,6 +69,11 @@ export interface ServiceOptions {
   exposureIntervalMs?: number;
   /** How often scheduled review campaigns and escalations are looked at (ms, default 5 min). */
   reviewsIntervalMs?: number;
+  /**
+   * PostgreSQL with workers: collection and rule evaluations are queued as jobs (app/jobs.ts)
+   * instead of run here; whoever works the queue (workers, this process) runs them.
+   */
+  jobs?: AppJobs;
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
@@ -87,8 +90,10 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   const alerts = options.alerts === false ? null : startAlerts(app);
   const afterRun = () => void alerts?.kick();
   let autoRemediation: AutoRemediationSchedule | undefined;
+  const jobs = options.jobs;
+  if (jobs) jobs.onChanged = afterRun;
   const rules =
-    options.rules === false
+    options.rules === false || jobs
       ? null
       : startRulesScheduler(app, {
           onEvaluated: () => {
@@ -142,43 +147,38 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   });
 
   const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
-  const runner: DeltaRunner = {
-    async runDriveDelta(integrationId, driveId, source) {
-      const result = await syncDrive(await contextFor(integrationId), driveId, {
-        source: historySource(source),
-      });
-      // A failed round changes what rules can see too (the drive's collection error).
-      rules?.changed(integrationId);
-      afterRun();
-      // A rejected run is retried by the real-time path with the notifications kept.
-      if (result.error) throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
-    },
-    // /users/delta and /groups/delta from their deltaLinks (drives are rediscovered by full syncs).
-    // Until an integration's start-up collection is done, it reads the directory itself: a
-    // delta round racing its full listing would overwrite what only the listing carries.
-    async runUsersDelta(integrationId, source) {
-      if (!ready.has(integrationId)) return;
-      const ctx = await contextFor(integrationId);
-      // Sign-in activity and managers only come with the full listing: the directory
-      // schedule re-reads it once it is a day old (usersListingDue).
-      if (source === 'poll' && (await usersListingDue(ctx))) await collectUsers(ctx, 'poll');
-      await collectUsersDelta(ctx, historySource(source));
-      // Drive quotas change without any item changing (and OneDrives get provisioned):
-      // the directory schedule re-reads every user's drive (1 RU each, 20 per $batch).
-      if (source === 'poll') await discoverDrives(ctx, 'poll');
-      // Tenant settings and the label catalogue have no notifications: the schedule re-reads
-      // them (2 requests; a failure is recorded per resource type, never thrown).
-      if (source === 'poll') await refreshTenantConfig(ctx, 'poll');
-      rules?.changed(integrationId);
-      afterRun();
-    },
-    async runGroupsDelta(integrationId, source) {
-      if (!ready.has(integrationId)) return;
-      await collectGroupsDelta(await contextFor(integrationId), historySource(source));
-      rules?.changed(integrationId);
-      afterRun();
-    },
-  };
+  const runner: DeltaRunner = jobs
+    ? queueRunner(jobs, ready)
+    : {
+        async runDriveDelta(integrationId, driveId, source) {
+          const result = await syncDrive(await contextFor(integrationId), driveId, {
+            source: historySource(source),
+          });
+          // A failed round changes what rules can see too (the drive's collection error).
+          rules?.changed(integrationId);
+          afterRun();
+          // A rejected run is retried by the real-time path with the notifications kept.
+          if (result.error)
+            throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
+        },
+        // /users/delta and /groups/delta from their deltaLinks (drives are rediscovered by full syncs).
+        // Until an integration's start-up collection is done, it reads the directory itself: a
+        // delta round racing its full listing would overwrite what only the listing carries.
+        async runUsersDelta(integrationId, source) {
+          if (!ready.has(integrationId)) return;
+          // The directory schedule (poll) also re-reads the full listing when due, every user's
+          // drive and the tenant configuration (app/jobs.ts directoryRound).
+          await directoryRound(await contextFor(integrationId), historySource(source));
+          rules?.changed(integrationId);
+          afterRun();
+        },
+        async runGroupsDelta(integrationId, source) {
+          if (!ready.has(integrationId)) return;
+          await collectGroupsDelta(await contextFor(integrationId), historySource(source));
+          rules?.changed(integrationId);
+          afterRun();
+        },
+      };
 
   const integrations = async (): Promise<RealtimeIntegration[]> => {
     const list = await app.integrations.list();
@@ -199,6 +199,15 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   /** The start-up collection of one integration, then rules and subscriptions; it is watched from then on. */
   const bringUp = async (integrationId: string) => {
+    if (jobs) {
+      // Queued: any worker collects it (the directory here, then one job per drive).
+      await jobs
+        .startIntegration(integrationId)
+        .catch((err) => logger.error({ err: (err as Error).message }, 'start-up collection failed'));
+      ready.add(integrationId);
+      afterRun();
+      return;
+    }
     const ctx = await contextFor(integrationId);
     try {
       const result = await syncIntegration(ctx, { mode: 'delta' });
@@ -338,6 +347,16 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     onRound: afterRun,
   });
 
+  // Evaluations of what only time changes (expiries, staleness): a queued job per integration;
+  // every replica enqueues, and the singleton key keeps one queued.
+  const fullRules = jobs
+    ? setInterval(() => {
+        for (const id of ready)
+          void jobs.enqueueRules(id, 'full').catch((err) => logger.warn({ err }, 'could not queue rules'));
+      }, app.config.rules.fullIntervalSeconds * 1000)
+    : undefined;
+  fullRules?.unref();
+
   const startup = (async () => {
     if (options.initialSync === false) return;
     for (const info of await app.integrations.list()) {
@@ -359,6 +378,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     ready: startup,
     async close() {
       closing = true;
+      if (fullRules) clearInterval(fullRules);
       await startup.catch(() => undefined);
       await addedChain;
       await autoRemediation?.stop();
@@ -370,6 +390,21 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       await realtime.close();
       await alerts?.close();
       await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+/** On PostgreSQL with workers: the real-time path's runs become jobs (durable once queued). */
+function queueRunner(jobs: AppJobs, ready: Set<string>): DeltaRunner {
+  return {
+    async runDriveDelta(integrationId, driveId, source) {
+      await jobs.enqueueDrive({ integrationId, driveId, source });
+    },
+    async runUsersDelta(integrationId, source) {
+      if (ready.has(integrationId)) await jobs.enqueueDirectory(integrationId, 'users', source);
+    },
+    async runGroupsDelta(integrationId, source) {
+      if (ready.has(integrationId)) await jobs.enqueueDirectory(integrationId, 'groups', source);
     },
   };
 }

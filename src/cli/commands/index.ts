@@ -17,12 +17,14 @@ import { registerSimCommand } from './sim.ts';
 import { registerStatus } from './status.ts';
 import { registerSync } from './sync.ts';
 import { registerUsers } from './users.ts';
+import { registerWorker } from './worker.ts';
 
 /** Every sub-command registers itself on the program; add one line per command file. */
 export const commands: Array<(program: Command) => void> = [
   registerIntegrations,
   registerSync,
   registerServe,
+  registerWorker,
   registerStatus,
   registerQuery,
   registerAccess,

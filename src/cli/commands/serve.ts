@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openApp } from '../../app/context.ts';
 import { ensureFirstAdmin } from '../../auth/first-admin.ts';
 import { startService } from '../../server/service.ts';
+import { openWorkerJobs } from './worker.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -15,14 +16,18 @@ export function registerServe(program: Command): void {
       '--public-url <url>',
       'https URL Graph can reach this server at (DW_PUBLIC_URL); unset = polling only',
     )
-    .action(async (opts: { host?: string; port?: string; publicUrl?: string }) => {
+    .option('--no-work', 'PostgreSQL: only enqueue jobs, leave them to `drivewarden worker` processes')
+    .action(async (opts: { host?: string; port?: string; publicUrl?: string; work: boolean }) => {
       const app = await openApp({
         'server.host': opts.host,
         'server.port': opts.port,
         'server.publicUrl': opts.publicUrl,
       });
       const first = await ensureFirstAdmin(app.store.db, { password: app.config.auth.adminPassword });
-      const service = await startService(app);
+      // PostgreSQL: collection runs as jobs any worker takes (this process too, unless --no-work).
+      const jobs = app.store.dialect === 'postgres' ? await openWorkerJobs(app) : undefined;
+      if (jobs && opts.work) jobs.queue.work(jobs.all, { concurrency: app.config.sync.concurrency });
+      const service = await startService(app, { jobs });
       app.logger.info(`drivewarden listening on ${service.realtime.url}`);
       // Printed once, on stdout (not the log): the only copy of the first admin's password.
       if (first?.oneTimePassword)
@@ -33,6 +38,7 @@ export function registerServe(program: Command): void {
       const stop = async () => {
         app.logger.info('stopping');
         await service.close();
+        await jobs?.close();
         await app.close();
         process.exit(0);
       };
