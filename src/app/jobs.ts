@@ -234,9 +234,11 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
       const ctx = await contextFor(integrationId);
       // The directory, tenant settings and drive discovery here; each drive as its own job, so
       // every worker takes part and a dead worker loses one drive's run, not the collection.
-      await runExclusive(store.db, locks, `integration:${integrationId}`, 'full', () =>
+      const outcome = await runExclusive(store.db, locks, `integration:${integrationId}`, 'full', () =>
         syncIntegration(ctx, { mode: 'delta', items: false }),
       );
+      // Another worker is collecting it (this job's lease ran out under it): it queues the drives.
+      if (!outcome.ran) return;
       const drives = await store.db
         .selectFrom('drives')
         .select('id')

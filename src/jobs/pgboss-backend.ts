@@ -27,12 +27,17 @@ export class PgBossBackend implements JobBackend {
   private readonly created = new Set<string>();
   private readonly listeners: Array<() => void> = [];
 
-  private constructor(private readonly boss: PgBoss) {}
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly schema: string,
+  ) {}
 
   static async open(options: PgBossBackendOptions): Promise<PgBossBackend> {
+    const schema = options.schema ?? 'pgboss';
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid job queue schema name "${schema}"`);
     const boss = new PgBoss({
       connectionString: options.databaseUrl,
-      schema: options.schema ?? 'pgboss',
+      schema,
       max: options.connections ?? 4,
       application_name: 'drivewarden-jobs',
       maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
@@ -41,7 +46,7 @@ export class PgBossBackend implements JobBackend {
     });
     boss.on('error', (err) => options.logger?.warn({ err: err.message }, 'job queue (pg-boss) error'));
     await boss.start();
-    return new PgBossBackend(boss);
+    return new PgBossBackend(boss, schema);
   }
 
   async send(queue: string, kind: string, payload: unknown, options: SendOptions): Promise<string | null> {
@@ -75,6 +80,19 @@ export class PgBossBackend implements JobBackend {
 
   async complete(job: FetchedJob): Promise<void> {
     await this.boss.complete(job.queue, job.id);
+  }
+
+  /**
+   * pg-boss 10 has no heartbeat (its lease is started_on + expire_in, checked by maintenance),
+   * so the lease is renewed the way its own fetch starts it: started_on = now() on the active job.
+   */
+  async renew(job: FetchedJob): Promise<void> {
+    await this.boss
+      .getDb()
+      .executeSql(
+        `update ${this.schema}.job set started_on = now() where name = $1 and id = $2 and state = 'active'`,
+        [job.queue, job.id],
+      );
   }
 
   async fail(job: FetchedJob, message: string): Promise<void> {

@@ -151,6 +151,37 @@ for (const [name, open] of backends) {
         assert.deepEqual(seen, [7]);
         await enq.close();
       });
+
+      it('keeps a live worker’s job past its lease: the running worker renews it', async () => {
+        const t = tenant('t');
+        let runs = 0;
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        // The handler outlasts four 1 s leases; a second worker watches the queue meanwhile.
+        const slow = kind(
+          `renew${tenantSeq}`,
+          async () => {
+            runs++;
+            await held;
+          },
+          { expireInSeconds: 1 },
+        );
+        const a = await make({ maintenanceIntervalSeconds: 1 });
+        const b = await make({ maintenanceIntervalSeconds: 1 });
+        await a.enqueue(slow, { n: 1 }, { tenant: t });
+        a.work([slow as JobKind<never>], { pollMs: 100 });
+        await until(() => runs === 1, 'the job to start');
+        b.work([slow as JobKind<never>], { pollMs: 100 });
+        // Maintenance runs every second: an unrenewed lease would have been handed to b by now.
+        const started = Date.now();
+        await until(() => Date.now() - started > 4000 || runs > 1, '4 s to pass', 10_000);
+        release();
+        await until(() => a.stats().completed === 1, 'the job to complete');
+        assert.equal(runs, 1);
+        assert.equal(b.stats().started, 0);
+      });
     }
   });
 }

@@ -60,7 +60,26 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
         logger?.error({ kind: job.kind, id: job.id }, msg);
         return;
       }
-      await kind.handler(parsed.data as never, { id: job.id, retryCount: job.retryCount });
+      // A lease measures silence, not run time: renewed while the handler runs, it expires only
+      // when the worker died (kill -9, lost machine), so leases can be short and runs long.
+      const leaseMs = (kind.expireInSeconds ?? DEFAULTS.expireInSeconds) * 1000;
+      const renewal = backend.renew
+        ? setInterval(
+            () =>
+              void backend
+                .renew?.(job)
+                .catch((err) =>
+                  logger?.warn({ id: job.id, err: err.message }, 'could not renew a job lease'),
+                ),
+            Math.max(250, leaseMs / 4),
+          )
+        : undefined;
+      renewal?.unref();
+      try {
+        await kind.handler(parsed.data as never, { id: job.id, retryCount: job.retryCount });
+      } finally {
+        clearInterval(renewal);
+      }
       await backend.complete(job);
       stats.completed++;
     } catch (err) {

@@ -92,6 +92,11 @@ export interface JobBackend {
   complete(job: FetchedJob): Promise<void>;
   /** The handler threw: retried after its delay while retries are left. */
   fail(job: FetchedJob, message: string): Promise<void>;
+  /**
+   * The job's worker is alive and still running it: its lease starts again (pg-boss: the job's
+   * started_on moves to now). Absent where leases do not expire (memory).
+   */
+  renew?(job: FetchedJob): Promise<void>;
   /** The job can never run (its payload is invalid): not retried. */
   discard(job: FetchedJob, message: string): Promise<void>;
   /** The tenant queues that exist. */
