@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { type RemediateCliTenant, remediateCliTenant } from '../../../test/remediate-cli-tenant.ts';
+import { type RemediateCliTenant, remediateCliTenant } from '../../../test/support/remediate-cli-tenant.ts';
 import { reviewLinkKey } from '../../app/review-key.ts';
 import { reviewRoutes } from '../../server/reviews/routes.ts';
 import { encodeValue } from '../../store/codec.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RemediateCliTenant, remediateCliTenant } from '../../../test/remediate-cli-tenant.ts';
+import { type RemediateCliTenant, remediateCliTenant } from '../../../test/support/remediate-cli-tenant.ts';
 
 /** `drivewarden remediate finding|rule|log|auto` against the simulator: dry run, --plan guard, --yes, trail, auto settings. */
 describe('drivewarden remediate', () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TruthRecord } from '../sim/contracts.ts';
-import { encodeValue } from '../src/store/codec.ts';
-import { openStore } from '../src/store/store.ts';
-import { runCli } from './support/cli.ts';
-import { startTestSim, type TestSim } from './support/simulator.ts';
+import type { TruthRecord } from '../../sim/contracts.ts';
+import { encodeValue } from '../../src/store/codec.ts';
+import { openStore } from '../../src/store/store.ts';
+import { runCli } from './cli.ts';
+import { startTestSim, type TestSim } from './simulator.ts';
 
 export type PermTruth = Extract<TruthRecord, { kind: 'permission' }>;
 
