@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { simCredentials } from '../sim/connection.ts';
 import type { TruthRecord } from '../sim/contracts.ts';
 import { type AppContext, openApp } from '../src/app/context.ts';
+import { escalateDue } from '../src/app/review-campaigns.ts';
+import { openReviewSender } from '../src/app/review-delivery.ts';
 import { reviewLinkKey } from '../src/app/review-key.ts';
 import { createApiToken, createUser } from '../src/auth/principals.ts';
 import { issueLink } from '../src/remediate/reviews.ts';
@@ -35,6 +37,8 @@ const PER_OWNER = 6;
 const ODD_NAME = "R&amp;D 'plans' &lt;img src=x onerror=alert(1)&gt;.docx";
 /** An outside address with a quoted local part: tenant data with markup in it, shown on the page. */
 const ODD_GUEST = '"<img src=x onerror=document.title=1>"@evil.example';
+
+const PASSWORD = 'correct horse battery staple';
 
 const OUTSIDE_SHARES_SQL = `select p.drive_id, p.item_id, p.id as permission_id
 from permissions p
@@ -121,7 +125,7 @@ describe('owners review their sharing in Chromium', { timeout: 180_000 }, () => 
         verifiedDomains: ts.sim.verifiedDomains,
       })
     ).id;
-    const user = await createUser(app.store.db, { username: 'admin', password: null, role: 'admin' });
+    const user = await createUser(app.store.db, { username: 'admin', password: PASSWORD, role: 'admin' });
     const { token } = await createApiToken(app.store.db, { userId: user.id, name: 'test', role: 'admin' });
     smtp = await startSmtpReceiver({});
     service = await startService(app, { listen: { host: '127.0.0.1', port }, rules: false, alerts: false });
@@ -130,7 +134,7 @@ describe('owners review their sharing in Chromium', { timeout: 180_000 }, () => 
     admin = apiClient(base, token);
 
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
     problems = pageProblems(page);
@@ -442,5 +446,108 @@ describe('owners review their sharing in Chromium', { timeout: 180_000 }, () => 
     const csv = await admin.get(`/api/v1/remediation/reviews/${campaignId}?format=csv`);
     assert.equal(csv.status, 200);
     assert.equal(csv.text.trim().split('\n').length, 1 + OWNERS * PER_OWNER);
+  });
+  test("the web app shows each campaign's counts, its report with who was asked, and the CSV", async () => {
+    // A follow-up campaign over what is still shared (the kept grants), nobody answers, and the
+    // service's escalation round runs a day later: each owner's items go to their manager or the admins.
+    const followUp = await admin.post('/api/v1/remediation/reviews', {
+      integrationId,
+      query: 'outside-shares',
+      name: 'Q2 follow-up',
+      expires: '7d',
+      channel: 'owners-mail',
+      escalateAfterDays: 1,
+      escalationChannel: 'owners-mail',
+      baseUrl: base,
+    });
+    assert.equal(followUp.status, 201, followUp.text);
+    const followUpId: number = followUp.body.campaignId;
+    const kept = [...decided.values()].filter((d) => d === 'keep').length;
+    const open = kept;
+    const sender = openReviewSender(app, async () => {
+      throw new Error('no chat in this test');
+    });
+    try {
+      const round = await escalateDue(app, sender, new Date(Date.now() + 86_400_000 + 60_000));
+      assert.equal(round.failed, 0);
+      assert.equal(round.managers + round.admins, followUp.body.links.length);
+    } finally {
+      await sender.close();
+    }
+
+    const seen = problems.length;
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/sign-in/);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Remediation' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Remediation trail' }).waitFor();
+    const row = (name: string) => page.getByRole('row').filter({ hasText: name });
+    const cells = async (name: string) => (await row(name).getByRole('cell').allTextContents()).slice(3);
+    await row('Q1 outside shares').waitFor();
+    const revoked = decided.size - kept;
+    // Answered, kept, revoked, unanswered, escalated.
+    assert.deepEqual(await cells('Q1 outside shares'), [
+      `${decided.size} of ${OWNERS * PER_OWNER}`,
+      String(kept),
+      String(revoked),
+      '0',
+      '0',
+    ]);
+    assert.deepEqual(await cells('Q2 follow-up'), [`0 of ${open}`, '0', '0', String(open), String(open)]);
+
+    await row('Q2 follow-up').getByRole('link', { name: 'Q2 follow-up' }).click();
+    const report = page.getByRole('region', { name: 'campaign report' });
+    await report.getByRole('heading', { name: 'Report: Q2 follow-up' }).waitFor();
+    const count = (k: string) => report.locator(`dd[data-count="${k}"]`).textContent();
+    assert.deepEqual(
+      await Promise.all(['total', 'answered', 'kept', 'revoked', 'unanswered', 'escalated'].map(count)),
+      [open, 0, 0, 0, open, open].map(String),
+    );
+    // Who was asked: each owner by e-mail, then their manager or the admins' channel.
+    const notices = report.getByRole('table', { name: 'Who was asked' });
+    const shown = await notices
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // Step, for the files of, asked, how, grants, result.
+    const table = shown.map((cells) => cells.slice(1));
+    const owners: string[] = followUp.body.links.map((l: { owner: string }) => l.owner);
+    assert.equal(table.length, 2 * owners.length);
+    for (const owner of owners) {
+      const mine = table.filter((c) => c[1] === owner);
+      assert.deepEqual(mine[0], ['owner', owner, owner, 'email', String(mine[0][4]), 'sent']);
+      assert.ok(
+        (mine[1][0] === "owner's manager" && mine[1][3] === 'email') ||
+          (mine[1][0] === 'admins' && String(mine[1][3]).startsWith('channel:')),
+        `${owner} escalated: ${mine[1].join(' | ')}`,
+      );
+      assert.match(String(mine[1][5]), /^sent( \(.+\))?$/);
+    }
+    await screenshot(page, 'review-report');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      report.getByRole('link', { name: 'Download the report (CSV)' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `campaign-${followUpId}.csv`);
+    const csv = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(
+      csv[0],
+      'owner,item_path,permission_id,decision,decided_at,decided_by,justification,escalated_to',
+    );
+    assert.equal(csv.length, 1 + open);
+    assert.ok(
+      csv.slice(1).every((l) => /,(manager|admins)$/.test(l)),
+      'every row escalated',
+    );
+    // Failed loads are the favicon the server does not have; script errors are not expected.
+    assert.deepEqual(
+      problems.slice(seen).filter((p) => !p.startsWith('console: Failed to load resource')),
+      [],
+    );
   });
 });

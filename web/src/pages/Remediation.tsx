@@ -2,6 +2,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { queryString, rowPath } from '../api.ts';
 import { text, when } from '../format.ts';
 import { ErrorBox, Loading, Pager, Table, useApi, usePaged } from '../ui.tsx';
+import { ReviewReport } from './ReviewReport.tsx';
 
 interface TrailRow {
   id: number;
@@ -35,6 +36,8 @@ interface Campaign {
   answered: number;
   kept: number;
   revoked: number;
+  unanswered: number;
+  escalated: number;
 }
 interface Auto {
   rules: { ruleId: string; graceSeconds: number; scope: string; createdBy: string }[];
@@ -45,6 +48,7 @@ interface Auto {
 export function RemediationPage() {
   const [params] = useSearchParams();
   const planId = params.get('planId');
+  const campaign = params.get('campaign');
   const trail = usePaged<TrailRow>(`/remediation/actions${queryString({ planId, limit: 50 })}`);
   const campaigns = useApi<{ items: Campaign[] }>('/remediation/reviews?limit=20');
   const integrations = useApi<{ items: { id: string; name: string }[] }>('/integrations?limit=100');
@@ -125,13 +129,21 @@ export function RemediationPage() {
         rowKey={(c) => String(c.id)}
         empty="No review campaigns."
         columns={[
-          { key: 'name', label: 'Campaign', render: (c) => c.name },
+          {
+            key: 'name',
+            label: 'Campaign',
+            render: (c) => <Link to={`/remediation?campaign=${c.id}`}>{c.name}</Link>,
+          },
           { key: 'created', label: 'Started', render: (c) => `${when(c.createdAt)} by ${c.createdBy}` },
           { key: 'expires', label: 'Ends', render: (c) => when(c.expiresAt) },
           { key: 'progress', label: 'Answered', render: (c) => `${c.answered} of ${c.total}` },
-          { key: 'outcome', label: 'Kept / revoked', render: (c) => `${c.kept} / ${c.revoked}` },
+          { key: 'kept', label: 'Kept', render: (c) => c.kept },
+          { key: 'revoked', label: 'Revoked', render: (c) => c.revoked },
+          { key: 'unanswered', label: 'Unanswered', render: (c) => c.unanswered },
+          { key: 'escalated', label: 'Escalated', render: (c) => c.escalated },
         ]}
       />
+      {campaign ? <ReviewReport id={campaign} /> : null}
     </section>
   );
 }

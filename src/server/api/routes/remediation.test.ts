@@ -484,6 +484,7 @@ for (const dialect of testDialects()) {
       const row = list.body.items.find((c: { id: number }) => c.id === campaignId);
       assert.deepEqual([row.name, row.kept, row.revoked, row.answered], ['q1 review', 1, 1, 2]);
       assert.equal(row.unanswered, row.total - 2);
+      assert.equal(row.escalated, 0, 'nobody was escalated yet');
       const report = await api.viewer.get(`/api/v1/remediation/reviews/${campaignId}?format=csv`);
       assert.equal(report.status, 200);
       assert.match(

@@ -110,6 +110,7 @@ const campaignSchema = z.object({
   kept: z.number(),
   revoked: z.number(),
   unanswered: z.number(),
+  escalated: z.number().describe("Items whose owner's unanswered items went to the manager or the admins"),
 });
 
 const autoSchema = z.object({
@@ -292,24 +293,33 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
     async (req) => deps.commands.run('remediation.auto-cap', req.body, actorOf(req)),
   );
 
-  /** Per campaign: items, answered, kept, revoked (one grouped read of the page's campaigns). */
+  /** Per campaign: items, kept, revoked, escalated (one grouped read of the page's campaigns). */
+  type Counts = { total: number; kept: number; revoked: number; escalated: number };
   const counts = async (ids: number[]) => {
-    if (ids.length === 0) return new Map<number, { total: number; kept: number; revoked: number }>();
+    if (ids.length === 0) return new Map<number, Counts>();
     const rows = await db
-      .selectFrom('review_items')
+      .selectFrom('review_items as i')
       .select((eb) => [
-        'campaign_id',
+        'i.campaign_id',
         eb.fn.countAll<number>().as('total'),
-        sql<number>`sum(case when decision = 'keep' then 1 else 0 end)`.as('kept'),
-        sql<number>`sum(case when decision = 'revoke' then 1 else 0 end)`.as('revoked'),
+        sql<number>`sum(case when i.decision = 'keep' then 1 else 0 end)`.as('kept'),
+        sql<number>`sum(case when i.decision = 'revoke' then 1 else 0 end)`.as('revoked'),
+        // As in the report: an item counts once its owner was escalated (manager or admins).
+        sql<number>`sum(case when exists (select 1 from review_notices n where n.campaign_id = i.campaign_id
+          and n.owner_email = i.owner_email and n.step <> 'owner') then 1 else 0 end)`.as('escalated'),
       ])
-      .where('campaign_id', 'in', ids)
-      .groupBy('campaign_id')
+      .where('i.campaign_id', 'in', ids)
+      .groupBy('i.campaign_id')
       .execute();
     return new Map(
       rows.map((r) => [
         Number(r.campaign_id),
-        { total: Number(r.total), kept: Number(r.kept ?? 0), revoked: Number(r.revoked ?? 0) },
+        {
+          total: Number(r.total),
+          kept: Number(r.kept ?? 0),
+          revoked: Number(r.revoked ?? 0),
+          escalated: Number(r.escalated ?? 0),
+        },
       ]),
     );
   };
@@ -337,7 +347,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
         .execute();
       const byCampaign = await counts(rows.map((r) => Number(r.id)));
       const items = rows.map((r) => {
-        const c = byCampaign.get(Number(r.id)) ?? { total: 0, kept: 0, revoked: 0 };
+        const c = byCampaign.get(Number(r.id)) ?? { total: 0, kept: 0, revoked: 0, escalated: 0 };
         return {
           id: Number(r.id),
           integrationId: r.integration_id,
@@ -351,6 +361,7 @@ export async function remediationRoutes(app: ZodApp, deps: ApiDeps): Promise<voi
           kept: c.kept,
           revoked: c.revoked,
           unanswered: c.total - c.kept - c.revoked,
+          escalated: c.escalated,
         };
       });
       return toPage(items, limit, (r) => [r.id]);
