@@ -5,6 +5,7 @@ import type { ErrorSubject, RowContext } from '../resources/types.ts';
 import type { ApplyContext, ChangeRecord, ChangeSource } from '../store/apply.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { storeFaultKind } from '../store/store-fault.ts';
 import { recordSyncError } from '../store/sync-state.ts';
 import type { Logger } from '../util/logger.ts';
 import { type ChangeStream, changes as defaultStream } from './change-stream.ts';
@@ -105,6 +106,9 @@ export function describeError(
   resourceType: ErrorSubject,
   extra: { resourceId?: string | null; scope?: string | null } = {},
 ): CollectError {
+  // A store fault (disk full, read-only file, PostgreSQL down) is no error of this resource and
+  // could not be recorded anyway: it goes on up and stops the sync (sync.ts).
+  if (storeFaultKind(err)) throw err;
   if (err instanceof GraphError) {
     return {
       resourceType,

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { GraphClientStats } from '../graph/types.ts';
 import type { ErrorSubject } from '../resources/types.ts';
 import { encodeValue } from '../store/codec.ts';
+import { asStoreFault, storeFaultKind } from '../store/store-fault.ts';
 import { listSyncErrors, type SyncErrorRecord } from '../store/sync-state.ts';
 import { describeError, reportError, type SyncContext, type SyncProgress, statsDelta } from './context.ts';
 import { collectMfa } from './directory.ts';
@@ -57,6 +58,14 @@ export interface SyncResult {
  * (403, …) is recorded as an error for that type and the rest goes on.
  */
 export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult> {
+  try {
+    return await collect(ctx, opts);
+  } catch (err) {
+    throw asStoreFault(err, ctx.store.file ?? 'PostgreSQL') ?? err;
+  }
+}
+
+async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult> {
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const base = ctx.client.stats();
@@ -102,12 +111,25 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
       // A progress display never stops a sync.
     }
   };
+  /**
+   * The first store fault met (store-fault.ts): no new work starts after it; stopIfFaulted
+   * waits for the work in flight (each meets it too or finishes), then throws it, so nothing
+   * of this run goes on after it returns.
+   */
+  let storeFault: unknown;
+  const noteStoreFault = (err: unknown): undefined => {
+    if (!storeFaultKind(err)) throw err;
+    storeFault ??= err;
+    return undefined;
+  };
   const attempt = async (resource: ErrorSubject, work: () => Promise<unknown>): Promise<boolean> => {
+    if (storeFault) return false;
     try {
       await work();
       resources[resource] ??= 'ok';
       return true;
     } catch (err) {
+      if (storeFaultKind(err)) return noteStoreFault(err) ?? false;
       const e = describeError(err, resource);
       resources[resource] = e.code;
       await reportError(ctx, e);
@@ -120,14 +142,15 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   const limit = pLimit(Math.max(1, ctx.concurrency ?? 4));
   /** Drives whose feed started, and what the label step needs of each once permissions are read. */
   const started = new Set<string>();
-  const feeds: Array<Promise<DriveSyncResult>> = [];
+  const feeds: Array<Promise<DriveSyncResult | undefined>> = [];
   const startDrives = (driveIds: string[]) => {
     for (const driveId of driveIds) {
       if (started.has(driveId)) continue;
       started.add(driveId);
       progress.drivesTotal++;
       feeds.push(
-        limit(async (): Promise<DriveSyncResult> => {
+        limit(async (): Promise<DriveSyncResult | undefined> => {
+          if (storeFault) return undefined;
           const r = await syncDrive(ctx, driveId, {
             mode: opts.mode,
             permissions: 'defer',
@@ -141,7 +164,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
           else progress.drivesDone++;
           emit();
           return r;
-        }),
+        }).catch(noteStoreFault),
       );
     }
   };
@@ -159,6 +182,11 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
   // drives, within the same RU budget; drives start as discovery finds them.
   let alongside: Promise<unknown> = Promise.resolve();
   let tenantConfig: Promise<unknown> = Promise.resolve();
+  const stopIfFaulted = async () => {
+    if (!storeFault) return;
+    await Promise.allSettled([alongside, tenantConfig, ...feeds]);
+    throw storeFault;
+  };
   if (opts.directory !== false) {
     const usersOk = await attempt('user', async () => {
       // Full listing in full mode (or when due), /users/delta otherwise (directory-delta.ts).
@@ -175,7 +203,10 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
       }),
     ]);
     // The label step after the permission reads names labels from the catalogue.
-    tenantConfig = refreshTenantConfig(ctx, 'full').then((status) => Object.assign(resources, status));
+    tenantConfig = refreshTenantConfig(ctx, 'full').then(
+      (status) => Object.assign(resources, status),
+      noteStoreFault,
+    );
     if (items) beginDrives();
     if (usersOk)
       await attempt('drive', async () => {
@@ -185,6 +216,7 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
         if (r.denied) resources.drive = 'accessDenied';
       });
   }
+  await stopIfFaulted();
 
   if (items) {
     if (progress.phase !== 'drives') beginDrives();
@@ -192,7 +224,8 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
     // of them when the directory is not read.
     await startStoredDrives();
     emit();
-    const results = await Promise.all(feeds);
+    const results = (await Promise.all(feeds)).filter((r): r is DriveSyncResult => r !== undefined);
+    await stopIfFaulted();
     const itemErrors = results
       .filter((r) => r.error?.resourceType === 'drive_item' && !r.error.resourceId)
       .map((r) => r.error?.code as string);
@@ -210,8 +243,10 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
         },
       });
     } catch (err) {
-      await reportError(ctx, describeError(err, 'permission'));
+      if (storeFaultKind(err)) noteStoreFault(err);
+      else await reportError(ctx, describeError(err, 'permission'));
     }
+    await stopIfFaulted();
     permissionsReadAt = new Date().toISOString();
     await tenantConfig;
     await Promise.all(
@@ -222,9 +257,10 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
             // Not `+= await`: that reads the total before the await and loses concurrent drives' calls.
             const calls = await readDriveLabels(ctx, r.driveId, r.labelSource);
             progress.labelCalls += calls;
-          }),
+          }).catch(noteStoreFault),
         ),
     );
+    await stopIfFaulted();
   }
   await tenantConfig;
   await alongside;

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -59,6 +59,9 @@ export interface SqliteOpenOptions {
 export function openSqlite(file: string, options: SqliteOpenOptions = {}): SQLite.Database {
   const creating = !options.readonly && file !== ':memory:' && !existsSync(file);
   if (creating) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // SQLite opens a file it may not write read-only without a word, and the first write fails
+  // later: refuse here (EACCES, a read-only store fault naming the file).
+  else if (!options.readonly && file !== ':memory:') accessSync(file, constants.R_OK | constants.W_OK);
   const db = options.readonly ? new SQLite(file, { readonly: true, fileMustExist: true }) : new SQLite(file);
   if (creating) chmodSync(file, 0o600);
   if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
@@ -75,12 +78,18 @@ export interface PgOpenOptions {
 /** A PostgreSQL pool with drivewarden's type parsers and search_path. */
 export function openPgPool(options: PgOpenOptions & { maxConnections: number }): pg.Pool {
   checkSchemaName(options.schema);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.maxConnections,
     types: PG_TYPES,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
+  // A connection the server closed (a restart, a terminated backend) while idle leaves the
+  // pool, which opens a new one for the next query; while checked out (between the statements
+  // of a transaction) its next query fails. Unheard, either 'error' event would end the process.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /** One PostgreSQL client (not connected yet) with the same type parsers and search_path. */

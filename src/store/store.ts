@@ -6,6 +6,7 @@ import { ensurePgSchema, openKysely, openSqlite } from './connection.ts';
 import type { Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
+import { asStoreFault } from './store-fault.ts';
 
 export { dropPgSchema } from './connection.ts';
 
@@ -61,6 +62,20 @@ export function tuneSqlite(database: SQLite.Database): void {
  * given file by default, PostgreSQL when a databaseUrl is given.
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
+  try {
+    return await open(options);
+  } catch (err) {
+    // A read-only file, a full disk, PostgreSQL down: said as such, naming the file.
+    const where = 'databaseUrl' in options ? 'PostgreSQL' : storeFile(options);
+    throw asStoreFault(err, where) ?? err;
+  }
+}
+
+function storeFile(options: { dataDir: string } | { file: string }): string {
+  return 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
+}
+
+async function open(options: StoreOptions): Promise<Store> {
   let store: Store;
   if ('databaseUrl' in options) {
     const schema = options.schema;
@@ -73,7 +88,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     });
     store = { db, dialect: 'postgres', schema, databaseUrl: options.databaseUrl, close: () => db.destroy() };
   } else {
-    const file = 'file' in options ? options.file : join(options.dataDir, 'drivewarden.db');
+    const file = storeFile(options);
     const database = openSqlite(file);
     tuneSqlite(database);
     const { db } = openKysely({ dialect: 'sqlite', database, statementCache: STATEMENT_CACHE_SIZE });

@@ -11,6 +11,7 @@ const s = await runChaos({
   killRuns,
   hostileRounds: Number(process.env.CHAOS_HOSTILE_ROUNDS ?? 10),
   secrets: true,
+  storeFaults: true,
 });
 for (const p of s.problems) process.stderr.write(`problem: ${p}\n`);
 process.stdout.write(`${formatSummary(s)}\n(${Math.round((Date.now() - started) / 1000)} s)\n`);

@@ -7,12 +7,15 @@ import { graphFaultRuns } from './graph-faults.ts';
 import { hostilePayloadRuns } from './hostile-payloads.ts';
 import { deliveryKillRuns, syncKillRuns } from './kill-runs.ts';
 import { demoSecretsScan } from './secrets-scan.ts';
+import { type StoreFaultReport, storeFaultRuns } from './store-faults.ts';
 
 export interface ChaosOptions {
   /** Kill runs in total (about two thirds collector, one third alert delivery). */
   killRuns: number;
   hostileRounds: number;
   secrets: boolean;
+  /** Disk full, read-only file, PostgreSQL restart (store-faults.test.ts runs them in `npm test`). */
+  storeFaults: boolean;
 }
 
 export interface ChaosSummary {
@@ -39,12 +42,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const faults = await graphFaultRuns();
     const hostile = await hostilePayloadRuns(o.hostileRounds);
     const secrets = o.secrets ? await demoSecretsScan() : undefined;
+    const none: StoreFaultReport = { runs: 0, faults: 0, lost: 0, crashes: 0, errors: [], problems: [] };
+    const store = o.storeFaults ? await storeFaultRuns() : none;
     const leaks = secrets?.leaks.length ?? 0;
     const secretsCrash = secrets && secrets.exitCode !== 0 ? 1 : 0;
     const rows: Array<[string, string]> = [
       ['collector kill -9 runs (killed mid-sync)', `${sync.runs} (${sync.killedMidway})`],
       ['alert delivery kill -9 runs', String(delivery.runs)],
       ['Graph fault scenarios / faults served', `${faults.scenarios} / ${faults.faults}`],
+      [
+        'store faults (disk full, read-only, PostgreSQL restart)',
+        o.storeFaults ? String(store.runs) : 'skipped',
+      ],
       ['hostile payload entries (rounds)', `${hostile.badInputs} (${o.hostileRounds})`],
       ['  item-level errors reported', String(hostile.invalidItemsReported)],
       ['  prototype polluted', hostile.polluted ? 'yes' : 'no'],
@@ -55,11 +64,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       ['unhandled rejections', String(unhandled)],
     ];
     return {
-      runs: sync.runs + delivery.runs + faults.scenarios + o.hostileRounds + (secrets ? 1 : 0),
-      faults: faults.faults + sync.killedMidway + delivery.killedMidway,
+      runs: sync.runs + delivery.runs + faults.scenarios + store.runs + o.hostileRounds + (secrets ? 1 : 0),
+      faults: faults.faults + store.faults + sync.killedMidway + delivery.killedMidway,
       bad_inputs: hostile.badInputs,
-      lost: sync.lost + delivery.lost + faults.lost + hostile.lost + leaks,
-      crashes: sync.crashes + delivery.crashes + faults.crashes + hostile.crashes + unhandled + secretsCrash,
+      lost: sync.lost + delivery.lost + faults.lost + store.lost + hostile.lost + leaks,
+      crashes:
+        sync.crashes +
+        delivery.crashes +
+        faults.crashes +
+        store.crashes +
+        hostile.crashes +
+        unhandled +
+        secretsCrash,
       // Forged input accepted: polluted prototypes and secrets readable in clear.
       accepted_forgeries: (hostile.polluted ? 1 : 0) + leaks,
       rows,
@@ -67,6 +83,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         ...sync.problems,
         ...delivery.problems,
         ...faults.problems,
+        ...store.problems,
         ...hostile.problems,
         ...(secrets?.leaks ?? []),
       ],
