@@ -1,16 +1,34 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Prng } from '../../sim/model/prng.ts';
-import { mutate } from './hostile-payloads.ts';
+import { driveItemSchema } from '../../src/resources/drive-item.ts';
+import { hostileMutation } from './hostile-arbitraries.ts';
 import { formatSummary, runChaos } from './suite.ts';
 
-test('hostile payload generator: seeded, and each mutation changes the object', () => {
+test('hostile payload arbitraries: seeded, varied, and each mutation changes the entry', () => {
   const base = { id: 'a', name: 'x.txt', size: 3, parentReference: { id: 'p' } };
-  const a = Array.from({ length: 40 }, (_, i) => mutate(base, new Prng(i)).what);
-  const b = Array.from({ length: 40 }, (_, i) => mutate(base, new Prng(i)).what);
-  assert.deepEqual(a, b, 'same seed, same mutations');
-  assert.ok(new Set(a.map((w) => w.split(' ')[0])).size >= 5, `varied: ${[...new Set(a)]}`);
-  for (let i = 0; i < 40; i++) assert.notDeepEqual(mutate(base, new Prng(i)).value, base);
+  const draw = (i: number) => hostileMutation(base, driveItemSchema as never, i);
+  const a = Array.from({ length: 60 }, (_, i) => draw(i).what);
+  assert.deepEqual(
+    a,
+    Array.from({ length: 60 }, (_, i) => draw(i).what),
+    'same seed, same mutations',
+  );
+  const kinds = new Set(a.map((w) => w.split(' ')[0]));
+  assert.deepEqual([...kinds].sort(), [
+    'huge-string',
+    'missing',
+    'nasty-string',
+    'nested-object',
+    'proto-key',
+    'wrong-type',
+  ]);
+  // Fields the entry lacks but the schema declares are hit too.
+  assert.ok(
+    a.some((w) => / (webUrl|eTag|cTag|file|folder|shared|deleted|createdBy)/.test(w)),
+    a.join(', '),
+  );
+  for (let i = 0; i < 60; i++) assert.notDeepEqual(draw(i).value, base, draw(i).what);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
 test('chaos (fast): 3 kill runs, every Graph fault kind, hostile payloads: nothing lost, no crash', async () => {

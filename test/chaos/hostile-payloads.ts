@@ -1,9 +1,10 @@
 /**
- * Hostile Graph payloads: a small seeded generator (fast-check is not a dependency) mutates
- * entries of the pages the simulator sends (drive items, permissions, users, groups) before
- * the collector maps and applies them: fields dropped, wrong types, huge strings, unicode and
- * path characters, `__proto__`/`constructor` keys. The sync must finish, report item-level
- * errors, and keep every entry it was sent unmutated.
+ * Hostile Graph payloads: fast-check arbitraries over the resource schemas
+ * (hostile-arbitraries.ts) mutate entries of the pages the simulator sends (drive items,
+ * permissions, users, groups) before the collector maps and applies them: fields dropped,
+ * wrong types, huge strings, unicode and path characters, prototype keys. A seeded Prng picks
+ * the entries and each mutation's fast-check seed, so a round is reproducible from its seed.
+ * The sync must finish, report item-level errors, and keep every entry it was sent unmutated.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,63 +15,7 @@ import type { GraphClient, GraphPage } from '../../src/graph/types.ts';
 import { openStore } from '../../src/store/store.ts';
 import { simClient, simContext } from '../support/collector.ts';
 import { startTestSim } from '../support/simulator.ts';
-
-const NASTY_STRINGS = [
-  '',
-  '../../etc/passwd',
-  '..\\..\\windows\\system32',
-  'a/b\\c:d*e?f"g<h>i|j',
-  '\u0000nul',
-  '\u202eRTL-override.exe',
-  '😀🏳️‍🌈 ﷽ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
-  '\ud800 lone surrogate',
-  "'; drop table drive_items; --",
-  '<script>alert(1)</script>',
-  '%s%n%x',
-];
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** One mutation of a Graph object, chosen by the seeded generator. */
-export function mutate(obj: Record<string, Json>, rng: Prng): { value: Record<string, Json>; what: string } {
-  const copy = JSON.parse(JSON.stringify(obj)) as Record<string, Json>;
-  const keys = Object.keys(copy);
-  const key = keys[rng.int(0, keys.length - 1)] ?? 'id';
-  switch (rng.int(0, 7)) {
-    case 0:
-      delete copy[key];
-      return { value: copy, what: `missing ${key}` };
-    case 1: {
-      const wrong: Json[] = [42, true, null, [], {}, '12', -1e308];
-      copy[key] = wrong[rng.int(0, wrong.length - 1)];
-      return { value: copy, what: `wrong type ${key}` };
-    }
-    case 2:
-      copy[key] = 'x'.repeat(rng.int(10_000, 200_000));
-      return { value: copy, what: `huge string ${key}` };
-    case 3:
-      copy[key] = NASTY_STRINGS[rng.int(0, NASTY_STRINGS.length - 1)];
-      return { value: copy, what: `nasty string ${key}` };
-    case 4:
-      // An own __proto__ key, as JSON.parse makes it: must not pollute anything.
-      return {
-        value: { ...copy, ...JSON.parse('{"__proto__": {"polluted": "yes", "isAdmin": true}}') },
-        what: '__proto__ key',
-      };
-    case 5:
-      return { value: { ...copy, constructor: { prototype: { polluted: 'yes' } } }, what: 'constructor key' };
-    case 6:
-      copy[key] = { nested: { deeper: [NASTY_STRINGS[rng.int(0, NASTY_STRINGS.length - 1)]] } };
-      return { value: copy, what: `object for ${key}` };
-    default:
-      if (typeof copy.name === 'string' || 'name' in copy) {
-        copy.name = NASTY_STRINGS[rng.int(0, NASTY_STRINGS.length - 1)];
-        return { value: copy, what: 'nasty name' };
-      }
-      copy.id = NASTY_STRINGS[rng.int(1, NASTY_STRINGS.length - 1)];
-      return { value: copy, what: 'nasty id' };
-  }
-}
+import { hostileMutation, type Json, schemaForUrl } from './hostile-arbitraries.ts';
 
 /** A Graph client whose pages have some entries mutated; records which ids went through clean. */
 export function hostileClient(inner: GraphClient, rng: Prng, rate: number) {
@@ -91,7 +36,7 @@ export function hostileClient(inner: GraphClient, rng: Prng, rate: number) {
             /\/drives\/[^/]+\/root\/delta|\/root\/delta/.test(req.url) ||
             /^https?:.*\/drives\//.test(req.url);
           if (obj && typeof obj === 'object' && rng.next() < rate) {
-            const m = mutate(obj, rng);
+            const m = hostileMutation(obj, schemaForUrl(req.url), rng.int(0, 2 ** 31 - 1));
             if (typeof obj.id === 'string') state.mutatedIds.add(obj.id);
             state.mutated++;
             state.kinds.set(m.what.split(' ')[0], (state.kinds.get(m.what.split(' ')[0]) ?? 0) + 1);
