@@ -1,7 +1,7 @@
 /**
  * Runs one syncIntegration in its own process (the kill -9 test starts it, kills it at
  * random moments and starts it again). Usage: node --import tsx sync-child.fixture.ts '<json>'
- * with {file, integrationId, mode, pageSize?, sim: SimConnectionInfo}.
+ * with {file | databaseUrl, integrationId, mode, pageSize?, sim: SimConnectionInfo}.
  */
 import type { SimConnectionInfo } from '../../sim/contracts.ts';
 import { simClient, simContext } from '../../test/support/collector.ts';
@@ -9,13 +9,17 @@ import { openStore } from '../store/store.ts';
 import { syncIntegration } from './sync.ts';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
-  file: string;
+  file?: string;
+  /** A PostgreSQL database instead of a SQLite file. */
+  databaseUrl?: string;
   integrationId: string;
   mode: 'full' | 'delta';
   pageSize?: number;
   sim: SimConnectionInfo;
 };
-const store = await openStore({ file: args.file });
+const store = await openStore(
+  args.databaseUrl ? { databaseUrl: args.databaseUrl, maxConnections: 4 } : { file: args.file ?? '' },
+);
 const client = simClient(args.sim);
 const ctx = simContext(store, args.sim, client, args.integrationId, {
   concurrency: 3,

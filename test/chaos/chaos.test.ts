@@ -31,8 +31,14 @@ test('hostile payload arbitraries: seeded, varied, and each mutation changes the
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
-test('chaos (fast): 3 kill runs, every Graph fault kind, hostile payloads: nothing lost, no crash', async () => {
-  const s = await runChaos({ killRuns: 3, hostileRounds: 1, secrets: false, storeFaults: false });
+test('chaos (fast): kill runs of the collector and alert delivery, every Graph fault kind, hostile payloads: nothing lost, no crash', async () => {
+  const s = await runChaos({
+    killRuns: 3,
+    engineKills: false,
+    hostileRounds: 1,
+    secrets: false,
+    storeFaults: false,
+  });
   assert.deepEqual(s.problems, [], formatSummary(s));
   assert.equal(s.lost, 0);
   assert.equal(s.crashes, 0);

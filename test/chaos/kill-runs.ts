@@ -13,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { Prng } from '../../sim/model/prng.ts';
 import { parseChannelConfig } from '../../src/alerts/channels/config.ts';
 import { alertsHarness, insertFindingEvents, insertIntegration } from '../../src/alerts/test-support.ts';
+import { pgClient } from '../../src/store/connection.ts';
 import { openStore } from '../../src/store/store.ts';
 import { SecretBox } from '../../src/util/secret-box.ts';
 import { startHttpReceiver } from '../support/alert-receivers.ts';
 import { startTestSim } from '../support/simulator.ts';
+import { TEST_PG_URL } from '../support/store.ts';
 import { describeDiff, diffWithTruth } from '../support/truth.ts';
 import { waitFor } from '../support/wait.ts';
 import { checkHistory } from './history-check.ts';
@@ -70,11 +72,18 @@ function runSyncChild(
  * changes (creates, renames, moves, deletes, shares), so delta runs have work; every other
  * cycle is a full sync. After each restart the store is compared with the truth.
  */
-export async function syncKillRuns(runs: number, seed = 15): Promise<KillReport> {
+export async function syncKillRuns(
+  runs: number,
+  seed = 15,
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+): Promise<KillReport> {
   const rng = new Prng(seed);
   const env = await startTestSim({ seed, users: 8, items: 500 });
   const dir = mkdtempSync(join(tmpdir(), 'dw-chaos-kill-'));
   const file = join(dir, 'killed.db');
+  // PostgreSQL: a database of its own on the test server, created here and dropped at the end.
+  const pgDb = dialect === 'postgres' ? await createPgDatabase() : undefined;
+  const where = pgDb ? { databaseUrl: pgDb.url } : { file };
   const info = { ...env.sim } as Record<string, unknown>;
   delete info.close;
   const report: KillReport = { runs: 0, killedMidway: 0, lost: 0, crashes: 0, problems: [] };
@@ -85,20 +94,20 @@ export async function syncKillRuns(runs: number, seed = 15): Promise<KillReport>
       if (i > 0) await mutateTenant(env, drives, rng, i);
       const mode = i === 0 || i % 4 === 3 ? 'full' : 'delta';
       const kill = { afterPages: rng.int(1, mode === 'full' ? 14 : 3), delayMs: rng.int(0, 30) };
-      const killed = await runSyncChild({ file, integrationId, mode, pageSize: 40, sim: info }, kill);
+      const killed = await runSyncChild({ ...where, integrationId, mode, pageSize: 40, sim: info }, kill);
       report.runs++;
       if (killed.signal === 'SIGKILL') report.killedMidway++;
       else if (killed.code !== 0) {
         report.crashes++;
         report.problems.push(`run ${i}: exited ${killed.code}: ${killed.out.slice(-400)}`);
       }
-      const again = await runSyncChild({ file, integrationId, mode: 'delta', pageSize: 40, sim: info });
+      const again = await runSyncChild({ ...where, integrationId, mode: 'delta', pageSize: 40, sim: info });
       if (again.code !== 0) {
         report.crashes++;
         report.problems.push(`run ${i} restart: exited ${again.code}: ${again.out.slice(-400)}`);
         continue;
       }
-      const store = await openStore({ file });
+      const store = await openStore(where);
       try {
         const diff = await diffWithTruth(store, integrationId, env.admin);
         const history = await checkHistory(store, integrationId);
@@ -106,7 +115,7 @@ export async function syncKillRuns(runs: number, seed = 15): Promise<KillReport>
         if (bad > 0) {
           report.lost += bad;
           report.problems.push(
-            `run ${i} (${mode}, kill after ${kill.afterPages} pages + ${kill.delayMs} ms): ${describeDiff(diff)} ${[...history.duplicates, ...history.gaps].slice(0, 5).join('; ')}`,
+            `${dialect} run ${i} (${mode}, kill after ${kill.afterPages} pages + ${kill.delayMs} ms): ${describeDiff(diff)} ${[...history.duplicates, ...history.gaps].slice(0, 5).join('; ')}`,
           );
         }
       } finally {
@@ -115,14 +124,33 @@ export async function syncKillRuns(runs: number, seed = 15): Promise<KillReport>
     }
   } finally {
     await env.close();
+    await pgDb?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
   return report;
 }
 
+/** A fresh database on the tests' PostgreSQL server (TEST_PG_URL's), and its removal. */
+async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `dw_chaos_${randomBytes(5).toString('hex')}`;
+  const admin = async (text: string) => {
+    const client = pgClient({ databaseUrl: TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
 type Drives = Awaited<ReturnType<Awaited<ReturnType<typeof startTestSim>>['admin']['drives']>>;
 
-async function mutateTenant(
+export async function mutateTenant(
   env: Awaited<ReturnType<typeof startTestSim>>,
   drives: Drives,
   rng: Prng,
