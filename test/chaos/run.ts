@@ -12,6 +12,7 @@ const s = await runChaos({
   hostileRounds: Number(process.env.CHAOS_HOSTILE_ROUNDS ?? 10),
   secrets: true,
   storeFaults: true,
+  webhookFloods: true,
 });
 for (const p of s.problems) process.stderr.write(`problem: ${p}\n`);
 process.stdout.write(`${formatSummary(s)}\n(${Math.round((Date.now() - started) / 1000)} s)\n`);

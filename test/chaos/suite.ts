@@ -11,6 +11,7 @@ import { hostilePayloadRuns } from './hostile-payloads.ts';
 import { deliveryKillRuns, syncKillRuns } from './kill-runs.ts';
 import { demoSecretsScan } from './secrets-scan.ts';
 import { type StoreFaultReport, storeFaultRuns } from './store-faults.ts';
+import { webhookFloodRun } from './webhook-floods.ts';
 
 export interface ChaosOptions {
   /** Kill runs in total, shared out by killPlan (at least one of each kind). */
@@ -24,6 +25,8 @@ export interface ChaosOptions {
   secrets: boolean;
   /** Disk full, read-only file, PostgreSQL restart (store-faults.test.ts runs them in `npm test`). */
   storeFaults: boolean;
+  /** The webhook flood scenario (webhook-floods.test.ts runs it in `npm test`). */
+  webhookFloods?: boolean;
 }
 
 export interface ChaosSummary {
@@ -73,6 +76,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const hostile = await hostilePayloadRuns(o.hostileRounds);
     const secrets = o.secrets ? await demoSecretsScan() : undefined;
     const api = o.secrets ? await apiSecretsScan() : undefined;
+    const floods = o.webhookFloods ? await webhookFloodRun() : undefined;
     const noStore: StoreFaultReport = { runs: 0, faults: 0, lost: 0, crashes: 0, errors: [], problems: [] };
     const store = o.storeFaults ? await storeFaultRuns() : noStore;
     const leaks = (secrets?.leaks.length ?? 0) + (api?.leaks.length ?? 0);
@@ -99,6 +103,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         'API secrets scan: GET routes / requests / secrets / leaks',
         api ? `${api.routes} / ${api.requests} / ${api.needles} / ${api.leaks.length}` : 'skipped',
       ],
+      [
+        'webhook floods: hostile requests / entries / genuine acks > 3 s',
+        floods
+          ? `${floods.hostileRequests} / ${floods.hostileEntries} / ${floods.slowGenuineAcks}`
+          : 'skipped',
+      ],
       ['unhandled rejections', String(unhandled)],
     ];
     return {
@@ -110,12 +120,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         (secrets ? 1 : 0) +
         (api ? 1 : 0),
       faults: faults.faults + store.faults + sum((r) => r.killedMidway),
-      bad_inputs: hostile.badInputs,
-      lost: sum((r) => r.lost) + faults.lost + store.lost + hostile.lost + leaks,
+      bad_inputs: hostile.badInputs + (floods?.hostileRequests ?? 0),
+      lost: sum((r) => r.lost) + (floods?.genuineRefused ?? 0) + faults.lost + store.lost + hostile.lost + leaks,
       crashes:
         sum((r) => r.crashes) + faults.crashes + store.crashes + hostile.crashes + unhandled + secretsCrash,
       // Forged input accepted: polluted prototypes and secrets readable in clear.
-      accepted_forgeries: (hostile.polluted ? 1 : 0) + leaks,
+      accepted_forgeries: (hostile.polluted ? 1 : 0) + leaks + (floods?.acceptedForgeries ?? 0),
       rows,
       problems: [
         ...kills.flatMap((r) => r.problems),
@@ -124,6 +134,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         ...hostile.problems,
         ...(secrets?.leaks ?? []),
         ...(api?.leaks ?? []),
+        ...(floods?.problems ?? []),
       ],
     };
   } finally {

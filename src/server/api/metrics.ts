@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { type Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../../store/schema.ts';
 
 /**
@@ -22,8 +22,8 @@ export interface GraphUsage {
 
 export interface Metrics {
   registry: Registry;
-  /** Observes a webhook POST's server time (seconds). */
-  observeWebhookAck(seconds: number): void;
+  /** Observes a webhook POST's server time (seconds) and counts it by answer status. */
+  observeWebhookAck(seconds: number, status?: number): void;
   /** The latest Graph counters from the main thread. */
   setGraphUsage(usage: GraphUsage[]): void;
 }
@@ -35,6 +35,29 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     help: 'Server time of Graph webhook notification POSTs, headers to response',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
     registers: [registry],
+  });
+  // Refused requests (400 invalid JSON, 413 too large, 429 flooding source, 503) next to the
+  // 202s and 200 handshakes: floods and probes show up here, not only in the latency.
+  const answers = new Counter({
+    name: 'dw_webhook_requests_total',
+    help: 'Graph webhook POSTs answered, by HTTP status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'dw_webhook_rejected_entries',
+    help: 'Notification entries dropped (forged client state, unknown subscription, wrong tenant, malformed), by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('webhook_rejections')
+        .select(['reason', (eb) => eb.fn.sum<number>('count').as('n')])
+        .groupBy('reason')
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ reason: r.reason }, Number(r.n));
+    },
   });
   let graph: GraphUsage[] = [];
   const graphGauge = (name: string, help: string, pick: (u: GraphUsage) => number) =>
@@ -128,7 +151,10 @@ export function createMetrics(db: Kysely<Database>): Metrics {
   });
   return {
     registry,
-    observeWebhookAck: (seconds) => ack.observe(seconds),
+    observeWebhookAck: (seconds, status) => {
+      ack.observe(seconds);
+      if (status !== undefined) answers.inc({ status: String(status) });
+    },
     setGraphUsage: (usage) => {
       graph = usage;
     },

@@ -85,7 +85,7 @@ async function start(): Promise<string> {
     const t0 = performance.now();
     res.once('finish', () => {
       const ms = performance.now() - t0;
-      metrics.observeWebhookAck(ms / 1000);
+      metrics.observeWebhookAck(ms / 1000, res.statusCode);
       if (data.recordTimings) timings.push(ms);
     });
   });
