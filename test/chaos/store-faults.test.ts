@@ -15,7 +15,7 @@ test('store faults: disk full, read-only file, PostgreSQL restarted mid-sync: a 
   );
   assert.match(r.errors[0].message, /^store full.*SQLITE_FULL/);
   assert.match(r.errors[1].message, /^store read-only.*readonly\.db/);
-  assert.match(r.errors[2].message, /^store unavailable \(PostgreSQL\)/);
+  assert.match(r.errors[2].message, /^store unavailable: .*\(PostgreSQL\)/);
   assert.equal(r.lost, 0);
   assert.equal(r.crashes, 0);
 });
