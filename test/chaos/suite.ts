@@ -121,7 +121,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         (api ? 1 : 0),
       faults: faults.faults + store.faults + sum((r) => r.killedMidway),
       bad_inputs: hostile.badInputs + (floods?.hostileRequests ?? 0),
-      lost: sum((r) => r.lost) + (floods?.genuineRefused ?? 0) + faults.lost + store.lost + hostile.lost + leaks,
+      lost:
+        sum((r) => r.lost) + (floods?.genuineRefused ?? 0) + faults.lost + store.lost + hostile.lost + leaks,
       crashes:
         sum((r) => r.crashes) + faults.crashes + store.crashes + hostile.crashes + unhandled + secretsCrash,
       // Forged input accepted: polluted prototypes and secrets readable in clear.
