@@ -41,10 +41,12 @@ if (wantsPostgres) {
   const { ensureTestPostgres } = await import('../test/support/postgres-server.ts');
   postgres = await ensureTestPostgres();
 }
+// A file's tests must end within 10 minutes: the CLI and end-to-end files spawn tens of product
+// processes, each a few seconds on a quiet machine and several times that under load.
 // spawn, not spawnSync: an embedded server's log pipe must keep draining while the tests run.
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
   // DW_RUN_SOURCES: the CLI processes tests start run the sources under test, not a build in dist/.
   {
     stdio: 'inherit',
