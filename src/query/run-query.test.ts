@@ -110,8 +110,8 @@ for (const dialect of testDialects()) {
         );
         for (const statement of restrictedRoleSql(role, store.schema!, member))
           await sql.raw(statement).execute(store.db);
-        // A table the role was not granted: the guard lets it through (store schema), the server does not.
-        await sql.raw('create table not_granted (x int)').execute(store.db);
+        // A table the role is not granted: the guard lets it through (an inventory table), the server does not.
+        await sql.raw(`revoke select on drive_items from ${role}`).execute(store.db);
         try {
           const asRole = { ...target, pgRole: role };
           const names = await runReadOnlyQuery(
@@ -119,13 +119,15 @@ for (const dialect of testDialects()) {
             'select i.name, count(g.id) as subs from integrations i left join graph_subscriptions g on g.integration_id = i.id group by i.name',
           );
           assert.deepEqual(names.rows, [{ name: 'contoso', subs: 1 }]);
-          await assert.rejects(runReadOnlyQuery(asRole, 'select x from not_granted'), (err: QueryError) => {
-            assert.equal(err.kind, 'refused');
-            assert.match(err.message, /^refused: permission denied for table not_granted/);
-            return true;
-          });
+          await assert.rejects(
+            runReadOnlyQuery(asRole, 'select count(*) from drive_items'),
+            (err: QueryError) => {
+              assert.equal(err.kind, 'refused');
+              assert.match(err.message, /^refused: permission denied for table drive_items/);
+              return true;
+            },
+          );
         } finally {
-          await sql.raw('drop table not_granted').execute(store.db);
           await sql.raw(`drop owned by ${role}`).execute(store.db);
           await sql.raw(`drop role ${role}`).execute(store.db);
         }

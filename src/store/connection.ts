@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import { type Dialect, registerSqliteHelpers } from './dialect.ts';
 import type { Database } from './schema.ts';
+import { dropConsoleRole } from './sql-guard/console-role.ts';
 import { CachingSqliteDatabase } from './sqlite-statements.ts';
 
 /**
@@ -121,6 +122,8 @@ export async function dropPgSchema(databaseUrl: string, schema: string): Promise
   await client.connect();
   try {
     await client.query(`drop schema if exists "${schema}" cascade`);
+    const { rows } = await client.query('select current_database() as d');
+    await dropConsoleRole((text) => client.query(text), rows[0].d, schema);
   } finally {
     await client.end();
   }

@@ -6,6 +6,7 @@ import { ensurePgSchema, openKysely, openSqlite } from './connection.ts';
 import type { Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
+import { ensureConsoleRole } from './sql-guard/console-role.ts';
 import { asStoreFault } from './store-fault.ts';
 
 export { dropPgSchema } from './connection.ts';
@@ -26,6 +27,8 @@ export interface Store {
   dialect: Dialect;
   /** The SQLite file, when the dialect is sqlite. */
   file?: string;
+  /** PostgreSQL: why the query console's role could not be set up (the console then refuses to run). */
+  consoleRoleProblem?: string;
   /** The PostgreSQL schema, when one was given. */
   schema?: string;
   /** The PostgreSQL URL, when the dialect is postgres (read-only queries open their own connection). */
@@ -96,6 +99,8 @@ async function open(options: StoreOptions): Promise<Store> {
   }
   try {
     await migrate(store.db, store.dialect === 'postgres' ? await currentSchema(store.db) : undefined);
+    // The console's role follows the tables the migrations made (sql-guard/console-role.ts).
+    if (store.dialect === 'postgres') store.consoleRoleProblem = await ensureConsoleRole(store.db);
   } catch (err) {
     await store.close();
     throw err;

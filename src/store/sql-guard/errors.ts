@@ -1,3 +1,5 @@
+import { secretColumnsOf } from '../tables/secret-columns.ts';
+
 /**
  * Why a read-only query did not give its rows: `refused` by the guard before it ran, a
  * `sql` error from the database, `timeout` or `memory` when the runner stopped it, or
@@ -24,4 +26,14 @@ export function refused(why: string): QueryError {
 /** An error the database reported for the query. */
 export function sqlError(message: string): QueryError {
   return new QueryError('sql', `SQL error: ${message}`);
+}
+
+/** A table outside the console's allow list (CONSOLE_TABLES), secret or not. */
+export function notConsoleTable(table: string): QueryError {
+  const secret = secretColumnsOf(table).length > 0;
+  return refused(
+    secret
+      ? `table ${table} holds secrets and cannot be read`
+      : `${table} is not an inventory table the console reads (docs/queries.md lists them)`,
+  );
 }

@@ -1,5 +1,5 @@
-import { secretColumnsOf } from '../tables/secret-columns.ts';
-import { QueryError, refused, sqlError } from './errors.ts';
+import { consoleReadable, secretColumnsOf } from '../tables/secret-columns.ts';
+import { notConsoleTable, QueryError, refused, sqlError } from './errors.ts';
 import { lexSql } from './lexer.ts';
 import { checkExpression, checkFunction, checkSecrets, type SecretScan } from './postgres-expressions.ts';
 import { PG_NODE_TYPES, PG_NON_EXPRESSION_KEYS, PG_SAMPLING_METHODS } from './postgres-policy.ts';
@@ -14,8 +14,8 @@ import { preflight } from './preflight.ts';
  * secret column and no whole row of a table holding one. Views and inlined SQL functions
  * are expanded in the plan, so nothing hides behind them.
  *
- * Callers run the query in a READ ONLY transaction through DECLARE CURSOR (a single SELECT
- * by grammar) with a statement timeout, which the guard does not replace.
+ * Callers run the checked prepared statement in a READ ONLY transaction with a statement
+ * timeout, as the console's role, which the guard does not replace.
  */
 
 /** Runs one statement with the extended protocol (never more than one statement). */
@@ -33,24 +33,35 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Checks a query; returns the text to run (without a trailing `;`) or throws QueryError. */
+/** What the guard needs of a read-only session (postgres-session.ts). */
+export interface PgGuardSession {
+  execute: PgExecute;
+  prepare(text: string): Promise<void>;
+  explain(parameters: number): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * Checks a query: the text becomes the session's prepared statement (postgres-prepared.ts)
+ * and its plan is checked. Run that statement afterwards (session.rows), never the text
+ * again. Throws QueryError.
+ */
 export async function checkPostgresQuery(
-  execute: PgExecute,
+  session: PgGuardSession,
   sqlText: string,
   values: readonly unknown[],
   options: PostgresGuardOptions,
-): Promise<string> {
+): Promise<void> {
   const text = preflight(sqlText, 'postgres');
   let rows: Array<Record<string, unknown>>;
   try {
-    rows = await execute(`explain (verbose, format json) ${text}`, values);
+    await session.prepare(text);
+    rows = await session.explain(values.length);
   } catch (err) {
     throw postgresError(err);
   }
   const plan = (rows[0]?.['QUERY PLAN'] as Array<{ Plan: PlanNode }> | undefined)?.[0]?.Plan;
   if (!plan) throw sqlError('PostgreSQL returned no plan for the query');
-  await checkPlan(plan, execute, options);
-  return text;
+  await checkPlan(plan, session.execute, options);
 }
 
 /** A PostgreSQL error as the console reports it (refusals for what the server refused to do). */
@@ -60,7 +71,7 @@ export function postgresError(err: unknown): QueryError {
   if (code === '57014') return new QueryError('timeout', `stopped: ${message}`);
   if (code === '25006') return refused(`${message}; the console only reads`);
   if (code === '42501') return refused(message);
-  if (code === '42601' && /multiple commands/.test(message))
+  if (code === '42601' && /multiple commands|cannot insert multiple/.test(message))
     return refused('one statement at a time: the text holds more than one');
   return sqlError(message);
 }
@@ -195,8 +206,8 @@ function checkNode(node: PlanNode, options: PostgresGuardOptions, secretScans: S
     const temporary = options.allowTempTables && /^pg_temp(_\d+)?$/.test(schema);
     if (schema !== options.schema && !temporary)
       throw refused(`${schema}.${table} is not an inventory table (only the store's schema can be read)`);
+    if (!temporary && !consoleReadable(table)) throw notConsoleTable(table);
     const secret = temporary ? [] : secretColumnsOf(table);
-    if (secret.includes('*')) throw refused(`table ${table} holds secrets and cannot be read`);
     if (secret.length > 0) secretScans.push({ table, alias: String(node.Alias ?? table), columns: secret });
   }
   if (node['Function Name'] !== undefined) checkFunction(String(node['Function Name']), node.Schema, options);

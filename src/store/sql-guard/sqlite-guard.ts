@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
-import { secretColumnsOf } from '../tables/secret-columns.ts';
-import { type QueryError, refused, sqlError } from './errors.ts';
+import { consoleReadable, secretColumnsOf } from '../tables/secret-columns.ts';
+import { notConsoleTable, type QueryError, refused, sqlError } from './errors.ts';
 import { lexSql } from './lexer.ts';
 import { preflight } from './preflight.ts';
 import {
@@ -187,6 +187,7 @@ function openedObject(op: ExplainRow, schema: SchemaMap, options: SqliteGuardOpt
   if (op.p3 !== 0) throw refused('only the inventory database can be read (not temp or attached ones)');
   const object = schema.byRoot.get(op.p2);
   if (!object) throw refused(`the query opens an unknown part of the database (page ${op.p2})`);
+  if (!consoleReadable(object.table)) throw notConsoleTable(object.table);
   const withheld = schema.secretTables.get(object.table);
   if (withheld && withheld.secret.size === withheld.columns.length)
     throw refused(`table ${object.table} holds secrets and cannot be read`);

@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import { pgClient } from '../../connection.ts';
 import type { QueryTarget } from '../check-query.ts';
+import { QueryError } from '../errors.ts';
 import { checkPostgresQuery, postgresError } from '../postgres-guard.ts';
-import { beginReadOnly } from '../postgres-session.ts';
+import { beginReadOnly, RoleError } from '../postgres-session.ts';
 import { RowCollector } from './collector.ts';
 import type { ChildMessage, QueryLimits } from './protocol.ts';
 
@@ -10,9 +10,9 @@ import type { ChildMessage, QueryLimits } from './protocol.ts';
 const FETCH_BATCH = 500;
 
 /**
- * Runs a query on PostgreSQL: a READ ONLY transaction with a statement timeout, the guard,
- * then DECLARE CURSOR (which takes one SELECT and nothing else) and FETCH in batches until
- * the rows run out or a limit is reached.
+ * Runs a query on PostgreSQL: a READ ONLY transaction with a statement timeout as the
+ * console's role, the text alone as a prepared statement, the guard over its plan, then its
+ * rows through a portal in batches until they run out or a limit is reached.
  */
 export async function executePostgres(
   target: QueryTarget,
@@ -29,29 +29,26 @@ export async function executePostgres(
       timeoutMs: limits.timeoutMs,
       role: target.pgRole,
     });
-    const checked = await checkPostgresQuery(session.execute, text, values, { schema: session.schema });
+    await checkPostgresQuery(session, text, values, { schema: session.schema });
     if (checkOnly) {
       await session.end();
       return { type: 'result', columns: [], rows: [], truncated: null };
     }
+    await session.asRole().catch((err) => {
+      if (err instanceof RoleError) throw new QueryError('failed', err.message);
+      throw err;
+    });
     const collector = new RowCollector(limits);
-    let columns: string[] = [];
+    const reader = session.rows(values, FETCH_BATCH);
     try {
-      await session.execute(`declare dw_query no scroll cursor for ${checked}`, values);
-      for (;;) {
-        const batch: pg.QueryResult<unknown[]> = await client.query({
-          text: `fetch forward ${FETCH_BATCH} from dw_query`,
-          rowMode: 'array',
-        });
-        columns = batch.fields.map((f) => f.name);
-        const full = batch.rows.some((row) => !collector.add(row));
-        if (full || batch.rows.length < FETCH_BATCH) break;
-      }
+      for (let batch = await reader.next(); batch; batch = await reader.next())
+        if (batch.some((row) => !collector.add(row))) break;
+      await reader.close();
     } catch (err) {
       throw postgresError(err);
     }
     await session.end();
-    return { type: 'result', columns, rows: collector.rows, truncated: collector.truncated };
+    return { type: 'result', columns: reader.columns, rows: collector.rows, truncated: collector.truncated };
   } finally {
     await client.end().catch(() => undefined);
   }
