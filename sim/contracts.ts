@@ -138,6 +138,7 @@ export type SimFaultKind =
   | 'gatewayTimeout504'
   | 'hang' // never answers (client timeout must fire)
   | 'reset' // destroys the socket mid-response
+  | 'lostAnswer' // the request is carried out (a POST creates), then the socket is destroyed instead of the answer
   | 'truncated' // 200 with a cut JSON body
   | 'malformedItem' // 200, but one entry of the page's `value` has a field of the wrong type (size: "large")
   | 'gone410' // on delta with a token: resyncRequired

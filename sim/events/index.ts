@@ -38,8 +38,8 @@ export interface EventsStats {
 export interface EventsHandle {
   /** Stops timers, aborts deliveries in flight, closes the HTTP agent. */
   close(): Promise<void>;
-  /** Sends a lifecycle event for one subscription now (`subscriptionRemoved` also deletes it). */
-  triggerLifecycle(subscriptionId: string, event: LifecycleEvent): TriggerResult;
+  /** Sends a lifecycle event for one subscription now, `copies` times (`subscriptionRemoved` also deletes it). */
+  triggerLifecycle(subscriptionId: string, event: LifecycleEvent, copies?: number): TriggerResult;
   /** Sends every coalesced notification now and waits for deliveries in flight. */
   flush(): Promise<void>;
   /** Runs housekeeping now (expiry, reauthorizationRequired, due retries, blob expiry). */
@@ -54,9 +54,9 @@ const live = new Set<{ handle: EventsHandle; owns(id: string): boolean }>();
  * Sends a lifecycle event for a subscription of whichever running simulator owns it.
  * Answers 'notFound' when no simulator in this process has that subscription.
  */
-export function triggerLifecycle(subscriptionId: string, event: LifecycleEvent): TriggerResult {
+export function triggerLifecycle(subscriptionId: string, event: LifecycleEvent, copies = 1): TriggerResult {
   for (const entry of live) {
-    if (entry.owns(subscriptionId)) return entry.handle.triggerLifecycle(subscriptionId, event);
+    if (entry.owns(subscriptionId)) return entry.handle.triggerLifecycle(subscriptionId, event, copies);
   }
   return 'notFound';
 }
@@ -172,7 +172,9 @@ export function registerEventRoutes(
 
     scope.post('/_sim/events/lifecycle', async (req, reply) => {
       if (!isAdmin(req, reply)) return reply;
-      const body = (req.body ?? {}) as { subscriptionId?: unknown; event?: unknown };
+      const body = (req.body ?? {}) as { subscriptionId?: unknown; event?: unknown; copies?: unknown };
+      // Graph may deliver an event more than once: `copies` sends it that many times at once.
+      const copies = Number.isInteger(body.copies) ? Math.min(10, Math.max(1, body.copies as number)) : 1;
       if (
         typeof body.subscriptionId !== 'string' ||
         !lifecycleEvents.includes(body.event as LifecycleEvent)
@@ -184,7 +186,11 @@ export function registerEventRoutes(
           },
         });
       }
-      const result = subscriptions.triggerLifecycle(body.subscriptionId, body.event as LifecycleEvent);
+      const result = subscriptions.triggerLifecycle(
+        body.subscriptionId,
+        body.event as LifecycleEvent,
+        copies,
+      );
       if (result === 'notFound') {
         return reply
           .code(404)
@@ -214,7 +220,7 @@ export function registerEventRoutes(
       unsubscribeAdvance();
       await deliverer.close();
     },
-    triggerLifecycle: (id, event) => subscriptions.triggerLifecycle(id, event),
+    triggerLifecycle: (id, event, copies) => subscriptions.triggerLifecycle(id, event, copies),
     flush: () => deliverer.flush(),
     tick,
     stats,

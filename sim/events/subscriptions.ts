@@ -454,11 +454,11 @@ export class SubscriptionService {
     }
   }
 
-  triggerLifecycle(id: string, event: LifecycleEvent): TriggerResult {
+  triggerLifecycle(id: string, event: LifecycleEvent, copies = 1): TriggerResult {
     const sub = this.subscriptions.get(id);
     if (!sub) return 'notFound';
     if (!sub.lifecycleNotificationUrl) return 'noLifecycleUrl';
-    this.sendLifecycle(sub, event);
+    for (let k = 0; k < copies; k++) this.sendLifecycle(sub, event);
     if (event === 'subscriptionRemoved') this.forget(id);
     if (event === 'reauthorizationRequired') sub.reauthorizationSent = true;
     if (event === 'missed') sub.missedPending = false;

@@ -188,6 +188,10 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
         case 'malformedItem':
           req.sim.malform = true;
           break;
+        case 'lostAnswer':
+          if (inBatch) return fail(504, 'UnknownError', 'The gateway did not receive a timely response.');
+          req.sim.loseAnswer = true;
+          break;
         case 'hang':
         case 'reset':
         case 'truncated':
@@ -239,6 +243,8 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
   app.addHook('onSend', async (req, _reply, payload) => {
     if (req.sim?.driveId && typeof payload === 'string')
       req.sim.nextLink = payload.includes('"@odata.nextLink"');
+    // The request was carried out; its answer never reaches the client.
+    if (req.sim?.loseAnswer) req.raw.socket?.destroy();
     if (req.sim?.truncate && typeof payload === 'string' && payload.length > 1)
       return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
     if (req.sim?.malform && typeof payload === 'string') return malformOneItem(payload);

@@ -8,6 +8,8 @@ export interface SimRequestState {
   truncate: boolean;
   /** malformedItem fault: corrupt one entry of the page's value. */
   malform?: boolean;
+  /** lostAnswer fault: destroy the socket instead of sending the answer. */
+  loseAnswer?: boolean;
   /** Sub-request of a $batch (served through inject). */
   inBatch: boolean;
   resourceType: string;

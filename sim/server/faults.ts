@@ -9,6 +9,7 @@ const KINDS: SimFaultKind[] = [
   'gatewayTimeout504',
   'hang',
   'reset',
+  'lostAnswer',
   'truncated',
   'malformedItem',
   'gone410',

@@ -7,7 +7,9 @@
  * for the tenant gate, draw its RU from the pacer, check the gate again (it may have
  * closed meanwhile), send. Then: 2xx → parse; 401 → refresh token once; 429/503 → pause
  * the whole tenant for Retry-After (or a backoff) and retry; 408/5xx/timeouts/resets/
- * truncated JSON → back off this request and retry; other 4xx → GraphError at once.
+ * truncated JSON → back off this request and retry, when it is idempotent (a POST that may
+ * have been carried out fails with outcomeUnknown instead: its caller reconciles); other
+ * 4xx → GraphError at once.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -265,6 +267,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
     }
     const where = `${method} ${safeUrl(url)}`;
     const context = { url, resource: req.resource };
+    const idempotent = req.idempotent ?? method !== 'POST';
 
     let retriesLeft = maxRetries;
     let refreshedAfter401 = false;
@@ -295,14 +298,18 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
 
       if (error) {
         log?.debug({ method, url: safeUrl(url), error: error.kind, ms, ru }, 'graph request failed');
-        if (error.retryable && retriesLeft > 0) {
+        // A refused connection never carried the request: safe to send again whatever it is.
+        const unsent = error.kind === 'connectionRefused';
+        if (error.retryable && (idempotent || unsent) && retriesLeft > 0) {
           await retry(backoffDelay(n, backoff));
           continue;
         }
+        const unknown = !idempotent && !unsent;
         throw fail({
           status: 0,
           code: error.kind,
-          message: `${label}: ${where} failed${error.retryable ? ` after ${n + 1} attempts` : ''}: ${error.message}`,
+          message: `${label}: ${where} failed${error.retryable && !unknown ? ` after ${n + 1} attempts` : ''}: ${error.message}${unknown ? ' (not retried: it may have been carried out)' : ''}`,
+          outcomeUnknown: unknown,
           ...context,
         });
       }
@@ -318,7 +325,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
 
       if (r.status < 400) {
         if (parsed.ok) return { status: r.status, headers: r.headers, body: parsed.body as T, requestId };
-        if (retriesLeft > 0) {
+        if (idempotent && retriesLeft > 0) {
           await retry(backoffDelay(n, backoff));
           continue;
         }
@@ -326,6 +333,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
           status: r.status,
           code: 'invalidJson',
           message: `${label}: ${where} → ${r.status} with an unreadable body after ${n + 1} attempts: ${parsed.reason}`,
+          outcomeUnknown: !idempotent,
           requestId,
           ...context,
         });
@@ -342,7 +350,9 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
       const retryAfterMs = parseRetryAfter(r.headers['retry-after']);
       const throttled = r.status === 429 || r.status === 503;
       if (throttled) counters.throttledResponses++;
-      if (isRetryableStatus(r.status) && retriesLeft > 0) {
+      // 429 and 503 say the request was refused, not carried out: any request may go again.
+      const mayRepeat = idempotent || throttled;
+      if (isRetryableStatus(r.status) && mayRepeat && retriesLeft > 0) {
         const delay = retryAfterMs ?? backoffDelay(n, backoff);
         if (throttled) {
           // The tenant is throttled: nothing of this client goes out before the deadline.
@@ -355,8 +365,14 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
         continue;
       }
       const code = info.code ?? (r.status === 429 ? 'TooManyRequests' : `http${r.status}`);
-      const exhausted = isRetryableStatus(r.status) ? ` after ${n + 1} attempts` : '';
+      const unknown = isRetryableStatus(r.status) && !mayRepeat;
+      const exhausted = unknown
+        ? ' (not retried: it may have been carried out)'
+        : isRetryableStatus(r.status)
+          ? ` after ${n + 1} attempts`
+          : '';
       throw fail({
+        outcomeUnknown: unknown,
         status: r.status,
         code,
         message: `${label}: ${where} → ${r.status} ${code}${exhausted}: ${info.message ?? (parsed.ok && typeof parsed.body === 'string' ? parsed.body.slice(0, 200) : 'no message')}`,
@@ -419,8 +435,10 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
     while (pending.length > 0) {
       const envelope = buildBatchEnvelope(pending, graphBaseUrl, label);
       const ru = pending.reduce((sum, p) => sum + estimateRu(p.req.method ?? 'GET', p.url, 'graph'), 0);
+      // The envelope is retried as a whole: its sub-requests are reads (GETs, and POST
+      // actions that only read, like extractSensitivityLabels).
       const res = await execute<unknown>(
-        { method: 'POST', url: '/$batch', body: envelope, resource: 'batch' },
+        { method: 'POST', url: '/$batch', body: envelope, resource: 'batch', idempotent: true },
         { ru },
       );
       const byId = normalizeBatchResponse<T>(res.body);

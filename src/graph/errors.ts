@@ -6,6 +6,8 @@ export class GraphError extends Error {
   readonly requestId?: string;
   readonly url?: string;
   readonly resource?: string;
+  /** A non-idempotent request that may have been carried out though no answer said so. */
+  readonly outcomeUnknown: boolean;
 
   constructor(init: {
     status: number;
@@ -15,6 +17,7 @@ export class GraphError extends Error {
     requestId?: string;
     url?: string;
     resource?: string;
+    outcomeUnknown?: boolean;
   }) {
     super(init.message);
     this.name = 'GraphError';
@@ -24,6 +27,7 @@ export class GraphError extends Error {
     this.requestId = init.requestId;
     this.url = init.url;
     this.resource = init.resource;
+    this.outcomeUnknown = init.outcomeUnknown ?? false;
   }
 
   /** 403 / Authorization_RequestDenied: the app lacks a permission. */

@@ -58,6 +58,13 @@ export interface GraphRequest {
   resource?: string;
   /** (added) batch() only: ids of requests in the same batch that must succeed first. */
   dependsOn?: string[];
+  /**
+   * Whether sending it twice does no harm (default: every method but POST). A request that is
+   * not gets no retry once it may have reached Graph (timeout, reset, 500/502/504, an
+   * unreadable 2xx): it fails with GraphError.outcomeUnknown and the caller reconciles.
+   * Refusals that prove it was not carried out (429, 503, connection refused) are retried.
+   */
+  idempotent?: boolean;
 }
 
 export interface GraphResponse<T = unknown> {

@@ -270,6 +270,8 @@ async function ensureSubscription(ctx: SyncContext, force: boolean): Promise<voi
       url: `/${tenant}/activity/feed/subscriptions/start?contentType=${AUDIT_CONTENT_TYPE}`,
       api: 'management',
       resource: 'audit',
+      // Starting twice is answered AF20024 (below): safe to retry.
+      idempotent: true,
     });
   } catch (err) {
     // AF20024: the subscription is already enabled (started by another tool or an earlier run).

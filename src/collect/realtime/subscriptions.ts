@@ -1,13 +1,66 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { GraphError } from '../../graph/errors.ts';
-import type { GraphClient } from '../../graph/types.ts';
+import type { GraphClient, GraphRequest } from '../../graph/types.ts';
 import type { Database } from '../../store/schema.ts';
 import { clientStateDigest, type SubscriptionCache } from '../../store/subscription-cache.ts';
 import type { GraphSubscriptionsTable } from '../../store/tables/realtime.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { LifecycleHandler } from './inbox-worker.ts';
 import { driveRootResource, errorMessage, iso, targetFromResource } from './types.ts';
+
+/**
+ * POSTs a subscription once. When the answer is lost (timeout, reset, 5xx: the POST may have
+ * been carried out), Graph's list of the app's subscriptions says: the one with this
+ * resource, notification URL and our clientState (compared by digest, as the store keeps
+ * it) is ours, adopted as if the answer had come; any further such copy is deleted. None:
+ * the original error stands (the next ensure creates it).
+ */
+async function createOnce(
+  client: GraphClient,
+  resource: string,
+  notificationUrl: string,
+  clientState: string,
+  request: GraphRequest,
+): Promise<{ body: GraphSubscription }> {
+  try {
+    return await client.request<GraphSubscription>(request);
+  } catch (err) {
+    if (!(err instanceof GraphError && err.outcomeUnknown)) throw err;
+    const digest = clientStateDigest(clientState);
+    const ours: GraphSubscription[] = [];
+    for await (const page of client.pages<ListedSubscription>({
+      url: '/subscriptions',
+      resource: 'subscriptions',
+    }))
+      for (const s of page.value)
+        if (
+          sameResource(s.resource, resource) &&
+          s.notificationUrl === notificationUrl &&
+          typeof s.clientState === 'string' &&
+          clientStateDigest(s.clientState) === digest
+        )
+          ours.push(s);
+    const [adopted, ...copies] = ours;
+    if (!adopted) throw err;
+    for (const copy of copies)
+      await client.request({
+        method: 'DELETE',
+        url: `/subscriptions/${encodeURIComponent(copy.id)}`,
+        resource: 'subscriptions',
+      });
+    return { body: adopted };
+  }
+}
+
+interface ListedSubscription extends GraphSubscription {
+  resource?: string;
+  notificationUrl?: string;
+  clientState?: string | null;
+}
+
+const sameResource = (a: string | undefined, b: string) =>
+  (a ?? '').replace(/^\/+/, '').toLowerCase() === b.replace(/^\/+/, '').toLowerCase();
 
 /** Graph's maximum subscription lifetimes (minutes), per docs/graph-behaviour.md. */
 export const MAX_LIFETIME_MINUTES = { driveRoot: 42_300, users: 41_760 } as const;
@@ -60,6 +113,8 @@ export class SubscriptionManager implements LifecycleHandler {
   private readonly now: () => number;
   private readonly publicUrl?: string;
   private offLogged = false;
+  /** The tail of each resource's queue of subscription work (serial()). */
+  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SubscriptionManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -124,27 +179,33 @@ export class SubscriptionManager implements LifecycleHandler {
       }
     }
     for (const resource of desired) {
-      const list = (byResource.get(resource) ?? []).sort((a, b) => b.expiration.localeCompare(a.expiration));
-      const live = list.filter((r) => r.status === 'active' && Date.parse(r.expiration) > now);
-      const [keep, ...extra] = live;
-      for (const row of extra) {
-        await this.deleteOne(integration.id, row);
-        report.deleted.push(row.id);
-      }
-      if (keep) {
-        if (this.isDue(keep, now)) {
-          const ok = await this.renew(integration.id, keep);
-          if (ok) report.renewed.push(keep.id);
-          else {
-            const latest = await this.row(keep.id);
-            if (latest?.last_error) report.errors.push({ resource, error: latest.last_error });
-          }
+      // Under the resource's lock, from the rows as they are now: a lifecycle re-creation
+      // may have run since the rows above were read.
+      await this.serial(integration.id, resource, async () => {
+        const list = (await this.rows(integration.id))
+          .filter((r) => r.resource === resource)
+          .sort((a, b) => b.expiration.localeCompare(a.expiration));
+        const live = list.filter((r) => r.status === 'active' && Date.parse(r.expiration) > now);
+        const [keep, ...extra] = live;
+        for (const row of extra) {
+          await this.deleteOne(integration.id, row);
+          report.deleted.push(row.id);
         }
-        continue;
-      }
-      const result = await this.create(integration, resource);
-      if (result.ok) report.created.push(result.id);
-      else report.errors.push({ resource, error: result.error });
+        if (keep) {
+          if (this.isDue(keep, now)) {
+            const ok = await this.renew(integration.id, keep);
+            if (ok) report.renewed.push(keep.id);
+            else {
+              const latest = await this.row(keep.id);
+              if (latest?.last_error) report.errors.push({ resource, error: latest.last_error });
+            }
+          }
+          return;
+        }
+        const result = await this.create(integration, resource);
+        if (result.ok) report.created.push(result.id);
+        else report.errors.push({ resource, error: result.error });
+      });
     }
     return report;
   }
@@ -158,21 +219,61 @@ export class SubscriptionManager implements LifecycleHandler {
     const now = this.now();
     for (const row of await query.execute()) {
       if (!this.isDue(row, now)) continue;
-      if (await this.renew(row.integration_id, row)) result.renewed.push(row.id);
+      const renewed = await this.serial(row.integration_id, row.resource, () =>
+        this.renew(row.integration_id, row),
+      );
+      if (renewed) result.renewed.push(row.id);
       else result.failed.push(row.id);
     }
     return result;
   }
 
-  /** Lifecycle `reauthorizationRequired`: renewing (PATCH) reauthorizes the subscription. */
+  /**
+   * Lifecycle `reauthorizationRequired`: renewing (PATCH) reauthorizes the subscription.
+   * Duplicates of the event (Graph repeats them; several can arrive together) wait for the
+   * first under the resource's lock and then find the subscription renewed or gone.
+   */
   async reauthorize(integrationId: string, subscriptionId: string): Promise<void> {
-    const row = await this.row(subscriptionId);
-    if (!row || row.integration_id !== integrationId) return;
-    await this.renew(integrationId, row, { throwTransient: true });
+    const first = await this.row(subscriptionId);
+    if (!first || first.integration_id !== integrationId) return;
+    await this.serial(integrationId, first.resource, async () => {
+      const row = await this.row(subscriptionId);
+      if (!row || row.integration_id !== integrationId) return;
+      await this.renew(integrationId, row, { throwTransient: true });
+    });
   }
 
-  /** Lifecycle `subscriptionRemoved`: a new subscription for the same resource replaces it. */
+  /**
+   * Lifecycle `subscriptionRemoved`: a new subscription for the same resource replaces it.
+   * One re-creation per resource at a time: a duplicate event waits for the first, then
+   * finds the removed subscription forgotten and does nothing.
+   */
   async recreate(integrationId: string, subscriptionId: string): Promise<void> {
+    const first = await this.row(subscriptionId);
+    if (!first || first.integration_id !== integrationId) return;
+    await this.serial(integrationId, first.resource, () => this.recreateNow(integrationId, subscriptionId));
+  }
+
+  /**
+   * Runs `fn` after every earlier call for the same integration and resource has settled
+   * (single flight per resource in this process: lifecycle events, ensure, renewals).
+   */
+  private serial<T>(integrationId: string, resource: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${integrationId}\u0000${resource}`;
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, settled);
+    void settled.then(() => {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  private async recreateNow(integrationId: string, subscriptionId: string): Promise<void> {
     const row = await this.row(subscriptionId);
     if (!row || row.integration_id !== integrationId) return;
     if (!this.webhooksEnabled) return;
@@ -249,10 +350,12 @@ export class SubscriptionManager implements LifecycleHandler {
     let created: GraphSubscription;
     try {
       const client = await this.options.graphClientFor(integration.id);
-      const response = await client.request<GraphSubscription>({
+      const response = await createOnce(client, resource, notificationUrl, clientState, {
         method: 'POST',
         url: '/subscriptions',
         resource: 'subscriptions',
+        // Never sent twice by the client: a lost answer is reconciled by createOnce.
+        idempotent: false,
         body: {
           changeType,
           notificationUrl,
