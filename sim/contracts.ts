@@ -141,6 +141,7 @@ export type SimFaultKind =
   | 'lostAnswer' // the request is carried out (a POST creates), then the socket is destroyed instead of the answer
   | 'truncated' // 200 with a cut JSON body
   | 'malformedItem' // 200, but one entry of the page's `value` has a field of the wrong type (size: "large")
+  | 'malformedFolder' // the same for a folder (one with children in the page, when there is one)
   | 'gone410' // on delta with a token: resyncRequired
   | 'expiredToken401'
   | 'forbidden403'; // permission missing for one resource type (see `resourceType`)

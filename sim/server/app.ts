@@ -188,6 +188,9 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
         case 'malformedItem':
           req.sim.malform = true;
           break;
+        case 'malformedFolder':
+          req.sim.malform = 'folder';
+          break;
         case 'lostAnswer':
           if (inBatch) return fail(504, 'UnknownError', 'The gateway did not receive a timely response.');
           req.sim.loseAnswer = true;
@@ -247,7 +250,8 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
     if (req.sim?.loseAnswer) req.raw.socket?.destroy();
     if (req.sim?.truncate && typeof payload === 'string' && payload.length > 1)
       return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
-    if (req.sim?.malform && typeof payload === 'string') return malformOneItem(payload);
+    if (req.sim?.malform && typeof payload === 'string')
+      return malformOneItem(payload, req.sim.malform === 'folder');
     return payload;
   });
 
@@ -312,16 +316,25 @@ export function buildApp(rt: Runtime, certs: SimCerts, creds: AppCredentials, ad
  * The malformedItem fault: one file entry in the middle of the page (not a folder, not a
  * tombstone) gets a field of the wrong type, as a Graph payload a client did not expect.
  */
-function malformOneItem(payload: string): string {
+function malformOneItem(payload: string, folder = false): string {
   let body: { value?: Array<Record<string, unknown>> };
   try {
     body = JSON.parse(payload);
   } catch {
     return payload;
   }
-  const candidates = (body.value ?? []).filter(
-    (e) => typeof e.id === 'string' && !e.root && !e.deleted && !e.folder,
-  );
+  const entries = body.value ?? [];
+  // A folder: one whose children are in the same page, when there is one.
+  const parents = new Set(entries.map((e) => (e.parentReference as { id?: string } | undefined)?.id));
+  const candidates = entries
+    .filter((e) => typeof e.id === 'string' && !e.root && !e.deleted && !e.folder === !folder)
+    .sort((a, b) => Number(parents.has(b.id as string)) - Number(parents.has(a.id as string)));
+  if (folder) {
+    const victim = candidates[0];
+    if (!victim) return payload;
+    victim.size = 'large';
+    return JSON.stringify(body);
+  }
   const victim = candidates[Math.floor(candidates.length / 2)];
   if (!victim) return payload;
   victim.size = 'large';

@@ -7,7 +7,8 @@ export interface SimRequestState {
   /** Set by the fault layer: cut the JSON body of this response. */
   truncate: boolean;
   /** malformedItem fault: corrupt one entry of the page's value. */
-  malform?: boolean;
+  /** malformedItem (a file) or malformedFolder: one entry of the page gets a wrong type. */
+  malform?: boolean | 'folder';
   /** lostAnswer fault: destroy the socket instead of sending the answer. */
   loseAnswer?: boolean;
   /** Sub-request of a $batch (served through inject). */

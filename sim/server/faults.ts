@@ -12,6 +12,7 @@ const KINDS: SimFaultKind[] = [
   'lostAnswer',
   'truncated',
   'malformedItem',
+  'malformedFolder',
   'gone410',
   'expiredToken401',
   'forbidden403',

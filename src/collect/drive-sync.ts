@@ -246,6 +246,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
     const rctx = rowContext(ctx, { drive_id: driveId });
     const entries: Array<{ id: string; row?: ResourceRow }> = [];
     const invalid: CollectError[] = [];
+    const pathHints = new Map<string, { name: string; parentId: string | null; isRoot: boolean }>();
     /** Live items of the page (last occurrence wins) and the exposure their shared facet proves. */
     const live = new Map<string, Exposure | null>();
     for (const raw of page.value) {
@@ -266,6 +267,9 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
           message: `drive ${driveId}: unexpected item payload: ${zodMessage(parsed.error)}`,
           requestId: page.requestId ?? null,
         });
+        // The invalid entry costs only itself: where it sits still names its children's paths.
+        const hint = obj && id ? placeOf(obj) : null;
+        if (hint && id) pathHints.set(id, hint);
         continue;
       }
       entries.push({ id: parsed.data.id, row: driveItem.toRow(parsed.data, rctx) });
@@ -289,7 +293,7 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
 
     const pageIds = new Set(entries.map((e) => e.id));
     return async (actx) => {
-      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing, facet });
+      const out: ChangeRecord[] = await applyItemsPage(actx, { driveId, entries, sharing, facet, pathHints });
       for (const e of invalid) await reportError(ctx, e, actx.db);
       const spare = invalid.map((e) => e.resourceId).filter((x): x is string => !!x);
       if (spare.length > 0) await touchRows(actx, itemDef, { drive_id: driveId }, spare);
@@ -301,4 +305,16 @@ async function runDrive(ctx: SyncContext, driveId: string, opts: DriveSyncOption
       return out;
     };
   }
+}
+
+/** Name and parent of a raw drive item, when those fields are usable (for paths only). */
+function placeOf(
+  obj: Record<string, unknown>,
+): { name: string; parentId: string | null; isRoot: boolean } | null {
+  const isRoot = obj.root != null;
+  const parent = obj.parentReference as { id?: unknown } | null | undefined;
+  const parentId = typeof parent?.id === 'string' ? parent.id : null;
+  if (typeof obj.name !== 'string' || obj.name === '' || obj.name.includes('/')) return null;
+  if (!isRoot && !parentId) return null;
+  return { name: obj.name, parentId, isRoot };
 }

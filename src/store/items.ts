@@ -53,6 +53,12 @@ export interface ItemsPage {
    * rises before the read, so a finding opened on it cannot close and reopen.
    */
   facet?: Map<string, Exposure>;
+  /**
+   * Where entries the page could not store (invalid payloads: item-level errors) sit, when
+   * their raw entry still says (a name and a parent): their children in the page get their
+   * paths through them. Nothing of these is stored.
+   */
+  pathHints?: Map<string, { name: string; parentId: string | null; isRoot: boolean }>;
 }
 
 function ph(ctx: ApplyContext, n: number): string {
@@ -113,14 +119,18 @@ export async function applyItemsPage(ctx: ApplyContext, page: ItemsPage): Promis
   );
 
   // Paths and access: from parents in this page, else from the store.
-  const inPage = new Map(rows.map((r) => [r.id, r]));
+  // An invalid entry's place (pathHints) stands in for its row when naming paths only.
+  const inPage = new Map<string, Record<string, unknown>>(rows.map((r) => [r.id, r]));
+  for (const [id, hint] of page.pathHints ?? [])
+    if (!inPage.has(id) && !deletes.includes(id))
+      inPage.set(id, { id, name: hint.name, parent_id: hint.parentId, is_root: hint.isRoot });
   const deletedInPage = new Set(deletes);
   const lookup = new Set<string>();
-  for (const r of rows) {
+  for (const r of inPage.values()) {
     const p = r.parent_id as string | null;
     if (p && !inPage.has(p) && !deletedInPage.has(p)) lookup.add(p);
-    if (!own.has(r.id)) lookup.add(r.id); // root status unknown (or provisional): as stored
   }
+  for (const r of rows) if (!own.has(r.id)) lookup.add(r.id); // root status unknown (or provisional): as stored
   const known = await storedAccess(ctx, driveId, [...lookup]);
   for (const [id, level] of facet) {
     const stored = known.get(id)?.access;
