@@ -173,6 +173,17 @@ export function registerBatchRoute(app: FastifyInstance, internalSecret: string)
             body = res.body;
           }
         }
+        // Graph authenticates a $batch once, with the envelope's Authorization header (sub-
+        // requests carry none): a token refused while the batch runs fails the whole batch
+        // with 401, as for any request, never one sub-response.
+        if (res.statusCode === 401) {
+          const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+          throw new GraphHttpError(
+            401,
+            error?.code ?? 'InvalidAuthenticationToken',
+            error?.message ?? 'Access token validation failure.',
+          );
+        }
         results.set(s.id, { id: s.id, status: res.statusCode, headers: out, body });
       }
     }

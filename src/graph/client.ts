@@ -124,6 +124,10 @@ function parseBody(res: RawResponse): { ok: true; body: unknown } | { ok: false;
 interface ExecMeta {
   /** RU this request costs (batch: sum of its sub-requests). */
   ru?: number;
+  /** A token known to be refused: get a fresh one before the first attempt. */
+  staleToken?: string;
+  /** Out: the token the answered attempt carried. */
+  usedToken?: string;
 }
 
 export function createGraphClient(options: GraphClientOptions, logger?: Logger): GraphClient {
@@ -272,7 +276,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
     let retriesLeft = maxRetries;
     let refreshedAfter401 = false;
     let n = 0; // attempts made, for backoff
-    let staleToken: string | undefined;
+    let staleToken: string | undefined = meta.staleToken;
     const retry = async (delayMs: number) => {
       retriesLeft--;
       counters.retries++;
@@ -294,6 +298,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
         throw err;
       }
       headers.authorization = `Bearer ${token}`;
+      meta.usedToken = token;
       const { res, error, ms } = await attempt(api, method, url, headers, body, ru);
 
       if (error) {
@@ -432,14 +437,21 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
       url: resolveUrl(r.url, 'graph', r.resource),
     }));
     let round = 0;
+    // Graph authenticates a $batch once (its envelope: a refused token is a 401 of the whole
+    // batch, refreshed once by execute). A sub-response of its own 401 is treated the same:
+    // the token refreshed once, those sub-requests sent again.
+    let staleToken: string | undefined;
+    let refreshedAfter401 = false;
     while (pending.length > 0) {
       const envelope = buildBatchEnvelope(pending, graphBaseUrl, label);
       const ru = pending.reduce((sum, p) => sum + estimateRu(p.req.method ?? 'GET', p.url, 'graph'), 0);
+      const meta: ExecMeta = { ru, staleToken };
+      staleToken = undefined;
       // The envelope is retried as a whole: its sub-requests are reads (GETs, and POST
       // actions that only read, like extractSensitivityLabels).
       const res = await execute<unknown>(
         { method: 'POST', url: '/$batch', body: envelope, resource: 'batch', idempotent: true },
-        { ru },
+        meta,
       );
       const byId = normalizeBatchResponse<T>(res.body);
       const again: PendingSub[] = [];
@@ -452,7 +464,11 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
         if (throttled) counters.throttledResponses++;
         const retryable = !sub || status === 429 || status === 503 || status === 504;
         const used = tries.get(p.req.id) ?? 0;
-        if (retryable && used < maxRetries) {
+        if (status === 401 && !refreshedAfter401) {
+          staleToken = meta.usedToken;
+          counters.retries++;
+          again.push(p);
+        } else if (retryable && used < maxRetries) {
           tries.set(p.req.id, used + 1);
           counters.retries++;
           again.push(p);
@@ -473,6 +489,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
           });
         }
       }
+      if (staleToken) refreshedAfter401 = true;
       if (again.length === 0) break;
       log?.debug({ retrying: again.length, gateDelay, ownDelay, round }, 'graph $batch sub-requests retried');
       // The largest Retry-After among throttled sub-responses pauses the whole tenant.

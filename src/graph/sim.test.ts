@@ -175,4 +175,31 @@ describe('against a simulator with a small RU budget', () => {
     // the pacer's exact timing is tested on a simulated clock in ru.test.ts.
     assert.ok(elapsed >= 2_000 && elapsed < 30_000, `${ru} RU at 100 RU/s took ${elapsed} ms`);
   });
+
+  it('a token refused inside a $batch fails the whole batch with 401 (as Graph), and the client refreshes once', async () => {
+    const c = client();
+    const truth = await admin.truthArray();
+    const perms = truth.filter((r) => r.kind === 'permission');
+    const items = [...new Map(perms.map((p) => [`${p.driveId}/${p.itemId}`, p])).values()].slice(0, 5);
+    await admin.setFaults([{ kind: 'expiredToken401', atRequest: 2, pathPattern: '/permissions' }]);
+    await admin.resetCounters();
+    try {
+      const out = await c.batch(
+        items.map((p, i) => ({
+          id: String(i + 1),
+          url: `/drives/${p.driveId}/items/${p.itemId}/permissions`,
+        })),
+      );
+      assert.deepEqual(
+        out.map((r) => r.status),
+        items.map(() => 200),
+        'every sub-request answered after one refresh',
+      );
+      const counters = await admin.counters();
+      assert.equal(counters.faultsServed.expiredToken401, 1);
+      assert.equal(counters.requestsByEndpoint['POST /$batch'], 2, 'the batch was sent again once');
+    } finally {
+      await admin.setFaults([]);
+    }
+  });
 });
