@@ -48,7 +48,16 @@ export function OverviewPage() {
   const [feed, setFeed] = useState<(LiveMessage & { seq: number })[]>([]);
   const [connected, setConnected] = useState(false);
   useLiveEvents((message) => {
-    setFeed((f) => [{ ...message, seq: (f[0]?.seq ?? 0) + 1 }, ...f].slice(0, 30));
+    // A sync round touches every drive (and each drive's pending permission reads): one line per
+    // integration, kind of scope and phase, moved to the top, so the chatter never pushes
+    // findings and alerts out of the feed.
+    const key = syncLine(message);
+    setFeed((f) =>
+      [{ ...message, seq: (f[0]?.seq ?? 0) + 1 }, ...(key ? f.filter((m) => syncLine(m) !== key) : f)].slice(
+        0,
+        30,
+      ),
+    );
     if (message.type === 'finding' || message.type === 'sync' || message.type === 'alert') reloadSoon();
   }, setConnected);
   const o = overview.data;
@@ -265,4 +274,11 @@ function runsOf(values: (number | null)[]): { i: number; v: number }[][] {
   });
   if (current.length) runs.push(current);
   return runs.map((run) => (run.length === 1 ? [run[0], run[0]] : run));
+}
+
+/** The feed line a sync message shares with others like it: integration, kind of scope, phase. */
+function syncLine(m: LiveMessage): string | null {
+  if (m.type !== 'sync') return null;
+  const d = m.data ?? {};
+  return [d.integrationId, String(d.scope ?? '').split(':')[0], d.phase].join('\u0000');
 }
