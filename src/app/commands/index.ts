@@ -5,6 +5,7 @@ import { integrationsCommands } from './integrations.ts';
 import { inventoryCommands } from './inventory.ts';
 import { queryCommands } from './query.ts';
 import { remediationCommands } from './remediation.ts';
+import { reviewCommands } from './reviews.ts';
 import { rulesCommands } from './rules.ts';
 
 /** Every command the API can run, by name (`<area>.<verb>`); one file per area. */
@@ -17,6 +18,7 @@ export const COMMANDS = {
   ...activityCommands,
   ...alertsCommands,
   ...remediationCommands,
+  ...reviewCommands,
 };
 
 export type Commands = typeof COMMANDS;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addReviewSchedule, reviewScheduleInput } from '../../app/commands/remediation.ts';
+import { addReviewSchedule, reviewScheduleInput } from '../../app/commands/reviews.ts';
 import { withApp } from '../../app/context.ts';
 import { reviewLinkKey } from '../../app/review-key.ts';
 import { parseGrace } from '../../remediate/auto.ts';

@@ -1,12 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import {
-  applyInput,
-  autoAllowInput,
-  planInput,
-  reviewCreateInput,
-  reviewScheduleInput,
-} from '../../../app/commands/remediation.ts';
+import { applyInput, autoAllowInput, planInput } from '../../../app/commands/remediation.ts';
+import { reviewCreateInput, reviewScheduleInput } from '../../../app/commands/reviews.ts';
 import { allowedRules, dailyCap, usedToday } from '../../../remediate/auto.ts';
 import { listSchedules } from '../../../remediate/review-schedules.ts';
 import { campaignReport, reportCsv } from '../../../remediate/reviews.ts';
