@@ -168,12 +168,6 @@ export const driveItem = {
   },
 } satisfies ResourceDef<GraphDriveItem>;
 
-/** "@microsoft.graph.sharedChanged": "True" (deltashowsharingchanges). */
-export function sharedChanged(item: GraphDriveItem): boolean {
-  const v = item['@microsoft.graph.sharedChanged'];
-  return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
-}
-
 /**
  * The exposure a sharing root's `shared` facet proves before its permissions are read. The
  * facet's scope is the widest among the item's permissions (inherited ones included):
