@@ -25,10 +25,11 @@ export async function eventsRoutes(app: ZodApp, deps: ApiDeps): Promise<void> {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      res.write(': connected\n\n');
       const unsubscribe = await live.subscribe((event) => {
         res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
       });
+      // Only now: everything appended after this comment is delivered (the cursors are read).
+      res.write(': connected\n\n');
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       keepAlive.unref();
       request.raw.once('close', () => {
