@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simCredentials } from '../../sim/connection.ts';
-import { startSimulator } from '../../sim/index.ts';
 import { ChannelRepository } from '../../src/alerts/channel-repo.ts';
 import { parseChannelConfig } from '../../src/alerts/channels/config.ts';
-import { openApp } from '../../src/app/context.ts';
+import type { AppContext } from '../../src/app/context.ts';
 import { syncOnce } from '../../src/app/sync-once.ts';
 import { issueToken } from '../../src/auth/api-tokens.ts';
 import { createUser } from '../../src/auth/principals.ts';
@@ -25,8 +24,8 @@ import { WebhookReceiver } from '../../src/server/webhooks/receiver.ts';
 import { SubscriptionCache } from '../../src/store/subscription-cache.ts';
 import { startTestApi } from '../support/api.ts';
 import { quietLogger } from '../support/logger.ts';
-import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
+import { openServedTenant } from './served-tenant.ts';
 
 export interface ApiSecretsReport {
   routes: number;
@@ -68,17 +67,8 @@ async function getRoutes(): Promise<RouteAccess[]> {
 
 export async function apiSecretsScan(): Promise<ApiSecretsReport> {
   const routes = await getRoutes();
-  const dataDir = mkdtempSync(join(tmpdir(), 'dw-chaos-api-secrets-'));
-  const sim = await startSimulator({ seed: 43, users: 6, items: 200, allowHttpNotifications: true });
-  const port = await freePort();
-  const app = await openApp({
-    dataDir,
-    logLevel: 'silent',
-    'server.port': port,
-    'server.publicUrl': `http://127.0.0.1:${port}`,
-    'sync.pollIntervalSeconds': 3600,
-    'sync.directoryIntervalSeconds': 3600,
-  });
+  const served = await openServedTenant('api-secrets', { seed: 43, users: 6, items: 200 });
+  const { sim, port, app } = served;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   const report: ApiSecretsReport = {
     routes: routes.length,
@@ -175,15 +165,12 @@ export async function apiSecretsScan(): Promise<ApiSecretsReport> {
     }
     return report;
   } finally {
-    await service?.close();
-    await app.close();
-    await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await served.close(service);
   }
 }
 
 /** Every id a route parameter could name: integrations, channels, policies, subscriptions, findings, users… */
-async function idsInStore(db: Awaited<ReturnType<typeof openApp>>['store']['db'], integrationId: string) {
+async function idsInStore(db: AppContext['store']['db'], integrationId: string) {
   const first = async (table: string, column = 'id') =>
     (
       (await db

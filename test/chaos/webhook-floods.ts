@@ -8,20 +8,16 @@
  * nothing in the inventory, and no genuine notification may wait over 3 s for its 202 (a count).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { simCredentials } from '../../sim/connection.ts';
-import { startSimulator } from '../../sim/index.ts';
-import { openApp } from '../../src/app/context.ts';
+import type { AppContext } from '../../src/app/context.ts';
 import { syncOnce } from '../../src/app/sync-once.ts';
 import { issueToken } from '../../src/auth/api-tokens.ts';
 import { createUser } from '../../src/auth/principals.ts';
 import { startService } from '../../src/server/service.ts';
-import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
+import { openServedTenant } from './served-tenant.ts';
 
 export interface FloodReport {
   /** Hostile requests sent (each a bad input). */
@@ -92,17 +88,8 @@ function slowBody(source: string, base: string): Promise<{ status: number; ms: n
 }
 
 export async function webhookFloodRun(): Promise<FloodReport> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dw-chaos-floods-'));
-  const sim = await startSimulator({ seed: 44, users: 5, items: 150, allowHttpNotifications: true });
-  const port = await freePort();
-  const app = await openApp({
-    dataDir,
-    logLevel: 'silent',
-    'server.port': port,
-    'server.publicUrl': `http://127.0.0.1:${port}`,
-    'sync.pollIntervalSeconds': 3600,
-    'sync.directoryIntervalSeconds': 3600,
-  });
+  const served = await openServedTenant('floods', { seed: 44, users: 5, items: 150 });
+  const { sim, port, app } = served;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   const report: FloodReport = {
     hostileRequests: 0,
@@ -267,14 +254,11 @@ export async function webhookFloodRun(): Promise<FloodReport> {
       report.problems.push(`${report.acceptedForgeries} forged or unknown entries not counted as rejected`);
     return report;
   } finally {
-    await service?.close();
-    await app.close();
-    await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await served.close(service);
   }
 }
 
-async function countChanges(app: Awaited<ReturnType<typeof openApp>>): Promise<number> {
+async function countChanges(app: AppContext): Promise<number> {
   const r = await app.store.db
     .selectFrom('changes')
     .select((eb) => eb.fn.countAll<number>().as('n'))
