@@ -151,7 +151,7 @@ export async function escalateDue(
   const round: EscalationRound = { managers: 0, admins: 0, failed: 0 };
   const due = await dueEscalations(db, now);
   if (due.length === 0) return round;
-  const key = reviewLinkKey(app.config.dataDir);
+  const key = reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey);
   const base = reviewBaseUrl(app);
   for (const e of due) {
     if (e.step === 'manager' && e.manager) {
@@ -221,7 +221,7 @@ export async function launchSchedule(
       ? await planForRule(app.store.db, s.integrationId, s.source.id, s.scope)
       : await planForSavedQuery(app, s.integrationId, s.source.id, s.source.params, s.scope);
   const name = `${s.name} ${now.toISOString().slice(0, 10)}`;
-  const campaign = await createCampaign(app.store.db, app.store.dialect, reviewLinkKey(app.config.dataDir), {
+  const campaign = await createCampaign(app.store.db, app.store.dialect, reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey), {
     integrationId: s.integrationId,
     name,
     plan,

@@ -4,10 +4,16 @@ import { join } from 'node:path';
 
 /**
  * The HMAC key review links are signed with: `<dataDir>/review-links.key` (32 random bytes,
- * base64, mode 0600), created on first use like the secret key. Every process that creates
- * or checks links must read the same file.
+ * base64, mode 0600), created on first use like the secret key, unless the key is configured
+ * (`DW_REVIEW_LINKS_KEY`: serve replicas on hosts that share no data directory). Every process
+ * that creates or checks links must use the same key.
  */
-export function reviewLinkKey(dataDir: string): Buffer {
+export function reviewLinkKey(dataDir: string, configuredBase64?: string): Buffer {
+  if (configuredBase64) {
+    const key = Buffer.from(configuredBase64, 'base64');
+    if (key.length !== 32) throw new Error('DW_REVIEW_LINKS_KEY must be 32 bytes, base64-encoded');
+    return key;
+  }
   const file = join(dataDir, 'review-links.key');
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -153,3 +153,26 @@ test('auth.sso: off by default; the client secret from the environment or a file
       !err.message.includes('in-the-file'),
   );
 });
+
+test('DW_TRUST_PROXY takes a flag, a hop count or proxy addresses; anything else is named', () => {
+  assert.equal(loadConfig({ DW_TRUST_PROXY: 'true' }).server.trustProxy, true);
+  assert.equal(loadConfig({ DW_TRUST_PROXY: '2' }).server.trustProxy, 2);
+  assert.deepEqual(loadConfig({ DW_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).server.trustProxy, [
+    '10.0.0.0/8',
+    '127.0.0.1',
+  ]);
+  assert.equal(loadConfig({}).server.trustProxy, false);
+  assert.throws(
+    () => loadConfig({ DW_TRUST_PROXY: 'the balancer' }),
+    (err: ConfigError) => err.problems.some((p) => p.startsWith('DW_TRUST_PROXY')),
+  );
+});
+
+test('DW_REVIEW_LINKS_KEY must be 32 bytes, base64', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  assert.equal(loadConfig({ DW_REVIEW_LINKS_KEY: key }).reviewLinksKey, key);
+  assert.throws(
+    () => loadConfig({ DW_REVIEW_LINKS_KEY: 'short' }),
+    (err: ConfigError) => err.problems.some((p) => p.startsWith('DW_REVIEW_LINKS_KEY')),
+  );
+});

@@ -139,6 +139,27 @@ const alertDefaults = {
   postgresGapGraceMs: 60_000,
 };
 
+/** `server.trustProxy` as Fastify takes it: a flag, a hop count, or addresses/CIDRs. */
+const trustProxy = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (/^\d+$/.test(t)) return Number(t);
+    return t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  },
+  z.union([
+    z.boolean(),
+    z.number().int().min(1).max(16),
+    z
+      .array(z.string().regex(/^[0-9a-f.:]+(\/\d{1,3})?$/i, 'an IP address or CIDR'))
+      .min(1, 'true, false, a hop count, or proxy addresses/CIDRs'),
+  ]),
+);
+
 export const configSchema = z.object({
   dataDir: z.string().min(1),
   databaseUrl: z
@@ -151,14 +172,28 @@ export const configSchema = z.object({
     .string()
     .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .optional(),
+  /**
+   * base64 of 32 bytes: the HMAC key of owners' review links; when unset `review-links.key` is
+   * created in dataDir on first use. Set it on serve replicas that do not share a data directory.
+   */
+  reviewLinksKey: z
+    .string()
+    .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
   server: z
     .object({
       host: z.string().default('127.0.0.1'),
       port: z.coerce.number().int().min(0).max(65535).default(8080),
       /** The https URL Graph can reach this server at; unset = no webhooks, polling only. */
       publicUrl: z.string().url().optional(),
+      /**
+       * Behind a load balancer: which proxies' X-Forwarded-For to believe, so the sign-in
+       * limiter and the audit trail see the client's address rather than the balancer's.
+       * `false` (default), `true` (any), a hop count, or proxy addresses/CIDRs (comma-separated).
+       */
+      trustProxy: trustProxy.default(false),
     })
-    .default({ host: '127.0.0.1', port: 8080 }),
+    .default({ host: '127.0.0.1', port: 8080, trustProxy: false }),
   sync: z
     .object({
       /** Drives synced at once per integration. */
@@ -335,9 +370,11 @@ export const ENV_NAMES: Record<string, string> = {
   DW_DATABASE_URL: 'databaseUrl',
   DW_LOG_LEVEL: 'logLevel',
   DW_SECRET_KEY: 'secretKey',
+  DW_REVIEW_LINKS_KEY: 'reviewLinksKey',
   DW_HOST: 'server.host',
   DW_PORT: 'server.port',
   DW_PUBLIC_URL: 'server.publicUrl',
+  DW_TRUST_PROXY: 'server.trustProxy',
   DW_SYNC_CONCURRENCY: 'sync.concurrency',
   DW_POLL_INTERVAL_SECONDS: 'sync.pollIntervalSeconds',
   DW_DIRECTORY_INTERVAL_SECONDS: 'sync.directoryIntervalSeconds',

@@ -44,6 +44,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const { store, logger, deps = {} } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // Behind a load balancer: request.ip is the client's address from X-Forwarded-For.
+    trustProxy: fastifyTrustProxy(options.config.server.trustProxy),
     logController: new LogController({ disableRequestLogging: true }),
     // Graph's notifications are small; the other routes (later) take JSON of modest size.
     bodyLimit: deps.webhookBodyLimit ?? 1024 * 1024,
@@ -84,4 +86,11 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   // Last: its catch-all GET route yields to every route above.
   if (deps.api?.webDir) await webRoutes(app, { webDir: deps.api.webDir });
   return app;
+}
+
+/** A hop count as proxy-addr takes it: the nearest `hops` addresses are proxies. */
+function fastifyTrustProxy(
+  value: Config['server']['trustProxy'],
+): boolean | string[] | ((addr: string, i: number) => boolean) {
+  return typeof value === 'number' ? (_addr, i) => i < value : value;
 }

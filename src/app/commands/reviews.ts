@@ -235,7 +235,7 @@ export const reviewCommands = {
         const campaign = await createCampaign(
           app.store.db,
           app.store.dialect,
-          reviewLinkKey(app.config.dataDir),
+          reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey),
           {
             integrationId: input.integrationId,
             name: input.name,
@@ -307,7 +307,7 @@ export const reviewCommands = {
       try {
         const answer = await answerReview(
           app.store.db,
-          reviewLinkKey(app.config.dataDir),
+          reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey),
           (id, fn) => hooks.withSyncContext(id, fn),
           input.token,
           input.decisions,

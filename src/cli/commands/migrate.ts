@@ -81,8 +81,8 @@ export function registerMigrate(program: Command): void {
         );
       if (report.reviewKeyFile)
         console.log(
-          `Copy ${report.reviewKeyFile} (mode 0600) into each serve host's DW_DATA_DIR too, so that review links ` +
-            'already sent keep working.',
+          `Set DW_REVIEW_LINKS_KEY on each serve host to the contents of ${report.reviewKeyFile} (or copy the ` +
+            "file, mode 0600, into each serve host's DW_DATA_DIR), so that review links already sent keep working.",
         );
       if (report.inboxPending > 0)
         console.log(

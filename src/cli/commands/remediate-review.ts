@@ -42,7 +42,7 @@ export function registerRemediateReview(remediate: Command, actor: () => string)
           const campaign = await createCampaign(
             app.store.db,
             app.store.dialect,
-            reviewLinkKey(app.config.dataDir),
+            reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey),
             {
               integrationId,
               name: o.name,

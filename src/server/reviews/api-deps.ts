@@ -14,7 +14,7 @@ const REVIEW_LINK_ACTOR: CommandActor = { userId: 'review-link', username: 'revi
 export function apiReviewDeps(api: ApiDeps): ReviewRouteDeps {
   return {
     db: api.db,
-    key: reviewLinkKey(api.config.dataDir),
+    key: reviewLinkKey(api.config.dataDir, api.config.reviewLinksKey),
     decide: (token, decisions) =>
       api.commands.run('remediation.review-decide', { token, decisions }, REVIEW_LINK_ACTOR),
     now: api.now,
