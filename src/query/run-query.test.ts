@@ -110,6 +110,25 @@ for (const dialect of testDialects()) {
         );
         for (const statement of restrictedRoleSql(role, store.schema!, member))
           await sql.raw(statement).execute(store.db);
+        // Outside the console's tables, and secret columns: the server itself refuses them to the role.
+        for (const probe of [
+          'select count(*) from app_users',
+          'select count(*) from api_tokens',
+          'select config_enc from alert_channels',
+          'select delta_link from sync_state',
+        ])
+          await assert.rejects(
+            store.db.transaction().execute(async (trx) => {
+              await sql.raw(`set local role ${role}`).execute(trx);
+              await sql.raw(probe).execute(trx);
+            }),
+            /permission denied/,
+            probe,
+          );
+        await store.db.transaction().execute(async (trx) => {
+          await sql.raw(`set local role ${role}`).execute(trx);
+          await sql.raw('select id, name from alert_channels').execute(trx);
+        });
         // A table the role is not granted: the guard lets it through (an inventory table), the server does not.
         await sql.raw(`revoke select on drive_items from ${role}`).execute(store.db);
         try {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CONSOLE_TABLES, consoleReadable, secretColumnsOf } from '../tables/secret-columns.ts';
 import { consoleRoleName } from './console-role.ts';
 import type { PgExecute } from './postgres-guard.ts';
 import { explainPrepared, PortalReader, prepareStatement } from './postgres-prepared.ts';
@@ -99,20 +100,42 @@ export class RoleError extends Error {
 }
 
 /**
- * SQL that makes a restricted role for `query.pgRole` (docs/queries.md shows it): SELECT on
- * the schema's tables, the secret-holding tables only through their other columns, the
- * helpers. Run by an administrator; `member` is the user drivewarden connects as.
+ * SQL that makes a restricted role for `query.pgRole` (docs/queries.md shows it): USAGE on the
+ * schema and SELECT on the console's tables only (CONSOLE_TABLES), the secret-holding ones
+ * without their secret columns (SECRET_COLUMNS) — the same grants as the console role that
+ * drivewarden makes itself (console-role.ts), as one block a DBA runs. `member` is the user
+ * drivewarden connects as. Tables are read from the catalog, so a table not created yet is
+ * skipped (run the block again after an upgrade that adds one).
  */
 export function restrictedRoleSql(role: string, schema: string, member: string): string[] {
-  const [r, s, m] = [role, schema, member].map(quoteIdent);
+  const [r, m] = [role, member].map(quoteIdent);
+  const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const array = (values: readonly string[]) =>
+    values.length ? `array[${values.map(literal).join(', ')}]` : 'array[]::text[]';
+  const grants = [...CONSOLE_TABLES]
+    .filter(consoleReadable)
+    .map((t) => `    (${literal(t)}, ${array(secretColumnsOf(t))})`);
   return [
     `create role ${r} nologin;`,
     `grant ${r} to ${m};`,
-    `grant usage on schema ${s} to ${r};`,
-    `grant select on all tables in schema ${s} to ${r};`,
-    `revoke select on ${s}.integrations, ${s}.graph_subscriptions from ${r};`,
-    `grant select (id, name, tenant_id, client_id, graph_base_url, authority_url, management_base_url, ca_pem, verified_domains, enabled, created_at, updated_at, probe, probed_at) on ${s}.integrations to ${r};`,
-    `grant select (id, integration_id, tenant_id, resource, change_type, notification_url, expiration, created_at, last_renewed_at, status, last_error, last_error_at) on ${s}.graph_subscriptions to ${r};`,
-    `grant execute on all functions in schema ${s} to ${r};`,
+    `grant usage on schema ${quoteIdent(schema)} to ${r};`,
+    [
+      'do $$',
+      'declare t text; withheld text[]; cols text;',
+      'begin',
+      '  for t, withheld in select * from (values',
+      `${grants.join(',\n')}`,
+      '  ) as g(t, withheld) loop',
+      `    continue when to_regclass(format('%I.%I', ${literal(schema)}, t)) is null;`,
+      "    select string_agg(quote_ident(a.attname), ', ' order by a.attnum) into cols",
+      '      from pg_attribute a',
+      `      where a.attrelid = format('%I.%I', ${literal(schema)}, t)::regclass`,
+      '        and a.attnum > 0 and not a.attisdropped and a.attname <> all (withheld);',
+      `    execute format('grant select (%s) on %I.%I to %I', cols, ${literal(schema)}, t, ${literal(role)});`,
+      '  end loop;',
+      'end $$;',
+    ].join('\n'),
+    // The dw_* helpers rules and queries call (PUBLIC has EXECUTE by default; said for a hardened server).
+    `grant execute on all functions in schema ${quoteIdent(schema)} to ${r};`,
   ];
 }
