@@ -1,6 +1,7 @@
 // Writes the generated reference docs from the code: docs/tables.md, docs/rules.md,
-// docs/queries.md and the README's permission table.
+// docs/queries.md and the README's permission and configuration tables.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { withConfigTable } from '../src/config/env-docs.ts';
 import { withPermissionsTable } from '../src/docs/permissions-reference.ts';
 import { renderQueriesReference } from '../src/docs/queries-reference.ts';
 import { renderRulesReference } from '../src/docs/rules-reference.ts';
@@ -13,5 +14,5 @@ console.log('wrote docs/rules.md');
 writeFileSync(new URL('../docs/queries.md', import.meta.url), renderQueriesReference());
 console.log('wrote docs/queries.md');
 const readme = new URL('../README.md', import.meta.url);
-writeFileSync(readme, withPermissionsTable(readFileSync(readme, 'utf8')));
-console.log('wrote the permission table of README.md');
+writeFileSync(readme, withConfigTable(withPermissionsTable(readFileSync(readme, 'utf8'))));
+console.log('wrote the permission and configuration tables of README.md');
