@@ -221,20 +221,25 @@ export async function launchSchedule(
       ? await planForRule(app.store.db, s.integrationId, s.source.id, s.scope)
       : await planForSavedQuery(app, s.integrationId, s.source.id, s.source.params, s.scope);
   const name = `${s.name} ${now.toISOString().slice(0, 10)}`;
-  const campaign = await createCampaign(app.store.db, app.store.dialect, reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey), {
-    integrationId: s.integrationId,
-    name,
-    plan,
-    expiresAt: new Date(now.getTime() + s.expiresDays * 86_400_000),
-    actor: `schedule:${s.name}`,
-    now,
-    settings: {
-      escalateAfterDays: s.escalateAfterDays,
-      delivery: s.delivery,
-      escalationChannel: s.escalationChannel,
-      scheduleId: s.id,
+  const campaign = await createCampaign(
+    app.store.db,
+    app.store.dialect,
+    reviewLinkKey(app.config.dataDir, app.config.reviewLinksKey),
+    {
+      integrationId: s.integrationId,
+      name,
+      plan,
+      expiresAt: new Date(now.getTime() + s.expiresDays * 86_400_000),
+      actor: `schedule:${s.name}`,
+      now,
+      settings: {
+        escalateAfterDays: s.escalateAfterDays,
+        delivery: s.delivery,
+        escalationChannel: s.escalationChannel,
+        scheduleId: s.id,
+      },
     },
-  });
+  );
   const base = reviewBaseUrl(app, s.baseUrl);
   const links = campaign.links.map((l) => ({ ...l, url: linkUrl(base, l.token) }));
   const sent = s.delivery
