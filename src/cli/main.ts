@@ -1,20 +1,12 @@
-import { Command } from 'commander';
 import { ConfigError } from '../config/config.ts';
-import { VERSION } from '../version.ts';
-import { commands } from './commands/index.ts';
+import { buildProgram, commandModulesFor } from './program.ts';
 
-/** The `drivewarden` command line. Each sub-command lives in ./commands/<name>.ts. */
-const program = new Command()
-  .name('drivewarden')
-  .description('Self-hosted OneDrive inventory and security monitor for Microsoft 365')
-  .version(VERSION, '-v, --version')
-  // A command's options stay its own where it has subcommands of its own (`query run x --format csv`).
-  .enablePositionalOptions()
-  .showHelpAfterError();
-
-for (const register of commands) register(program);
-
+/**
+ * The `drivewarden` command line. Each sub-command lives in ./commands/<name>.ts; only the
+ * one this run names is imported (./program.ts), so a command starts without loading the rest.
+ */
 try {
+  const program = await buildProgram(commandModulesFor(process.argv.slice(2)));
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof ConfigError) {
