@@ -46,7 +46,10 @@ export class MemoryBackend implements JobBackend {
       state: 'created',
     };
     jobs.push(job);
-    this.wake();
+    if (options.delayMs && options.delayMs > 0) {
+      job.startAfter = Date.now() + options.delayMs;
+      this.wakeAfter(options.delayMs);
+    } else this.wake();
     return job.id;
   }
 
@@ -78,12 +81,7 @@ export class MemoryBackend implements JobBackend {
     j.state = 'created';
     j.singletonKey = undefined;
     j.startAfter = Date.now() + j.retryDelaySeconds * 1000;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.wake();
-    }, j.retryDelaySeconds * 1000);
-    timer.unref();
-    this.timers.add(timer);
+    this.wakeAfter(j.retryDelaySeconds * 1000);
   }
 
   async discard(job: FetchedJob): Promise<void> {
@@ -98,7 +96,8 @@ export class MemoryBackend implements JobBackend {
     this.listeners.push(listener);
   }
 
-  pending(): number {
+  pending(queue?: string): number {
+    if (queue !== undefined) return this.queuesByName.get(queue)?.length ?? 0;
     let n = 0;
     for (const jobs of this.queuesByName.values()) n += jobs.length;
     return n;
@@ -108,6 +107,16 @@ export class MemoryBackend implements JobBackend {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.queuesByName.clear();
+  }
+
+  /** Wakes the dispatcher when a delayed job (or a retry) becomes due. */
+  private wakeAfter(ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.wake();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   private wake(): void {

@@ -57,6 +57,9 @@ export class PgBossBackend implements JobBackend {
       retryLimit: options.retryLimit,
       retryDelay: options.retryDelaySeconds,
       expireInSeconds: options.expireInSeconds,
+      ...(options.delayMs && options.delayMs > 0
+        ? { startAfter: new Date(Date.now() + options.delayMs) }
+        : {}),
     });
     if (id) for (const l of this.listeners) l();
     return id;
@@ -114,7 +117,7 @@ export class PgBossBackend implements JobBackend {
     this.listeners.push(listener);
   }
 
-  pending(): undefined {
+  pending(_queue?: string): undefined {
     return undefined;
   }
 

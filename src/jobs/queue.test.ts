@@ -60,6 +60,34 @@ for (const [name, open] of backends) {
       return q;
     };
 
+    if (name === 'memory')
+      it('idle(tenant) waits for that tenant’s jobs only', async () => {
+        const q = await make();
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        const k = kind(`idle${tenantSeq}`, async (p) => {
+          if (p.n === 1) await gate;
+        });
+        const [busy, quick] = [tenant('busy'), tenant('quick')];
+        await q.enqueue(k, { n: 1 }, { tenant: busy });
+        await q.enqueue(k, { n: 2 }, { tenant: quick });
+        await q.enqueue(k, { n: 3 }, { tenant: quick });
+        q.work([k as JobKind<never>], { concurrency: 2, pollMs: 50 });
+        await q.idle(quick);
+        assert.equal(q.stats().completed, 2, 'the quick tenant’s two jobs, the busy one still held');
+        let all = false;
+        const whole = q.idle().then(() => {
+          all = true;
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(all, false, 'the whole queue is not idle while a job runs');
+        release();
+        await whole;
+        assert.equal(q.stats().completed, 3);
+      });
+
     it('runs a tenant’s jobs by priority, then oldest first', async () => {
       const q = await make();
       const seen: number[] = [];
@@ -74,6 +102,26 @@ for (const [name, open] of backends) {
       q.work([k as JobKind<never>], { concurrency: 1, pollMs: 50 });
       await until(() => seen.length === 4, 'four jobs');
       assert.deepEqual(seen, [3, 4, 1, 2]);
+    });
+
+    it('runs a delayed job once its delay passed; enqueues of its key meanwhile are covered by it', async () => {
+      const q = await make();
+      const seen: Array<{ n: number; at: number }> = [];
+      const k = kind(`delay${tenantSeq}`, async (p) => {
+        seen.push({ n: p.n, at: Date.now() });
+      });
+      const t = tenant('t');
+      q.work([k as JobKind<never>], { concurrency: 2, pollMs: 50 });
+      const sent = Date.now();
+      assert.ok(await q.enqueue(k, { n: 1 }, { tenant: t, singletonKey: 'rules', delayMs: 1200 }));
+      for (let n = 2; n <= 5; n++)
+        assert.equal(await q.enqueue(k, { n }, { tenant: t, singletonKey: 'rules', delayMs: 1200 }), null);
+      await until(() => seen.length === 1, 'the delayed job');
+      assert.equal(seen[0].n, 1);
+      // pg-boss compares start_after with the database's clock: allow it a little skew.
+      assert.ok(seen[0].at - sent >= 1000, `ran after ${seen[0].at - sent} ms`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(q.stats().completedByKind[k.name], 1);
     });
 
     it('keeps one queued job per singleton key, and takes another once it runs', async () => {

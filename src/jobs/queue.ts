@@ -22,7 +22,7 @@ const DEFAULTS = { priority: 0, retryLimit: 10, retryDelaySeconds: 5, expireInSe
  */
 export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
   const kinds = new Map<string, JobKind<never>>();
-  const stats: DispatchStats = { started: 0, completed: 0, failed: 0, order: [] };
+  const stats: DispatchStats = { started: 0, completed: 0, failed: 0, order: [], completedByKind: {} };
   const running = new Set<Promise<void>>();
   const activeByQueue = new Map<string, number>();
   let closed = false;
@@ -33,7 +33,7 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
   let loop: Promise<void> | undefined;
   let knownQueues: string[] = [];
   let queuesReadAt = 0;
-  const idleWaiters: Array<() => void> = [];
+  const idleWaiters: Array<{ queue?: string; resolve: () => void }> = [];
 
   const wake = () => {
     const w = wakeUp;
@@ -42,9 +42,17 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
   };
   backend.onSent(wake);
 
+  const isIdle = (queue?: string) =>
+    queue === undefined
+      ? running.size === 0 && (backend.pending() ?? 0) === 0
+      : (activeByQueue.get(queue) ?? 0) === 0 && (backend.pending(queue) ?? 0) === 0;
   const checkIdle = () => {
-    if (running.size > 0 || (backend.pending() ?? 0) > 0) return;
-    for (const w of idleWaiters.splice(0)) w();
+    for (let i = idleWaiters.length - 1; i >= 0; i--) {
+      const w = idleWaiters[i];
+      if (!isIdle(w.queue)) continue;
+      idleWaiters.splice(i, 1);
+      w.resolve();
+    }
   };
 
   const run = async (job: FetchedJob) => {
@@ -82,6 +90,7 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
       }
       await backend.complete(job);
       stats.completed++;
+      stats.completedByKind[job.kind] = (stats.completedByKind[job.kind] ?? 0) + 1;
     } catch (err) {
       stats.failed++;
       const message = (err as Error)?.message ?? String(err);
@@ -132,6 +141,8 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
       }
       if (!job) {
         checkIdle();
+        // Closed while fetching: its wake-up came before this wait (whose timer is unref'd).
+        if (closed) return;
         const waitFor = new Promise<void>((resolve) => {
           wakeUp = resolve;
           const t = setTimeout(resolve, options.pollMs);
@@ -164,6 +175,7 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
       return backend.send(queueOf(opts.tenant), kind.name, parsed.data, {
         priority: opts.priority ?? kind.priority ?? DEFAULTS.priority,
         singletonKey: opts.singletonKey === undefined ? undefined : `${kind.name}:${opts.singletonKey}`,
+        delayMs: opts.delayMs,
         retryLimit: kind.retryLimit ?? DEFAULTS.retryLimit,
         retryDelaySeconds: kind.retryDelaySeconds ?? DEFAULTS.retryDelaySeconds,
         expireInSeconds: kind.expireInSeconds ?? DEFAULTS.expireInSeconds,
@@ -181,17 +193,18 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
       };
       loop = dispatch();
     },
-    async idle() {
-      if (running.size === 0 && (backend.pending() ?? 0) === 0) return;
-      await new Promise<void>((resolve) => idleWaiters.push(resolve));
+    async idle(tenant) {
+      const queue = tenant === undefined ? undefined : queueOf(tenant);
+      if (closed || isIdle(queue)) return;
+      await new Promise<void>((resolve) => idleWaiters.push({ queue, resolve }));
     },
-    stats: () => ({ ...stats, order: [...stats.order] }),
+    stats: () => ({ ...stats, order: [...stats.order], completedByKind: { ...stats.completedByKind } }),
     async close() {
       closed = true;
       wake();
       await loop;
       await Promise.allSettled([...running]);
-      for (const w of idleWaiters.splice(0)) w();
+      for (const w of idleWaiters.splice(0)) w.resolve();
       await backend.close();
     },
   };

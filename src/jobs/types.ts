@@ -35,6 +35,11 @@ export interface EnqueueOptions {
   tenant: string;
   priority?: number;
   singletonKey?: string;
+  /**
+   * Not before this many ms from now (a debounce: with a singleton key, enqueues made while
+   * it waits are covered by it).
+   */
+  delayMs?: number;
 }
 
 export interface JobQueue {
@@ -43,8 +48,11 @@ export interface JobQueue {
   enqueue<P>(kind: JobKind<P>, payload: P, options: EnqueueOptions): Promise<string | null>;
   /** Starts taking jobs of the kinds given (a serve that only enqueues passes none). */
   work(kinds: Array<JobKind<never>>, options?: WorkOptions): void;
-  /** Resolves when nothing is queued or running in this process's view (memory: exact; tests). */
-  idle(): Promise<void>;
+  /**
+   * Resolves when nothing is queued or running in this process's view (memory: exact; tests);
+   * with a tenant, nothing of that tenant.
+   */
+  idle(tenant?: string): Promise<void>;
   stats(): DispatchStats;
   close(): Promise<void>;
 }
@@ -64,6 +72,8 @@ export interface DispatchStats {
   failed: number;
   /** Jobs started per tenant, in order (the last 1000): what fairness is measured on. */
   order: string[];
+  /** Jobs completed per kind (e.g. `drive.delta`). */
+  completedByKind: Record<string, number>;
 }
 
 /** A job as a backend hands it over. */
@@ -78,6 +88,8 @@ export interface FetchedJob {
 export interface SendOptions {
   priority: number;
   singletonKey?: string;
+  /** Not before this many ms from now. */
+  delayMs?: number;
   retryLimit: number;
   retryDelaySeconds: number;
   expireInSeconds: number;
@@ -103,8 +115,8 @@ export interface JobBackend {
   queues(): Promise<string[]>;
   /** Called when a job is sent from this process (memory: wakes the dispatcher). */
   onSent(listener: () => void): void;
-  /** Jobs queued or active (memory); undefined when the backend cannot say cheaply. */
-  pending(): number | undefined;
+  /** Jobs queued or active (memory), of one queue or all; undefined when the backend cannot say cheaply. */
+  pending(queue?: string): number | undefined;
   close(): Promise<void>;
 }
 
