@@ -185,9 +185,9 @@ describe('alerts: a simulator mutation reaches every channel once', () => {
 
   it('rule policy: an Anyone link on a file → one Slack message, one Teams card, one e-mail, one signed webhook', async () => {
     const alerts = service.alerts;
-    assert.ok(alerts && service.rules);
+    assert.ok(alerts);
     // The start-up evaluation's findings are history: the policy alerts from now on.
-    await service.rules.idle();
+    await service.jobs.queue.idle();
     const policy = await alerts.policies.add({
       name: 'anyone-link-findings',
       kind: 'rule',

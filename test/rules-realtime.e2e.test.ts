@@ -160,7 +160,7 @@ describe('the service evaluates rules on its own', () => {
     const service = await startService(app, { listen: { host: '127.0.0.1', port } });
     try {
       await service.ready;
-      await service.rules?.idle();
+      await service.jobs.queue.idle();
       const full = await app.store.db
         .selectFrom('rule_evaluations')
         .select('mode')

@@ -12,7 +12,6 @@ import { PgBossBackend } from '../jobs/pgboss-backend.ts';
 import { createJobQueue } from '../jobs/queue.ts';
 import type { JobKind, JobQueue } from '../jobs/types.ts';
 import { StaleEvaluationError } from '../rules/cursor.ts';
-import { evaluateIntegration } from '../rules/evaluate.ts';
 import {
   driveKey,
   type ExclusiveLocks,
@@ -22,7 +21,7 @@ import {
 } from '../store/exclusive.ts';
 import type { AppContext } from './context.ts';
 import { RuleExecutors } from './rule-executors.ts';
-import { appRules, recordScoresAfter } from './rules.ts';
+import { evaluateForService } from './rules.ts';
 
 /**
  * The work of `serve` as jobs (app/ wiring over jobs/): what a `drivewarden worker` (and a
@@ -35,6 +34,8 @@ import { appRules, recordScoresAfter } from './rules.ts';
  * | integration.sync: a start-up collection (directory, drives discovered, then one drive.delta per drive) | the integration | 15 |
  * | rules.evaluate: an incremental or full evaluation | the integration and mode | 5 |
  *
+ * An incremental evaluation is queued `rules.debounceMs` ahead: the changes of a burst of runs
+ * are evaluated once. A full one follows each start-up collection (and the service's timer).
  * Drive runs and evaluations run under store/exclusive.ts: never two at once for one drive
  * (or one integration's rules), in any process.
  */
@@ -73,10 +74,16 @@ export interface AppJobs {
     source: DriveJob['source'],
   ): Promise<string | null>;
   enqueueRules(integrationId: string, mode: 'full' | 'incremental'): Promise<string | null>;
-  /** Queues an integration's start-up collection; resolves when it finished (pg-boss: by polling its state). */
+  /**
+   * Queues an integration's start-up collection; resolves when it finished: pg-boss (by polling
+   * its state) once the directory is read and the drives' jobs queued; in process once the
+   * integration's drives and its full evaluation ran too.
+   */
   startIntegration(integrationId: string): Promise<void>;
   /** Called after a job changed what rules and alerts read (serve kicks its alert routing). */
   onChanged?: (integrationId: string) => void;
+  /** Called after a rule evaluation ran in this process (serve kicks alerts and auto-remediation). */
+  onEvaluated?: (integrationId: string) => void;
   close(): Promise<void>;
 }
 
@@ -88,22 +95,29 @@ export interface AppJobsOptions {
   /** Seconds before an active job of a dead worker goes back to the queue (default 15 min; tests shorten it). */
   leaseSeconds?: number;
   maintenanceIntervalSeconds?: number;
+  /** The queue in this process's memory whatever the store: a service that does all its work itself. */
+  inProcess?: boolean;
+  /** Where jobs get an integration's Graph client and store (default: contexts of their own). */
+  contextFor?: (integrationId: string) => Promise<SyncContext>;
+  /** Evaluate rules after collection (default true). */
+  rules?: boolean;
 }
 
 const historySource = (s: DriveJob['source']) => (s === 'poll' ? 'poll' : s === 'full' ? 'delta' : 'webhook');
 
-/** Opens the queue of this app: pg-boss on PostgreSQL, in memory on SQLite. */
+/** Opens the queue of this app: pg-boss on PostgreSQL, in memory on SQLite (or when `inProcess`). */
 export async function openAppJobs(app: AppContext, options: AppJobsOptions = {}): Promise<AppJobs> {
   const { store, logger } = app;
   const pg = store.dialect === 'postgres' && store.databaseUrl;
-  const backend = pg
-    ? await PgBossBackend.open({
-        databaseUrl: store.databaseUrl as string,
-        schema: options.bossSchema ?? (store.schema ? `pgboss_${store.schema}` : 'pgboss'),
-        maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
-        logger,
-      })
-    : new MemoryBackend();
+  const backend =
+    pg && !options.inProcess
+      ? await PgBossBackend.open({
+          databaseUrl: store.databaseUrl as string,
+          schema: options.bossSchema ?? (store.schema ? `pgboss_${store.schema}` : 'pgboss'),
+          maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
+          logger,
+        })
+      : new MemoryBackend();
   const locks: ExclusiveLocks = pg
     ? await PgAdvisoryLocks.open(store.databaseUrl as string, store.schema ?? 'public', (err) => {
         logger.error({ err: err.message }, 'the advisory-lock connection was lost');
@@ -115,8 +129,10 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
   const clients: GraphClient[] = [];
   const executors = new RuleExecutors(app);
   const lease = options.leaseSeconds;
+  const evaluateRules = options.rules !== false;
+  const inProcess = backend instanceof MemoryBackend;
 
-  const contextFor = (integrationId: string): Promise<SyncContext> => {
+  const ownContext = (integrationId: string): Promise<SyncContext> => {
     let ctx = contexts.get(integrationId);
     if (!ctx) {
       ctx = (async () => {
@@ -136,6 +152,7 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
     }
     return ctx;
   };
+  const contextFor = options.contextFor ?? ownContext;
 
   const jobs: AppJobs = {
     queue,
@@ -162,7 +179,12 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
       queue.enqueue(
         jobs.kinds.rules,
         { integrationId, mode },
-        { tenant: integrationId, priority: PRIORITY.rules, singletonKey: `${integrationId}:${mode}` },
+        {
+          tenant: integrationId,
+          priority: PRIORITY.rules,
+          singletonKey: `${integrationId}:${mode}`,
+          delayMs: mode === 'incremental' ? app.config.rules.debounceMs : undefined,
+        },
       ),
     async startIntegration(integrationId) {
       const id = await queue.enqueue(
@@ -170,7 +192,15 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
         { integrationId },
         { tenant: integrationId, priority: PRIORITY.startup, singletonKey: integrationId },
       );
-      if (!id || !(backend instanceof PgBossBackend)) return queue.idle();
+      if (!(backend instanceof PgBossBackend)) {
+        // In process the integration's queue drains when its drives are collected: the full
+        // evaluation runs on all of them (pg-boss: queued behind them, it may overtake the last).
+        await queue.idle(integrationId);
+        if (!evaluateRules) return;
+        await jobs.enqueueRules(integrationId, 'full');
+        return queue.idle(integrationId);
+      }
+      if (!id) return;
       for (;;) {
         const state = await backend.state(`dw_tenant_${integrationId.replace(/[^A-Za-z0-9_.-]/g, '_')}`, id);
         if (state === 'completed' || state === 'failed' || state === 'cancelled' || state === undefined)
@@ -186,9 +216,10 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
     },
   };
   const changed = (integrationId: string) => {
-    void jobs
-      .enqueueRules(integrationId, 'incremental')
-      .catch((err) => logger.warn({ err: err.message }, 'could not queue a rule evaluation'));
+    if (evaluateRules)
+      void jobs
+        .enqueueRules(integrationId, 'incremental')
+        .catch((err) => logger.warn({ err: err.message }, 'could not queue a rule evaluation'));
     jobs.onChanged?.(integrationId);
   };
 
@@ -206,9 +237,13 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
         async (src) => syncDrive(ctx, driveId, { source: historySource(src as DriveJob['source']) }),
       );
       if (!outcome.ran) return; // the holder runs it again
-      changed(integrationId);
+      // In process a start-up collection's drives are evaluated once, fully, after the last.
+      if (source === 'full' && inProcess) jobs.onChanged?.(integrationId);
+      else changed(integrationId);
+      // Recorded in the store either way; retried unless Files.Read.All is missing (a drive_item
+      // error: only an admin's consent helps, and the poll tries again).
       const e = outcome.result.error;
-      if (e) throw new Error(`drive ${driveId}: ${e.code}: ${e.message}`);
+      if (e && e.resourceType === 'drive_sync') throw new Error(`drive ${driveId}: ${e.code}: ${e.message}`);
     },
   };
   jobs.kinds.directory = {
@@ -246,7 +281,9 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
         .where('deleted_at', 'is', null)
         .execute();
       for (const d of drives) await jobs.enqueueDrive({ integrationId, driveId: d.id, source: 'full' });
-      await jobs.enqueueRules(integrationId, 'full');
+      // Everything once at start: a new or upgraded rule, and what time changed while stopped
+      // (in process: startIntegration, once the drives are collected).
+      if (evaluateRules && !inProcess) await jobs.enqueueRules(integrationId, 'full');
     },
   };
   jobs.kinds.rules = {
@@ -257,19 +294,14 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
       const info = await app.integrations.get(integrationId);
       if (!info?.enabled) return;
       await runExclusive(store.db, locks, `rules:${integrationId}`, mode, async (m) => {
-        const rules = await appRules(app);
-        const evalMode = m === 'full' ? 'full' : 'incremental';
         try {
-          const result = await executors.use(integrationId, evalMode, (executor) =>
-            evaluateIntegration(store, { integrationId, mode: evalMode, rules, logger, executor }),
-          );
-          await recordScoresAfter(app, result);
+          await evaluateForService(app, executors, info, m === 'full' ? 'full' : 'incremental');
         } catch (err) {
           // Another process wrote newer results meanwhile: nothing is lost.
           if (!(err instanceof StaleEvaluationError)) throw err;
         }
       });
-      jobs.onChanged?.(integrationId);
+      jobs.onEvaluated?.(integrationId);
     },
   };
   jobs.all = Object.values(jobs.kinds) as Array<JobKind<never>>;

@@ -1,12 +1,13 @@
 import { StaleEvaluationError } from '../rules/cursor.ts';
 import type { EvaluationResult } from '../rules/evaluate.ts';
-import { evaluateIntegration } from '../rules/evaluate.ts';
 import type { AppContext } from './context.ts';
 import { RuleExecutors } from './rule-executors.ts';
-import { appRules, recordScoresAfter } from './rules.ts';
+import { evaluateForService } from './rules.ts';
 
 /**
- * When the service evaluates rules: an incremental evaluation after each applied sync or
+ * Rule evaluations without a job queue, for the real-time bench (bench/lib/realtime.ts), which
+ * drives the collector without a service; the service evaluates through rules.evaluate jobs
+ * (app/jobs.ts) with the same semantics: an incremental evaluation after each applied sync or
  * delta round (debounced per integration, so a burst of rounds is one evaluation), a full
  * one after each full collection and every `rules.fullIntervalSeconds` (what only time
  * changes — expiries, staleness — moves then). One evaluation runs at a time; a full one
@@ -50,17 +51,7 @@ export function startRulesScheduler(app: AppContext, options: RulesSchedulerOpti
   const evaluate = async (integrationId: string, mode: Mode) => {
     const info = await app.integrations.get(integrationId);
     if (!info?.enabled) return;
-    const rules = await appRules(app);
-    const result = await executors.use(integrationId, mode, (executor) =>
-      evaluateIntegration(app.store, { integrationId, mode, rules, logger, executor }),
-    );
-    await recordScoresAfter(app, result);
-    const f = result.findings;
-    const line = `integration ${info.name}: ${result.mode} rule evaluation in ${result.durationMs} ms: ${f.opened} opened, ${f.reopened} reopened, ${f.resolved} resolved`;
-    if (f.opened + f.reopened + f.resolved + result.failedRules.length > 0)
-      logger.info({ integration: info.name }, line);
-    else logger.debug({ integration: info.name }, line);
-    options.onEvaluated?.(result);
+    options.onEvaluated?.(await evaluateForService(app, executors, info, mode));
   };
 
   const kick = () => {

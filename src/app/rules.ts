@@ -43,6 +43,36 @@ export async function recordScoresAfter(app: AppContext, result: EvaluationResul
   }
 }
 
+/**
+ * One evaluation of a running service (the rules.evaluate job): the app's rules, pack scores
+ * after, a log line (info when findings moved). Throws StaleEvaluationError when another
+ * process wrote newer results meanwhile.
+ */
+export async function evaluateForService(
+  app: AppContext,
+  executors: RuleExecutors,
+  integration: { id: string; name: string },
+  mode: 'full' | 'incremental',
+): Promise<EvaluationResult> {
+  const rules = await appRules(app);
+  const result = await executors.use(integration.id, mode, (executor) =>
+    evaluateIntegration(app.store, {
+      integrationId: integration.id,
+      mode,
+      rules,
+      logger: app.logger,
+      executor,
+    }),
+  );
+  await recordScoresAfter(app, result);
+  const f = result.findings;
+  const line = `integration ${integration.name}: ${result.mode} rule evaluation in ${result.durationMs} ms: ${f.opened} opened, ${f.reopened} reopened, ${f.resolved} resolved`;
+  if (f.opened + f.reopened + f.resolved + result.failedRules.length > 0)
+    app.logger.info({ integration: integration.name }, line);
+  else app.logger.debug({ integration: integration.name }, line);
+  return result;
+}
+
 export interface RunRulesOptions {
   /** One integration (name or id); default every enabled one. */
   integration?: string;

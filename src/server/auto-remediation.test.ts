@@ -81,7 +81,7 @@ for (const dialect of testDialects()) {
       });
       try {
         await service.ready;
-        await service.rules?.idle();
+        await service.jobs.queue.idle();
         const removed = await waitFor(
           'two automatic removals',
           async () => {

@@ -3,13 +3,9 @@ import { type AlertsService, startAlerts } from '../app/alerts.ts';
 import { localCommandBus } from '../app/commands/local-bus.ts';
 import type { ServiceHooks } from '../app/commands/types.ts';
 import type { AppContext } from '../app/context.ts';
-import { type AppJobs, directoryRound } from '../app/jobs.ts';
-import { type RulesScheduler, startRulesScheduler } from '../app/rules-scheduler.ts';
+import { type AppJobs, openAppJobs } from '../app/jobs.ts';
 import type { SyncContext } from '../collect/context.ts';
-import { collectGroupsDelta } from '../collect/directory-delta.ts';
-import { syncDrive } from '../collect/drive-sync.ts';
-import type { DeltaRunner, RealtimeIntegration, RunSource } from '../collect/realtime/types.ts';
-import { syncIntegration } from '../collect/sync.ts';
+import type { DeltaRunner, RealtimeIntegration } from '../collect/realtime/types.ts';
 import type { GraphClient } from '../graph/types.ts';
 import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
@@ -25,6 +21,9 @@ import { type ReviewSchedule, startReviewSchedule } from './review-schedule.ts';
  * catch-up collection at start (a full collection the first time, deltas from the stored
  * checkpoints after), then the real-time path — webhook receiver, Graph subscriptions,
  * inbox → debounced delta runs, and the polling safety net — all driving the collector.
+ * Collection and rule evaluations are jobs (app/jobs.ts): the real-time path and the start-up
+ * collection enqueue, whoever works the queue runs them — this process on SQLite (an
+ * in-process queue), this process and `drivewarden worker`s on PostgreSQL (pg-boss).
  */
 export interface Service {
   realtime: RealtimeHandle;
@@ -36,8 +35,11 @@ export interface Service {
   hooks: ServiceHooks;
   /** Resolves when the integrations added through hooks.integrationAdded so far are collected. */
   added(): Promise<void>;
-  /** Rule evaluations after sync rounds and on schedule; null when turned off. */
-  rules: RulesScheduler | null;
+  /**
+   * The queue collection and rule evaluations run through (the one given in the options, or
+   * this service's in-process one); `jobs.queue.idle()` waits for the work queued so far.
+   */
+  jobs: AppJobs;
   /** Routing and delivery of alerts; `kick()` after anything that writes events. */
   alerts: AlertsService | null;
   /** Auto-remediation rounds after rule evaluations and on a timer (nothing unless a rule is allowed). */
@@ -70,8 +72,9 @@ export interface ServiceOptions {
   /** How often scheduled review campaigns and escalations are looked at (ms, default 5 min). */
   reviewsIntervalMs?: number;
   /**
-   * PostgreSQL with workers: collection and rule evaluations are queued as jobs (app/jobs.ts)
-   * instead of run here; whoever works the queue (workers, this process) runs them.
+   * The queue to enqueue collection and rule evaluations on (PostgreSQL: pg-boss, worked by
+   * `drivewarden worker`s and, unless --no-work, this process). Default: an in-process queue
+   * this service opens, works and closes (the embedded mode).
    */
   jobs?: AppJobs;
 }
@@ -81,7 +84,9 @@ export const WEB_DIST = join(PACKAGE_ROOT, 'web/dist');
 
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
   const { logger } = app;
+  const rulesOn = options.rules !== false;
   const contexts = new Map<string, SyncContext>();
+  const opening = new Map<string, Promise<SyncContext>>();
   const clients: GraphClient[] = [];
   /** Integrations whose start-up collection finished: only these are watched and polled. */
   const ready = new Set<string>();
@@ -89,44 +94,60 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   // round (finding events), and on their own timer as a safety net.
   const alerts = options.alerts === false ? null : startAlerts(app);
   const afterRun = () => void alerts?.kick();
-  let autoRemediation: AutoRemediationSchedule | undefined;
-  const jobs = options.jobs;
-  if (jobs) jobs.onChanged = afterRun;
-  const rules =
-    options.rules === false || jobs
-      ? null
-      : startRulesScheduler(app, {
-          onEvaluated: () => {
-            afterRun();
-            autoRemediation?.kick();
-          },
-        });
 
-  const contextFor = async (integrationId: string): Promise<SyncContext> => {
-    let ctx = contexts.get(integrationId);
-    if (!ctx) {
-      const integration = await app.integrations.getWithCredentials(integrationId);
-      const client = app.graphClientFor(integration);
-      clients.push(client);
-      ctx = {
-        store: app.store,
-        client,
-        integration: { ...integration },
-        logger,
-        concurrency: app.config.sync.concurrency,
-      };
-      contexts.set(integrationId, ctx);
+  /** One context (Graph client) per integration, shared by jobs run here and the schedules. */
+  const contextFor = (integrationId: string): Promise<SyncContext> => {
+    const ctx = contexts.get(integrationId);
+    if (ctx) return Promise.resolve(ctx);
+    let open = opening.get(integrationId);
+    if (!open) {
+      open = (async () => {
+        const integration = await app.integrations.getWithCredentials(integrationId);
+        const client = app.graphClientFor(integration);
+        clients.push(client);
+        const opened: SyncContext = {
+          store: app.store,
+          client,
+          integration: { ...integration },
+          logger,
+          concurrency: app.config.sync.concurrency,
+        };
+        contexts.set(integrationId, opened);
+        return opened;
+      })().finally(() => opening.delete(integrationId));
+      opening.set(integrationId, open);
     }
-    return ctx;
+    return open;
   };
 
-  autoRemediation = startAutoRemediation({
+  // Embedded: the queue is this process's, worked here with the collector's concurrency (each
+  // tenant may use all of it; the dispatcher's round-robin still shares it between tenants).
+  const ownJobs = options.jobs
+    ? undefined
+    : await openAppJobs(app, { inProcess: true, contextFor, rules: rulesOn });
+  const jobs = options.jobs ?? (ownJobs as AppJobs);
+  const concurrency = app.config.sync.concurrency;
+  ownJobs?.queue.work(ownJobs.all, { concurrency, perTenant: concurrency });
+  const evaluate = (integrationId: string) => {
+    if (rulesOn)
+      void jobs
+        .enqueueRules(integrationId, 'incremental')
+        .catch((err) => logger.warn({ err: err.message }, 'could not queue a rule evaluation'));
+  };
+  // Whatever a job run here changed: alerts are routed; after an evaluation also remediated.
+  jobs.onChanged = afterRun;
+  jobs.onEvaluated = () => {
+    afterRun();
+    autoRemediation.kick();
+  };
+
+  const autoRemediation: AutoRemediationSchedule = startAutoRemediation({
     app,
     integrations: () => [...ready],
     contextFor,
     intervalMs: options.autoRemediationIntervalMs ?? 60_000,
     onRemediated: (integrationId) => {
-      rules?.changed(integrationId);
+      evaluate(integrationId);
       afterRun();
     },
   });
@@ -146,39 +167,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     intervalMs: options.reviewsIntervalMs ?? 300_000,
   });
 
-  const historySource = (source: RunSource) => (source === 'poll' ? 'poll' : 'webhook');
-  const runner: DeltaRunner = jobs
-    ? queueRunner(jobs, ready)
-    : {
-        async runDriveDelta(integrationId, driveId, source) {
-          const result = await syncDrive(await contextFor(integrationId), driveId, {
-            source: historySource(source),
-          });
-          // A failed round changes what rules can see too (the drive's collection error).
-          rules?.changed(integrationId);
-          afterRun();
-          // A rejected run is retried by the real-time path with the notifications kept.
-          if (result.error)
-            throw new Error(`drive ${driveId}: ${result.error.code}: ${result.error.message}`);
-        },
-        // /users/delta and /groups/delta from their deltaLinks (drives are rediscovered by full syncs).
-        // Until an integration's start-up collection is done, it reads the directory itself: a
-        // delta round racing its full listing would overwrite what only the listing carries.
-        async runUsersDelta(integrationId, source) {
-          if (!ready.has(integrationId)) return;
-          // The directory schedule (poll) also re-reads the full listing when due, every user's
-          // drive and the tenant configuration (app/jobs.ts directoryRound).
-          await directoryRound(await contextFor(integrationId), historySource(source));
-          rules?.changed(integrationId);
-          afterRun();
-        },
-        async runGroupsDelta(integrationId, source) {
-          if (!ready.has(integrationId)) return;
-          await collectGroupsDelta(await contextFor(integrationId), historySource(source));
-          rules?.changed(integrationId);
-          afterRun();
-        },
-      };
+  const runner = queueRunner(jobs, ready);
 
   const integrations = async (): Promise<RealtimeIntegration[]> => {
     const list = await app.integrations.list();
@@ -197,40 +186,21 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     return out;
   };
 
-  /** The start-up collection of one integration, then rules and subscriptions; it is watched from then on. */
+  /**
+   * The start-up collection of one integration (queued: the directory, then one job per drive,
+   * then a full evaluation), then its exposure count; it is watched from then on.
+   */
   const bringUp = async (integrationId: string) => {
-    if (jobs) {
-      // Queued: any worker collects it (the directory here, then one job per drive).
-      await jobs
-        .startIntegration(integrationId)
-        .catch((err) => logger.error({ err: (err as Error).message }, 'start-up collection failed'));
-      ready.add(integrationId);
-      afterRun();
-      return;
-    }
-    const ctx = await contextFor(integrationId);
-    try {
-      const result = await syncIntegration(ctx, { mode: 'delta' });
-      logger.info(
-        {
-          integration: ctx.integration.name,
-          items: result.items,
-          changes: result.changes,
-          ru: result.graph.ruSpent,
-        },
-        `integration ${ctx.integration.name}: start-up collection done`,
+    await jobs
+      .startIntegration(integrationId)
+      .then(() => logger.info({ integrationId }, 'start-up collection done'))
+      .catch((err) =>
+        logger.error({ integrationId, err: (err as Error).message }, 'start-up collection failed'),
       );
-    } catch (err) {
-      logger.error(
-        { integration: ctx.integration.name, err: (err as Error).message },
-        'start-up collection failed',
-      );
-    }
     ready.add(integrationId);
     void exposure.record(integrationId);
-    // Everything once at start: a new or upgraded rule, and what time changed while stopped.
-    rules?.fullSyncDone(integrationId);
     afterRun();
+    autoRemediation.kick();
   };
 
   // Integrations added (or enabled) while running: one after the other, after the start-up ones
@@ -246,8 +216,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   };
   const hooks: ServiceHooks = {
     changed(integrationId) {
-      if (integrationId) rules?.changed(integrationId);
-      else for (const id of ready) rules?.changed(id);
+      if (integrationId) evaluate(integrationId);
+      else for (const id of ready) evaluate(id);
       afterRun();
     },
     integrationAdded(integrationId) {
@@ -349,7 +319,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   // Evaluations of what only time changes (expiries, staleness): a queued job per integration;
   // every replica enqueues, and the singleton key keeps one queued.
-  const fullRules = jobs
+  const fullRules = rulesOn
     ? setInterval(() => {
         for (const id of ready)
           void jobs.enqueueRules(id, 'full').catch((err) => logger.warn({ err }, 'could not queue rules'));
@@ -371,7 +341,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     realtime,
     hooks,
     added: () => addedChain,
-    rules,
+    jobs,
     alerts,
     autoRemediation,
     reviews,
@@ -385,16 +355,24 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       await exposure.stop();
       await reviews.stop();
       await activity.stop();
-      await rules?.close();
       await heartbeat.stop();
       await realtime.close();
+      // Nothing enqueues any more: the jobs in hand finish (a given queue is its owner's to close).
+      await ownJobs?.close();
+      jobs.onChanged = undefined;
+      jobs.onEvaluated = undefined;
       await alerts?.close();
       await Promise.all(clients.map((c) => c.close()));
     },
   };
 }
 
-/** On PostgreSQL with workers: the real-time path's runs become jobs (durable once queued). */
+/**
+ * The real-time path's runs become jobs (PostgreSQL: durable once queued; in process: what a
+ * crash loses, the next start-up collection catches up). The directory waits for the
+ * integration's start-up collection: a delta round racing its full listing would overwrite
+ * what only the listing carries.
+ */
 function queueRunner(jobs: AppJobs, ready: Set<string>): DeltaRunner {
   return {
     async runDriveDelta(integrationId, driveId, source) {

@@ -24,7 +24,8 @@ export function registerServe(program: Command): void {
         'server.publicUrl': opts.publicUrl,
       });
       const first = await ensureFirstAdmin(app.store.db, { password: app.config.auth.adminPassword });
-      // PostgreSQL: collection runs as jobs any worker takes (this process too, unless --no-work).
+      // Collection runs as jobs. PostgreSQL: any worker takes them (this process too, unless
+      // --no-work); SQLite: startService works an in-process queue.
       const jobs = app.store.dialect === 'postgres' ? await openWorkerJobs(app) : undefined;
       if (jobs && opts.work) jobs.queue.work(jobs.all, { concurrency: app.config.sync.concurrency });
       const service = await startService(app, { jobs });
