@@ -59,7 +59,7 @@ export interface ServiceOptions {
   heartbeatMs?: number;
   /** How often the audit feed is read (ms, default activity.intervalSeconds). */
   activityIntervalMs?: number;
-  /** Evaluate rules after sync rounds and on schedule (default true). */
+  /** Evaluate rules after sync rounds and on schedule (default true; a given queue's jobs follow its own setting). */
   rules?: boolean;
   /** Route and deliver alerts (default true). */
   alerts?: boolean;
