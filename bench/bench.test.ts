@@ -7,14 +7,22 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { TEST_PG_URL, testDialects } from '../test/support/store.ts';
 import { ROOT } from './lib/processes.ts';
 
-function runQuick(scenario: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runQuick(
+  scenario: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((ok) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bench/run.ts'), '--scenario', scenario, '--quick', '--json'],
-      { cwd: ROOT, env: { ...process.env, DW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      ['--import', 'tsx', join(ROOT, 'bench/run.ts'), '--scenario', scenario, '--quick', '--json', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DW_LOG_LEVEL: 'warn', DW_BENCH_PG_URL: TEST_PG_URL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let stdout = '';
     let stderr = '';
@@ -28,8 +36,8 @@ function runQuick(scenario: string): Promise<{ code: number | null; stdout: stri
   });
 }
 
-async function quick(scenario: string): Promise<Record<string, unknown>> {
-  const run = await runQuick(scenario);
+async function quick(scenario: string, ...args: string[]): Promise<Record<string, unknown>> {
+  const run = await runQuick(scenario, args);
   assert.equal(run.code, 0, `bench ${scenario} exited with ${run.code}\n${run.stderr.slice(-3000)}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
   const record = JSON.parse(last) as Record<string, unknown>;
@@ -78,6 +86,23 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     assert.ok((r.items as number) > 0 && (r.ru_minimum as number) > 0);
     assert.equal(r.labels_calls, r.labels_files_minimum, 'one label read per exposed label-capable file');
     assert.ok((r.who_can_reach_samples as number) > 0 && (r.what_can_reach_samples as number) > 0);
+    assert.equal(r.store, 'sqlite');
+    assert.equal(r.correct, true, JSON.stringify(r));
+  });
+
+  it('full-sync --store postgres --workers 2: both workers collect, every drive job completes, the inventory is the truth', {
+    skip: !testDialects().includes('postgres') && 'PostgreSQL narrowed out (DW_TEST_DIALECTS)',
+  }, async () => {
+    const r = await quick('full-sync', '--store', 'postgres', '--workers', '2');
+    assertNumbers(r, ['items', 'seconds', 'items_per_s', 'cpu_seconds', 'peak_rss_mb', 'ru_ratio']);
+    assert.equal(r.store, 'postgres');
+    assert.equal(r.workers, 2);
+    assert.equal(r.drive_jobs, r.drives, 'one drive job per drive');
+    assert.equal(r.failed_drive_jobs, 0, JSON.stringify(r));
+    const cpu = String(r.worker_cpu_seconds).split(' ').map(Number);
+    assert.equal(cpu.length, 2, JSON.stringify(r));
+    assert.equal(String(r.worker_peak_rss_mb).split(' ').length, 2);
+    assert.equal(r.delta_pages, r.delta_pages_minimum, 'no drive collected twice');
     assert.equal(r.correct, true, JSON.stringify(r));
   });
 

@@ -2,18 +2,26 @@
 import { join } from 'node:path';
 import type { SimAdminClient } from '../../sim/admin-client.ts';
 import type { SyncResult } from '../../src/collect/sync.ts';
-import { openStore } from '../../src/store/store.ts';
+import { openStore, type StoreOptions } from '../../src/store/store.ts';
 import { describeDiff, diffWithTruth } from '../../test/support/truth.ts';
 import { type CliRun, lastJsonLine, runCliOk, type SimProcess } from './processes.ts';
 
 export interface ProductEnv {
   dataDir: string;
+  /** The PostgreSQL store (DW_DATABASE_URL), when the product runs on one; else SQLite in dataDir. */
+  databaseUrl?: string;
   env: Record<string, string>;
 }
 
 export function productEnv(dir: string, extra: Record<string, string> = {}): ProductEnv {
   const dataDir = join(dir, 'data');
-  return { dataDir, env: { DW_DATA_DIR: dataDir, ...extra } };
+  const databaseUrl = extra.DW_DATABASE_URL || undefined;
+  return { dataDir, databaseUrl, env: { DW_DATA_DIR: dataDir, ...extra } };
+}
+
+/** How to open the store the product writes: its PostgreSQL database, or the SQLite file in its data directory. */
+export function productStore(p: ProductEnv): StoreOptions {
+  return p.databaseUrl ? { databaseUrl: p.databaseUrl, maxConnections: 2 } : { dataDir: p.dataDir };
 }
 
 /** `drivewarden integrations add --sim-info F`; returns the integration id. */
@@ -74,13 +82,13 @@ export async function checkAgainstTruth(
   };
 }
 
-/** Opens the store the CLI wrote (after it exited) and compares it with the truth. */
-export async function checkDataDir(
+/** Opens the store the product wrote (SQLite or PostgreSQL) and compares it with the truth. */
+export async function checkStore(
   p: ProductEnv,
   integrationId: string,
   admin: SimAdminClient,
 ): Promise<Correctness> {
-  const store = await openStore({ dataDir: p.dataDir });
+  const store = await openStore(productStore(p));
   try {
     return await checkAgainstTruth(store, integrationId, admin);
   } finally {

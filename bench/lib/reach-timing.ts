@@ -1,5 +1,5 @@
 import { whatCanReach, whoCanReach } from '../../src/access/reach.ts';
-import { openStore } from '../../src/store/store.ts';
+import { openStore, type StoreOptions } from '../../src/store/store.ts';
 import { round } from '../harness.ts';
 
 /**
@@ -8,11 +8,11 @@ import { round } from '../harness.ts';
  * drives' worth of sharing. Each query runs alone on an idle store; figures in ms.
  */
 export async function timeReachQueries(
-  dataDir: string,
+  target: StoreOptions,
   integrationId: string,
   samples = 20,
 ): Promise<Record<string, number>> {
-  const store = await openStore({ dataDir });
+  const store = await openStore(target);
   try {
     const items: Array<{ drive_id: string; id: string }> = [];
     for (const exposure of ['public', 'external', 'internal', 'private'])

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { numberFlag, round, type Scenario } from '../harness.ts';
 import { criticalRules, watchCriticalFindings } from '../lib/critical-watch.ts';
 import { startSimProcess } from '../lib/processes.ts';
-import { addIntegration, checkDataDir, productEnv, runSync } from '../lib/product.ts';
+import { addIntegration, checkStore, productEnv, runSync } from '../lib/product.ts';
 import { ruBudgetForUsers, ruMinimum } from '../lib/ru-minimum.ts';
 import { profileArgs, scenarioDir, sleep } from '../lib/temp.ts';
 
@@ -62,7 +62,7 @@ export const throttledSync: Scenario = {
       const since = (iso: string | null) =>
         iso === null ? null : round((Date.parse(iso) - Date.parse(run.result.startedAt)) / 1000, 2);
       const counters = await sim.admin.counters();
-      const check = await checkDataDir(p, integrationId, sim.admin);
+      const check = await checkStore(p, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
       return {
         items: minimum.items,
