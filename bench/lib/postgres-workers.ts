@@ -16,6 +16,9 @@ import { sleep } from './temp.ts';
 /** The server of the bench's databases (a database of its own is created on it per run). */
 export const BENCH_PG_URL = process.env.DW_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** The bench's own connections, left out of the server's CPU (backendCpuSeconds). */
+const BENCH_APP = 'dw-bench';
+
 /** pg-boss's schema for a store without a schema of its own (app/jobs.ts). */
 const BOSS_SCHEMA = 'pgboss';
 
@@ -64,6 +67,47 @@ export function processUsage(pid: number): ProcessUsage {
   const ticks = Number(fields[11]) + Number(fields[12]);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return { cpuSeconds: ticks / CLOCK_TICKS, peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
+}
+
+/**
+ * CPU seconds of the PostgreSQL backends connected to the database of `databaseUrl` now (the
+ * server's share of the work, outside the workers; serve's few connections included, the
+ * bench's own left out), by pid, read from /proc: null when the server is
+ * not on this machine. Backends that already closed are not in it.
+ */
+export async function backendCpuSeconds(databaseUrl: string): Promise<Map<number, number> | null> {
+  const host = new URL(databaseUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', ''].includes(host)) return null;
+  const c = new pg.Client({ connectionString: databaseUrl, application_name: BENCH_APP });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = current_database() and application_name <> $1',
+      [BENCH_APP],
+    );
+    const out = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        out.set(pid, processUsage(pid).cpuSeconds);
+      } catch {
+        // closed meanwhile, or a server in a container of its own: not counted
+      }
+    }
+    return out.size > 0 ? out : null;
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU seconds the backends spent between two readings (a backend new since `before` counts whole). */
+export function backendCpuSpent(
+  before: Map<number, number> | null,
+  after: Map<number, number> | null,
+): number | null {
+  if (!after) return null;
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before?.get(pid) ?? 0);
+  return sum;
 }
 
 export interface LongRunningCli {
@@ -147,7 +191,7 @@ export async function waitForQueuedCollection(
   integrationId: string,
   opts: { timeoutMs: number; intervalMs?: number; onPoll?: () => void },
 ): Promise<QueuedCollection> {
-  const c = new pg.Client({ connectionString: databaseUrl });
+  const c = new pg.Client({ connectionString: databaseUrl, application_name: BENCH_APP });
   await c.connect();
   const cols = `data->>'kind' as kind, state, created_on, completed_on`;
   const where = `name = $1 and (data->>'kind' = 'integration.sync' or (data->>'kind' = 'drive.delta' and data->'payload'->>'source' = 'full'))`;

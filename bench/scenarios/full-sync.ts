@@ -16,6 +16,8 @@ import { freePort } from '../../test/support/ports.ts';
 import { type Figures, numberFlag, round, type Scenario, type ScenarioContext } from '../harness.ts';
 import { measureBound } from '../lib/bound.ts';
 import {
+  backendCpuSeconds,
+  backendCpuSpent,
   createBenchDatabase,
   type LongRunningCli,
   startCliProcess,
@@ -189,8 +191,12 @@ async function collectWithWorkers(
   );
   let serve: LongRunningCli | undefined;
   try {
+    // The simulator keeps its delta log from the start (`integrations add`'s probe is in it).
+    const logged = (await sim.admin.deltaLog()).length;
     // Every worker ready before anything is queued: the enqueue starts the clock.
     for (const w of workers) await w.waitForOutput('worker taking jobs', 300_000);
+    const readyCpu = workers.reduce((sum, w) => sum + w.usage().cpuSeconds, 0);
+    const pgBefore = await backendCpuSeconds(p.databaseUrl as string);
     ctx.log(
       `${count} worker(s) taking jobs (pids ${workers.map((w) => w.pid).join(', ')}); starting serve --no-work`,
     );
@@ -208,8 +214,9 @@ async function collectWithWorkers(
       },
     });
     const usage = workers.map((w) => w.usage());
+    const pgCpu = backendCpuSpent(pgBefore, await backendCpuSeconds(p.databaseUrl as string));
     // Each process has its own token, so the simulator tells the workers' delta requests apart.
-    const collecting = new Set((await sim.admin.deltaLog()).map((r) => r.client)).size;
+    const collecting = new Set((await sim.admin.deltaLog()).slice(logged).map((r) => r.client)).size;
     if (done.failedDriveJobs > 0) ctx.log(`${done.failedDriveJobs} drive jobs failed`);
     return {
       seconds: done.seconds,
@@ -220,6 +227,10 @@ async function collectWithWorkers(
         worker_concurrency: WORKER_CONCURRENCY,
         collecting_workers: collecting,
         worker_cpu_seconds: usage.map((u) => round(u.cpuSeconds, 1)).join(' '),
+        // The workers' CPU until every one of them took jobs (Node, the store, pg-boss): in cpu_seconds.
+        workers_ready_cpu_seconds: round(readyCpu, 2),
+        // PostgreSQL's own CPU in the collection (its backends on this database; a floor: closed ones are lost).
+        pg_cpu_seconds: pgCpu === null ? null : round(pgCpu, 2),
         worker_peak_rss_mb: usage.map((u) => u.peakRssMb).join(' '),
         drive_jobs: done.driveJobs,
         failed_drive_jobs: done.failedDriveJobs,
