@@ -94,7 +94,16 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     skip: !testDialects().includes('postgres') && 'PostgreSQL narrowed out (DW_TEST_DIALECTS)',
   }, async () => {
     const r = await quick('full-sync', '--store', 'postgres', '--workers', '2');
-    assertNumbers(r, ['items', 'seconds', 'items_per_s', 'cpu_seconds', 'peak_rss_mb', 'ru_ratio']);
+    assertNumbers(r, [
+      'items',
+      'seconds',
+      'items_per_s',
+      'cpu_seconds',
+      'workers_ready_cpu_seconds',
+      'peak_rss_mb',
+      'ru_ratio',
+      'rules_jobs',
+    ]);
     assert.equal(r.store, 'postgres');
     assert.equal(r.workers, 2);
     assert.equal(r.drive_jobs, r.drives, 'one drive job per drive');

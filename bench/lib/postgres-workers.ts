@@ -170,6 +170,8 @@ export interface QueuedCollection {
   /** Seconds from the integration.sync job's creation to the last drive.delta job's completion. */
   seconds: number;
   driveJobs: number;
+  /** Rule evaluations (rules.evaluate jobs) started before the last drive job completed: their CPU is in the workers' and PostgreSQL's. */
+  rulesJobs: number;
   /** Drive jobs that ended failed or cancelled (their drive was not collected). */
   failedDriveJobs: number;
 }
@@ -178,6 +180,7 @@ interface JobRow {
   kind: string;
   state: string;
   created_on: Date;
+  started_on: Date | null;
   completed_on: Date | null;
 }
 
@@ -193,8 +196,8 @@ export async function waitForQueuedCollection(
 ): Promise<QueuedCollection> {
   const c = new pg.Client({ connectionString: databaseUrl, application_name: BENCH_APP });
   await c.connect();
-  const cols = `data->>'kind' as kind, state, created_on, completed_on`;
-  const where = `name = $1 and (data->>'kind' = 'integration.sync' or (data->>'kind' = 'drive.delta' and data->'payload'->>'source' = 'full'))`;
+  const cols = `data->>'kind' as kind, state, created_on, started_on, completed_on`;
+  const where = `name = $1 and (data->>'kind' in ('integration.sync', 'rules.evaluate') or (data->>'kind' = 'drive.delta' and data->'payload'->>'source' = 'full'))`;
   const query = `select ${cols} from ${BOSS_SCHEMA}.job where ${where}
                  union all select ${cols} from ${BOSS_SCHEMA}.archive where ${where}`;
   const deadline = Date.now() + opts.timeoutMs;
@@ -232,6 +235,9 @@ function collectionDone(rows: JobRow[]): QueuedCollection | undefined {
     seconds: (last - start.created_on.getTime()) / 1000,
     driveJobs: drives.length,
     failedDriveJobs: drives.filter((r) => r.state !== 'completed').length,
+    rulesJobs: rows.filter(
+      (r) => r.kind === 'rules.evaluate' && r.started_on !== null && r.started_on.getTime() <= last,
+    ).length,
   };
 }
 

@@ -234,6 +234,8 @@ async function collectWithWorkers(
         worker_peak_rss_mb: usage.map((u) => u.peakRssMb).join(' '),
         drive_jobs: done.driveJobs,
         failed_drive_jobs: done.failedDriveJobs,
+        // Rule evaluations the drive runs queued, run inside the measured window (sync --once runs none).
+        rules_jobs: done.rulesJobs,
       },
     };
   } finally {
