@@ -19,7 +19,7 @@ import { type Api, createTokenProvider, isRetryableAuthError } from './auth.ts';
 import { buildBatchEnvelope, MAX_BATCH, normalizeBatchResponse, type PendingSub } from './batch.ts';
 import { GraphError } from './errors.ts';
 import { pageFromResponse } from './paging.ts';
-import { estimateRu, type RuBudget, RuPacer, type RuTicket } from './ru.ts';
+import { estimateRu, type RuBudget, RuPacer, type RuPriority, type RuTicket } from './ru.ts';
 import { backoffDelay, parseRetryAfter, sleep, TenantGate } from './throttle.ts';
 import { createTransport, type RawResponse, TransportError } from './transport.ts';
 import type {
@@ -214,6 +214,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
     headers: Record<string, string>,
     body: string | Buffer | undefined,
     ru: number,
+    priority: RuPriority,
   ): Promise<{ res?: RawResponse; error?: TransportError; ms: number }> {
     return limit(async () => {
       const gate = gates[api];
@@ -221,7 +222,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
       for (;;) {
         await gate.wait();
         if (pacer && ru > 0 && api === 'graph') {
-          ticket = await pacer.acquire(ru);
+          ticket = await pacer.acquire(ru, priority);
           if (gate.remainingMs() > 0) {
             ticket.refund();
             continue;
@@ -254,6 +255,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
     const method = req.method ?? 'GET';
     const url = resolveUrl(req.url, api, req.resource);
     const ru = meta.ru ?? estimateRu(method, url, api);
+    const priority: RuPriority = req.priority ?? 'normal';
     const clientRequestId = randomUUID();
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -299,7 +301,7 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
       }
       headers.authorization = `Bearer ${token}`;
       meta.usedToken = token;
-      const { res, error, ms } = await attempt(api, method, url, headers, body, ru);
+      const { res, error, ms } = await attempt(api, method, url, headers, body, ru, priority);
 
       if (error) {
         log?.debug({ method, url: safeUrl(url), error: error.kind, ms, ru }, 'graph request failed');
@@ -450,7 +452,14 @@ export function createGraphClient(options: GraphClientOptions, logger?: Logger):
       // The envelope is retried as a whole: its sub-requests are reads (GETs, and POST
       // actions that only read, like extractSensitivityLabels).
       const res = await execute<unknown>(
-        { method: 'POST', url: '/$batch', body: envelope, resource: 'batch', idempotent: true },
+        {
+          method: 'POST',
+          url: '/$batch',
+          body: envelope,
+          resource: 'batch',
+          idempotent: true,
+          priority: pending.every((p) => p.req.priority === 'background') ? 'background' : undefined,
+        },
         meta,
       );
       const byId = normalizeBatchResponse<T>(res.body);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { classifyRequest, estimateRu, RuPacer } from './ru.ts';
+import { BACKGROUND_RESERVE, classifyRequest, estimateRu, RuPacer } from './ru.ts';
 
 const G = 'https://graph.microsoft.com/v1.0';
 
@@ -131,6 +131,43 @@ describe('RuPacer', () => {
     const pacer = new RuPacer(3, 600, 0);
     (await pacer.acquire(100)).settle();
     assert.equal(pacer.inWindow(), 3);
+    pacer.close();
+  });
+
+  it('background requests use only what normal ones leave, and keep the reserve free', async () => {
+    const pacer = new RuPacer(100, 600, 0); // window 100 ms
+    const order: string[] = [];
+    const take = (name: string, ru: number, priority?: 'background') =>
+      pacer.acquire(ru, priority).then((t) => {
+        order.push(`${name}@${Date.now()}`);
+        t.settle();
+      });
+    // Background fills the window up to the budget less the reserve, never beyond.
+    const background = [take('b1', 50, 'background'), take('b2', 41, 'background')];
+    await settle();
+    assert.equal(BACKGROUND_RESERVE, 0.1);
+    assert.deepEqual(order, ['b1@0'], '50 + 41 RU would eat into the reserve of 10');
+    assert.equal(pacer.inWindow(), 50);
+    // A normal request gets the reserve at once, and goes before the background one waiting.
+    const normal = [take('n1', 40), take('n2', 20)];
+    await settle();
+    assert.deepEqual(order, ['b1@0', 'n1@0'], 'n1 fits in the budget at once');
+    assert.equal(pacer.inWindow(), 90);
+    await tickUntil(() => order.length === 4);
+    assert.deepEqual(order, ['b1@0', 'n1@0', 'n2@101', 'b2@101'], 'the normal waiter first');
+    await Promise.all([...background, ...normal]);
+    pacer.close();
+  });
+
+  it('a background request larger than the budget less the reserve still goes, alone', async () => {
+    const pacer = new RuPacer(10, 600, 0);
+    let granted = false;
+    void pacer.acquire(10, 'background').then((t) => {
+      granted = true;
+      t.settle();
+    });
+    await settle();
+    assert.ok(granted);
     pacer.close();
   });
 });

@@ -110,14 +110,25 @@ export interface RuTicket {
 }
 
 /**
+ * 'background': work that may use only the budget nothing else is waiting for (a full sync
+ * reads permissions of finished drives while other drives' feeds run). A background request
+ * waits while a normal one waits, and leaves a reserve of the budget free (BACKGROUND_RESERVE),
+ * so a normal request that comes along finds RU at once.
+ */
+export type RuPriority = 'normal' | 'background';
+
+/** Share of the budget a background request never takes. */
+export const BACKGROUND_RESERVE = 0.1;
+
+/**
  * Where a client draws RU from: its own pacer (RuPacer, one process) or a budget shared by every
  * process working for the tenant (jobs/ru-budget.ts, kept in PostgreSQL). Both keep the same
  * promise: over any window of `windowMs`, the RU of requests sent stay within the budget.
  */
 export interface RuBudget {
   readonly windowMs: number;
-  /** Resolves when `ru` may be spent. */
-  acquire(ru: number): Promise<RuTicket>;
+  /** Resolves when `ru` may be spent (background: see RuPriority). */
+  acquire(ru: number, priority?: RuPriority): Promise<RuTicket>;
   /** Releases waiters (their requests go out unpaced, as when the client closes). */
   close(): void;
 }
@@ -139,7 +150,8 @@ const NOOP_TICKET: RuTicket = { settle() {}, refund() {} };
  * latencies. That also keeps it inside a continuously refilled bucket (capacity = budget,
  * rate = budget/window) and inside fixed per-minute windows, whichever way the server
  * counts. `marginMs` stretches the window a little more for clock granularity.
- * Waiters are served first come, first served, so a 5 RU request is never starved by 1 RU ones.
+ * Waiters are served first come, first served, so a 5 RU request is never starved by 1 RU ones;
+ * background waiters only after every normal one, and within the budget less the reserve.
  */
 export class RuPacer implements RuBudget {
   readonly budget: number;
@@ -147,6 +159,7 @@ export class RuPacer implements RuBudget {
   private entries: Entry[] = [];
   private spent = 0;
   private readonly queue: Array<{ ru: number; resolve: (t: RuTicket) => void }> = [];
+  private readonly background: Array<{ ru: number; resolve: (t: RuTicket) => void }> = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -158,14 +171,25 @@ export class RuPacer implements RuBudget {
   }
 
   /** Resolves when `ru` may be spent; the RU count as in use from then on. */
-  acquire(ru: number): Promise<RuTicket> {
+  acquire(ru: number, priority: RuPriority = 'normal'): Promise<RuTicket> {
     const cost = Math.min(Math.max(0, ru), this.budget);
     if (cost === 0 || this.closed) return Promise.resolve(NOOP_TICKET);
+    if (priority === 'background') {
+      return new Promise((resolve) => {
+        this.background.push({ ru: cost, resolve });
+        this.schedule();
+      });
+    }
     if (this.queue.length === 0 && this.delayFor(cost) === 0) return Promise.resolve(this.take(cost));
     return new Promise((resolve) => {
       this.queue.push({ ru: cost, resolve });
       this.schedule();
     });
+  }
+
+  /** What a background request of `ru` may fill the window up to (never less than itself). */
+  private backgroundBudget(ru: number): number {
+    return Math.max(ru, Math.floor(this.budget * (1 - BACKGROUND_RESERVE)));
   }
 
   /** RU counted in the current window (in flight included). */
@@ -179,6 +203,7 @@ export class RuPacer implements RuBudget {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const w of this.queue.splice(0)) w.resolve(NOOP_TICKET);
+    for (const w of this.background.splice(0)) w.resolve(NOOP_TICKET);
   }
 
   private take(ru: number): RuTicket {
@@ -220,9 +245,9 @@ export class RuPacer implements RuBudget {
   }
 
   /** Milliseconds until `ru` fits (0 = now, Infinity = only once an in-flight request completes). */
-  private delayFor(ru: number, now = Date.now()): number {
+  private delayFor(ru: number, now = Date.now(), budget = this.budget): number {
     this.prune(now);
-    let excess = this.spent + ru - this.budget;
+    let excess = this.spent + ru - budget;
     if (excess <= 0) return 0;
     const done = this.entries.filter((e) => !e.inFlight).sort((a, b) => a.t - b.t);
     for (const e of done) {
@@ -245,6 +270,16 @@ export class RuPacer implements RuBudget {
         return;
       }
       this.queue.shift();
+      next.resolve(this.take(next.ru));
+    }
+    while (this.background.length > 0) {
+      const next = this.background[0];
+      const wait = this.delayFor(next.ru, Date.now(), this.backgroundBudget(next.ru));
+      if (wait > 0) {
+        if (Number.isFinite(wait)) this.timer = setTimeout(() => this.schedule(), wait);
+        return;
+      }
+      this.background.shift();
       next.resolve(this.take(next.ru));
     }
   }

@@ -65,6 +65,11 @@ export interface GraphRequest {
    * Refusals that prove it was not carried out (429, 503, connection refused) are retried.
    */
   idempotent?: boolean;
+  /**
+   * 'background': RU only from what other requests leave (see RuPriority in ru.ts). A $batch is
+   * background when every sub-request is.
+   */
+  priority?: 'background';
 }
 
 export interface GraphResponse<T = unknown> {

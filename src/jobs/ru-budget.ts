@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { RuBudget, RuTicket } from '../graph/ru.ts';
+import { BACKGROUND_RESERVE, type RuBudget, type RuPriority, type RuTicket } from '../graph/ru.ts';
 import type { Database } from '../store/schema.ts';
 
 /**
@@ -54,12 +54,20 @@ export class PgRuBudget implements RuBudget {
     this.lockName = `dw-ru:${options.key}`;
   }
 
-  async acquire(ru: number): Promise<RuTicket> {
+  /**
+   * Background requests fill the window only up to the budget less BACKGROUND_RESERVE, so the
+   * normal requests of every process find that reserve free (no queue spans processes here).
+   */
+  async acquire(ru: number, priority: RuPriority = 'normal'): Promise<RuTicket> {
     const cost = Math.min(Math.max(0, Math.round(ru)), this.budget);
     if (cost === 0) return NOOP;
+    const cap =
+      priority === 'background'
+        ? Math.max(cost, Math.floor(this.budget * (1 - BACKGROUND_RESERVE)))
+        : this.budget;
     for (;;) {
       if (this.closed) return NOOP;
-      const r = await this.tryTake(cost);
+      const r = await this.tryTake(cost, cap);
       if ('id' in r) return this.ticket(r.id);
       await this.sleep(r.waitMs);
     }
@@ -81,7 +89,7 @@ export class PgRuBudget implements RuBudget {
     return Number(rows[0]?.n ?? 0);
   }
 
-  private async tryTake(ru: number): Promise<{ id: number } | { waitMs: number }> {
+  private async tryTake(ru: number, budget: number): Promise<{ id: number } | { waitMs: number }> {
     const key = this.options.key;
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtextextended(${this.lockName}, 0))`.execute(trx);
@@ -92,7 +100,7 @@ export class PgRuBudget implements RuBudget {
         and coalesce(done_ms, taken_ms + ${this.inFlightMaxMs}::bigint) <= ${horizon}::bigint`.execute(trx);
       const { rows: sums } = await sql<{ n: number | null }>`
         select sum(ru)::int as n from ru_spend where budget_key = ${key}`.execute(trx);
-      const excess = Number(sums[0]?.n ?? 0) + ru - this.budget;
+      const excess = Number(sums[0]?.n ?? 0) + ru - budget;
       if (excess <= 0) {
         const { rows } = await sql<{ id: string }>`
           insert into ru_spend (budget_key, ru, taken_ms) values (${key}, ${ru}::int, ${now}::bigint) returning id`.execute(
