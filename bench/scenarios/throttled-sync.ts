@@ -11,6 +11,7 @@ import { criticalRules, watchCriticalFindings } from '../lib/critical-watch.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkStore, productEnv, runSync } from '../lib/product.ts';
 import { ruBudgetForUsers, ruMinimum } from '../lib/ru-minimum.ts';
+import { formatTimeline, watchRuTimeline } from '../lib/ru-timeline.ts';
 import { profileArgs, scenarioDir, sleep } from '../lib/temp.ts';
 
 export const throttledSync: Scenario = {
@@ -57,8 +58,11 @@ export const throttledSync: Scenario = {
         `ru_minimum ${minimum.total} RU at ${ruPerSecond} RU/s: no client can finish under ${round(limitSeconds, 1)} s`,
       );
       const watch = watchCriticalFindings(join(p.dataDir, 'drivewarden.db'), integrationId);
+      const timeline = watchRuTimeline(sim.admin, budget, 60_000 / timeScale);
       const run = await runSync(p, profileArgs(ctx.flags, 'product'));
       const criticalAt = await watch.stop();
+      const used = await timeline.stop();
+      ctx.log(`RU per budget window (budget ${budget}):\n${formatTimeline(used)}`);
       const since = (iso: string | null) =>
         iso === null ? null : round((Date.parse(iso) - Date.parse(run.result.startedAt)) / 1000, 2);
       const counters = await sim.admin.counters();
@@ -85,6 +89,8 @@ export const throttledSync: Scenario = {
         throttled_responses: counters.throttledResponses,
         requests_during_retry_after: counters.requestsDuringRetryAfter,
         product_throttle_wait_ms: run.result.graph.throttleWaitMs,
+        budget_idle_share: round(used.idleShare, 3),
+        budget_windows_under_half: used.lowWindows,
         correct: check.correct,
       };
     } finally {

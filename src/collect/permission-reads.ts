@@ -141,6 +141,11 @@ export interface PermissionReadOptions {
   concurrency?: number;
   /** After each batch is stored. */
   onBatch?: (info: { calls: number; read: number }) => void;
+  /**
+   * Checked before each batch: once true, no further batch is sent; those in flight are
+   * stored and the positions kept, so a later call resumes there (drivesDone stays 0).
+   */
+  stop?: () => boolean;
 }
 
 /**
@@ -157,8 +162,13 @@ export async function readPendingPermissions(
   if (pending.size === 0) return result;
   const limit = Math.max(1, opts.concurrency ?? 4);
   let readable = false;
+  let stopped = false;
+  const halted = () => {
+    stopped ||= opts.stop?.() === true;
+    return result.denied || stopped;
+  };
 
-  for (let level = 0; level < LEVELS.length && !result.denied; level++) {
+  for (let level = 0; level < LEVELS.length && !halted(); level++) {
     const inFlight = new Set<Promise<unknown>>();
     let stored: Promise<void> = Promise.resolve();
     let buffer: Array<{ driveId: string; id: string }> = [];
@@ -192,12 +202,12 @@ export async function readPendingPermissions(
           const { level: at, after } = p.position;
           if (at !== null && (at > level || (at === level && after !== null && r.id <= after))) continue;
           buffer.push({ driveId: r.driveId, id: r.id });
-          if (buffer.length === BATCH) await send();
-          if (result.denied) break;
+          if (buffer.length === BATCH && !halted()) await send();
+          if (halted()) break;
         }
-        if (result.denied) break;
+        if (halted()) break;
       }
-      if (buffer.length > 0 && !result.denied) await send();
+      if (buffer.length > 0 && !halted()) await send();
     } finally {
       // Every batch asked is stored (or has failed) before the next level's first request.
       await Promise.allSettled(inFlight);
@@ -207,7 +217,7 @@ export async function readPendingPermissions(
 
   if (readable)
     await resolveSyncErrors(ctx.store.db, ctx.integration.id, 'permission', { onlyTypeWide: true });
-  if (!result.denied) result.drivesDone = await finish(ctx, pending);
+  if (!result.denied && !stopped) result.drivesDone = await finish(ctx, pending);
   return result;
 }
 

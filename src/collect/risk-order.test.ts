@@ -112,8 +112,10 @@ describe('risk order of a full sync', () => {
       };
 
       await env.admin.recordRequests(true);
+      // Without the early reads (early-reads.test.ts covers those): the strict order.
       const result = await syncIntegration(simContext(ts.store, env.sim, client, integrationId), {
         mode: 'full',
+        earlyReads: false,
       });
       const log = await env.admin.requests();
       await env.admin.recordRequests(false);

@@ -9,6 +9,7 @@ import { collectMfa } from './directory.ts';
 import { syncGroups, syncUsers } from './directory-delta.ts';
 import { type DriveSyncResult, readDriveLabels, syncDrive } from './drive-sync.ts';
 import { discoverDrives } from './drives.ts';
+import { type EarlyReads, startEarlyReads } from './early-reads.ts';
 import { liveIdBatches } from './live-ids.ts';
 import { readPendingPermissions } from './permission-reads.ts';
 import { refreshTenantConfig } from './tenant-config.ts';
@@ -20,6 +21,12 @@ export interface SyncOptions {
   directory?: boolean;
   /** Run the drives' item feeds (default true). */
   items?: boolean;
+  /**
+   * Read permissions and labels of the drives already fed while other feeds run, on the RU the
+   * feeds leave (early-reads.ts; default true). false: no permission read before every feed
+   * is done, the whole pass in risk order after them (the budget idles through the feeds).
+   */
+  earlyReads?: boolean;
 }
 
 export interface SyncResult {
@@ -143,6 +150,26 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
   /** Drives whose feed started, and what the label step needs of each once permissions are read. */
   const started = new Set<string>();
   const feeds: Array<Promise<DriveSyncResult | undefined>> = [];
+  // Set once the label catalogue is asked for (below); the early label reads wait for it.
+  let labelsReady: (value?: unknown) => void = () => {};
+  const early: EarlyReads | undefined =
+    items && opts.earlyReads !== false
+      ? startEarlyReads(ctx, {
+          concurrency: ctx.concurrency ?? 4,
+          labelsReady: new Promise((resolve) => {
+            labelsReady = resolve;
+          }),
+          onPermissionBatch: (b) => {
+            progress.permissionCalls += b.calls;
+            emit();
+          },
+          onLabelCalls: (calls) => {
+            progress.labelCalls += calls;
+            emit();
+          },
+          onStoreFault: noteStoreFault,
+        })
+      : undefined;
   const startDrives = (driveIds: string[]) => {
     for (const driveId of driveIds) {
       if (started.has(driveId)) continue;
@@ -162,6 +189,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
           });
           if (r.error) progress.drivesFailed++;
           else progress.drivesDone++;
+          if (r.completed) early?.add(r);
           emit();
           return r;
         }).catch(noteStoreFault),
@@ -184,7 +212,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
   let tenantConfig: Promise<unknown> = Promise.resolve();
   const stopIfFaulted = async () => {
     if (!storeFault) return;
-    await Promise.allSettled([alongside, tenantConfig, ...feeds]);
+    await Promise.allSettled([alongside, tenantConfig, ...feeds, early?.stop()]);
     throw storeFault;
   };
   if (opts.directory !== false) {
@@ -207,6 +235,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
       (status) => Object.assign(resources, status),
       noteStoreFault,
     );
+    labelsReady(tenantConfig);
     if (items) beginDrives();
     if (usersOk)
       await attempt('drive', async () => {
@@ -216,6 +245,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
         if (r.denied) resources.drive = 'accessDenied';
       });
   }
+  labelsReady(tenantConfig);
   await stopIfFaulted();
 
   if (items) {
@@ -230,10 +260,13 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
       .filter((r) => r.error?.resourceType === 'drive_item' && !r.error.resourceId)
       .map((r) => r.error?.code as string);
     resources.drive_item = itemErrors[0] ?? 'ok';
-    // Every item's exposure is stored (from the shared facets); now the permissions, riskiest first.
+    // Every item's exposure is stored (from the shared facets); now the permissions, riskiest
+    // first, from where the early reads left each drive.
     exposureKnownAt = new Date().toISOString();
     progress.phase = 'permissions';
     emit();
+    await early?.stop();
+    await stopIfFaulted();
     try {
       await readPendingPermissions(ctx, {
         concurrency: ctx.concurrency ?? 4,
@@ -251,7 +284,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
     await tenantConfig;
     await Promise.all(
       results
-        .filter((r) => r.completed)
+        .filter((r) => r.completed && !early?.labelled.has(r.driveId))
         .map((r) =>
           limit(async () => {
             // Not `+= await`: that reads the total before the await and loses concurrent drives' calls.
