@@ -74,6 +74,8 @@ export const throttledSync: Scenario = {
         time_scale: timeScale,
         seconds: round(run.syncSeconds, 2),
         process_seconds: round(run.cli.seconds, 2),
+        // CPU the sync process used: near `seconds` means it was CPU-bound, not budget-bound.
+        product_cpu_s: round(run.cpuSeconds, 2),
         limit_seconds: round(limitSeconds, 2),
         time_ratio: round(run.syncSeconds / limitSeconds, 3),
         exposure_known_s: since(run.result.exposureKnownAt),
