@@ -51,6 +51,9 @@ export interface InboxStore {
   close(): Promise<void>;
 }
 
+/** What a receiver needs of the inbox: the insert (the server thread's only write). */
+export type InboxWriter = Pick<InboxStore, 'insert'>;
+
 export interface InboxInsert {
   integration_id: string;
   subscription_id: string;

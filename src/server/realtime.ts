@@ -26,7 +26,7 @@ import { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Logger } from '../util/logger.ts';
 import { createMetrics, type GraphUsage } from './api/metrics.ts';
 import { createServer } from './app.ts';
-import type { ServerThreadDatabase } from './thread/protocol.ts';
+import { NO_TIMINGS, type ServerThreadDatabase, type ServerTimings } from './thread/protocol.ts';
 import { SupervisedServerThread } from './thread/supervisor.ts';
 import { type RejectionCount, WebhookReceiver, writeRejections } from './webhooks/receiver.ts';
 
@@ -115,7 +115,7 @@ export interface RealtimeHandle {
   removeIntegration(integrationId: string): Promise<void>;
   status(integrationId?: string): Promise<RealtimeStatus>;
   /** Server times of the POSTs since the last call (ms), with `recordRequestTimings`. */
-  requestTimings(): Promise<number[]>;
+  requestTimings(): Promise<ServerTimings>;
   /** Stops timers, the server, runs in flight; unprocessed inbox rows stay for the next start. */
   close(): Promise<void>;
 }
@@ -433,7 +433,8 @@ async function start(
       });
     },
     async requestTimings() {
-      return thread ? thread.takeTimings() : timings.splice(0);
+      // On this thread the inbox commits and the loop are the collector's: not measured here.
+      return thread ? thread.takeTimings() : { ...NO_TIMINGS, ms: timings.splice(0) };
     },
     async close() {
       closed = true;

@@ -6,9 +6,10 @@
  * view of the subscriptions (SQLite main file read-only, WAL / the same PostgreSQL pool).
  * It never waits for the main thread.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import { type InboxStore, KyselyInboxStore, SqliteInboxStore } from '../../queue/webhook-inbox.ts';
+import { type InboxWriter, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import { openKysely, openSqlite } from '../../store/connection.ts';
 import type { Database } from '../../store/schema.ts';
 import { SubscriptionCache } from '../../store/subscription-cache.ts';
@@ -18,6 +19,7 @@ import { createMetrics } from '../api/metrics.ts';
 import { ThreadCommandBus } from '../api/thread-bus.ts';
 import { createServer } from '../app.ts';
 import { WebhookReceiver } from '../webhooks/receiver.ts';
+import { InboxWriterThread } from './inbox-writer-thread.ts';
 import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
 
 const data = workerData as ServerThreadData;
@@ -25,16 +27,12 @@ if (!parentPort) throw new Error('server-thread entry must run in a worker threa
 const port: MessagePort = parentPort;
 const post = (message: FromServerThread) => port.postMessage(message);
 
-function openDatabases(): { db: Kysely<Database>; inbox: InboxStore; dialect: 'sqlite' | 'postgres' } {
+function openDatabases(): { db: Kysely<Database>; dialect: 'sqlite' | 'postgres' } {
   const spec = data.database;
   if (spec.kind === 'sqlite') {
     const main = openSqlite(spec.mainFile, { readonly: true, busyTimeoutMs: 5000 });
     const { db } = openKysely({ dialect: 'sqlite', database: main });
-    return {
-      db,
-      inbox: new SqliteInboxStore(spec.inboxFile, { synchronous: spec.synchronous }),
-      dialect: 'sqlite',
-    };
+    return { db, dialect: 'sqlite' };
   }
   const { db } = openKysely({
     dialect: 'postgres',
@@ -42,11 +40,35 @@ function openDatabases(): { db: Kysely<Database>; inbox: InboxStore; dialect: 's
     schema: spec.schema,
     maxConnections: spec.connections ?? 2,
   });
-  return { db, inbox: new KyselyInboxStore(db), dialect: 'postgres' };
+  return { db, dialect: 'postgres' };
+}
+
+/**
+ * The inbox: on SQLite its file is written by a writer thread of its own (inbox-writer.ts: a
+ * synchronous commit must not hold this thread's loop); on PostgreSQL through this pool (the
+ * driver does not block the loop). A writer thread that dies takes this thread down with it, so
+ * the supervisor starts both again.
+ */
+async function openInbox(): Promise<InboxWriter & { close(): Promise<void> }> {
+  const spec = data.database;
+  if (spec.kind === 'postgres') return new KyselyInboxStore(db);
+  return InboxWriterThread.start(spec.inboxFile, {
+    synchronous: spec.synchronous,
+    onDeath: (err) => {
+      setImmediate(() => {
+        throw err;
+      });
+    },
+  });
 }
 
 const logger = createLogger(data.logLevel);
-const { db, inbox, dialect } = openDatabases();
+const { db, dialect } = openDatabases();
+const timings: number[] = [];
+const commitMs: number[] = [];
+const loopDelay = data.recordTimings ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
+loopDelay?.enable();
+let inbox: (InboxWriter & { close(): Promise<void> }) | undefined;
 const metrics = createMetrics(db);
 // API changes run on the main thread (the owner of the writable store and Graph clients).
 const commands = new ThreadCommandBus((message) => post(message));
@@ -56,13 +78,15 @@ const api: ApiDeps | undefined = data.api
 const cache = new SubscriptionCache(db);
 let receiver: WebhookReceiver | undefined;
 let reloadTimer: NodeJS.Timeout | undefined;
-const timings: number[] = [];
 
 async function start(): Promise<string> {
   await cache.load();
+  const opened = await openInbox();
+  inbox = opened;
   receiver = new WebhookReceiver({
     db,
-    inbox,
+    // With recordTimings, each commit is timed (the inbox insert is the thread's only write).
+    inbox: data.recordTimings ? timedInbox(opened, commitMs) : opened,
     cache,
     logger,
     flushIntervalMs: data.rejectionFlushMs ?? 500,
@@ -106,7 +130,7 @@ function close(): Promise<void> {
     await closeServer?.().catch((err) => logger.warn({ err }, 'server thread: close failed'));
     // The last counters go to the main thread (onRejections), which writes them.
     await receiver?.close().catch(() => undefined);
-    await inbox.close().catch(() => undefined);
+    await inbox?.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     post({ type: 'closed' });
     port.close();
@@ -134,7 +158,15 @@ port.on('message', (message: ToServerThread) => {
       metrics.setGraphUsage(message.usage);
       break;
     case 'take-timings':
-      post({ type: 'timings', requestId: message.requestId, ms: timings.splice(0) });
+      post({
+        type: 'timings',
+        requestId: message.requestId,
+        ms: timings.splice(0),
+        commitMs: commitMs.splice(0),
+        loopDelayP99Ms: loopDelay ? loopDelay.percentile(99) / 1e6 : null,
+        loopDelayMaxMs: loopDelay ? loopDelay.max / 1e6 : null,
+      });
+      loopDelay?.reset();
       break;
     case 'close':
       void close();
@@ -154,3 +186,16 @@ start().then(
     await close();
   },
 );
+
+function timedInbox(writer: InboxWriter, into: number[]): InboxWriter {
+  return {
+    async insert(rows) {
+      const t0 = performance.now();
+      try {
+        return await writer.insert(rows);
+      } finally {
+        into.push(performance.now() - t0);
+      }
+    },
+  };
+}

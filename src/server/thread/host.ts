@@ -13,7 +13,13 @@ import type { Logger } from '../../util/logger.ts';
 import { COMPILED, moduleUrl } from '../../util/runtime-files.ts';
 import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
-import type { FromServerThread, ServerThreadData, ToServerThread } from './protocol.ts';
+import {
+  type FromServerThread,
+  NO_TIMINGS,
+  type ServerThreadData,
+  type ServerTimings,
+  type ToServerThread,
+} from './protocol.ts';
 
 export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
   logger: Logger;
@@ -197,10 +203,12 @@ export class ServerThread {
     await this.request((requestId) => ({ type: 'flush-rejections', requestId }));
   }
 
-  /** Server times of the POSTs since the last call (ms; with `recordTimings`). */
-  async takeTimings(): Promise<number[]> {
+  /** What the thread measured since the last call (with `recordTimings`). */
+  async takeTimings(): Promise<ServerTimings> {
     const reply = await this.request((requestId) => ({ type: 'take-timings', requestId }));
-    return reply.type === 'timings' ? reply.ms : [];
+    if (reply.type !== 'timings') return NO_TIMINGS;
+    const { ms, commitMs, loopDelayP99Ms, loopDelayMaxMs } = reply;
+    return { ms, commitMs, loopDelayP99Ms, loopDelayMaxMs };
   }
 
   /** Fault injection (tests, drills): the thread dies of an uncaught error. */

@@ -50,6 +50,19 @@ export interface ServerThreadData {
   api?: { webDir?: string };
 }
 
+/** What the server thread measured since the last `take-timings` (with `recordTimings`; benchmarks). */
+export interface ServerTimings {
+  /** Each webhook POST: headers parsed → response finished (ms). */
+  ms: number[];
+  /** Each inbox commit (one group commit of the requests of one event-loop turn), ms. */
+  commitMs: number[];
+  /** The thread's event-loop delay (ms): how long a request that arrived could wait to be read. */
+  loopDelayP99Ms: number | null;
+  loopDelayMaxMs: number | null;
+}
+
+export const NO_TIMINGS: ServerTimings = { ms: [], commitMs: [], loopDelayP99Ms: null, loopDelayMaxMs: null };
+
 export type ToServerThread =
   | { type: 'subscription'; change: SubscriptionCacheChange }
   | { type: 'reload-subscriptions' }
@@ -70,7 +83,7 @@ export type FromServerThread =
   /** Inbox rows were committed: wake the inbox worker. */
   | { type: 'persisted' }
   | { type: 'rejections'; counters: RejectionCount[]; requestId?: number }
-  | { type: 'timings'; requestId: number; ms: number[] }
+  | ({ type: 'timings'; requestId: number } & ServerTimings)
   /** An API change to run on the main thread (the owner of the writable store); answered by command-result. */
   | { type: 'command'; requestId: number; name: string; input: unknown; actor: CommandActor }
   | { type: 'closed' };

@@ -12,6 +12,7 @@
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { GraphUsage } from '../api/metrics.ts';
 import { ServerThread, type ServerThreadOptions } from './host.ts';
+import { NO_TIMINGS, type ServerTimings } from './protocol.ts';
 
 export interface RestartPolicy {
   /** Delay before the first restart (ms); doubled for each death within the window. */
@@ -138,8 +139,8 @@ export class SupervisedServerThread {
     await this.current?.flushRejections();
   }
 
-  async takeTimings(): Promise<number[]> {
-    return this.current ? this.current.takeTimings() : [];
+  async takeTimings(): Promise<ServerTimings> {
+    return this.current ? this.current.takeTimings() : NO_TIMINGS;
   }
 
   /** Fault injection (tests, drills): the current thread dies of an uncaught error. */

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { type InboxInsert, type InboxStore, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
+import { type InboxInsert, type InboxWriter, KyselyInboxStore } from '../../queue/webhook-inbox.ts';
 import type { Database } from '../../store/schema.ts';
 import {
   type CachedSubscription,
@@ -38,7 +38,7 @@ export interface WebhookReceiverOptions {
    * Where accepted notifications are persisted. Default: the main database's
    * `webhook_inbox` through `db` (then acks wait for `db`'s connection: tests only).
    */
-  inbox?: InboxStore;
+  inbox?: InboxWriter;
   cache: SubscriptionCache;
   logger: Logger;
   now?: () => number;
@@ -59,14 +59,15 @@ type InboxRow = InboxInsert;
 /**
  * Checks every entry of a notification POST against the cached subscriptions and
  * persists the accepted ones in the inbox (`InboxStore`). Entries from requests that
- * arrive within the same event-loop turn share one transaction (group commit); each
+ * arrive within the same event-loop turn, or while the previous commit runs, share one
+ * transaction (group commit: one commit in flight at a time); each
  * request's promise resolves only once its rows are committed, and rejects if they were
  * not. Nothing else happens here: no Graph call, no delta, no query on the main database
  * (except a rate-limited subscription reload for an unknown subscription id).
  */
 export class WebhookReceiver {
   private readonly db: Kysely<Database>;
-  private readonly inbox: InboxStore;
+  private readonly inbox: InboxWriter;
   private readonly cache: SubscriptionCache;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -74,6 +75,8 @@ export class WebhookReceiver {
   private readonly onRejections?: (counters: RejectionCount[]) => void;
   private queue: Array<{ rows: InboxRow[]; resolve: () => void; reject: (err: unknown) => void }> = [];
   private flushScheduled = false;
+  /** A commit is in flight: rows arriving meanwhile wait for it, then go in the next one. */
+  private flushing = false;
   private readonly rejections = new Map<string, RejectionCount>();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly totals = { accepted: 0, rejected: 0 };
@@ -184,17 +187,21 @@ export class WebhookReceiver {
   private persist(rows: InboxRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flushQueue());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flushQueue());
   }
 
   private async flushQueue(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
     this.flushScheduled = false;
+    this.flushing = true;
     const rows = batch.flatMap((b) => b.rows);
     try {
       await this.inbox.insert(rows);
@@ -202,6 +209,9 @@ export class WebhookReceiver {
       this.logger.error({ err, rows: rows.length }, 'webhook inbox could not persist notifications');
       for (const b of batch) b.reject(err);
       return;
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
     }
     for (const b of batch) b.resolve();
     try {
