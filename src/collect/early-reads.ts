@@ -44,7 +44,9 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
   const bctx: SyncContext = { ...ctx, client: backgroundClient(ctx.client) };
   const waiting: DriveSyncResult[] = [];
   const labelled = new Set<string>();
-  const labelLimit = pLimit(Math.max(1, Math.ceil(opts.concurrency / 2)));
+  const labelLimit = pLimit(Math.max(1, opts.concurrency));
+  /** Label reads run beside the next permission rounds, never holding them up. */
+  const labelReads: Array<Promise<unknown>> = [];
   let stopping = false;
   let wake: (() => void) | undefined;
   const stopped = () => stopping;
@@ -58,16 +60,15 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
     });
     // Denied: the pass after the feeds meets it again and reports it; no label read without permissions.
     if (r.denied || stopping) return !r.denied;
-    await opts.labelsReady;
-    await Promise.all(
-      drives.map((d) =>
+    for (const d of drives)
+      labelReads.push(
         labelLimit(async () => {
+          await opts.labelsReady;
           if (stopping) return;
           labelled.add(d.driveId);
           opts.onLabelCalls?.(await readDriveLabels(bctx, d.driveId, d.labelSource));
-        }),
-      ),
-    );
+        }).catch(fault),
+      );
     return true;
   };
 
@@ -82,10 +83,11 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
       if (!(await round(waiting.splice(0)))) return;
     }
   };
-  const running = loop().catch(async (err: unknown) => {
+  async function fault(err: unknown): Promise<void> {
     if (storeFaultKind(err)) opts.onStoreFault(err);
     else await reportError(ctx, describeError(err, 'permission'));
-  });
+  }
+  const running = loop().catch(fault);
 
   return {
     add(drive) {
@@ -97,6 +99,7 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
       stopping = true;
       wake?.();
       await running;
+      await Promise.all(labelReads);
     },
     labelled,
   };
