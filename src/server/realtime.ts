@@ -73,6 +73,13 @@ export interface StartRealtimeOptions {
   subscriptionCheckIntervalMs?: number;
   /** Run the polling safety net (default true). */
   poll?: boolean;
+  /**
+   * Replicas (server/leader.ts): the inbox worker, the polling safety net and subscription
+   * reconciliation start when this resolves — on the leader only. Until then this process
+   * only receives (its notifications wait in the shared inbox for the leader's worker).
+   * Default: they start at once.
+   */
+  leader?: Promise<void>;
   /** Inbox rescan interval (default 1 s; new rows also wake the worker at once). */
   inboxScanIntervalMs?: number;
   retryBaseMs?: number;
@@ -342,9 +349,6 @@ async function start(
       }
     }
   }
-  worker.start();
-  if (options.poll !== false) poller.start();
-
   let syncing: Promise<EnsureReport[]> | undefined;
   const syncSubscriptions = (): Promise<EnsureReport[]> => {
     syncing ??= (async () => {
@@ -392,8 +396,17 @@ async function start(
       options.subscriptionCheckIntervalMs ?? 15 * 60_000,
     );
   };
-  const firstSync = syncSubscriptions();
-  void firstSync.finally(scheduleCheck);
+  /** What runs once across replicas: draining the inbox, polling, reconciling subscriptions. */
+  const runSchedules = (): Promise<EnsureReport[]> => {
+    worker.start();
+    if (options.poll !== false) poller.start();
+    const first = syncSubscriptions();
+    void first.finally(scheduleCheck);
+    return first;
+  };
+  const firstSync = options.leader
+    ? options.leader.then(() => (closed ? [] : runSchedules()))
+    : runSchedules();
   if (!subscriptions.webhooksEnabled) logger.warn(subscriptions.offMessage);
 
   return {

@@ -9,10 +9,12 @@ import type { DeltaRunner, RealtimeIntegration } from '../collect/realtime/types
 import type { GraphClient } from '../graph/types.ts';
 import { PACKAGE_ROOT } from '../util/runtime-files.ts';
 import { startActivitySchedule } from './activity-schedule.ts';
+import { startAdoptingIntegrations } from './adopt-integrations.ts';
 import type { GraphUsage } from './api/metrics.ts';
 import { type AutoRemediationSchedule, startAutoRemediation } from './auto-remediation.ts';
 import { startExposureSchedule } from './exposure-schedule.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { type Leadership, soleLeader, whenLeader } from './leader.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 import { type ReviewSchedule, startReviewSchedule } from './review-schedule.ts';
 
@@ -77,6 +79,13 @@ export interface ServiceOptions {
    * this service opens, works and closes (the embedded mode).
    */
   jobs?: AppJobs;
+  /**
+   * Replicas on PostgreSQL (server/leader.ts): the API, web app and webhook receiver run here
+   * whatever happens; the schedules only while this process leads. Default: the only process.
+   */
+  leadership?: Leadership;
+  /** Replicas: how often the leader looks for integrations changed through another replica (ms, default 5 s). */
+  adoptIntervalMs?: number;
 }
 
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
@@ -90,9 +99,29 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   const clients: GraphClient[] = [];
   /** Integrations whose start-up collection finished: only these are watched and polled. */
   const ready = new Set<string>();
+  // Replicas: only the leader fills `ready` (start-up and added integrations wait for
+  // leadership), so the schedules below that act on ready integrations (audit feed, exposure,
+  // reviews, auto-remediation, full rule evaluations) find nothing to do on a follower.
+  const leadership = options.leadership ?? soleLeader();
+  let closing = false;
+  let stopWaiting!: () => void;
+  /** Leadership, or close() on a follower that never led (nothing left to wait for). */
+  const leading = Promise.race([
+    leadership.acquired,
+    new Promise<void>((resolve) => {
+      stopWaiting = resolve;
+    }),
+  ]);
   // Alerts are routed after every collection run (changes), rule evaluation and audit-feed
-  // round (finding events), and on their own timer as a safety net.
-  const alerts = options.alerts === false ? null : startAlerts(app);
+  // round (finding events), and on their own timer as a safety net; by the leader only, so
+  // each is delivered once.
+  let alerts: AlertsService | null = null;
+  if (options.alerts !== false)
+    whenLeader(
+      leadership,
+      () => (alerts = startAlerts(app)),
+      () => closing,
+    );
   const afterRun = () => void alerts?.kick();
 
   /** One context (Graph client) per integration, shared by jobs run here and the schedules. */
@@ -205,7 +234,6 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   // Integrations added (or enabled) while running: one after the other, after the start-up ones
   // (`startup` is assigned below, before any command can run).
-  let closing = false;
   let addedChain: Promise<void> = Promise.resolve();
   const queued = new Set<string>();
   const forget = (integrationId: string) => {
@@ -221,7 +249,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       afterRun();
     },
     integrationAdded(integrationId) {
-      if (closing || queued.has(integrationId)) return;
+      // A follower leaves it to the leader, which adopts it (startAdoptingIntegrations below).
+      if (closing || queued.has(integrationId) || !leadership.isLeader()) return;
       queued.add(integrationId);
       addedChain = addedChain
         .then(() => startup.catch(() => undefined))
@@ -274,6 +303,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     inbox: app.config.databaseUrl
       ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
       : undefined,
+    // Replicas: inbox, polling and subscriptions on the leader only (receiving on every replica).
+    leader: options.leadership?.acquired,
     // The API's reads run on the server's own connection; its changes come back here as commands.
     ...(options.api === false
       ? {}
@@ -318,7 +349,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   });
 
   // Evaluations of what only time changes (expiries, staleness): a queued job per integration;
-  // every replica enqueues, and the singleton key keeps one queued.
+  // the leader enqueues (only its `ready` is filled), and the singleton key keeps one queued.
   const fullRules = rulesOn
     ? setInterval(() => {
         for (const id of ready)
@@ -327,14 +358,27 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     : undefined;
   fullRules?.unref();
 
+  let adopting: { stop(): void } | undefined;
   const startup = (async () => {
     if (options.initialSync === false) return;
+    await leading;
+    if (closing) return;
     for (const info of await app.integrations.list()) {
       if (info.enabled) await bringUp(info.id);
     }
     // Subscribe the drives that just became ready.
     await realtime.syncSubscriptions();
     void activity.runNow();
+    if (options.leadership && !closing)
+      adopting = startAdoptingIntegrations({
+        list: () => app.integrations.list(),
+        running: (id) => ready.has(id) || queued.has(id),
+        runningIds: () => [...ready],
+        add: (id) => hooks.integrationAdded(id),
+        remove: (id) => hooks.integrationRemoved(id),
+        intervalMs: options.adoptIntervalMs ?? 5000,
+        logger,
+      });
   })();
 
   return {
@@ -342,12 +386,16 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     hooks,
     added: () => addedChain,
     jobs,
-    alerts,
+    get alerts() {
+      return alerts;
+    },
     autoRemediation,
     reviews,
     ready: startup,
     async close() {
       closing = true;
+      stopWaiting();
+      adopting?.stop();
       if (fullRules) clearInterval(fullRules);
       await startup.catch(() => undefined);
       await addedChain;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openApp } from '../../app/context.ts';
 import { ensureFirstAdmin } from '../../auth/first-admin.ts';
+import { electLeader } from '../../server/leader.ts';
 import { startService } from '../../server/service.ts';
 import { openWorkerJobs } from './worker.ts';
 
@@ -28,7 +29,19 @@ export function registerServe(program: Command): void {
       // --no-work); SQLite: startService works an in-process queue.
       const jobs = app.store.dialect === 'postgres' ? await openWorkerJobs(app) : undefined;
       if (jobs && opts.work) jobs.queue.work(jobs.all, { concurrency: app.config.sync.concurrency });
-      const service = await startService(app, { jobs });
+      // PostgreSQL: several replicas may serve; the one holding the leader lock runs the schedules.
+      const leadership = jobs
+        ? await electLeader({
+            databaseUrl: app.config.databaseUrl as string,
+            namespace: app.store.schema ?? 'public',
+            logger: app.logger,
+            onLost: () => {
+              app.logger.fatal('lost the leader lock session: exiting so no schedule runs twice');
+              process.exit(1);
+            },
+          })
+        : undefined;
+      const service = await startService(app, { jobs, leadership });
       app.logger.info(`drivewarden listening on ${service.realtime.url}`);
       // Printed once, on stdout (not the log): the only copy of the first admin's password.
       if (first?.oneTimePassword)
@@ -39,6 +52,7 @@ export function registerServe(program: Command): void {
       const stop = async () => {
         app.logger.info('stopping');
         await service.close();
+        await leadership?.close();
         await jobs?.close();
         await app.close();
         process.exit(0);
