@@ -74,10 +74,11 @@ export interface StartRealtimeOptions {
   /** Run the polling safety net (default true). */
   poll?: boolean;
   /**
-   * Replicas (server/leader.ts): the inbox worker, the polling safety net and subscription
-   * reconciliation start when this resolves — on the leader only. Until then this process
-   * only receives (its notifications wait in the shared inbox for the leader's worker).
-   * Default: they start at once.
+   * Replicas (server/leader.ts): the inbox worker, the polling safety net and the periodic
+   * subscription reconciliation start when this resolves — on the leader only, which calls
+   * `syncSubscriptions()` itself once its integrations are up. Until then this process only
+   * receives (its notifications wait in the shared inbox for the leader's worker).
+   * Default: they start at once, with a first reconciliation.
    */
   leader?: Promise<void>;
   /** Inbox rescan interval (default 1 s; new rows also wake the worker at once). */
@@ -114,7 +115,7 @@ export interface RealtimeHandle {
   poller: Poller;
   subscriptions: SubscriptionManager;
   cache: SubscriptionCache;
-  /** Resolves with the first reconciliation of subscriptions (never rejects). */
+  /** Resolves with the first reconciliation of subscriptions (never rejects; with `leader`: [] once leading, the service reconciles). */
   firstSync: Promise<EnsureReport[]>;
   /** Reconciles subscriptions with `integrations()` now. */
   syncSubscriptions(): Promise<EnsureReport[]>;
@@ -397,16 +398,26 @@ async function start(
     );
   };
   /** What runs once across replicas: draining the inbox, polling, reconciling subscriptions. */
-  const runSchedules = (): Promise<EnsureReport[]> => {
+  const runSchedules = (): void => {
     worker.start();
     if (options.poll !== false) poller.start();
-    const first = syncSubscriptions();
-    void first.finally(scheduleCheck);
-    return first;
   };
-  const firstSync = options.leader
-    ? options.leader.then(() => (closed ? [] : runSchedules()))
-    : runSchedules();
+  let firstSync: Promise<EnsureReport[]>;
+  if (options.leader) {
+    // A new leader's first reconciliation is the service's, once it has brought its
+    // integrations up: before that no drive is listed, and reconciling would delete every
+    // drive's subscription only to create it again.
+    firstSync = options.leader.then(() => {
+      if (closed) return [];
+      runSchedules();
+      scheduleCheck();
+      return [];
+    });
+  } else {
+    runSchedules();
+    firstSync = syncSubscriptions();
+    void firstSync.finally(scheduleCheck);
+  }
   if (!subscriptions.webhooksEnabled) logger.warn(subscriptions.offMessage);
 
   return {
