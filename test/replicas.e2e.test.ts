@@ -284,7 +284,7 @@ if (testDialects().includes('postgres'))
       // One process on SQLite, the same tenant as it is now: findings and alerts.
       const sqliteDir = mkdtempSync(join(tmpdir(), 'dw-replicas-single-'));
       try {
-        const one = { DW_DATABASE_URL: '' };
+        const one = { DW_DATABASE_URL: '', DW_DATA_DIR: sqliteDir };
         await dw(
           ['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')],
           one,
@@ -324,10 +324,11 @@ if (testDialects().includes('postgres'))
           { timeoutMs: 60_000, intervalMs: 250 },
         ).catch(() => undefined);
         assert.deepEqual(gotAlerts, expectedAlerts);
-        // Delivered once: no message id twice, no (rule, resource) in two messages.
+        // Delivered once: no message id twice, as many messages as one process sent (the lists
+        // above are equal as multisets: a finding alerted twice there would show here).
         const ids = hooks.requests.map((r) => r.headers['webhook-id']);
         assert.equal(new Set(ids).size, ids.length, 'a message delivered twice');
-        assert.equal(new Set(gotAlerts).size, gotAlerts.length, 'a finding alerted twice');
+        assert.equal(hooks.requests.length, single.requests.length);
       } finally {
         rmSync(sqliteDir, { recursive: true, force: true });
       }
