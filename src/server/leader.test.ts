@@ -17,7 +17,7 @@ async function leaderBackend(namespace: string): Promise<number | undefined> {
   try {
     const { rows } = await c.query<{ pid: number }>(
       `select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 2
-         and classid = ($1::int)::oid and objid = ($2::int)::oid`,
+         and classid::bigint = $1::bigint and objid::bigint = $2::bigint`,
       [d.readInt32BE(0) >>> 0, d.readInt32BE(4) >>> 0],
     );
     return rows[0]?.pid;
