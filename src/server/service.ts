@@ -303,8 +303,11 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     inbox: app.config.databaseUrl
       ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
       : undefined,
-    // Replicas: inbox, polling and subscriptions on the leader only (receiving on every replica).
-    leader: options.leadership?.acquired,
+    // Inbox, polling and subscriptions on the leader only (receiving on every replica). Also
+    // one process: its first reconciliation is the one below, once its integrations are up —
+    // reconciling before any drive is ready would delete every drive's subscription at each
+    // restart, only to create them again after the start-up collection.
+    leader: leadership.acquired,
     // The API's reads run on the server's own connection; its changes come back here as commands.
     ...(options.api === false
       ? {}
@@ -360,9 +363,12 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
 
   let adopting: { stop(): void } | undefined;
   const startup = (async () => {
-    if (options.initialSync === false) return;
     await leading;
     if (closing) return;
+    if (options.initialSync === false) {
+      await realtime.syncSubscriptions();
+      return;
+    }
     for (const info of await app.integrations.list()) {
       if (info.enabled) await bringUp(info.id);
     }
