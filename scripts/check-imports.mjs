@@ -54,6 +54,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/lib/bound.ts',
   // Runs the critical rules' SQL read-only on the store a sync is writing (throttled-sync).
   'bench/lib/critical-watch.ts',
+  // Reads pg-boss's job rows of the tenant's queue (its name as the product makes it).
+  'bench/lib/postgres-workers.ts',
 ];
 
 /** Database drivers are loaded (not only their types) only by the connection factory. */
