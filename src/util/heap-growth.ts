@@ -3,6 +3,12 @@ import { setFlagsFromString } from 'node:v8';
 const FLAG = '--heap-growing-percent';
 
 /**
+ * What the collecting processes (sync, serve, worker, demo) use: 200k-item full sync peak RSS
+ * 379 → 196 MB for +5 % CPU; 40 % was no cheaper at that size (docs/performance.md).
+ */
+export const COLLECTOR_HEAP_GROWTH_PERCENT = 20;
+
+/**
  * Makes V8 collect the old generation once it has grown `percent` % past what the last full
  * collection left alive. With a large heap limit (the default on a machine with gigabytes of
  * RAM) V8 lets it grow up to 4× the live set first: a full sync keeps ~60 MB alive but

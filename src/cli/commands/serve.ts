@@ -3,6 +3,7 @@ import { openApp } from '../../app/context.ts';
 import { ensureFirstAdmin } from '../../auth/first-admin.ts';
 import { electLeader } from '../../server/leader.ts';
 import { startService } from '../../server/service.ts';
+import { COLLECTOR_HEAP_GROWTH_PERCENT, limitHeapGrowth } from '../../util/heap-growth.ts';
 import { openWorkerJobs } from './worker.ts';
 
 export function registerServe(program: Command): void {
@@ -19,6 +20,7 @@ export function registerServe(program: Command): void {
     )
     .option('--no-work', 'PostgreSQL: only enqueue jobs, leave them to `drivewarden worker` processes')
     .action(async (opts: { host?: string; port?: string; publicUrl?: string; work: boolean }) => {
+      limitHeapGrowth(COLLECTOR_HEAP_GROWTH_PERCENT);
       const app = await openApp({
         'server.host': opts.host,
         'server.port': opts.port,

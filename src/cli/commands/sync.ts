@@ -3,10 +3,7 @@ import { withApp } from '../../app/context.ts';
 import { progressPrinter } from '../../app/progress.ts';
 import { refuseWhileServiceWrites } from '../../app/service-guard.ts';
 import { syncOnce } from '../../app/sync-once.ts';
-import { limitHeapGrowth } from '../../util/heap-growth.ts';
-
-/** Old-generation growth past the live set before a full collection (util/heap-growth.ts). */
-const HEAP_GROWTH_PERCENT = 20;
+import { COLLECTOR_HEAP_GROWTH_PERCENT, limitHeapGrowth } from '../../util/heap-growth.ts';
 
 interface SyncCommandOptions {
   integration?: string;
@@ -29,7 +26,7 @@ export function registerSync(program: Command): void {
       if (!opts.once) {
         throw new Error('`sync` without --once is `drivewarden serve` (webhooks + polling); use --once here');
       }
-      limitHeapGrowth(HEAP_GROWTH_PERCENT);
+      limitHeapGrowth(COLLECTOR_HEAP_GROWTH_PERCENT);
       await withApp(async (app) => {
         await refuseWhileServiceWrites(
           app,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { AppContext } from '../../app/context.ts';
 import { openApp } from '../../app/context.ts';
 import { type AppJobs, openAppJobs } from '../../app/jobs.ts';
+import { COLLECTOR_HEAP_GROWTH_PERCENT, limitHeapGrowth } from '../../util/heap-growth.ts';
 
 /** The queue of a PostgreSQL process; losing its lock session ends the process (its runs are no longer exclusive). */
 export function openWorkerJobs(app: AppContext): Promise<AppJobs> {
@@ -24,6 +25,7 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'jobs at once (default DW_SYNC_CONCURRENCY)')
     .option('--per-tenant <n>', 'jobs of one tenant at once (default half the concurrency)')
     .action(async (opts: { concurrency?: string; perTenant?: string }) => {
+      limitHeapGrowth(COLLECTOR_HEAP_GROWTH_PERCENT);
       const app = await openApp();
       if (app.store.dialect !== 'postgres') {
         await app.close();
