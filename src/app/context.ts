@@ -29,7 +29,9 @@ export async function openApp(overrides: Record<string, unknown> = {}): Promise<
   // Logs go to stderr so that stdout stays for command output (tables, JSON).
   const logger = createLogger(config.logLevel, 2);
   const store = await openStore(
-    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl
+      ? { databaseUrl: config.databaseUrl }
+      : { dataDir: config.dataDir, backgroundCheckpoints: true },
   );
   return assembleApp(config, logger, store, await countSealedSecrets(store));
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { type Kysely, Migrator, PostgresAdapter, sql } from 'kysely';
 import { backfillAccess } from './access.ts';
+import { startCheckpointer } from './checkpoint/checkpointer.ts';
 import { ensurePgSchema, openKysely, openSqlite } from './connection.ts';
 import type { Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
@@ -11,9 +12,14 @@ import { asStoreFault } from './store-fault.ts';
 
 export { dropPgSchema } from './connection.ts';
 
+/** SQLite: checkpoint the WAL from a worker thread instead of in the writer's commits (checkpoint/checkpointer.ts). */
+interface SqliteStoreOptions {
+  backgroundCheckpoints?: boolean;
+}
+
 export type StoreOptions =
-  | { dataDir: string }
-  | { file: string }
+  | ({ dataDir: string } & SqliteStoreOptions)
+  | ({ file: string } & SqliteStoreOptions)
   | {
       databaseUrl: string;
       /** PostgreSQL schema to work in (created if missing, put first on search_path). */
@@ -94,8 +100,15 @@ async function open(options: StoreOptions): Promise<Store> {
     const file = storeFile(options);
     const database = openSqlite(file);
     tuneSqlite(database);
+    const checkpointer =
+      options.backgroundCheckpoints && file !== ':memory:' ? startCheckpointer(file, database) : undefined;
     const { db } = openKysely({ dialect: 'sqlite', database, statementCache: STATEMENT_CACHE_SIZE });
-    store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
+    // The checkpoint thread first: the writer's connection, closing last, checkpoints and removes the WAL.
+    const close = async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    };
+    store = { db, dialect: 'sqlite', file, close };
   }
   try {
     await migrate(store.db, store.dialect === 'postgres' ? await currentSchema(store.db) : undefined);
