@@ -18,6 +18,7 @@ import pg from 'pg';
 import { type Dialect, registerSqliteHelpers } from './dialect.ts';
 import type { Database } from './schema.ts';
 import { dropConsoleRole } from './sql-guard/console-role.ts';
+import { sqlProfileLog } from './sql-profile.ts';
 import { CachingSqliteDatabase } from './sqlite-statements.ts';
 
 /**
@@ -157,9 +158,13 @@ export function openKysely(spec: ConnectionSpec): Connection {
       dialect: spec.database.readonly
         ? new SqliteDialect({ database })
         : new ImmediateSqliteDialect({ database }),
+      log: sqlProfileLog(),
     });
   } else {
-    db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: openPgPool(spec) }) });
+    db = new Kysely<Database>({
+      dialect: new CurrentSchemaPostgresDialect({ pool: openPgPool(spec) }),
+      log: sqlProfileLog(),
+    });
   }
   return { db, dialect: spec.dialect, close: () => db.destroy() };
 }
