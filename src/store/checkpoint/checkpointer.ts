@@ -32,8 +32,8 @@ export interface CheckpointerData {
 }
 
 export type CheckpointerReport =
-  /** A PASSIVE checkpoint's result: WAL frames in all (log) and copied back to the database (checkpointed). */
-  | { kind: 'checkpoint'; busy: number; log: number; checkpointed: number }
+  /** A checkpoint's result: WAL frames in all (log) and copied back to the database (checkpointed). */
+  | { kind: 'checkpoint'; mode: 'PASSIVE' | 'RESTART'; busy: number; log: number; checkpointed: number }
   | { kind: 'error'; message: string };
 
 export interface Checkpointer {

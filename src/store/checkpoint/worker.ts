@@ -5,23 +5,28 @@ import { WalIndex } from './wal-index.ts';
 
 /**
  * The checkpoint thread (checkpointer.ts): its own connection to the store's file, and a
- * PASSIVE checkpoint (it neither waits for the writer and the readers nor blocks them)
- * whenever the WAL holds `thresholdFrames` frames not yet copied back. 'close' stops it.
+ * checkpoint whenever the WAL holds `thresholdFrames` frames not yet copied back. First a
+ * PASSIVE one, which neither waits for the writer and the readers nor blocks them, for the
+ * bulk; then a RESTART without waiting (no busy timeout): when the writer is between
+ * transactions it copies the few frames written meanwhile and lets the next transaction start
+ * the WAL over; when the writer or a reader is busy it gives up at once. Without it a writer
+ * that never pauses long enough for a PASSIVE checkpoint to catch up would grow the WAL for
+ * the whole sync. 'close' stops the thread.
  */
 const data = workerData as CheckpointerData;
-const db = new SQLite(data.file, { fileMustExist: true });
+const db = new SQLite(data.file, { fileMustExist: true, timeout: 0 });
+type CheckpointRow = { busy: number; log: number; checkpointed: number };
+
 const shm = new WalIndex(`${data.file}-shm`);
 
 function tick(): void {
   if (shm.pendingFrames() < data.thresholdFrames) return;
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }>;
-    if (data.report && row)
-      parentPort?.postMessage({ kind: 'checkpoint', ...row } satisfies CheckpointerReport);
+    for (const mode of ['PASSIVE', 'RESTART'] as const) {
+      const [row] = db.pragma(`wal_checkpoint(${mode})`) as CheckpointRow[];
+      if (data.report && row)
+        parentPort?.postMessage({ kind: 'checkpoint', mode, ...row } satisfies CheckpointerReport);
+    }
   } catch (err) {
     // An I/O error, a full disk: the next tick tries again (the writer meets the same fault itself).
     parentPort?.postMessage({ kind: 'error', message: (err as Error).message } satisfies CheckpointerReport);
