@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openSqlite } from '../connection.ts';
@@ -122,6 +124,21 @@ describe('WAL checkpoints in a worker thread', () => {
       const { rows } = await sql<{ x: string }>`select x from probe`.execute(again.db);
       await again.close();
       assert.deepEqual(rows, [{ x: 'kept' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a process that never closes its store still exits, and leaves a database the next one reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-ckpt-'));
+    try {
+      const fixture = fileURLToPath(new URL('./unclosed-store.fixture.ts', import.meta.url));
+      const child = spawnSync(process.execPath, ['--import', 'tsx', fixture, dir], { timeout: 60_000 });
+      assert.equal(child.status, 0, `the process exited by itself: ${child.stderr}`);
+      const again = await openStore({ dataDir: dir });
+      const { rows } = await sql<{ x: string }>`select x from probe`.execute(again.db);
+      await again.close();
+      assert.deepEqual(rows, [{ x: 'written before the exit' }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

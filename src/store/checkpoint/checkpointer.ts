@@ -59,9 +59,6 @@ export function startCheckpointer(
     report: options.onReport !== undefined,
   };
   const worker = new Worker(COMPILED ? ENTRY : BOOT, { workerData: data });
-  // Neither the timer nor the thread keeps the process alive; an exit without close() leaves a
-  // WAL that the next connection reads as usual.
-  worker.unref();
   worker.on('message', (report: CheckpointerReport) => options.onReport?.(report));
   let exited = false;
   let closing: Promise<void> | undefined;
@@ -72,6 +69,9 @@ export function startCheckpointer(
   });
   // An 'error' is followed by 'exit'; unheard, it would end the process.
   worker.on('error', (err) => options.onReport?.({ kind: 'error', message: err.message }));
+  // The thread does not keep the process alive (an exit without close() leaves a WAL that the
+  // next connection reads as usual). After the listeners: a 'message' listener refs it again.
+  worker.unref();
   database.pragma('wal_autocheckpoint = 0');
   return {
     close() {
