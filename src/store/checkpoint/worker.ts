@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
+import { openSqlite } from '../connection.ts';
 import type { CheckpointerData, CheckpointerReport } from './checkpointer.ts';
 import { WalIndex } from './wal-index.ts';
 
@@ -14,7 +14,7 @@ import { WalIndex } from './wal-index.ts';
  * the whole sync. 'close' stops the thread.
  */
 const data = workerData as CheckpointerData;
-const db = new SQLite(data.file, { fileMustExist: true, timeout: 0 });
+const db = openSqlite(data.file, { busyTimeoutMs: 0 });
 type CheckpointRow = { busy: number; log: number; checkpointed: number };
 
 const shm = new WalIndex(`${data.file}-shm`);
