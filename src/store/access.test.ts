@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { CompiledQuery } from 'kysely';
 import { Prng } from '../../sim/model/prng.ts';
 import { openTestStore, testDialects } from '../../test/support/store.ts';
 import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import type { Exposure } from '../resources/grant.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
 import type { ResourceRow, RowContext } from '../resources/types.ts';
-import { backfillAccess, rebuildAccess } from './access.ts';
+import { backfillAccess, propagateAccessSql, rebuildAccess } from './access.ts';
 import type { ApplyContext } from './apply.ts';
 import { applyItemsPage, applyPermissionSet } from './items.ts';
 import type { Store } from './store.ts';
@@ -397,3 +398,29 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+test("SQLite: a folder's access change walks its subtree by the parent index, never by exposure", async () => {
+  // The plan the 0720 indexes gave without INDEXED BY: the recursive step searched
+  // drive_items_api_exposure (integration, exposure) — every item of that exposure in the
+  // tenant, once per level — and a folder shared at 200k items took minutes.
+  const { store, cleanup } = await openTestStore('sqlite');
+  try {
+    const { text, params } = propagateAccessSql(
+      ctxOf(store),
+      'drive',
+      'folder',
+      { root: null, exposure: 'private' as Exposure },
+      { root: 'folder', exposure: 'public' as Exposure },
+    );
+    const plan = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${text}`, params),
+    );
+    const details = plan.rows.map((r) => r.detail);
+    assert.ok(details.length > 0, 'a plan');
+    const searches = details.filter((d) => /SEARCH c /.test(d));
+    assert.ok(searches.length >= 2, details.join('\n'));
+    for (const d of searches) assert.match(d, /drive_items_parent/, details.join('\n'));
+  } finally {
+    await cleanup();
+  }
+});

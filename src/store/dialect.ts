@@ -25,6 +25,12 @@ export interface SqlDialect {
   encodeBoolean(value: unknown): number | boolean;
   /** A JSON value as bound to a JSON column (text on SQLite, jsonb on PostgreSQL). */
   encodeJson(value: unknown): string;
+  /**
+   * ` indexed by <index>` after a table in FROM on SQLite (nothing on PostgreSQL, whose planner
+   * has statistics). For plans SQLite gets wrong without them: a recursive step over a subtree
+   * must walk the parent index, not scan every item of one exposure (drive_items_api_exposure).
+   */
+  indexedBy(index: string): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -35,6 +41,7 @@ export const sqliteDialect: SqlDialect = {
   booleanLiteral: (value) => (value ? '1' : '0'),
   encodeBoolean: (value) => (value ? 1 : 0),
   encodeJson: (value) => JSON.stringify(value),
+  indexedBy: (index) => ` indexed by ${index}`,
 };
 
 export const postgresDialect: SqlDialect = {
@@ -45,6 +52,7 @@ export const postgresDialect: SqlDialect = {
   booleanLiteral: (value) => (value ? 'true' : 'false'),
   encodeBoolean: (value) => Boolean(value),
   encodeJson: (value) => JSON.stringify(value),
+  indexedBy: () => '',
 };
 
 export function dialectOf(name: Dialect): SqlDialect {

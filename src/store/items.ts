@@ -283,7 +283,7 @@ async function subtreeIds(ctx: ApplyContext, driveId: string, roots: string[]): 
       `with recursive sub(id) as (
          select id from drive_items where integration_id = ${a} and drive_id = ${b} and id in (${list})
          union
-         select c.id from drive_items c join sub on c.parent_id = sub.id
+         select c.id from drive_items c${dialectOf(ctx.dialect).indexedBy('drive_items_parent')} join sub on c.parent_id = sub.id
          where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
        ) select id from sub`,
       dialectOf(ctx.dialect).bindsByPosition
