@@ -105,3 +105,9 @@ describe('minute pacer', () => {
     assert.throws(() => new MinutePacer(0), /positive integer, got 0/);
   });
 });
+
+test('windows end on a whole second, which is what the API is asked for and what is stored as listed', () => {
+  const now = Date.parse('2026-11-29T12:00:05.700Z');
+  const [w] = planWindows({ nowMs: now, listedUntilMs: now - 60_000, lateMs: 0, initialLookbackMs: HOUR_MS });
+  assert.equal(new Date(w.endMs).toISOString(), '2026-11-29T12:00:05.000Z');
+});

@@ -26,12 +26,16 @@ export interface WindowPlan {
 
 /** Consecutive windows of ≤ 24 h covering [start, now), oldest first; empty when there is nothing to list. */
 export function planWindows(plan: WindowPlan): Window[] {
+  // The API takes whole seconds (apiTime): a window ending at now's fraction would be asked only
+  // up to the second and then stored as listed past it, and with no late margin the content of
+  // that fraction would never be listed. Windows end on the last whole second instead.
+  const nowMs = Math.floor(plan.nowMs / 1000) * 1000;
   const from =
     plan.listedUntilMs === null ? plan.nowMs - plan.initialLookbackMs : plan.listedUntilMs - plan.lateMs;
-  const start = Math.max(from, plan.nowMs - MAX_AGE_MS);
+  const start = Math.max(from, nowMs - MAX_AGE_MS);
   const windows: Window[] = [];
-  for (let s = start; s < plan.nowMs; s += MAX_WINDOW_MS) {
-    windows.push({ startMs: s, endMs: Math.min(s + MAX_WINDOW_MS, plan.nowMs) });
+  for (let s = start; s < nowMs; s += MAX_WINDOW_MS) {
+    windows.push({ startMs: s, endMs: Math.min(s + MAX_WINDOW_MS, nowMs) });
   }
   return windows;
 }
