@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { DeltaRequestRecord } from '../sim/contracts.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { DW_BIN, runCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
 import { startTestSim, type TestSim } from './support/simulator.ts';
-import { TEST_PG_URL, testDialects } from './support/store.ts';
+import { testDialects } from './support/store.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwaway-database.ts';
 import { describeDiff, diffWithTruth } from './support/truth.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -26,43 +26,33 @@ const SECRET_KEY = randomBytes(32).toString('base64');
 
 if (testDialects().includes('postgres'))
   describe('serve + two workers on one PostgreSQL (kill -9 of a worker mid-collection)', () => {
-    const dbName = `dw_jobs_${randomBytes(5).toString('hex')}`;
-    const dbUrl = TEST_PG_URL.replace(/\/[^/]*$/, `/${dbName}`);
+    let database: ThrowawayDatabase;
     const dir = mkdtempSync(join(tmpdir(), 'dw-jobs-'));
     const procs: ChildProcess[] = [];
     const logs: Array<() => string> = [];
     let sim: TestSim;
     let store: Store;
-    const admin = async (q: string) => {
-      const c = new pg.Client({ connectionString: TEST_PG_URL });
-      await c.connect();
-      try {
-        await c.query(q);
-      } finally {
-        await c.end();
-      }
-    };
 
     before(async () => {
       // ~200 drives (10% of users have no OneDrive) with a handful of items each.
       sim = await startTestSim({ seed: 14, users: 224, items: 1200, unprovisionedRatio: 0.1 });
       const { close: _close, ...info } = sim.sim;
       writeFileSync(join(dir, 'sim.json'), JSON.stringify(info));
-      await admin(`create database ${dbName}`);
+      database = await createThrowawayDatabase('dw_jobs');
     });
     after(async () => {
       if (process.env.DW_TEST_VERBOSE) for (const l of logs) process.stderr.write(`${l()}\n`);
       for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
       await store?.close();
       await sim?.close();
-      await admin(`drop database if exists ${dbName} with (force)`);
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     });
 
     const env = (extra: Record<string, string> = {}) => ({
       ...process.env,
       DW_DATA_DIR: dir,
-      DW_DATABASE_URL: dbUrl,
+      DW_DATABASE_URL: database.url,
       DW_SECRET_KEY: SECRET_KEY,
       DW_LOG_LEVEL: 'warn',
       // A dead worker's jobs go back to the queue 10 s after its last lease renewal (live
@@ -96,7 +86,7 @@ if (testDialects().includes('postgres'))
         env(),
       );
       assert.equal(add.status, 0, add.stderr);
-      store = await openStore({ databaseUrl: dbUrl, maxConnections: 2 });
+      store = await openStore({ databaseUrl: database.url, maxConnections: 2 });
       const integration = await store.db.selectFrom('integrations').select('id').executeTakeFirstOrThrow();
 
       const w1 = start(['worker', '--concurrency', '4']);

@@ -17,13 +17,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { openStore, type Store } from '../src/store/store.ts';
 import { type HttpReceiver, startHttpReceiver } from './support/alert-receivers.ts';
 import { DW_BIN, runCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
 import { startTestSim, type TestSim } from './support/simulator.ts';
-import { TEST_PG_URL, testDialects } from './support/store.ts';
+import { testDialects } from './support/store.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwaway-database.ts';
 import { waitFor } from './support/wait.ts';
 
 const SECRET_KEY = randomBytes(32).toString('base64');
@@ -31,8 +31,7 @@ const SLOW = { timeoutMs: 240_000, intervalMs: 250 };
 
 if (testDialects().includes('postgres'))
   describe('two serve replicas + a worker on one PostgreSQL (leader election, kill -9 of the leader)', () => {
-    const dbName = `dw_replicas_${randomBytes(5).toString('hex')}`;
-    const dbUrl = TEST_PG_URL.replace(/\/[^/]*$/, `/${dbName}`);
+    let database: ThrowawayDatabase;
     const dir = mkdtempSync(join(tmpdir(), 'dw-replicas-'));
     const procs: ChildProcess[] = [];
     const logs: Array<() => string> = [];
@@ -40,15 +39,6 @@ if (testDialects().includes('postgres'))
     let store: Store;
     let hooks: HttpReceiver;
     let single: HttpReceiver;
-    const admin = async (q: string) => {
-      const c = new pg.Client({ connectionString: TEST_PG_URL });
-      await c.connect();
-      try {
-        await c.query(q);
-      } finally {
-        await c.end();
-      }
-    };
 
     before(async () => {
       sim = await startTestSim({ seed: 21, users: 16, items: 300, allowHttpNotifications: true });
@@ -56,7 +46,7 @@ if (testDialects().includes('postgres'))
       writeFileSync(join(dir, 'sim.json'), JSON.stringify(info));
       hooks = await startHttpReceiver();
       single = await startHttpReceiver();
-      await admin(`create database ${dbName}`);
+      database = await createThrowawayDatabase('dw_replicas');
     });
     after(async () => {
       if (process.env.DW_TEST_VERBOSE) for (const l of logs) process.stderr.write(`${l()}\n`);
@@ -65,14 +55,14 @@ if (testDialects().includes('postgres'))
       await hooks?.close();
       await single?.close();
       await sim?.close();
-      await admin(`drop database if exists ${dbName} with (force)`);
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     });
 
     const env = (extra: Record<string, string> = {}) => ({
       ...process.env,
       DW_DATA_DIR: dir,
-      DW_DATABASE_URL: dbUrl,
+      DW_DATABASE_URL: database.url,
       DW_SECRET_KEY: SECRET_KEY,
       DW_LOG_LEVEL: 'warn',
       DW_JOB_LEASE_SECONDS: '10',
@@ -161,7 +151,7 @@ if (testDialects().includes('postgres'))
     it('leads once, receives anywhere, fails over on kill -9, and alerts what one process alerts', async () => {
       await dw(['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')]);
       await alertOn(hooks.url);
-      store = await openStore({ databaseUrl: dbUrl, maxConnections: 2 });
+      store = await openStore({ databaseUrl: database.url, maxConnections: 2 });
 
       const portA = await freePort();
       const portB = await freePort();

@@ -5,11 +5,11 @@
  * the last of the drive.delta jobs it queued completing, both on the database's clock.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { queueOf } from '../../src/jobs/types.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from '../../test/support/throwaway-database.ts';
 import { ROOT } from './processes.ts';
 import { sleep } from './temp.ts';
 
@@ -22,32 +22,11 @@ const BENCH_APP = 'dw-bench';
 /** pg-boss's schema for a store without a schema of its own (app/jobs.ts). */
 const BOSS_SCHEMA = 'pgboss';
 
-export interface BenchDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function onServer<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+export type BenchDatabase = ThrowawayDatabase;
 
 /** `create database dw_bench_<random>` on the server of `serverUrl`; `drop` removes it (sessions ended). */
-export async function createBenchDatabase(serverUrl = BENCH_PG_URL): Promise<BenchDatabase> {
-  const name = `dw_bench_${randomBytes(5).toString('hex')}`;
-  await onServer(serverUrl, (c) => c.query(`create database ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () =>
-      onServer(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {}),
-  };
+export function createBenchDatabase(serverUrl = BENCH_PG_URL): Promise<BenchDatabase> {
+  return createThrowawayDatabase('dw_bench', serverUrl);
 }
 
 export interface ProcessUsage {

@@ -13,12 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { Prng } from '../../sim/model/prng.ts';
 import { parseChannelConfig } from '../../src/alerts/channels/config.ts';
 import { alertsHarness, insertFindingEvents, insertIntegration } from '../../src/alerts/test-support.ts';
-import { pgClient } from '../../src/store/connection.ts';
 import { openStore } from '../../src/store/store.ts';
 import { SecretBox } from '../../src/util/secret-box.ts';
 import { startHttpReceiver } from '../support/alert-receivers.ts';
 import { startTestSim } from '../support/simulator.ts';
-import { TEST_PG_URL } from '../support/store.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from '../support/throwaway-database.ts';
 import { describeDiff, diffWithTruth } from '../support/truth.ts';
 import { waitFor } from '../support/wait.ts';
 import { checkHistory } from './history-check.ts';
@@ -131,21 +130,8 @@ export async function syncKillRuns(
 }
 
 /** A fresh database on the tests' PostgreSQL server (TEST_PG_URL's), and its removal. */
-async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `dw_chaos_${randomBytes(5).toString('hex')}`;
-  const admin = async (text: string) => {
-    const client = pgClient({ databaseUrl: TEST_PG_URL });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+function createPgDatabase(): Promise<ThrowawayDatabase> {
+  return createThrowawayDatabase('dw_chaos');
 }
 
 type Drives = Awaited<ReturnType<Awaited<ReturnType<typeof startTestSim>>['admin']['drives']>>;
