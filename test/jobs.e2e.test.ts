@@ -106,7 +106,9 @@ if (testDialects().includes('postgres'))
       );
       w1.kill('SIGKILL');
 
-      // Every drive collected: a deltaLink stored for each live drive.
+      // Every drive collected: a deltaLink stored for each live drive, and no drive's permission
+      // reads still owed (the risk-first collector stores a drive's deltaLink after its feed and
+      // reads its permissions after that: collect/permission-reads.ts keeps them in sync_state).
       const drives = Number(
         (
           await store.db
@@ -128,7 +130,14 @@ if (testDialects().includes('postgres'))
             .where('delta_link', 'is not', null)
             .executeTakeFirstOrThrow();
           done = Number(row.n);
-          return done >= drives;
+          const owed = await store.db
+            .selectFrom('sync_state')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('scope', 'like', 'permissions:%')
+            .where('phase', '=', 'delta')
+            .where('enumeration_started_at', 'is not', null)
+            .executeTakeFirstOrThrow();
+          return done >= drives && Number(owed.n) === 0;
         },
         { timeoutMs: 240_000, intervalMs: 250 },
       ).catch((err) => assert.fail(`${err.message}: ${done} collected`));
