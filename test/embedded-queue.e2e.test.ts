@@ -9,6 +9,7 @@ import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/app/context.ts';
 import { startService } from '../src/server/service.ts';
 import { freePort } from './support/ports.ts';
+import { servedSettings } from './support/served-settings.ts';
 import { describeDiff, diffWithTruth } from './support/truth.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -25,12 +26,7 @@ describe('the embedded service runs its work as jobs on the in-process queue', (
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'dw-embedded-queue-'));
     const app = await openApp({
-      dataDir,
-      logLevel: 'silent',
-      'server.port': port,
-      'server.publicUrl': `http://127.0.0.1:${port}`,
-      'sync.pollIntervalSeconds': 3600,
-      'sync.directoryIntervalSeconds': 3600,
+      ...servedSettings(dataDir, port),
       'sync.debounceMs': 50,
       'rules.debounceMs': 50,
     });

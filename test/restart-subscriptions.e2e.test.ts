@@ -9,6 +9,7 @@ import { startSimulator } from '../sim/index.ts';
 import { openApp } from '../src/app/context.ts';
 import { startService } from '../src/server/service.ts';
 import { freePort } from './support/ports.ts';
+import { servedSettings } from './support/served-settings.ts';
 
 /**
  * A restarted single-process serve keeps its Graph subscriptions: its first reconciliation
@@ -21,14 +22,7 @@ describe('serve restart and Graph subscriptions (SQLite)', () => {
     const admin = new SimAdminClient(sim);
     const dataDir = mkdtempSync(join(tmpdir(), 'dw-restart-subs-'));
     const port = await freePort();
-    const settings = {
-      dataDir,
-      logLevel: 'silent',
-      'server.port': port,
-      'server.publicUrl': `http://127.0.0.1:${port}`,
-      'sync.pollIntervalSeconds': 3600,
-      'sync.directoryIntervalSeconds': 3600,
-    };
+    const settings = servedSettings(dataDir, port);
     const run = async () => {
       const app = await openApp(settings);
       const service = await startService(app, { listen: { host: '127.0.0.1', port }, alerts: false });

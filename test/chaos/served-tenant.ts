@@ -5,6 +5,7 @@ import { startSimulator } from '../../sim/index.ts';
 import { type AppContext, openApp } from '../../src/app/context.ts';
 import type { Service } from '../../src/server/service.ts';
 import { freePort } from '../support/ports.ts';
+import { servedSettings } from '../support/served-settings.ts';
 
 /**
  * A simulator tenant and a product store set up to be served on a free port (webhooks to
@@ -27,14 +28,7 @@ export async function openServedTenant(
   const dataDir = mkdtempSync(join(tmpdir(), `dw-chaos-${label}-`));
   const sim = await startSimulator({ ...tenant, allowHttpNotifications: true });
   const port = await freePort();
-  const app = await openApp({
-    dataDir,
-    logLevel: 'silent',
-    'server.port': port,
-    'server.publicUrl': `http://127.0.0.1:${port}`,
-    'sync.pollIntervalSeconds': 3600,
-    'sync.directoryIntervalSeconds': 3600,
-  });
+  const app = await openApp(servedSettings(dataDir, port));
   return {
     dataDir,
     sim,
