@@ -24,6 +24,7 @@ import * as m0810sso from './0810-sso.ts';
 import * as m0820reviewEscalation from './0820-review-escalation.ts';
 import * as m0860jobs from './0860-jobs.ts';
 import * as m0890exposureDaily from './0890-exposure-daily.ts';
+import * as m0930folderNameIndex from './0930-folder-name-index.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   '0820-review-escalation': m0820reviewEscalation,
   '0860-jobs': m0860jobs,
   '0890-exposure-daily': m0890exposureDaily,
+  '0930-folder-name-index': m0930folderNameIndex,
 };
