@@ -229,7 +229,17 @@ for (const dialect of testDialects()) {
       let short = 0;
       for (let n = 0; n < 1000; n++) {
         // No time for a second window: each page examines one.
-        const page = await listItems(api.app.store.db, dialect, { ...query, cursor }, 23, 0);
+        const page = await listItems(
+          api.app.store.db,
+          dialect,
+          { ...query, cursor },
+          {
+            window: 23,
+            budgetMs: 0,
+            ceilingMs: 0,
+            gatherMax: 0,
+          },
+        );
         got.push(...page.items);
         if (page.nextCursor && page.items.length < 7) short++;
         if (!page.nextCursor) break;
@@ -245,7 +255,16 @@ for (const dialect of testDialects()) {
       const got: Row[] = [];
       let cursor: string | undefined;
       for (let n = 0; n < 1000; n++) {
-        const page = await listItems(api.app.store.db, dialect, { ...query, cursor }, 23, 60_000);
+        const page = await listItems(
+          api.app.store.db,
+          dialect,
+          { ...query, cursor },
+          {
+            window: 23,
+            budgetMs: 60_000,
+            gatherMax: 0,
+          },
+        );
         got.push(...page.items);
         if (!page.nextCursor) break;
         assert.equal(page.items.length, 7, 'only the last page is short');
