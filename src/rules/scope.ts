@@ -7,10 +7,10 @@ import type { ReadSession } from './read-session.ts';
  * since the cursor, from the change log (`changes.id` in (from, to]). Written into TEMP
  * tables of the read-only session, then applied to each rule by wrapping its SQL.
  *
- * - items: changed items, the items of changed permissions, and the subtree (path prefix
- *   range on drive_items_path) of every changed permission's item and every moved, renamed
+ * - items: changed items, the items of changed permissions, and the live subtree (path prefix
+ *   range on drive_items_api_path) of every changed permission's item and every moved, renamed
  *   or removed folder: a root's access change alters its descendants' exposure, and a move
- *   their paths, without history rows of their own; the items whose grants name a changed user;
+ *   their paths, without history rows of their own (a removed folder's items have theirs); the items whose grants name a changed user;
  *   the items whose labels changed, or whose label (or its parent) was renamed;
  * - drives: changed drives, drives of changed users (their owner), drives holding a scoped item;
  * - users: changed users, MFA registrations, OneDrive states, group memberships (member id)
@@ -146,7 +146,9 @@ export async function buildScope(
   );
   // The path range covers exactly the paths below p: '0' is the character after '/'. CROSS
   // JOIN keeps SQLite's loops in this order (the changed folders first): left to itself it
-  // walked every item of the integration.
+  // walked every item of the integration. Live descendants only, as drive_items_api_path holds
+  // them (coalesce(path, '') is its key): a removed subtree's items are in scope through their
+  // own `removed` changes.
   await exec(
     insertIgnore(
       d,
@@ -157,9 +159,9 @@ export async function buildScope(
        cross join drive_items p cross join drive_items x
        where p.integration_id = ? and p.drive_id = r.drive_id and p.id = r.item_id
          and p.is_folder = true and p.path is not null
-         and x.integration_id = ? and x.drive_id = p.drive_id
-         and x.path >= (case when p.path = '/' then '' else p.path end) || '/'
-         and x.path < (case when p.path = '/' then '' else p.path end) || '0'`,
+         and x.integration_id = ? and x.drive_id = p.drive_id and x.deleted_at is null
+         and coalesce(x.path, '') >= (case when p.path = '/' then '' else p.path end) || '/'
+         and coalesce(x.path, '') < (case when p.path = '/' then '' else p.path end) || '0'`,
     ),
     [integrationId, integrationId],
   );

@@ -54,7 +54,7 @@ export async function integrationHealth(
 ): Promise<IntegrationHealth> {
   const states = await listSyncStates(db, integration.id);
   const errors = await listSyncErrors(db, integration.id, { open: true });
-  // Counts of live rows: drive_items_live (migration 0740) keeps the item count index-only.
+  // Counts of live rows: index-only on drive_items_api_exposure (live rows, integration_id first; 0920).
   const items = await db
     .selectFrom('drive_items')
     .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -65,6 +65,13 @@ function ph(ctx: ApplyContext, n: number): string {
   return dialectOf(ctx.dialect).placeholder(n);
 }
 
+/**
+ * The key of drive_items_api_path (migration 0720), which serves every path lookup of live
+ * items (0920 dropped the plain path index): with deleted_at is null, a statement naming this
+ * expression walks that index. No path is '' (a root is '/'), so `= ''` means "no path yet".
+ */
+export const LIVE_PATH = "coalesce(path, '')";
+
 function joinPath(parentPath: string, name: string): string {
   return parentPath === '/' ? `/${name}` : `${parentPath}/${name}`;
 }
@@ -231,8 +238,8 @@ async function rewriteSubtreeUrls(
   await run(
     ctx.db,
     `update drive_items set web_url = ${ph(ctx, 1)} || substr(web_url, ${ph(ctx, 2)}) ` +
-      `where integration_id = ${ph(ctx, 3)} and drive_id = ${ph(ctx, 4)} and path >= ${ph(ctx, 5)} ` +
-      `and path < ${ph(ctx, 6)} and deleted_at is null and substr(web_url, 1, ${ph(ctx, 7)}) = ${ph(ctx, 8)}`,
+      `where integration_id = ${ph(ctx, 3)} and drive_id = ${ph(ctx, 4)} and ${LIVE_PATH} >= ${ph(ctx, 5)} ` +
+      `and ${LIVE_PATH} < ${ph(ctx, 6)} and deleted_at is null and substr(web_url, 1, ${ph(ctx, 7)}) = ${ph(ctx, 8)}`,
     [
       `${newUrl}/`,
       oldPrefix.length + 1,
@@ -254,14 +261,14 @@ async function rewriteSubtree(
   newPath: string | null,
 ): Promise<number> {
   const prefix = oldPath === '/' ? '/' : `${oldPath}/`;
-  // Range on the (integration_id, drive_id, path) index; '0' sorts right after '/'.
+  // Range on drive_items_api_path; '0' sorts right after '/'.
   const upper = `${prefix.slice(0, -1)}0`;
   const set = newPath === null ? 'path = null' : `path = ${ph(ctx, 5)} || substr(path, ${ph(ctx, 6)})`;
   const params: unknown[] = [ctx.integrationId, driveId, prefix, upper];
   if (newPath !== null) params.push(newPath === '/' ? '/' : `${newPath}/`, prefix.length + 1);
   const text =
     `update drive_items set ${set} where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} ` +
-    `and path >= ${ph(ctx, 3)} and path < ${ph(ctx, 4)} and deleted_at is null`;
+    `and ${LIVE_PATH} >= ${ph(ctx, 3)} and ${LIVE_PATH} < ${ph(ctx, 4)} and deleted_at is null`;
   // SQLite binds positionally: the SET parameters come first in the statement text.
   const ordered =
     dialectOf(ctx.dialect).bindsByPosition && newPath !== null
@@ -302,7 +309,7 @@ export async function resolvePendingPaths(ctx: ApplyContext, driveId: string): P
   const b = ph(ctx, 2);
   const pending = await run(
     ctx.db,
-    `select 1 as x from drive_items where integration_id = ${a} and drive_id = ${b} and path is null and deleted_at is null limit 1`,
+    `select 1 as x from drive_items where integration_id = ${a} and drive_id = ${b} and ${LIVE_PATH} = '' and deleted_at is null limit 1`,
     [ctx.integrationId, driveId],
   );
   if (pending.rows.length === 0) return 0;
@@ -312,7 +319,7 @@ export async function resolvePendingPaths(ctx: ApplyContext, driveId: string): P
   const text =
     `update drive_items set path = (select case when p.path = '/' then '/' || drive_items.name ` +
     `else p.path || '/' || drive_items.name end ${parent}) ` +
-    `where integration_id = ${a} and drive_id = ${b} and path is null and deleted_at is null ` +
+    `where integration_id = ${a} and drive_id = ${b} and ${LIVE_PATH} = '' and deleted_at is null ` +
     `and name is not null and parent_id is not null and exists (select 1 ${parent} and p.path is not null)`;
   let total = 0;
   for (;;) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sql } from 'kysely';
 import { type Accessor, whatCanReach, whoCanReach } from '../../access/reach.ts';
 import type { AppContext } from '../../app/context.ts';
 import { withApp } from '../../app/context.ts';
@@ -17,7 +18,8 @@ async function itemOf(
     .where('integration_id', '=', integrationId)
     .where('deleted_at', 'is', null);
   if (driveId) q = q.where('drive_id', '=', driveId);
-  q = ref.startsWith('/') ? q.where('path', '=', ref) : q.where('id', '=', ref);
+  // A path is looked up as drive_items_api_path's key (live items), so that index serves it.
+  q = ref.startsWith('/') ? q.where(sql<string>`coalesce(path, '')`, '=', ref) : q.where('id', '=', ref);
   const found = await q.limit(2).execute();
   if (found.length === 0) throw new Error(`no live item ${ref}${driveId ? ` in drive ${driveId}` : ''}`);
   if (found.length > 1) throw new Error(`${ref} names items in several drives: add --drive`);

@@ -24,6 +24,7 @@ import * as m0810sso from './0810-sso.ts';
 import * as m0820reviewEscalation from './0820-review-escalation.ts';
 import * as m0860jobs from './0860-jobs.ts';
 import * as m0890exposureDaily from './0890-exposure-daily.ts';
+import * as m0920driveItemsIndexes from './0920-drive-items-indexes.ts';
 import * as m0930folderNameIndex from './0930-folder-name-index.ts';
 
 /**
@@ -56,5 +57,6 @@ export const migrations: Record<string, Migration> = {
   '0820-review-escalation': m0820reviewEscalation,
   '0860-jobs': m0860jobs,
   '0890-exposure-daily': m0890exposureDaily,
+  '0920-drive-items-indexes': m0920driveItemsIndexes,
   '0930-folder-name-index': m0930folderNameIndex,
 };
