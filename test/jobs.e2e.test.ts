@@ -6,95 +6,52 @@
  * findings equal those of a single-process (SQLite) run of the same tenant.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeltaRequestRecord } from '../sim/contracts.ts';
 import { openStore, type Store } from '../src/store/store.ts';
-import { DW_BIN, runCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
-import { startTestSim, type TestSim } from './support/simulator.ts';
+import {
+  assertFindingsBecome,
+  drivesCollected,
+  findingLines,
+  type PostgresCluster,
+  startPostgresCluster,
+} from './support/postgres-cluster.ts';
 import { testDialects } from './support/store.ts';
-import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwaway-database.ts';
 import { describeDiff, diffWithTruth } from './support/truth.ts';
 import { waitFor } from './support/wait.ts';
 
-const SECRET_KEY = randomBytes(32).toString('base64');
-
 if (testDialects().includes('postgres'))
   describe('serve + two workers on one PostgreSQL (kill -9 of a worker mid-collection)', () => {
-    let database: ThrowawayDatabase;
-    const dir = mkdtempSync(join(tmpdir(), 'dw-jobs-'));
-    const procs: ChildProcess[] = [];
-    const logs: Array<() => string> = [];
-    let sim: TestSim;
+    let cluster: PostgresCluster;
     let store: Store;
 
     before(async () => {
-      // ~200 drives (10% of users have no OneDrive) with a handful of items each.
-      sim = await startTestSim({ seed: 14, users: 224, items: 1200, unprovisionedRatio: 0.1 });
-      const { close: _close, ...info } = sim.sim;
-      writeFileSync(join(dir, 'sim.json'), JSON.stringify(info));
-      database = await createThrowawayDatabase('dw_jobs');
+      cluster = await startPostgresCluster({
+        prefix: 'dw_jobs',
+        // ~200 drives (10% of users have no OneDrive) with a handful of items each.
+        sim: { seed: 14, users: 224, items: 1200, unprovisionedRatio: 0.1 },
+      });
     });
     after(async () => {
-      if (process.env.DW_TEST_VERBOSE) for (const l of logs) process.stderr.write(`${l()}\n`);
-      for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
       await store?.close();
-      await sim?.close();
-      await database?.drop();
-      rmSync(dir, { recursive: true, force: true });
+      await cluster?.close();
     });
-
-    const env = (extra: Record<string, string> = {}) => ({
-      ...process.env,
-      DW_DATA_DIR: dir,
-      DW_DATABASE_URL: database.url,
-      DW_SECRET_KEY: SECRET_KEY,
-      DW_LOG_LEVEL: 'warn',
-      // A dead worker's jobs go back to the queue 10 s after its last lease renewal (live
-      // workers renew theirs every 2.5 s); 15 min by default.
-      DW_JOB_LEASE_SECONDS: '10',
-      DW_JOB_MAINTENANCE_SECONDS: '1',
-      DW_SYNC_CONCURRENCY: '4',
-      ...extra,
-    });
-    const start = (args: string[], extra: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, [DW_BIN, ...args], {
-        env: env(extra),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      child.stderr?.on('data', (d) => {
-        err = (err + d).slice(-4000);
-      });
-      child.on('exit', (code, signal) => {
-        if (code && code !== 0) process.stderr.write(`${args[0]} exited ${code} ${signal ?? ''}: ${err}\n`);
-      });
-      logs.push(() => `${args[0]}: ${err}`);
-      procs.push(child);
-      return child;
-    };
 
     it('collects exactly, loses nothing to the kill, never runs a drive twice at once, and finds what one process finds', async () => {
-      const add = await runCli(
-        dir,
-        ['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')],
-        env(),
-      );
-      assert.equal(add.status, 0, add.stderr);
+      const { start, database } = cluster;
+      await cluster.addIntegration();
       store = await openStore({ databaseUrl: database.url, maxConnections: 2 });
       const integration = await store.db.selectFrom('integrations').select('id').executeTakeFirstOrThrow();
 
-      const w1 = start(['worker', '--concurrency', '4']);
-      start(['worker', '--concurrency', '4']);
-      start(['serve', '--no-work', '--port', String(await freePort())], { DW_POLL_INTERVAL_SECONDS: '3600' });
+      const w1 = start('worker 1', ['worker', '--concurrency', '4']);
+      start('worker 2', ['worker', '--concurrency', '4']);
+      start('serve', ['serve', '--no-work', '--port', String(await freePort())], {
+        DW_POLL_INTERVAL_SECONDS: '3600',
+      });
 
       // Kill worker 1 once the drives' runs are under way.
-      const simAdmin = sim.admin;
+      const simAdmin = cluster.sim.admin;
       // (Start-up on a loaded machine: three processes, the directory, drive discovery.)
       await waitFor(
         "both workers running drives' delta requests",
@@ -123,13 +80,7 @@ if (testDialects().includes('postgres'))
       await waitFor(
         `every drive collected (${drives} drives)`,
         async () => {
-          const row = await store.db
-            .selectFrom('sync_state')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('scope', 'like', 'drive:%')
-            .where('delta_link', 'is not', null)
-            .executeTakeFirstOrThrow();
-          done = Number(row.n);
+          done = await drivesCollected(store);
           const owed = await store.db
             .selectFrom('sync_state')
             .select((eb) => eb.fn.countAll().as('n'))
@@ -151,50 +102,20 @@ if (testDialects().includes('postgres'))
       assert.ok(new Set(log.map((r) => r.client)).size >= 2, 'both workers ran drives');
       assert.deepEqual(overlappingRuns(log), []);
 
-      // Findings: wait for the evaluations to settle, then compare with one process on SQLite.
-      const findings = async (s: Store) =>
-        (await s.db.selectFrom('findings').select(['rule_id', 'resource_key', 'status']).execute())
-          .map((f) => `${f.rule_id} ${f.resource_key} ${f.status}`)
-          .sort();
-      const single = mkdtempSync(join(tmpdir(), 'dw-jobs-single-'));
-      try {
-        const one = { DW_DATABASE_URL: '', DW_DATA_DIR: single };
-        assert.equal(
-          (
-            await runCli(
-              single,
-              ['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')],
-              env(one),
-            )
-          ).status,
-          0,
-        );
-        for (const args of [
-          ['sync', '--once'],
-          ['rules', 'run', '--full'],
-        ]) {
-          const r = await runCli(single, args, env(one));
-          assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
-        }
+      // Findings: compare with one process on SQLite once the evaluations settled.
+      const expected = await cluster.oneProcess(async (one, single) => {
+        await cluster.addIntegration(one, single);
+        await cluster.dw(['sync', '--once'], one, single);
+        await cluster.dw(['rules', 'run', '--full'], one, single);
         const sqlite = await openStore({ dataDir: single });
-        const expected = await findings(sqlite);
-        await sqlite.close();
-        assert.ok(expected.length > 0, 'the tenant has findings');
-        // The evaluations queued by the last drive runs may still be running: wait for equality,
-        // then compare (the assertion shows the difference if it never came).
-        let got: string[] = [];
-        await waitFor(
-          'the findings of the workers to equal those of one process',
-          async () => {
-            got = await findings(store);
-            return got.join('\n') === expected.join('\n');
-          },
-          { timeoutMs: 120_000, intervalMs: 250 },
-        ).catch(() => undefined);
-        assert.deepEqual(got, expected);
-      } finally {
-        rmSync(single, { recursive: true, force: true });
-      }
+        try {
+          return await findingLines(sqlite);
+        } finally {
+          await sqlite.close();
+        }
+      });
+      assert.ok(expected.length > 0, 'the tenant has findings');
+      await assertFindingsBecome(store, expected, 'the workers');
     });
   });
 

@@ -9,97 +9,60 @@
  * webhook channel equal those of one process on SQLite, each alert delivered once.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../src/store/store.ts';
 import { type HttpReceiver, startHttpReceiver } from './support/alert-receivers.ts';
-import { DW_BIN, runCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
-import { startTestSim, type TestSim } from './support/simulator.ts';
+import {
+  assertFindingsBecome,
+  drivesCollected,
+  findingLines,
+  type PostgresCluster,
+  startPostgresCluster,
+} from './support/postgres-cluster.ts';
 import { testDialects } from './support/store.ts';
-import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwaway-database.ts';
 import { waitFor } from './support/wait.ts';
 
-const SECRET_KEY = randomBytes(32).toString('base64');
 const SLOW = { timeoutMs: 240_000, intervalMs: 250 };
 
 if (testDialects().includes('postgres'))
   describe('two serve replicas + a worker on one PostgreSQL (leader election, kill -9 of the leader)', () => {
-    let database: ThrowawayDatabase;
-    const dir = mkdtempSync(join(tmpdir(), 'dw-replicas-'));
-    const procs: ChildProcess[] = [];
-    const logs: Array<() => string> = [];
-    let sim: TestSim;
+    let cluster: PostgresCluster;
     let store: Store;
     let hooks: HttpReceiver;
     let single: HttpReceiver;
 
     before(async () => {
-      sim = await startTestSim({ seed: 21, users: 16, items: 300, allowHttpNotifications: true });
-      const { close: _close, ...info } = sim.sim;
-      writeFileSync(join(dir, 'sim.json'), JSON.stringify(info));
+      cluster = await startPostgresCluster({
+        prefix: 'dw_replicas',
+        sim: { seed: 21, users: 16, items: 300, allowHttpNotifications: true },
+        env: {
+          // Only webhooks (and start-ups) cause runs: the safety net polls hourly.
+          DW_POLL_INTERVAL_SECONDS: '3600',
+          DW_DIRECTORY_INTERVAL_SECONDS: '3600',
+          // The audit feed is read once per start-up of a leader (then hourly).
+          DW_ACTIVITY_INTERVAL_SECONDS: '3600',
+          DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'true',
+          DW_ALERTS_ROUTE_INTERVAL_MS: '500',
+        },
+        logChars: 20_000,
+      });
       hooks = await startHttpReceiver();
       single = await startHttpReceiver();
-      database = await createThrowawayDatabase('dw_replicas');
     });
     after(async () => {
-      if (process.env.DW_TEST_VERBOSE) for (const l of logs) process.stderr.write(`${l()}\n`);
-      for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
       await store?.close();
       await hooks?.close();
       await single?.close();
-      await sim?.close();
-      await database?.drop();
-      rmSync(dir, { recursive: true, force: true });
+      await cluster?.close();
     });
 
-    const env = (extra: Record<string, string> = {}) => ({
-      ...process.env,
-      DW_DATA_DIR: dir,
-      DW_DATABASE_URL: database.url,
-      DW_SECRET_KEY: SECRET_KEY,
-      DW_LOG_LEVEL: 'warn',
-      DW_JOB_LEASE_SECONDS: '10',
-      DW_JOB_MAINTENANCE_SECONDS: '1',
-      DW_SYNC_CONCURRENCY: '4',
-      // Only webhooks (and start-ups) cause runs: the safety net polls hourly.
-      DW_POLL_INTERVAL_SECONDS: '3600',
-      DW_DIRECTORY_INTERVAL_SECONDS: '3600',
-      // The audit feed is read once per start-up of a leader (then hourly).
-      DW_ACTIVITY_INTERVAL_SECONDS: '3600',
-      DW_ALERTS_ALLOW_PRIVATE_TARGETS: 'true',
-      DW_ALERTS_ROUTE_INTERVAL_MS: '500',
-      ...extra,
-    });
-    const start = (name: string, args: string[], extra: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, [DW_BIN, ...args], {
-        env: env(extra),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      child.stderr?.on('data', (d) => {
-        err = (err + d).slice(-20000);
-      });
-      child.on('exit', (code, signal) => {
-        if (code && code !== 0) process.stderr.write(`${name} exited ${code} ${signal ?? ''}: ${err}\n`);
-      });
-      logs.push(() => `${name}: ${err}`);
-      procs.push(child);
-      return child;
-    };
-    const dw = async (args: string[], extra: Record<string, string> = {}, dataDir = dir) => {
-      const r = await runCli(dataDir, args, env(extra));
-      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
-      return r;
-    };
+    const dw = (args: string[], extra: Record<string, string> = {}, dataDir?: string) =>
+      cluster.dw(args, extra, dataDir);
     /** A webhook channel to `url` and a policy sending every finding opened or reopened, one message each. */
-    const alertOn = async (url: string, extra: Record<string, string> = {}, dataDir = dir) => {
+    const alertOn = async (url: string, extra: Record<string, string> = {}, dataDir?: string) => {
       await dw(['channels', 'add', 'hook', '--type', 'webhook', '--url', url], extra, dataDir);
       await dw(
         [
@@ -121,7 +84,7 @@ if (testDialects().includes('postgres'))
 
     /** Resources with their subscription count on Graph (the simulator). */
     const graphSubscriptions = async () => {
-      const res = await sim.get('/subscriptions');
+      const res = await cluster.sim.get('/subscriptions');
       assert.equal(res.status, 200, res.text);
       const counts = new Map<string, number>();
       for (const s of res.body.value as Array<{ resource: string }>)
@@ -129,7 +92,7 @@ if (testDialects().includes('postgres'))
       return counts;
     };
     const auditReads = async () => {
-      const c = await sim.admin.counters();
+      const c = await cluster.sim.admin.counters();
       return Object.entries(c.requestsByEndpoint)
         .filter(([k]) => k.endsWith('/subscriptions/content'))
         .reduce((n, [, v]) => n + v, 0);
@@ -149,9 +112,10 @@ if (testDialects().includes('postgres'))
       }));
 
     it('leads once, receives anywhere, fails over on kill -9, and alerts what one process alerts', async () => {
-      await dw(['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')]);
+      const { sim, start } = cluster;
+      await cluster.addIntegration();
       await alertOn(hooks.url);
-      store = await openStore({ databaseUrl: database.url, maxConnections: 2 });
+      store = await openStore({ databaseUrl: cluster.database.url, maxConnections: 2 });
 
       const portA = await freePort();
       const portB = await freePort();
@@ -166,19 +130,7 @@ if (testDialects().includes('postgres'))
 
       // A leads: its start-up collection is queued and the worker runs it.
       const drives = (await sim.admin.drives()).length;
-      await waitFor(
-        'every drive collected',
-        async () => {
-          const row = await store.db
-            .selectFrom('sync_state')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('scope', 'like', 'drive:%')
-            .where('delta_link', 'is not', null)
-            .executeTakeFirstOrThrow();
-          return Number(row.n) >= drives;
-        },
-        SLOW,
-      );
+      await waitFor('every drive collected', async () => (await drivesCollected(store)) >= drives, SLOW);
       await waitFor('every drive subscribed', async () => (await graphSubscriptions()).size > drives, SLOW);
       // B starts while A holds the lock; from then on it receives every notification.
       start('serve B', ['serve', '--no-work', '--port', String(portB)], {
@@ -272,14 +224,8 @@ if (testDialects().includes('postgres'))
       assert.equal(after.size, subs.size);
 
       // One process on SQLite, the same tenant as it is now: findings and alerts.
-      const sqliteDir = mkdtempSync(join(tmpdir(), 'dw-replicas-single-'));
-      try {
-        const one = { DW_DATABASE_URL: '', DW_DATA_DIR: sqliteDir };
-        await dw(
-          ['integrations', 'add', '--name', 'acme', '--sim-info', join(dir, 'sim.json')],
-          one,
-          sqliteDir,
-        );
+      const expected = await cluster.oneProcess(async (one, sqliteDir) => {
+        await cluster.addIntegration(one, sqliteDir);
         await alertOn(single.url, one, sqliteDir);
         for (const args of [
           ['sync', '--once'],
@@ -288,40 +234,31 @@ if (testDialects().includes('postgres'))
         ])
           await dw(args, one, sqliteDir);
         const sqlite = await openStore({ dataDir: sqliteDir });
-        const expected = await findings(sqlite);
-        await sqlite.close();
-        assert.ok(expected.length > 0, 'the tenant has findings');
-        const expectedAlerts = alerted(single);
-        assert.ok(expectedAlerts.length > 0, 'one process alerted');
-
-        let got: string[] = [];
-        await waitFor(
-          'the findings of the replicas to equal those of one process',
-          async () => {
-            got = await findings(store);
-            return got.join('\n') === expected.join('\n');
-          },
-          { timeoutMs: 120_000, intervalMs: 250 },
-        ).catch(() => undefined);
-        assert.deepEqual(got, expected);
-        let gotAlerts: string[] = [];
-        await waitFor(
-          'the alerts of the replicas to equal those of one process',
-          async () => {
-            gotAlerts = alerted(hooks);
-            return gotAlerts.join('\n') === expectedAlerts.join('\n');
-          },
-          { timeoutMs: 60_000, intervalMs: 250 },
-        ).catch(() => undefined);
-        assert.deepEqual(gotAlerts, expectedAlerts);
-        // Delivered once: no message id twice, as many messages as one process sent (the lists
-        // above are equal as multisets: a finding alerted twice there would show here).
-        const ids = hooks.requests.map((r) => r.headers['webhook-id']);
-        assert.equal(new Set(ids).size, ids.length, 'a message delivered twice');
-        assert.equal(hooks.requests.length, single.requests.length);
-      } finally {
-        rmSync(sqliteDir, { recursive: true, force: true });
-      }
+        try {
+          return await findingLines(sqlite);
+        } finally {
+          await sqlite.close();
+        }
+      });
+      assert.ok(expected.length > 0, 'the tenant has findings');
+      const expectedAlerts = alerted(single);
+      assert.ok(expectedAlerts.length > 0, 'one process alerted');
+      await assertFindingsBecome(store, expected, 'the replicas');
+      let gotAlerts: string[] = [];
+      await waitFor(
+        'the alerts of the replicas to equal those of one process',
+        async () => {
+          gotAlerts = alerted(hooks);
+          return gotAlerts.join('\n') === expectedAlerts.join('\n');
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      ).catch(() => undefined);
+      assert.deepEqual(gotAlerts, expectedAlerts);
+      // Delivered once: no message id twice, as many messages as one process sent (the lists
+      // above are equal as multisets: a finding alerted twice there would show here).
+      const ids = hooks.requests.map((r) => r.headers['webhook-id']);
+      assert.equal(new Set(ids).size, ids.length, 'a message delivered twice');
+      assert.equal(hooks.requests.length, single.requests.length);
     });
   });
 
@@ -344,12 +281,6 @@ async function loadBalancer(target: () => number): Promise<{ url: string; server
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-async function findings(s: Store): Promise<string[]> {
-  return (await s.db.selectFrom('findings').select(['rule_id', 'resource_key', 'status']).execute())
-    .map((f) => `${f.rule_id} ${f.resource_key} ${f.status}`)
-    .sort();
 }
 
 /** `rule event resource` of every item of every message a receiver got, sorted. */
