@@ -43,6 +43,8 @@ export const BENCH_MAY_IMPORT_SRC = [
   'bench/lib/product.ts',
   'bench/lib/reach-timing.ts',
   'bench/lib/realtime.ts',
+  // The product's service (startService) in the bench process, its alerts to a receiver there.
+  'bench/lib/service.ts',
   'bench/scenarios/webhook-load.ts',
   // Ingest and detection in one process: the collector round and the detectors are timed directly.
   'bench/scenarios/activity.ts',

@@ -1,12 +1,14 @@
 /**
- * realtime: a synced tenant with webhooks on (the simulator delivers change notifications
- * to the receiver over http on loopback), then mutations spread over time through the
- * simulator's admin API. For each mutation: time from the admin API's answer until the
- * change is committed in the store (a separate read-only SQLite connection polls every
- * few ms). At the end the inventory must equal the ground truth. Alerts: every Anyone
- * link shared becomes a finding (permission_anonymous_link_absent, evaluated after each
- * delta run) and an alert at a webhook receiver in this process; time from the admin
- * API's answer until the alert arrives.
+ * realtime: a synced tenant served by the product's service (startService, as `drivewarden
+ * serve` embedded: webhooks on, the simulator delivering change notifications to the
+ * receiver over http on loopback, delta runs and rule evaluations as jobs on its in-process
+ * queue), then mutations spread over time through the simulator's admin API. For each
+ * mutation: time from the admin API's answer until the change is committed in the store (a
+ * separate read-only SQLite connection polls every few ms). At the end the inventory must
+ * equal the ground truth. Alerts: every Anyone link shared becomes a finding
+ * (permission_anonymous_link_absent, evaluated by the rules.evaluate job queued after each
+ * delta run) and an alert at a webhook receiver in this process; time from the admin API's
+ * answer until the alert arrives.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,7 +17,7 @@ import { numberFlag, percentile, type Scenario } from '../harness.ts';
 import { prng } from '../lib/prng.ts';
 import { startSimProcess } from '../lib/processes.ts';
 import { addIntegration, checkAgainstTruth, productEnv, runSync } from '../lib/product.ts';
-import { startBenchRealtime } from '../lib/realtime.ts';
+import { startBenchService } from '../lib/service.ts';
 import { profileArgs, scenarioDir, sleep } from '../lib/temp.ts';
 
 interface Pending {
@@ -42,16 +44,16 @@ export const realtime: Scenario = {
       ['--seed', '1', '--users', String(users), '--items', String(items), '--allow-http-notifications'],
       { extraNodeArgs: profileArgs(ctx.flags, 'sim') },
     );
-    let bench: Awaited<ReturnType<typeof startBenchRealtime>> | undefined;
+    let bench: Awaited<ReturnType<typeof startBenchService>> | undefined;
     let reader: Database.Database | undefined;
     try {
       const p = productEnv(tmp.dir);
       const integrationId = await addIntegration(p, sim);
       await runSync(p);
-      ctx.log('tenant synced; starting the real-time path');
-      bench = await startBenchRealtime(p.dataDir, integrationId, { alerts: true });
+      ctx.log('tenant synced; starting the service');
+      bench = await startBenchService(p.dataDir, integrationId);
       await sleep(500);
-      await bench.rt.coordinator.idle();
+      await bench.idle();
 
       // What to mutate: files and folders of a few drives, as the simulator lists them.
       const drives = (await sim.admin.drives()).filter((d) => d.itemCount > 1).slice(0, 10);
@@ -174,8 +176,8 @@ export const realtime: Scenario = {
               | undefined;
             return !!row && row.deleted_at === null;
           });
-          const arrivals = bench.alerts?.arrivals;
-          if (arrivals && firstLink)
+          const arrivals = bench.arrivals;
+          if (firstLink)
             waits.push(
               new Promise<void>((ok) => {
                 pending.add({
@@ -204,7 +206,7 @@ export const realtime: Scenario = {
       }
       await Promise.all(waits);
       clearInterval(watcher);
-      await bench.rt.coordinator.idle();
+      await bench.idle();
       const check = await checkAgainstTruth(bench.app.store, integrationId, sim.admin);
       if (!check.correct) ctx.log(`inventory differs from the truth:\n${check.detail}`);
       const counters = await sim.admin.counters();
@@ -225,14 +227,14 @@ export const realtime: Scenario = {
         alert_p99_ms: Math.round(percentile(alertLatencies, 99)),
         alert_max_ms: Math.round(Math.max(...alertLatencies)),
         ...opP95,
-        delta_runs: bench.runs.length,
+        delta_runs: bench.deltaRuns(),
         debounce_ms: bench.app.config.sync.debounceMs,
         notifications_delivered: counters.notificationsDelivered,
         correct: check.correct,
       };
     } finally {
       reader?.close();
-      await bench?.close().catch((err) => ctx.log(`closing the real-time path: ${(err as Error).message}`));
+      await bench?.close().catch((err) => ctx.log(`closing the service: ${(err as Error).message}`));
       await sim.close();
       tmp.cleanup();
     }
