@@ -36,7 +36,7 @@ export interface EarlyReadOptions {
   labelsReady: Promise<unknown>;
   onPermissionBatch?: (info: { calls: number }) => void;
   onLabelCalls?: (calls: number) => void;
-  /** A store fault ends the early reads; the sync stops on it. */
+  /** A store fault (or an error that could not be recorded) ends the early reads; the sync stops on it. */
   onStoreFault: (err: unknown) => void;
 }
 
@@ -83,9 +83,14 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
       if (!(await round(waiting.splice(0)))) return;
     }
   };
+  /** Never rejects: nothing may be left unheard if the sync ends before stop() is awaited. */
   async function fault(err: unknown): Promise<void> {
-    if (storeFaultKind(err)) opts.onStoreFault(err);
-    else await reportError(ctx, describeError(err, 'permission'));
+    try {
+      if (storeFaultKind(err)) opts.onStoreFault(err);
+      else await reportError(ctx, describeError(err, 'permission'));
+    } catch (reporting) {
+      opts.onStoreFault(reporting);
+    }
   }
   const running = loop().catch(fault);
 

@@ -119,13 +119,13 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
     }
   };
   /**
-   * The first store fault met (store-fault.ts): no new work starts after it; stopIfFaulted
-   * waits for the work in flight (each meets it too or finishes), then throws it, so nothing
-   * of this run goes on after it returns.
+   * The first store fault met (store-fault.ts), or the first error no resource step
+   * recorded (a bug): no new work starts after it; stopIfFaulted waits for the work in
+   * flight (each meets it too or finishes), then throws it, so nothing of this run goes on
+   * after it returns (the caller closes the Graph client under it).
    */
   let storeFault: unknown;
   const noteStoreFault = (err: unknown): undefined => {
-    if (!storeFaultKind(err)) throw err;
     storeFault ??= err;
     return undefined;
   };

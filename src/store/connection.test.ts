@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openTestStore, TEST_PG_URL, testDialects } from '../../test/support/store.ts';
-import { openKysely, openSqlite, pgClient } from './connection.ts';
+import { openKysely, openSqlite, pgClient, untilWriteLock } from './connection.ts';
 import { migrate } from './store.ts';
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -118,6 +118,64 @@ describe('SQLite write transactions', () => {
         [1, 2],
       );
     } finally {
+      other.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('wait for the write lock when SQLite answers SQLITE_BUSY at once, without blocking the event loop (begin and statements outside a transaction)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-conn-'));
+    const file = join(dir, 'x.db');
+    // busy_timeout 0: SQLite answers BUSY at once, as it did to the collector's begin while the
+    // checkpoint thread's RESTART held the write lock.
+    const { db } = openKysely({ dialect: 'sqlite', database: openSqlite(file, { busyTimeoutMs: 0 }) });
+    const other = openSqlite(file, { busyTimeoutMs: 0 });
+    let ticker: NodeJS.Timeout | undefined;
+    try {
+      await sql`pragma journal_mode = wal`.execute(db);
+      await sql`create table t (n integer)`.execute(db);
+      other.exec('begin immediate');
+      other.prepare('insert into t values (1)').run();
+      let turns = 0;
+      ticker = setInterval(() => turns++, 10);
+      const released = new Promise<number>((resolve) =>
+        setTimeout(() => {
+          other.exec('commit');
+          resolve(performance.now());
+        }, 150),
+      );
+      await db.transaction().execute(async (trx) => {
+        await sql`insert into t values (2)`.execute(trx);
+      });
+      const done = performance.now();
+      clearInterval(ticker);
+      assert.ok(done >= (await released), 'the transaction started only after the other writer committed');
+      assert.ok(turns >= 5, `the event loop kept turning while waiting (${turns} ticks)`);
+      const { rows } = await sql<{ n: number }>`select n from t order by n`.execute(db);
+      assert.deepEqual(
+        rows.map((r) => r.n),
+        [1, 2],
+      );
+      // A statement outside a transaction waits the same way.
+      other.exec('begin immediate');
+      other.prepare('insert into t values (3)').run();
+      setTimeout(() => other.exec('commit'), 100);
+      await sql`insert into t values (4)`.execute(db);
+      const after = await sql<{ n: number }>`select n from t order by n`.execute(db);
+      assert.deepEqual(
+        after.rows.map((r) => r.n),
+        [1, 2, 3, 4],
+      );
+      // Held past the wait: the error is SQLite's own.
+      other.exec('begin immediate');
+      await assert.rejects(
+        untilWriteLock(() => sql`begin immediate`.execute(db), 60),
+        (err: { code?: string }) => err.code === 'SQLITE_BUSY',
+      );
+      other.exec('rollback');
+    } finally {
+      clearInterval(ticker);
       other.close();
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   PostgresDialect,
   type SchemaMetadata,
   SqliteDialect,
+  type SqliteDialectConfig,
   sql,
   type TableMetadata,
 } from 'kysely';
@@ -157,7 +158,7 @@ export function openKysely(spec: ConnectionSpec): Connection {
     db = new Kysely<Database>({
       dialect: spec.database.readonly
         ? new SqliteDialect({ database })
-        : new ImmediateSqliteDialect({ database }),
+        : new ImmediateSqliteDialect({ database }, spec.database),
       log: sqlProfileLog(),
     });
   } else {
@@ -176,14 +177,67 @@ export function openKysely(spec: ConnectionSpec): Connection {
  * start (busy_timeout) and then cannot be overtaken.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly raw: SQLite.Database,
+  ) {
+    super(config);
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     const begin = CompiledQuery.raw('begin immediate');
     driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(begin);
+      await untilWriteLock(() => connection.executeQuery(begin));
+    };
+    // A statement outside a transaction is its own transaction: refused with SQLITE_BUSY, it
+    // did nothing, and runs again the same way. Inside one, `begin immediate` holds the lock.
+    // (SQLite has one connection here: Kysely hands out the same object every time.)
+    const acquire = driver.acquireConnection.bind(driver);
+    const waiting = new WeakSet<DatabaseConnection>();
+    driver.acquireConnection = async () => {
+      const connection = await acquire();
+      if (!waiting.has(connection)) {
+        waiting.add(connection);
+        const execute = connection.executeQuery.bind(connection);
+        connection.executeQuery = (query) =>
+          this.raw.inTransaction ? execute(query) : untilWriteLock(() => execute(query));
+      }
+      return connection;
     };
     return driver;
   }
+}
+
+/** How long a transaction's start waits for the write lock in all (the store's busy_timeout). */
+export const WRITE_LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `start` (a `begin immediate`, or a statement outside a transaction) again while SQLite answers SQLITE_BUSY, with a growing
+ * pause that lets the event loop run, until `WRITE_LOCK_WAIT_MS` have passed.
+ *
+ * busy_timeout should make SQLite wait by itself, but SQLite does not always call the busy
+ * handler: a full sync failed drives with "database is locked" at once (no 10 s wait) while
+ * the checkpoint thread's RESTART checkpoint held the write lock for 150–500 ms (seen under
+ * `--cpu-prof`, every ~10 s). Nothing of the transaction has run when `begin` fails, so
+ * starting it again is safe; waiting here also keeps the event loop turning, where SQLite's
+ * own busy wait sleeps on the thread.
+ */
+export async function untilWriteLock<T>(start: () => Promise<T>, waitMs = WRITE_LOCK_WAIT_MS): Promise<T> {
+  const deadline = performance.now() + waitMs;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!isSqliteBusy(err) || performance.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 /**
