@@ -7,7 +7,7 @@ import { EvidenceBuilder } from './detectors/bursts.ts';
 import { ipPrefix } from './detectors/unusual-ip.ts';
 import { activityEventOf } from './load.ts';
 import type { DetectorParams } from './settings.ts';
-import { type Keyset, keysetRange } from './sql.ts';
+import { type Keyset, keysetAfter, keysetRange } from './sql.ts';
 import { type Detection, iso, type Severity } from './types.ts';
 
 /**
@@ -79,26 +79,28 @@ export async function nextKeyset(
   after: Keyset | null,
   size: number,
 ): Promise<Keyset | null> {
-  const base = () => {
-    let q = db
-      .selectFrom('audit_events')
-      .select(['observed_at', 'id'])
-      .where('integration_id', '=', integrationId);
-    if (after)
-      q = q.where(
-        sql<boolean>`(observed_at > ${after.observedAt} or (observed_at = ${after.observedAt} and id > ${after.id}))`,
-      );
-    return q;
-  };
   const row =
-    (await base()
+    (await eventPositionsAfter(db, integrationId, after)
       .orderBy('observed_at')
       .orderBy('id')
       .limit(1)
       .offset(size - 1)
       .executeTakeFirst()) ??
-    (await base().orderBy('observed_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst());
+    (await eventPositionsAfter(db, integrationId, after)
+      .orderBy('observed_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst());
   return row ? { observedAt: ts(row.observed_at), id: row.id } : null;
+}
+
+/** The (observed_at, id) of the audit events after `after` (null: all); a range of audit_events_observed. */
+export function eventPositionsAfter(db: Kysely<Database>, integrationId: string, after: Keyset | null) {
+  const q = db
+    .selectFrom('audit_events')
+    .select(['observed_at', 'id'])
+    .where('integration_id', '=', integrationId);
+  return after ? q.where(keysetAfter(after)) : q;
 }
 
 export const keysetOf = (observedAt: string | null, id: string | null): Keyset | null =>
@@ -166,21 +168,7 @@ async function foldChunk(
   upTo: Keyset,
   bits: number,
 ): Promise<number> {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select((eb) => [
-      'actor_upn',
-      'client_ip',
-      eb.fn.min('time').as('first'),
-      eb.fn.max('time').as('last'),
-      eb.fn.countAll().as('n'),
-    ])
-    .where('integration_id', '=', integrationId)
-    .where(keysetRange(after, upTo))
-    .where('actor_upn', 'is not', null)
-    .where('client_ip', 'is not', null)
-    .groupBy(['actor_upn', 'client_ip'])
-    .execute();
+  const rows = await chunkAddresses(db, integrationId, after, upTo).execute();
   let events = 0;
   for (let i = 0; i < rows.length; i += UPSERT_ROWS) {
     const values = rows.slice(i, i + UPSERT_ROWS).map((r) => {
@@ -208,6 +196,29 @@ async function foldChunk(
       .execute();
   }
   return events;
+}
+
+/** The (actor, address) aggregates of the events in one chunk: a range of audit_events_observed. */
+export function chunkAddresses(
+  db: Kysely<Database>,
+  integrationId: string,
+  after: Keyset | null,
+  upTo: Keyset,
+) {
+  return db
+    .selectFrom('audit_events')
+    .select((eb) => [
+      'actor_upn',
+      'client_ip',
+      eb.fn.min('time').as('first'),
+      eb.fn.max('time').as('last'),
+      eb.fn.countAll().as('n'),
+    ])
+    .where('integration_id', '=', integrationId)
+    .where(keysetRange(after, upTo))
+    .where('actor_upn', 'is not', null)
+    .where('client_ip', 'is not', null)
+    .groupBy(['actor_upn', 'client_ip']);
 }
 
 /** ipv4_prefix_bits changed: every stored address gets its prefix again (pages by key). */

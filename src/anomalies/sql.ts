@@ -24,9 +24,20 @@ export interface Keyset {
   id: string;
 }
 
+/**
+ * audit_events rows after `after` (exclusive) by (observed_at, id), spelled as a row value:
+ * SQLite and PostgreSQL search their (integration_id, observed_at, id) index for it as one
+ * range. The OR spelling (observed_at > a or (observed_at = a and id > b)) is no range to
+ * SQLite, and one collection round stamps every event it stores with the same observed_at, so
+ * each chunk of the baseline build read every event stored (issue 16: 144 s for a million).
+ */
+export function keysetAfter(after: Keyset): RawBuilder<boolean> {
+  return sql<boolean>`(observed_at, id) > (${after.observedAt}, ${after.id})`;
+}
+
 /** audit_events rows after `after` (exclusive; null: from the start) up to `upTo` (inclusive), by (observed_at, id). */
 export function keysetRange(after: Keyset | null, upTo: Keyset): RawBuilder<boolean> {
-  const upper = sql`(observed_at < ${upTo.observedAt} or (observed_at = ${upTo.observedAt} and id <= ${upTo.id}))`;
-  if (!after) return sql<boolean>`${upper}`;
-  return sql<boolean>`(observed_at > ${after.observedAt} or (observed_at = ${after.observedAt} and id > ${after.id})) and ${upper}`;
+  const upper = sql<boolean>`(observed_at, id) <= (${upTo.observedAt}, ${upTo.id})`;
+  if (!after) return upper;
+  return sql<boolean>`${keysetAfter(after)} and ${upper}`;
 }
