@@ -87,6 +87,7 @@ export const activity: Scenario = {
       const settings = resolveDetectorSettings();
       // First round: the baselines built from everything stored (in chunks), the week judged.
       const firstStats = noStats();
+      const cpu1 = process.cpuUsage();
       const t1 = performance.now();
       const first = await recordDetections(store, 'int-bench', {
         now: now(),
@@ -95,6 +96,7 @@ export const activity: Scenario = {
         stats: firstStats,
       });
       const detectSeconds = (performance.now() - t1) / 1000;
+      const detectCpuSeconds = cpuSecondsSince(cpu1);
       const findings = await store.db
         .selectFrom('findings')
         .select(['rule_id', 'details', 'reason'])
@@ -121,9 +123,11 @@ export const activity: Scenario = {
       await advance(31);
       const more = await collectActivity(c, { now, requestsPerMinute: 2000, fetchConcurrency: 4 });
       const roundStats = noStats();
+      const cpu2 = process.cpuUsage();
       const t2 = performance.now();
       const next = await recordDetections(store, 'int-bench', { now: now(), settings, stats: roundStats });
       const roundSeconds = (performance.now() - t2) / 1000;
+      const roundCpuSeconds = cpuSecondsSince(cpu2);
       return {
         events: Number(stored.n),
         events_expected: records,
@@ -132,8 +136,10 @@ export const activity: Scenario = {
         seconds: round(ingestSeconds, 2),
         events_per_s: round(read.eventsNew / ingestSeconds, 0),
         detect_first_round_s: round(detectSeconds, 2),
+        detect_first_round_cpu_s: round(detectCpuSeconds, 2),
         detect_first_round_rows: firstStats.rows,
         detect_round_s: round(roundSeconds, 2),
+        detect_round_cpu_s: round(roundCpuSeconds, 2),
         detect_round_events: more.eventsNew,
         detect_round_rows: roundStats.rows,
         detect_round_opened: next.opened,
@@ -154,3 +160,9 @@ export const activity: Scenario = {
     }
   },
 };
+
+/** Process CPU (user + system) since `start`, in seconds: the simulator in this process is idle meanwhile. */
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
