@@ -164,6 +164,8 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
       'scenarios_injected',
       'scenarios_detected',
       'false_positives',
+      'detect_first_round_cpu_s',
+      'detect_round_cpu_s',
     ]);
     assert.equal(r.events, r.events_expected, JSON.stringify(r));
     assert.equal(r.scenarios_detected, r.scenarios_injected, JSON.stringify(r));
