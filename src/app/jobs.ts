@@ -12,6 +12,7 @@ import { PgBossBackend } from '../jobs/pgboss-backend.ts';
 import { createJobQueue } from '../jobs/queue.ts';
 import type { JobKind, JobQueue } from '../jobs/types.ts';
 import { StaleEvaluationError } from '../rules/cursor.ts';
+import { ensureItemIndexes } from '../store/deferred-indexes.ts';
 import {
   driveKey,
   type ExclusiveLocks,
@@ -196,6 +197,8 @@ export async function openAppJobs(app: AppContext, options: AppJobsOptions = {})
         // In process the integration's queue drains when its drives are collected: the full
         // evaluation runs on all of them (pg-boss: queued behind them, it may overtake the last).
         await queue.idle(integrationId);
+        // A first collection's drives wrote without the API's sort indexes (store/deferred-indexes.ts).
+        await ensureItemIndexes(store);
         if (!evaluateRules) return;
         await jobs.enqueueRules(integrationId, 'full');
         return queue.idle(integrationId);

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { GraphClientStats } from '../graph/types.ts';
 import type { ErrorSubject } from '../resources/types.ts';
 import { encodeValue } from '../store/codec.ts';
+import { deferItemIndexes, ensureItemIndexes } from '../store/deferred-indexes.ts';
 import { asStoreFault, storeFaultKind } from '../store/store-fault.ts';
 import { listSyncErrors, type SyncErrorRecord } from '../store/sync-state.ts';
 import { describeError, reportError, type SyncContext, type SyncProgress, statsDelta } from './context.ts';
@@ -73,6 +74,8 @@ export async function syncIntegration(ctx: SyncContext, opts: SyncOptions): Prom
 }
 
 async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult> {
+  // An empty store's first collection writes items without the API's sort indexes (built below).
+  const deferred = await deferItemIndexes(ctx.store);
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const base = ctx.client.stats();
@@ -298,6 +301,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
   await tenantConfig;
   await alongside;
 
+  if (items) await buildItemIndexes(ctx, deferred);
   progress.phase = 'done';
   emit();
   const errors = (await listSyncErrors(ctx.store.db, ctx.integration.id, { open: true })).filter(
@@ -382,4 +386,20 @@ export async function refreshVerifiedDomains(ctx: SyncContext): Promise<string[]
       .execute();
   }
   return names;
+}
+
+/** Builds the API's sort indexes a first collection went without (store/deferred-indexes.ts). */
+async function buildItemIndexes(ctx: SyncContext, deferred: boolean): Promise<void> {
+  const t0 = performance.now();
+  const built = await ensureItemIndexes(ctx.store);
+  if (built.length > 0)
+    ctx.logger?.info(
+      {
+        integration: ctx.integration.id,
+        indexes: built,
+        seconds: Math.round(performance.now() - t0) / 1000,
+        deferred,
+      },
+      `built ${built.length} drive item indexes the first collection went without`,
+    );
 }
