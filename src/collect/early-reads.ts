@@ -37,7 +37,7 @@ export interface EarlyReadOptions {
   onPermissionBatch?: (info: { calls: number }) => void;
   onLabelCalls?: (calls: number) => void;
   /** A store fault (or an error that could not be recorded) ends the early reads; the sync stops on it. */
-  onStoreFault: (err: unknown) => void;
+  onFatal: (err: unknown) => void;
 }
 
 export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): EarlyReads {
@@ -86,10 +86,10 @@ export function startEarlyReads(ctx: SyncContext, opts: EarlyReadOptions): Early
   /** Never rejects: nothing may be left unheard if the sync ends before stop() is awaited. */
   async function fault(err: unknown): Promise<void> {
     try {
-      if (storeFaultKind(err)) opts.onStoreFault(err);
+      if (storeFaultKind(err)) opts.onFatal(err);
       else await reportError(ctx, describeError(err, 'permission'));
     } catch (reporting) {
-      opts.onStoreFault(reporting);
+      opts.onFatal(reporting);
     }
   }
   const running = loop().catch(fault);

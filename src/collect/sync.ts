@@ -127,19 +127,19 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
    * flight (each meets it too or finishes), then throws it, so nothing of this run goes on
    * after it returns (the caller closes the Graph client under it).
    */
-  let storeFault: unknown;
-  const noteStoreFault = (err: unknown): undefined => {
-    storeFault ??= err;
+  let fatal: unknown;
+  const noteFatal = (err: unknown): undefined => {
+    fatal ??= err;
     return undefined;
   };
   const attempt = async (resource: ErrorSubject, work: () => Promise<unknown>): Promise<boolean> => {
-    if (storeFault) return false;
+    if (fatal) return false;
     try {
       await work();
       resources[resource] ??= 'ok';
       return true;
     } catch (err) {
-      if (storeFaultKind(err)) return noteStoreFault(err) ?? false;
+      if (storeFaultKind(err)) return noteFatal(err) ?? false;
       const e = describeError(err, resource);
       resources[resource] = e.code;
       await reportError(ctx, e);
@@ -170,7 +170,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
             progress.labelCalls += calls;
             emit();
           },
-          onStoreFault: noteStoreFault,
+          onFatal: noteFatal,
         })
       : undefined;
   const startDrives = (driveIds: string[]) => {
@@ -180,7 +180,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
       progress.drivesTotal++;
       feeds.push(
         limit(async (): Promise<DriveSyncResult | undefined> => {
-          if (storeFault) return undefined;
+          if (fatal) return undefined;
           const r = await syncDrive(ctx, driveId, {
             mode: opts.mode,
             permissions: 'defer',
@@ -195,7 +195,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
           if (r.completed) early?.add(r);
           emit();
           return r;
-        }).catch(noteStoreFault),
+        }).catch(noteFatal),
       );
     }
   };
@@ -214,9 +214,9 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
   let alongside: Promise<unknown> = Promise.resolve();
   let tenantConfig: Promise<unknown> = Promise.resolve();
   const stopIfFaulted = async () => {
-    if (!storeFault) return;
+    if (!fatal) return;
     await Promise.allSettled([alongside, tenantConfig, ...feeds, early?.stop()]);
-    throw storeFault;
+    throw fatal;
   };
   if (opts.directory !== false) {
     const usersOk = await attempt('user', async () => {
@@ -236,7 +236,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
     // The label step after the permission reads names labels from the catalogue.
     tenantConfig = refreshTenantConfig(ctx, 'full').then(
       (status) => Object.assign(resources, status),
-      noteStoreFault,
+      noteFatal,
     );
     labelsReady(tenantConfig);
     if (items) beginDrives();
@@ -279,7 +279,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
         },
       });
     } catch (err) {
-      if (storeFaultKind(err)) noteStoreFault(err);
+      if (storeFaultKind(err)) noteFatal(err);
       else await reportError(ctx, describeError(err, 'permission'));
     }
     await stopIfFaulted();
@@ -293,7 +293,7 @@ async function collect(ctx: SyncContext, opts: SyncOptions): Promise<SyncResult>
             // Not `+= await`: that reads the total before the await and loses concurrent drives' calls.
             const calls = await readDriveLabels(ctx, r.driveId, r.labelSource);
             progress.labelCalls += calls;
-          }).catch(noteStoreFault),
+          }).catch(noteFatal),
         ),
     );
     await stopIfFaulted();

@@ -37,7 +37,7 @@ export interface GraphClientOptions extends GraphCredentials {
   retryBaseMs?: number; // default 500
   /** (added) Cap of one backoff delay. */
   retryMaxDelayMs?: number; // default 30_000
-  /** (added) Extra length added to the pacing window to absorb latency jitter (default 3% of the window, ≥ 25 ms). */
+  /** (added) Extra length added to the pacing window to absorb latency jitter (default 1 % of the window, ≥ 10 ms). */
   ruPacingMarginMs?: number;
   /**
    * Where RU are drawn from instead of an own pacer (ruBudgetPerMinute is then ignored): a budget
