@@ -4,6 +4,8 @@ import { ApiFailure, api, type Page } from './api.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
+  /** The path `data` was read from (it stays shown while another path loads). */
+  dataPath: string | null;
   error: Error | undefined;
   loading: boolean;
   reload: () => void;
@@ -12,7 +14,10 @@ export interface Loaded<T> {
 
 /** GETs `path` (null: nothing yet) and again whenever it changes or `reload()` is called. */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
+  const [loaded, setLoaded] = useState<{ data: T | undefined; path: string | null }>({
+    data: undefined,
+    path: null,
+  });
   const [error, setError] = useState<Error | undefined>(undefined);
   const [loading, setLoading] = useState(path !== null);
   const [tick, setTick] = useState(0);
@@ -24,7 +29,7 @@ export function useApi<T>(path: string | null): Loaded<T> {
     api.get<T>(path).then(
       (value) => {
         if (!live) return;
-        setData(value);
+        setLoaded({ data: value, path });
         setError(undefined);
         setLoading(false);
       },
@@ -39,32 +44,109 @@ export function useApi<T>(path: string | null): Loaded<T> {
     };
   }, [path, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload, setData };
+  const setData = useCallback(
+    (update: (previous: T | undefined) => T | undefined) =>
+      setLoaded((previous) => ({ ...previous, data: update(previous.data) })),
+    [],
+  );
+  return { data: loaded.data, dataPath: loaded.path, error, loading, reload, setData };
 }
 
 /**
  * A paged list: `base` is the path with its filters (`/inventory/items?exposure=public`; null: none yet);
- * next/prev walk the server's cursors (a stack of the cursors of earlier pages).
+ * next/prev walk the server's cursors (a stack of where each page shown so far starts).
+ * `further()` continues the current page from its nextCursor without counting a page: a list
+ * that examines a bounded number of rows per request (GET /inventory/items) can answer an
+ * empty page that is not its end.
  */
 export function usePaged<T>(base: string | null) {
-  // The cursor stack belongs to one filter: a new `base` starts over at page 1.
-  const [stack, setStack] = useState<{ base: string | null; cursors: string[] }>({ base, cursors: [] });
-  const cursors = stack.base === base ? stack.cursors : [];
-  const cursor = cursors[cursors.length - 1];
+  // The stack belongs to one filter: a new `base` starts over at page 1.
+  const [stack, setStack] = useState<{ base: string | null; starts: (string | undefined)[] }>({
+    base,
+    starts: [undefined],
+  });
+  const starts = stack.base === base ? stack.starts : [undefined];
+  const cursor = starts[starts.length - 1];
   const sep = base?.includes('?') ? '&' : '?';
   const path = base !== null && cursor ? `${base}${sep}cursor=${encodeURIComponent(cursor)}` : base;
   const loaded = useApi<Page<T>>(path);
+  const nextCursor = loaded.data?.nextCursor;
   return {
     ...loaded,
-    page: cursors.length + 1,
+    base,
+    page: starts.length,
+    /** Whether `data` is this page's (not the previous page's or filter's, shown while this one loads). */
+    current: path !== null && loaded.dataPath === path,
     next: () => {
-      const nextCursor = loaded.data?.nextCursor;
-      if (nextCursor) setStack({ base, cursors: [...cursors, nextCursor] });
+      if (nextCursor) setStack({ base, starts: [...starts, nextCursor] });
     },
-    prev: () => setStack({ base, cursors: cursors.slice(0, -1) }),
-    hasNext: Boolean(loaded.data?.nextCursor),
-    hasPrev: cursors.length > 0,
+    prev: () => setStack({ base, starts: starts.length > 1 ? starts.slice(0, -1) : starts }),
+    further: () => {
+      if (nextCursor) setStack({ base, starts: [...starts.slice(0, -1), nextCursor] });
+    },
+    hasNext: Boolean(nextCursor),
+    hasPrev: starts.length > 1,
   };
+}
+
+export type Paged<T> = ReturnType<typeof usePaged<T>>;
+
+/**
+ * Empty pages a list follows by itself before it asks: each can cost the server its time
+ * ceiling (1 s on GET /inventory/items), so a rare filter searches ~5 s, then waits for a click.
+ */
+export const AUTO_FURTHER_PAGES = 4;
+
+/**
+ * An empty page with a nextCursor: the server stopped looking (its time ceiling), not the list
+ * ending. Said as such, never as "nothing matches": the page is continued by itself up to
+ * `auto` times, then a button continues it. Renders nothing for any other page.
+ */
+export function UnfinishedSearch<T>({
+  list,
+  what,
+  auto = AUTO_FURTHER_PAGES,
+}: {
+  list: Paged<T>;
+  /** What is searched, plural ("items"). */
+  what: string;
+  auto?: number;
+}) {
+  // Pages continued by themselves since the filter was set or the button clicked.
+  const [rounds, setRounds] = useState({ base: list.base, n: 0 });
+  const n = rounds.base === list.base ? rounds.n : 0;
+  const unfinished = list.data?.items.length === 0 && Boolean(list.data.nextCursor);
+  const { further, base } = list;
+  const settled = unfinished && list.current && !list.loading;
+  useEffect(() => {
+    if (!settled || n >= auto) return;
+    setRounds({ base, n: n + 1 });
+    further();
+  }, [settled, n, auto, base, further]);
+  if (!unfinished) return null;
+  if (!settled || n < auto)
+    return (
+      <p className="muted" role="status">
+        No matches in the {what} searched so far; searching further…
+      </p>
+    );
+  return (
+    <div className="unfinished-search" role="status">
+      <p className="muted">
+        No matches in the {what} searched so far. The search pauses now and then to keep the server
+        responsive; the rest of the {what} are not searched yet.
+      </p>
+      <button
+        type="button"
+        onClick={() => {
+          setRounds({ base, n: 0 });
+          further();
+        }}
+      >
+        Search further
+      </button>
+    </div>
+  );
 }
 
 export function Pager(props: {

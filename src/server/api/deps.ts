@@ -4,6 +4,7 @@ import type { Config } from '../../config/config.ts';
 import type { Database } from '../../store/schema.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { ListBounds } from './routes/inventory/item-list.ts';
 
 /**
  * What API routes get. Reads go straight to `db` (on `serve` the server thread's own
@@ -24,4 +25,10 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** How often live events are polled from the database (ms, default 1 s). */
   liveEventsIntervalMs?: number;
+  /**
+   * What a page of GET /inventory/items may cost (default: item-list.ts's window, budget and
+   * ceiling). Tests narrow it to get, on a small store, the short and empty pages with a
+   * nextCursor that a rare filter gets on a large one.
+   */
+  itemListBounds?: Partial<ListBounds>;
 }

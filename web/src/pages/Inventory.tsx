@@ -2,7 +2,17 @@ import { type FormEvent, type ReactNode, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { queryString, rowPath } from '../api.ts';
 import { bytes, when } from '../format.ts';
-import { AutoTable, ErrorBox, Exposure, Field, Loading, Pager, Table, usePaged } from '../ui.tsx';
+import {
+  AutoTable,
+  ErrorBox,
+  Exposure,
+  Field,
+  Loading,
+  Pager,
+  Table,
+  UnfinishedSearch,
+  usePaged,
+} from '../ui.tsx';
 
 export interface InventoryItem {
   integrationId: string;
@@ -201,8 +211,11 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
       </form>
       <ErrorBox error={list.error} />
       <Loading when={list.loading && !list.data} />
+      <UnfinishedSearch list={list} what="items" />
       <Table
-        rows={list.data?.items}
+        // An empty page with a nextCursor is not "no match" (the API stops a page at its time
+        // ceiling): UnfinishedSearch says so and searches on.
+        rows={list.data?.items.length === 0 && list.hasNext ? undefined : list.data?.items}
         rowKey={(r) => `${r.integrationId}/${r.id}`}
         empty="No items match these filters."
         caption="Files and folders"

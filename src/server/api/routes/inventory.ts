@@ -48,7 +48,7 @@ export async function inventoryRoutes(app: ZodApp, deps: ApiDeps): Promise<void>
         response: { 200: pageSchema(itemRowSchema) },
       },
     },
-    async (req) => listItems(deps.db, deps.dialect, req.query),
+    async (req) => listItems(deps.db, deps.dialect, req.query, deps.itemListBounds),
   );
   app.get(
     '/inventory/items/:integrationId/:id',
