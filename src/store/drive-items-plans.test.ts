@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import { openTestStore, type TestStore, testDialects } from '../../test/support/store.ts';
+import type { AuditEventRow } from '../collect/activity/record.ts';
+import { resolveInventory } from '../collect/activity/resolve.ts';
 import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import type { ResourceRow } from '../resources/types.ts';
 import { openReadSession } from '../rules/read-session.ts';
 import { buildScope, scopeTablesSql } from '../rules/scope.ts';
+import { itemDetail } from '../server/api/routes/inventory/item-detail.ts';
 import { integrationHealth } from './integration-health.ts';
 import { applyItemsPage } from './items.ts';
 import type { Database } from './schema.ts';
@@ -17,7 +20,9 @@ import type { Database } from './schema.ts';
  * captured as sent and explained. SQLite: no statement scans drive_items, and the path ranges
  * and the pending-path probe search drive_items_api_path. PostgreSQL (sequential scans
  * disabled, so the plan shows whether an index can serve): the path statements use
- * drive_items_api_path. On both, the live count per integration searches drive_items_api_exposure.
+ * drive_items_api_path. On both, the live count per integration searches drive_items_api_exposure,
+ * and the lookups of items by id alone (the item page, audit events' ListItemUniqueId) search
+ * drive_items_by_id (0940).
  */
 
 const INTEGRATION = 'int-plans';
@@ -63,6 +68,22 @@ function recording(trx: Kysely<Database>, into: CompiledQuery[]): Kysely<Databas
     },
   });
 }
+
+/** The store as a reader: every query it runs (builder or raw) is recorded as compiled. */
+function capturing(db: Kysely<Database>, into: CompiledQuery[]): Kysely<Database> {
+  const executor = db.getExecutor();
+  return db.withPlugin({
+    transformQuery: (args) => {
+      into.push(executor.compileQuery(args.node, args.queryId));
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+}
+
+/** Statements that look drive items up by id without naming the drive. */
+const BY_ID_ALONE = (q: CompiledQuery) =>
+  /from "drive_items"/.test(q.sql) && /"id" (=|in)/.test(q.sql) && !/"drive_id" (=|in)/.test(q.sql);
 
 let clock = Date.parse('2025-05-01T00:00:00.000Z');
 
@@ -225,6 +246,29 @@ for (const dialect of testDialects()) {
         else assert.match(p, /Index \w*\s*Scan using drive_items_api_path on drive_items x/, p);
       } finally {
         await session.close();
+      }
+    });
+
+    test('lookups of items by id alone (item page, audit events) search drive_items_by_id', async () => {
+      const sent: CompiledQuery[] = [];
+      const reader = capturing(t.db, sent);
+      const detail = await itemDetail(reader, [], INTEGRATION, 'f0');
+      assert.equal(detail.item.path, '/A2/f0.txt');
+      const event = { id: 'e1', list_item_id: 'late', object_url: null, site_url: null } as AuditEventRow;
+      await resolveInventory(reader, INTEGRATION, [event]);
+      assert.equal(event.item_id, 'late', 'the event resolved by its ListItemUniqueId');
+      const lookups = sent.filter(BY_ID_ALONE);
+      assert.equal(lookups.length, 2, sent.map((q) => q.sql).join('\n\n'));
+      for (const q of lookups) {
+        const p = await plan(q);
+        // Not the integration's items read one by one (before 0940: SEARCH … (integration_id=?)).
+        if (dialect === 'sqlite')
+          assert.match(
+            p,
+            /^SEARCH drive_items USING INDEX drive_items_by_id \(id=\? AND integration_id=\?\)/m,
+            `${q.sql}\n---\n${p}`,
+          );
+        else assert.match(p, /Index Scan (using|on) drive_items_by_id/, `${q.sql}\n---\n${p}`);
       }
     });
 
