@@ -79,9 +79,11 @@ export const activity: Scenario = {
       }
       const records = (await admin.auditStats()).records;
       await advance(31);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const read = await collectActivity(c, { now, requestsPerMinute: 2000, fetchConcurrency: 4 });
       const ingestSeconds = (performance.now() - t0) / 1000;
+      const ingestCpuSeconds = cpuSecondsSince(cpu0);
       if (read.error) throw new Error(`the audit feed failed: ${read.error.code}: ${read.error.message}`);
       const rssIngest = Math.round(process.resourceUsage().maxRSS / 1024);
       const settings = resolveDetectorSettings();
@@ -135,6 +137,7 @@ export const activity: Scenario = {
         blobs: read.contentRead,
         seconds: round(ingestSeconds, 2),
         events_per_s: round(read.eventsNew / ingestSeconds, 0),
+        ingest_cpu_s: round(ingestCpuSeconds, 2),
         detect_first_round_s: round(detectSeconds, 2),
         detect_first_round_cpu_s: round(detectCpuSeconds, 2),
         detect_first_round_rows: firstStats.rows,
