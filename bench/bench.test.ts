@@ -161,6 +161,7 @@ describe('benchmarks (--quick)', { concurrency: 1 }, () => {
     assertNumbers(r, [
       'events',
       'events_per_s',
+      'ingest_cpu_s',
       'scenarios_injected',
       'scenarios_detected',
       'false_positives',
