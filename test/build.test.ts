@@ -85,6 +85,7 @@ describe('the build', () => {
     const allowed = [
       /new URL\('\.\/[\w/-]+\.mjs', import\.meta\.url\)/, // tsx bootstraps, used from the sources only
       /moduleUrl\('\.\/[\w/.-]+\.ts', import\.meta\.url\)/,
+      /startingModule\('\.\/[\w/.-]+\.ts', import\.meta\.url, [A-Z_]+\)/,
       /createRequire\(import\.meta\.url\)/,
     ];
     const offending: string[] = [];

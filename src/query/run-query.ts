@@ -1,17 +1,14 @@
 import type { Dialect } from '../store/dialect.ts';
 import { checkQueryAllowed, type QueryTarget } from '../store/sql-guard/check-query.ts';
 import { preflight } from '../store/sql-guard/preflight.ts';
-import {
-  DEFAULT_QUERY_LIMITS,
-  type QueryLimits,
-  type Truncation,
-} from '../store/sql-guard/runner/protocol.ts';
-import { runInQueryProcess } from '../store/sql-guard/runner/runner.ts';
+import type { QueryLimits, Truncation } from '../store/sql-guard/runner/protocol.ts';
+import { DEFAULT_QUERY_LIMITS, runInQueryProcess } from '../store/sql-guard/runner/runner.ts';
 import { bindQueryParams, type QueryParams } from './params.ts';
 
 export { type QueryTarget, queryTargetOf } from '../store/sql-guard/check-query.ts';
 export { QueryError } from '../store/sql-guard/errors.ts';
-export { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../store/sql-guard/runner/protocol.ts';
+export type { QueryLimits } from '../store/sql-guard/runner/protocol.ts';
+export { DEFAULT_QUERY_LIMITS } from '../store/sql-guard/runner/runner.ts';
 
 /**
  * Read-only SQL over the inventory, for people (CLI, later the REST API and web app):

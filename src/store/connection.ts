@@ -1,6 +1,4 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -15,8 +13,8 @@ import {
   sql,
   type TableMetadata,
 } from 'kysely';
-import pg from 'pg';
-import { type Dialect, registerSqliteHelpers } from './dialect.ts';
+import type { Dialect } from './dialect.ts';
+import { checkSchemaName, openPgPool, type PgOpenOptions, pgClient } from './pg-driver.ts';
 import type { Database } from './schema.ts';
 import { dropConsoleRole } from './sql-guard/console-role.ts';
 import { sqlProfileLog } from './sql-profile.ts';
@@ -24,86 +22,13 @@ import { CachingSqliteDatabase } from './sqlite-statements.ts';
 
 /**
  * The one place database connections are opened: the store, the webhook inbox, the
- * HTTP server thread, read-only queries and tests all come through here, so every
- * SQLite connection has the SQL helpers registered and every PostgreSQL connection has
- * the same type parsers and search_path.
+ * HTTP server thread, read-only queries and tests all come through here (the drivers'
+ * own connections in ./sqlite-driver.ts and ./pg-driver.ts, re-exported), so every SQLite connection has the SQL helpers
+ * registered and every PostgreSQL connection has the same type parsers and search_path.
  */
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Throws unless `schema` is a plain lower-case PostgreSQL identifier (it is interpolated). */
-export function checkSchemaName(schema: string | undefined): void {
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
-}
-
-// int8 → number (byte counts stay far below 2^53), timestamptz → ISO-8601 with ms.
-const PG_TYPES = {
-  getTypeParser(oid: number, format?: string) {
-    if (oid === 20) return (v: string) => Number(v);
-    if (oid === 1184 || oid === 1114)
-      return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
-    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads
-    return (pg.types.getTypeParser as any)(oid, format);
-  },
-};
-
-export interface SqliteOpenOptions {
-  /** Open read-only; the file must exist. */
-  readonly?: boolean;
-  /** Wait this long for another connection's lock (ms). */
-  busyTimeoutMs?: number;
-}
-
-/**
- * A better-sqlite3 connection with the SQL helpers registered. A new file's directory is
- * created 0700 and a new file 0600: the inventory names every shared file and who can reach
- * it, so other local users must not read it (SQLite gives -wal and -shm the file's mode).
- */
-export function openSqlite(file: string, options: SqliteOpenOptions = {}): SQLite.Database {
-  const creating = !options.readonly && file !== ':memory:' && !existsSync(file);
-  if (creating) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  // SQLite opens a file it may not write read-only without a word, and the first write fails
-  // later: refuse here (EACCES, a read-only store fault naming the file).
-  else if (!options.readonly && file !== ':memory:') accessSync(file, constants.R_OK | constants.W_OK);
-  const db = options.readonly ? new SQLite(file, { readonly: true, fileMustExist: true }) : new SQLite(file);
-  if (creating) chmodSync(file, 0o600);
-  if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
-  registerSqliteHelpers(db);
-  return db;
-}
-
-export interface PgOpenOptions {
-  databaseUrl: string;
-  /** Schema put first on search_path (not created here: see ensurePgSchema). */
-  schema?: string;
-}
-
-/** A PostgreSQL pool with drivewarden's type parsers and search_path. */
-export function openPgPool(options: PgOpenOptions & { maxConnections: number }): pg.Pool {
-  checkSchemaName(options.schema);
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: options.maxConnections,
-    types: PG_TYPES,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
-  // A connection the server closed (a restart, a terminated backend) while idle leaves the
-  // pool, which opens a new one for the next query; while checked out (between the statements
-  // of a transaction) its next query fails. Unheard, either 'error' event would end the process.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  return pool;
-}
-
-/** One PostgreSQL client (not connected yet) with the same type parsers and search_path. */
-export function pgClient(options: PgOpenOptions): pg.Client {
-  checkSchemaName(options.schema);
-  return new pg.Client({
-    connectionString: options.databaseUrl,
-    types: PG_TYPES,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
-}
+export { checkSchemaName, openPgPool, type PgOpenOptions, pgClient } from './pg-driver.ts';
+export { openSqlite, type SqliteOpenOptions } from './sqlite-driver.ts';
 
 /** Creates the schema if missing. */
 export async function ensurePgSchema(databaseUrl: string, schema: string): Promise<void> {

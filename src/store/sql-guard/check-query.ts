@@ -1,8 +1,8 @@
 import { openSqlite } from '../connection.ts';
 import type { Store } from '../store.ts';
 import { QueryError } from './errors.ts';
-import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './runner/protocol.ts';
-import { runInQueryProcess } from './runner/runner.ts';
+import type { QueryLimits } from './runner/protocol.ts';
+import { DEFAULT_QUERY_LIMITS, runInQueryProcess } from './runner/runner.ts';
 import { checkSqliteQuery } from './sqlite-guard.ts';
 
 /**

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { CONSOLE_TABLES, consoleReadable, secretColumnsOf } from '../tables/secret-columns.ts';
+import { consoleRoleName } from './console-role-name.ts';
+
+export { consoleRoleName } from './console-role-name.ts';
 
 /**
  * The role the PostgreSQL query console runs as (SET LOCAL ROLE in its read-only
@@ -15,14 +17,6 @@ import { CONSOLE_TABLES, consoleReadable, secretColumnsOf } from '../tables/secr
  * or a DBA creates it once: `CREATE ROLE <name> NOLOGIN; GRANT <name> TO <user>;`
  * (the name: consoleRoleName, printed by the console's error when it is missing).
  */
-
-/** One role per database and schema (role names are cluster-wide; at most 63 bytes). */
-export function consoleRoleName(database: string, schema: string): string {
-  const plain = `dw_console_${database}_${schema}`;
-  if (/^[a-z0-9_]+$/.test(plain) && plain.length <= 63) return plain;
-  const hash = createHash('sha256').update(`${database}\0${schema}`).digest('hex').slice(0, 16);
-  return `dw_console_${hash}`;
-}
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { CONSOLE_TABLES, consoleReadable, secretColumnsOf } from '../tables/secret-columns.ts';
-import { consoleRoleName } from './console-role.ts';
+import { consoleRoleName } from './console-role-name.ts';
 import type { PgExecute } from './postgres-guard.ts';
 import { explainPrepared, PortalReader, prepareStatement } from './postgres-prepared.ts';
 

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { QueryError } from '../errors.ts';
-import { executePostgres } from './execute-postgres.ts';
-import { executeSqlite } from './execute-sqlite.ts';
 import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts';
+
+type QueryRows = Extract<ChildMessage, { type: 'result' }>;
 
 /**
  * The query process: runs one query (guard, then rows within the limits) and exits. It is a
@@ -28,12 +28,25 @@ function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
-async function run(request: RunRequest): Promise<ChildMessage> {
-  const { target, text, values, limits, checkOnly = false } = request;
-  try {
-    if (target.databaseUrl) return await executePostgres(target, text, values, limits, checkOnly);
+type Execute = (request: RunRequest) => Promise<QueryRows> | QueryRows;
+
+/** The dialect's executor, loading only its driver (this process starts for every query). */
+async function loadExecutor(request: RunRequest): Promise<Execute> {
+  if (request.target.databaseUrl) {
+    const { executePostgres } = await import('./execute-postgres.ts');
+    return ({ target, text, values, limits, checkOnly }) =>
+      executePostgres(target, text, values, limits, checkOnly);
+  }
+  const { executeSqlite } = await import('./execute-sqlite.ts');
+  return ({ target, text, values, limits, checkOnly }) => {
     if (!target.sqliteFile) throw new QueryError('failed', 'no store to query');
     return executeSqlite(target.sqliteFile, text, values, limits, checkOnly);
+  };
+}
+
+async function run(execute: Execute, request: RunRequest): Promise<ChildMessage> {
+  try {
+    return await execute(request);
   } catch (err) {
     if (err instanceof QueryError) return { type: 'error', kind: err.kind, message: err.message };
     return { type: 'error', kind: 'failed', message: (err as Error).message };
@@ -45,10 +58,14 @@ process.once('message', async (request: RunRequest) => {
     eval: true,
     workerData: { limit: request.limits.maxMemoryMb * 1024 * 1024, marker: MEMORY_MARKER },
   });
-  // Running before the query starts: a SQLite query holds this thread until it ends.
-  await new Promise((resolve) => watchdog.once('online', resolve));
+  // Both before the time limit starts: the watchdog running (a SQLite query holds this thread
+  // until it ends) and the driver loaded (while the watchdog's thread starts).
+  const [execute] = await Promise.all([
+    loadExecutor(request),
+    new Promise((resolve) => watchdog.once('online', resolve)),
+  ]);
   await send({ type: 'started' });
-  await send(await run(request));
+  await send(await run(execute, request));
   // The watchdog keeps the process alive: the answer is sent, so end here.
   process.exit(0);
 });

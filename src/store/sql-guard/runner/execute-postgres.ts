@@ -1,4 +1,4 @@
-import { pgClient } from '../../connection.ts';
+import { pgClient } from '../../pg-driver.ts';
 import type { QueryTarget } from '../check-query.ts';
 import { QueryError } from '../errors.ts';
 import { checkPostgresQuery, postgresError } from '../postgres-guard.ts';

@@ -1,4 +1,4 @@
-import { openSqlite } from '../../connection.ts';
+import { openSqlite } from '../../sqlite-driver.ts';
 import { sqlError } from '../errors.ts';
 import { checkSqliteQuery } from '../sqlite-guard.ts';
 import { RowCollector } from './collector.ts';

@@ -1,8 +1,10 @@
-import { configSchema } from '../../../config/config.ts';
 import type { QueryTarget } from '../check-query.ts';
 import type { QueryErrorKind } from '../errors.ts';
 
-/** Messages between runInQueryProcess (runner.ts) and the query process (child.ts). */
+/**
+ * Messages between runInQueryProcess (runner.ts) and the query process (child.ts). The child
+ * imports this file: types and constants only, nothing it would load at every start.
+ */
 
 export interface QueryLimits {
   /** Rows returned at most. */
@@ -14,9 +16,6 @@ export interface QueryLimits {
   /** The query process is stopped when its resident memory passes this (MB). */
   maxMemoryMb: number;
 }
-
-/** The limits when the config says nothing (config `query.*` defaults). */
-export const DEFAULT_QUERY_LIMITS: QueryLimits = configSchema.shape.query.parse(undefined);
 
 /** Parent → child: the one query this process runs. */
 export interface RunRequest {

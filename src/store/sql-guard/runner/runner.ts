@@ -1,7 +1,8 @@
 import { fork } from 'node:child_process';
-import { COMPILED, moduleUrl } from '../../../util/runtime-files.ts';
+import { configSchema } from '../../../config/config.ts';
+import { startingModule } from '../../../util/runtime-files.ts';
 import { QueryError } from '../errors.ts';
-import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts';
+import { type ChildMessage, MEMORY_MARKER, type QueryLimits, type RunRequest } from './protocol.ts';
 
 /**
  * Runs one query in its own process (child.ts) and stops it from here: killed at the time
@@ -10,19 +11,22 @@ import { type ChildMessage, MEMORY_MARKER, type RunRequest } from './protocol.ts
  */
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
-/** The build forks the compiled child directly; the sources go through boot.mjs (tsx). */
-const CHILD = COMPILED ? moduleUrl('./child.ts', import.meta.url) : BOOT;
 /** The process must say it started within this long (tsx compiles on a cold cache). */
 const START_TIMEOUT_MS = 60_000;
 /** PostgreSQL's statement timeout answers first; the kill is the backstop. */
 const PG_KILL_GRACE_MS = 2_000;
 const STDERR_TAIL = 4_096;
 
+/** The limits when the config says nothing (config `query.*` defaults). */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = configSchema.shape.query.parse(undefined);
+
 export type QueryRows = Extract<ChildMessage, { type: 'result' }>;
 
 export function runInQueryProcess(request: RunRequest): Promise<QueryRows> {
   const { limits } = request;
-  const child = fork(CHILD, [], {
+  // The build forks the compiled child directly; the sources go through boot.mjs (tsx), or
+  // the current build's child (the tests: startingModule says when).
+  const child = fork(startingModule('./child.ts', import.meta.url, BOOT), [], {
     // Not the parent's flags (test runner, loaders): the JS heap sized to the memory limit.
     execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`],
     serialization: 'advanced',
