@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
-import { COMPILED, moduleUrl } from '../util/runtime-files.ts';
+import { moduleUrl, startingModule } from '../util/runtime-files.ts';
 import type { RuleDefinition } from './definition.ts';
 import { openReadSession, type ReadSession } from './read-session.ts';
 import { type RuleRunOptions, type RuleRunResult, runRuleOnSession } from './rule-runner.ts';
@@ -34,7 +34,9 @@ export function startSqliteWorkers(file: string, size: number): RuleExecutor {
   const queue: Job[] = [];
   const workers = Array.from({ length: Math.max(1, size) }, () => {
     const slot: { worker: Worker; job?: Job } = {
-      worker: new Worker(COMPILED ? ENTRY : BOOT, { workerData: { entry: ENTRY.href, file } }),
+      worker: new Worker(startingModule('./worker/rule-worker.ts', import.meta.url, BOOT), {
+        workerData: { entry: ENTRY.href, file },
+      }),
     };
     slot.worker.unref();
     slot.worker.on('message', (answer: RuleTaskAnswer) => {

@@ -10,7 +10,7 @@ import type { CommandName } from '../../app/commands/index.ts';
 import { type CommandBus, failureOf } from '../../app/commands/local-bus.ts';
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
-import { COMPILED, moduleUrl } from '../../util/runtime-files.ts';
+import { moduleUrl, startingModule } from '../../util/runtime-files.ts';
 import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 import {
@@ -73,7 +73,7 @@ export class ServerThread {
     const data: ServerThreadData = { ...rest, entry: ENTRY.href };
     // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; from the sources the
     // loader comes from boot.mjs, the build starts its entry directly.
-    const worker = new Worker(COMPILED ? ENTRY : BOOT, { workerData: data });
+    const worker = new Worker(startingModule('./entry.ts', import.meta.url, BOOT), { workerData: data });
     const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
     let thread: ServerThread | undefined;
     const early: FromServerThread[] = [];

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { InboxInsert } from '../../queue/webhook-inbox.ts';
-import { COMPILED, moduleUrl } from '../../util/runtime-files.ts';
+import { moduleUrl, startingModule } from '../../util/runtime-files.ts';
 import type { FromInboxWriter, InboxWriterData, ToInboxWriter } from './inbox-writer-protocol.ts';
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -28,7 +28,9 @@ export class InboxWriterThread {
     options: { synchronous?: 'FULL' | 'NORMAL'; onDeath: (err: Error) => void },
   ): Promise<InboxWriterThread> {
     const data: InboxWriterData = { entry: ENTRY.href, file, synchronous: options.synchronous };
-    const worker = new Worker(COMPILED ? ENTRY : BOOT, { workerData: data });
+    const worker = new Worker(startingModule('./inbox-writer.ts', import.meta.url, BOOT), {
+      workerData: data,
+    });
     const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
     let lastError: Error | undefined;
     worker.on('error', (err) => {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
-import { COMPILED, moduleUrl } from '../../util/runtime-files.ts';
+import { moduleUrl, startingModule } from '../../util/runtime-files.ts';
 
 /**
  * WAL checkpoints off the writer's thread. SQLite's automatic checkpoint runs inside the
@@ -58,7 +58,7 @@ export function startCheckpointer(
     thresholdFrames: autocheckpoint,
     report: options.onReport !== undefined,
   };
-  const worker = new Worker(COMPILED ? ENTRY : BOOT, { workerData: data });
+  const worker = new Worker(startingModule('./worker.ts', import.meta.url, BOOT), { workerData: data });
   worker.on('message', (report: CheckpointerReport) => options.onReport?.(report));
   let exited = false;
   let closing: Promise<void> | undefined;
