@@ -316,14 +316,20 @@ export async function inventorySnapshot(store: Store): Promise<Record<string, un
     'changes',
     'saved_queries',
   ] as const;
+  // Every count in one statement: the attack suites take a snapshot after each attack, and on
+  // PostgreSQL each round trip counts (14 statements: 12 ms a snapshot; 4: 5 ms, loaded machine).
+  const counts = await store.db
+    .selectNoFrom((eb) =>
+      tables.map((t) =>
+        eb
+          .selectFrom(t)
+          .select((c) => c.fn.countAll<number>().as('n'))
+          .as(t),
+      ),
+    )
+    .executeTakeFirstOrThrow();
   const out: Record<string, unknown> = {};
-  for (const t of tables) {
-    const row = await store.db
-      .selectFrom(t)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    out[t] = Number(row.n);
-  }
+  for (const t of tables) out[t] = Number(counts[t]);
   out.secrets = await store.db.selectFrom('integrations').select(['secret_enc', 'certificate_enc']).execute();
   out.clientStates = await store.db.selectFrom('graph_subscriptions').select(['client_state']).execute();
   out.paths = (await store.db.selectFrom('drive_items').select('path').orderBy('id').execute()).map(
