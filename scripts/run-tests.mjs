@@ -45,10 +45,12 @@ if (wantsPostgres) {
 /**
  * The CLI processes the tests start (bin/drivewarden.js) run the build in dist/ when it is the
  * current code, and the TypeScript sources through tsx otherwise: the build starts each process
- * in about half the CPU time, and the CLI files start hundreds. To know it is current, the build
- * is brought up to date here: tsc's incremental build compares every source with the hashes in
- * dist/.tsbuildinfo and compiles what changed (a few CPU seconds when nothing did, as after
- * `npm ci`'s prepare in CI). A failed build (a type error) leaves the sources to be tested.
+ * in about half the CPU time, and the CLI files start hundreds. The query processes and worker
+ * threads the product starts from the sources do the same (startingModule in
+ * src/util/runtime-files.ts): the console attack suites start hundreds of query processes.
+ * To know it is current, the build is brought up to date here: tsc's incremental build compares
+ * every source with the hashes in dist/.tsbuildinfo and compiles what changed (a few CPU
+ * seconds when nothing did, as after `npm ci`'s prepare in CI). A failed build (a type error) leaves the sources to be tested.
  * DW_RUN_SOURCES=1 in the environment keeps the sources without building.
  */
 function runSourcesOrBuild() {
