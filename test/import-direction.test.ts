@@ -71,10 +71,14 @@ describe('the import-direction check', () => {
     assert.deepEqual(
       bad.map((p) => p.message),
       [
-        'src/query/x.ts imports better-sqlite3: connections are opened by src/store/connection.ts only (import type is fine)',
+        'src/query/x.ts imports better-sqlite3: connections are opened by src/store/connection.ts only (src/store/sqlite-driver.ts loads it; import type is fine)',
       ],
     );
-    assert.deepEqual(check('src/store/connection.ts', "import pg from 'pg';"), []);
+    assert.deepEqual(check('src/store/pg-driver.ts', "import pg from 'pg';"), []);
+    assert.deepEqual(check('src/store/sqlite-driver.ts', "import SQLite from 'better-sqlite3';"), []);
+    // Each driver in its own module: the query process loads only its dialect's.
+    assert.equal(check('src/store/sqlite-driver.ts', "import pg from 'pg';").length, 1);
+    assert.equal(check('src/store/connection.ts', "import pg from 'pg';").length, 1);
   });
 
   it('asks for a new folder to be placed, and lets test code reach across', () => {
