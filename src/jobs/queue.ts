@@ -143,13 +143,16 @@ export function createJobQueue(backend: JobBackend, logger?: Logger): JobQueue {
         checkIdle();
         // Closed while fetching: its wake-up came before this wait (whose timer is unref'd).
         if (closed) return;
+        let poll: NodeJS.Timeout | undefined;
         const waitFor = new Promise<void>((resolve) => {
           wakeUp = resolve;
-          const t = setTimeout(resolve, options.pollMs);
-          t.unref();
+          poll = setTimeout(resolve, options.pollMs);
+          poll.unref();
         });
         // A finishing job frees a tenant's cap: look again then too.
         await Promise.race([waitFor, ...running]);
+        // Woken early (a job, an enqueue, close): the poll timer is not left pending.
+        clearTimeout(poll);
         continue;
       }
       activeByQueue.set(job.queue, (activeByQueue.get(job.queue) ?? 0) + 1);

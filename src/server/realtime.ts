@@ -343,7 +343,14 @@ async function start(
       });
     }
     if (host !== undefined && port !== undefined) {
-      await server.listen({ host, port });
+      // A port already taken: the app built for it closes (its plugins' timers, the receiver).
+      const built = server;
+      await built.listen({ host, port }).catch(async (err: unknown) => {
+        if (usageTimer) clearInterval(usageTimer);
+        await built.close().catch(() => undefined);
+        await receiver?.close().catch(() => undefined);
+        throw err;
+      });
       const address = server.server.address();
       if (address && typeof address === 'object') {
         url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;

@@ -17,6 +17,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { type Leadership, soleLeader, whenLeader } from './leader.ts';
 import { type RealtimeHandle, startRealtime } from './realtime.ts';
 import { type ReviewSchedule, startReviewSchedule } from './review-schedule.ts';
+import { StartError, StartedParts } from './started-parts.ts';
 
 /**
  * The long-running product (`drivewarden serve`): for every enabled integration a
@@ -91,7 +92,27 @@ export interface ServiceOptions {
 /** Where `npm run build:web` puts the web app (web/dist at the package root). */
 export const WEB_DIST = join(PACKAGE_ROOT, 'web/dist');
 
+/**
+ * Starts the service, all or nothing: when a step fails (the port is taken, the HTTP server
+ * thread or the queue cannot start, …) everything started before it is closed, last started
+ * first, and the step's error is thrown as a StartError naming the step.
+ */
 export async function startService(app: AppContext, options: ServiceOptions = {}): Promise<Service> {
+  const started = new StartedParts(app.logger);
+  try {
+    return await assembleService(app, options, started);
+  } catch (err) {
+    await started.close();
+    throw err instanceof StartError ? err : new StartError('the service', err);
+  }
+}
+
+/** Starts each part of the service, registering in `started` how it closes. */
+async function assembleService(
+  app: AppContext,
+  options: ServiceOptions,
+  started: StartedParts,
+): Promise<Service> {
   const { logger } = app;
   const rulesOn = options.rules !== false;
   const contexts = new Map<string, SyncContext>();
@@ -112,6 +133,12 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       stopWaiting = resolve;
     }),
   ]);
+  started.whenClosing(() => {
+    closing = true;
+    stopWaiting();
+  });
+  // Closed last: the Graph clients every other part may use (opened on demand by contextFor).
+  started.add('the Graph clients', () => Promise.all(clients.map((c) => c.close())));
   // Alerts are routed after every collection run (changes), rule evaluation and audit-feed
   // round (finding events), and on their own timer as a safety net; by the leader only, so
   // each is delivered once.
@@ -122,6 +149,7 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       () => (alerts = startAlerts(app)),
       () => closing,
     );
+  started.add('alerts', () => alerts?.close());
   const afterRun = () => void alerts?.kick();
 
   /** One context (Graph client) per integration, shared by jobs run here and the schedules. */
@@ -153,8 +181,17 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   // tenant may use all of it; the dispatcher's round-robin still shares it between tenants).
   const ownJobs = options.jobs
     ? undefined
-    : await openAppJobs(app, { inProcess: true, contextFor, rules: rulesOn });
+    : await started.start('the job queue', () =>
+        openAppJobs(app, { inProcess: true, contextFor, rules: rulesOn }),
+      );
   const jobs = options.jobs ?? (ownJobs as AppJobs);
+  started.add('the job queue', async () => {
+    // Nothing enqueues any more: the jobs in hand finish (a given queue is its owner's to close),
+    // then its hooks into this service go, before alerts close.
+    await ownJobs?.close();
+    jobs.onChanged = undefined;
+    jobs.onEvaluated = undefined;
+  });
   const concurrency = app.config.sync.concurrency;
   ownJobs?.queue.work(ownJobs.all, { concurrency, perTenant: concurrency });
   const evaluate = (integrationId: string) => {
@@ -170,31 +207,46 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     autoRemediation.kick();
   };
 
-  const autoRemediation: AutoRemediationSchedule = startAutoRemediation({
-    app,
-    integrations: () => [...ready],
-    contextFor,
-    intervalMs: options.autoRemediationIntervalMs ?? 60_000,
-    onRemediated: (integrationId) => {
-      evaluate(integrationId);
-      afterRun();
-    },
-  });
+  const autoRemediation: AutoRemediationSchedule = await started.start(
+    'auto-remediation',
+    () =>
+      startAutoRemediation({
+        app,
+        integrations: () => [...ready],
+        contextFor,
+        intervalMs: options.autoRemediationIntervalMs ?? 60_000,
+        onRemediated: (integrationId) => {
+          evaluate(integrationId);
+          afterRun();
+        },
+      }),
+    (schedule) => schedule.stop(),
+  );
 
   // The overview's daily exposure counts: after each start-up collection, then hourly.
-  const exposure = startExposureSchedule({
-    db: app.store.db,
-    logger,
-    integrations: () => [...ready],
-    intervalMs: options.exposureIntervalMs,
-  });
+  const exposure = await started.start(
+    'the exposure schedule',
+    () =>
+      startExposureSchedule({
+        db: app.store.db,
+        logger,
+        integrations: () => [...ready],
+        intervalMs: options.exposureIntervalMs,
+      }),
+    (schedule) => schedule.stop(),
+  );
 
-  const reviews = startReviewSchedule({
-    app,
-    integrations: () => [...ready],
-    contextFor,
-    intervalMs: options.reviewsIntervalMs ?? 300_000,
-  });
+  const reviews = await started.start(
+    'the review schedule',
+    () =>
+      startReviewSchedule({
+        app,
+        integrations: () => [...ready],
+        contextFor,
+        intervalMs: options.reviewsIntervalMs ?? 300_000,
+      }),
+    (schedule) => schedule.stop(),
+  );
 
   const runner = queueRunner(jobs, ready);
 
@@ -287,39 +339,44 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       };
     });
 
-  const realtime = await startRealtime({
-    store: app.store,
-    config: app.config,
-    logger,
-    graphClientFor: async (id) => (await contextFor(id)).client,
-    runner,
-    integrations,
-    listen: options.listen,
-    // The HTTP server (webhook acks) runs in its own thread with its own connections, so the
-    // collector's synchronous page writes on this thread never delay an acknowledgement.
-    serverThread: options.listen !== false,
-    // PostgreSQL: the server thread's inbox inserts and subscription reads use their own small
-    // pool (SQLite: the inbox file next to the store, and the store file read-only).
-    inbox: app.config.databaseUrl
-      ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
-      : undefined,
-    // Inbox, polling and subscriptions on the leader only (receiving on every replica). Also
-    // one process: its first reconciliation is the one below, once its integrations are up —
-    // reconciling before any drive is ready would delete every drive's subscription at each
-    // restart, only to create them again after the start-up collection.
-    leader: leadership.acquired,
-    // The API's reads run on the server's own connection; its changes come back here as commands.
-    ...(options.api === false
-      ? {}
-      : {
-          api: {
-            dialect: app.store.dialect,
-            commands: localCommandBus(app, hooks),
-            webDir: WEB_DIST,
-            graphUsage,
-          },
-        }),
-  });
+  const realtime = await started.start(
+    options.listen === false ? 'the real-time path' : 'the HTTP server and the real-time path',
+    () =>
+      startRealtime({
+        store: app.store,
+        config: app.config,
+        logger,
+        graphClientFor: async (id) => (await contextFor(id)).client,
+        runner,
+        integrations,
+        listen: options.listen,
+        // The HTTP server (webhook acks) runs in its own thread with its own connections, so the
+        // collector's synchronous page writes on this thread never delay an acknowledgement.
+        serverThread: options.listen !== false,
+        // PostgreSQL: the server thread's inbox inserts and subscription reads use their own small
+        // pool (SQLite: the inbox file next to the store, and the store file read-only).
+        inbox: app.config.databaseUrl
+          ? { kind: 'postgres', databaseUrl: app.config.databaseUrl, schema: app.store.schema }
+          : undefined,
+        // Inbox, polling and subscriptions on the leader only (receiving on every replica). Also
+        // one process: its first reconciliation is the one below, once its integrations are up —
+        // reconciling before any drive is ready would delete every drive's subscription at each
+        // restart, only to create them again after the start-up collection.
+        leader: leadership.acquired,
+        // The API's reads run on the server's own connection; its changes come back here as commands.
+        ...(options.api === false
+          ? {}
+          : {
+              api: {
+                dialect: app.store.dialect,
+                commands: localCommandBus(app, hooks),
+                webDir: WEB_DIST,
+                graphUsage,
+              },
+            }),
+      }),
+    (handle) => handle.close(),
+  );
   if (!app.config.server.publicUrl) {
     logger.warn(
       `webhooks off: DW_PUBLIC_URL is not set, so Graph cannot reach this server; relying on polling every ${Math.round(app.config.sync.pollIntervalSeconds / 60)} min`,
@@ -327,29 +384,39 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
   }
 
   // `drivewarden status` runs elsewhere, with its own environment: it reads what this service does.
-  const heartbeat = await startHeartbeat(
-    app.store.db,
-    () => ({
-      receiverUrl: realtime.url ?? null,
-      receiverUp: realtime.receiverUp(),
-      publicUrl: app.config.server.publicUrl ?? null,
-      webhooks: {
-        enabled: realtime.subscriptions.webhooksEnabled,
-        message: realtime.subscriptions.offMessage,
-      },
-    }),
-    { intervalMs: options.heartbeatMs ?? 10_000, logger },
+  await started.start(
+    'the heartbeat',
+    () =>
+      startHeartbeat(
+        app.store.db,
+        () => ({
+          receiverUrl: realtime.url ?? null,
+          receiverUp: realtime.receiverUp(),
+          publicUrl: app.config.server.publicUrl ?? null,
+          webhooks: {
+            enabled: realtime.subscriptions.webhooksEnabled,
+            message: realtime.subscriptions.offMessage,
+          },
+        }),
+        { intervalMs: options.heartbeatMs ?? 10_000, logger },
+      ),
+    (beat) => beat.stop(),
   );
 
   // The audit feed of every ready integration, on its own schedule (after its start-up collection).
-  const activity = startActivitySchedule({
-    config: app.config,
-    logger,
-    integrations: () => [...ready],
-    contextFor,
-    intervalMs: options.activityIntervalMs,
-    onRound: afterRun,
-  });
+  const activity = await started.start(
+    'the audit-feed schedule',
+    () =>
+      startActivitySchedule({
+        config: app.config,
+        logger,
+        integrations: () => [...ready],
+        contextFor,
+        intervalMs: options.activityIntervalMs,
+        onRound: afterRun,
+      }),
+    (schedule) => schedule.stop(),
+  );
 
   // Evaluations of what only time changes (expiries, staleness): a queued job per integration;
   // the leader enqueues (only its `ready` is filled), and the singleton key keeps one queued.
@@ -360,8 +427,10 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
       }, app.config.rules.fullIntervalSeconds * 1000)
     : undefined;
   fullRules?.unref();
+  started.add('the full rule evaluations', () => clearInterval(fullRules));
 
   let adopting: { stop(): void } | undefined;
+  started.whenClosing(() => adopting?.stop());
   const startup = (async () => {
     await leading;
     if (closing) return;
@@ -386,6 +455,11 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
         logger,
       });
   })();
+  // Closed first: the start-up collection and the integrations being added finish.
+  started.add('the start-up collection', async () => {
+    await startup.catch(() => undefined);
+    await addedChain;
+  });
 
   return {
     realtime,
@@ -398,26 +472,8 @@ export async function startService(app: AppContext, options: ServiceOptions = {}
     autoRemediation,
     reviews,
     ready: startup,
-    async close() {
-      closing = true;
-      stopWaiting();
-      adopting?.stop();
-      if (fullRules) clearInterval(fullRules);
-      await startup.catch(() => undefined);
-      await addedChain;
-      await autoRemediation?.stop();
-      await exposure.stop();
-      await reviews.stop();
-      await activity.stop();
-      await heartbeat.stop();
-      await realtime.close();
-      // Nothing enqueues any more: the jobs in hand finish (a given queue is its owner's to close).
-      await ownJobs?.close();
-      jobs.onChanged = undefined;
-      jobs.onEvaluated = undefined;
-      await alerts?.close();
-      await Promise.all(clients.map((c) => c.close()));
-    },
+    /** Closes every part, last started first (the start-up collection's end is waited for). */
+    close: () => started.close(),
   };
 }
 
