@@ -4,7 +4,10 @@
 // database drivers. Run by `npm run lint`; exits 1
 // naming every offending file and import. Test code (*.test.ts, *.fixture.ts,
 // test-support*, test-helpers*) may import across layers; test/ and scripts/ are not checked.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// What runs in production (src/ and sim/, built into dist/, and bin/) loads only packages
+// in package.json's dependencies: the image prunes the dev dependencies (deploy/Dockerfile).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -76,7 +79,25 @@ const DRIVER_VALUE_IMPORT = new RegExp(
   'gm',
 );
 
-const CHECKED_ROOTS = ['src', 'sim', 'bench'];
+/** What runs in production: src/ and sim/ (the build), bin/ (the command). */
+export const RUNTIME_ROOTS = ['src', 'sim', 'bin'];
+
+/**
+ * Dev dependencies runtime files may still load: the tsx loader, registered only when the
+ * TypeScript sources run (DW_RUN_SOURCES, tests). The threads' boot.mjs files are started from
+ * the sources only (the build starts each thread's compiled entry, and has no boot.mjs).
+ */
+export const SOURCES_ONLY_IMPORTS = {
+  tsx: [
+    'bin/drivewarden.js',
+    'src/rules/worker/boot.mjs',
+    'src/server/thread/boot.mjs',
+    'src/store/checkpoint/boot.mjs',
+    'src/store/sql-guard/runner/boot.mjs',
+  ],
+};
+
+const CHECKED_ROOTS = ['src', 'sim', 'bench', 'bin'];
 const SOURCE = /\.(ts|mts|mjs|js)$/;
 const TEST_CODE = /(\.test\.ts|\.fixture\.ts)$|(^|\/)test-(support|helpers)[^/]*(\/|$)/;
 
@@ -147,6 +168,68 @@ export function checkFile(file, source) {
   return problems;
 }
 
+const BUILTINS = new Set(builtinModules);
+
+/** The package a bare specifier names ('@scope/name/sub' → '@scope/name'); undefined for files and Node's own modules. */
+export function packageOf(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:'))
+    return undefined;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  return BUILTINS.has(name) ? undefined : name;
+}
+
+/**
+ * The package specifiers a file loads when it runs: static imports and re-exports except
+ * `import type` / `export type` (erased; under verbatimModuleSyntax `import { type A }` is not),
+ * and dynamic import() of a string.
+ */
+export function runtimePackageImports(file, source) {
+  const kind = /\.(mjs|js)$/.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, false, kind);
+  const found = [];
+  const visit = (node) => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      if (!node.importClause?.isTypeOnly) found.push(node.moduleSpecifier.text);
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
+      if (!node.isTypeOnly) found.push(node.moduleSpecifier.text);
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
+      found.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found.filter((specifier) => packageOf(specifier) !== undefined);
+}
+
+/**
+ * Problems of a runtime file's package imports: each must be a production dependency
+ * (`pkg.dependencies`), or a dev one this file may load from the sources only (SOURCES_ONLY_IMPORTS).
+ */
+export function checkRuntimePackages(file, source, pkg) {
+  if (TEST_CODE.test(file) || !RUNTIME_ROOTS.includes(file.split('/')[0])) return [];
+  const problems = [];
+  for (const specifier of runtimePackageImports(file, source)) {
+    const name = packageOf(specifier);
+    if (pkg.dependencies?.[name] || pkg.optionalDependencies?.[name]) continue;
+    if (SOURCES_ONLY_IMPORTS[name]?.includes(file)) continue;
+    const why = pkg.devDependencies?.[name]
+      ? `${name} is a devDependency, pruned from the runtime install (deploy/Dockerfile): move it to dependencies, or import type only`
+      : `${name} is not in package.json's dependencies`;
+    problems.push({ file, specifier, message: `${file} loads ${specifier} at runtime: ${why}` });
+  }
+  return problems;
+}
+
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name === 'dist') continue;
@@ -157,9 +240,11 @@ function walk(dir, out) {
   return out;
 }
 
-/** Every problem under `repoRoot`'s src/, sim/ and bench/. */
+/** Every problem under `repoRoot`'s src/, sim/, bench/ and bin/ (packages: against its package.json). */
 export function checkRepository(repoRoot) {
   const problems = [];
+  const pkgFile = join(repoRoot, 'package.json');
+  const pkg = existsSync(pkgFile) ? JSON.parse(readFileSync(pkgFile, 'utf8')) : undefined;
   for (const top of CHECKED_ROOTS) {
     let files;
     try {
@@ -169,7 +254,9 @@ export function checkRepository(repoRoot) {
     }
     for (const path of files) {
       const file = relative(repoRoot, path).split(sep).join('/');
-      problems.push(...checkFile(file, readFileSync(path, 'utf8')));
+      const source = readFileSync(path, 'utf8');
+      problems.push(...checkFile(file, source));
+      if (pkg) problems.push(...checkRuntimePackages(file, source, pkg));
     }
   }
   return problems;
@@ -180,7 +267,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const problems = checkRepository(repoRoot);
   for (const p of problems) console.error(p.message);
   if (problems.length > 0) {
-    console.error(`${problems.length} import${problems.length === 1 ? '' : 's'} against the layer direction`);
+    console.error(
+      `${problems.length} import${problems.length === 1 ? '' : 's'} against the layer direction or the runtime dependencies`,
+    );
     process.exit(1);
   }
 }

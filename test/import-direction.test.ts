@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { checkFile, checkRepository } from '../scripts/check-imports.mjs';
+import { checkFile, checkRepository, checkRuntimePackages } from '../scripts/check-imports.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SCRIPT = join(ROOT, 'scripts', 'check-imports.mjs');
@@ -88,5 +88,76 @@ describe('the import-direction check', () => {
     );
     assert.deepEqual(check('src/collect/realtime/x.test.ts', "import '../../server/app.ts';"), []);
     assert.deepEqual(check('src/collect/test-support.ts', "import '../../sim/index.ts';"), []);
+  });
+
+  it('refuses a runtime import of a dev dependency (the image prunes them), naming it', () => {
+    const pkg = {
+      dependencies: { kysely: '^0.28.0', fastify: '^5.0.0' },
+      devDependencies: { 'playwright-core': '^1.0.0', vite: '8.3.8', tsx: '^4.0.0' },
+    };
+    const packages = (file: string, source: string): Problem[] => checkRuntimePackages(file, source, pkg);
+    const bad = packages(
+      'src/server/x.ts',
+      [
+        "import { chromium } from 'playwright-core';",
+        // kept by verbatimModuleSyntax: the module is loaded
+        "import { type UserConfig } from 'vite';",
+        "export { register } from 'tsx/esm/api';",
+        "const later = await import('left-pad');",
+        "import { sql } from 'kysely';",
+        "import { readFile } from 'node:fs/promises';",
+        "import path from 'path';",
+        "import './local.ts';",
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      bad.map((p) => p.specifier),
+      ['playwright-core', 'vite', 'tsx/esm/api', 'left-pad'],
+    );
+    assert.equal(
+      bad[0].message,
+      'src/server/x.ts loads playwright-core at runtime: playwright-core is a devDependency, pruned from the runtime install (deploy/Dockerfile): move it to dependencies, or import type only',
+    );
+    assert.match(bad[3].message, /left-pad is not in package.json's dependencies/);
+    // Erased: import type / export type; the simulator and bin/ run in production too.
+    assert.deepEqual(
+      packages(
+        'sim/x.ts',
+        "import type { Page } from 'playwright-core';\nexport type { UserConfig } from 'vite';",
+      ),
+      [],
+    );
+    assert.equal(packages('sim/x.ts', "import 'vite';").length, 1);
+    assert.equal(packages('bin/other.js', "await import('tsx/esm/api');").length, 1);
+    // The tsx loader where only the sources run; test code, tests and benchmarks load what they like.
+    assert.deepEqual(packages('src/server/thread/boot.mjs', "import { register } from 'tsx/esm/api';"), []);
+    assert.deepEqual(packages('bin/drivewarden.js', "await import('tsx/esm/api');"), []);
+    assert.deepEqual(packages('src/server/x.test.ts', "import { chromium } from 'playwright-core';"), []);
+    assert.deepEqual(packages('test/support/browser.ts', "import 'playwright-core';"), []);
+    assert.deepEqual(packages('bench/lib/x.ts', "import 'vite';"), []);
+  });
+
+  it('checks the repository against its package.json: the web build and the browser are dev-only', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    for (const name of [
+      'vite',
+      '@vitejs/plugin-react',
+      'react',
+      'react-dom',
+      'react-router-dom',
+      'playwright-core',
+    ])
+      assert.ok(pkg.devDependencies[name] && !pkg.dependencies[name], `${name} is a dev dependency`);
+    const repo = mkdtempSync(join(tmpdir(), 'dw-runtime-deps-'));
+    try {
+      mkdirSync(join(repo, 'src', 'server'), { recursive: true });
+      writeFileSync(join(repo, 'package.json'), JSON.stringify(pkg));
+      writeFileSync(join(repo, 'src', 'server', 'web.ts'), "import { createServer } from 'vite';\n");
+      const run = spawnSync(process.execPath, [SCRIPT, repo], { encoding: 'utf8' });
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /src\/server\/web\.ts loads vite at runtime: vite is a devDependency/);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
