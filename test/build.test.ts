@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -76,7 +76,30 @@ describe('the build', () => {
     assert.equal(config.compilerOptions.outDir, 'dist');
     assert.deepEqual(config.include, ['src', 'sim']);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    assert.match(pkg.scripts.prepare, /npm run build\b/);
+    assert.equal(pkg.scripts.prepare, 'node scripts/prepare.mjs');
+    assert.match(readFileSync(join(ROOT, 'scripts', 'prepare.mjs'), 'utf8'), /\['build:web', 'build'\]/);
+  });
+
+  it('prepare, on a production install (no vite, no tsc), keeps a built tree and refuses an unbuilt one', () => {
+    const tree = mkdtempSync(join(tmpdir(), 'dw-prepare-'));
+    try {
+      mkdirSync(join(tree, 'scripts'));
+      copyFileSync(join(ROOT, 'scripts', 'prepare.mjs'), join(tree, 'scripts', 'prepare.mjs'));
+      const prepare = () =>
+        spawnSync(process.execPath, [join(tree, 'scripts', 'prepare.mjs')], { encoding: 'utf8' });
+      const unbuilt = prepare();
+      assert.equal(unbuilt.status, 1);
+      assert.match(unbuilt.stderr, /cannot build drivewarden: vite, tsc not installed \(dev dependencies\)/);
+      for (const file of ['web/dist/index.html', 'dist/src/cli/main.js']) {
+        mkdirSync(dirname(join(tree, file)), { recursive: true });
+        writeFileSync(join(tree, file), '');
+      }
+      const built = prepare();
+      assert.equal(built.status, 0, built.stderr);
+      assert.match(built.stdout, /keeping the build in dist\/ and web\/dist/);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 
   it('finds runtime files through src/util/runtime-files.ts, never by a path relative to a module URL', () => {
