@@ -79,9 +79,26 @@ const cache = new SubscriptionCache(db);
 let receiver: WebhookReceiver | undefined;
 let reloadTimer: NodeJS.Timeout | undefined;
 
+/** Tells the host which start-up step runs now (its start-up limit is on silence, not on the whole start). */
+const step = (name: string) => post({ type: 'starting', step: name });
+
+/** A step that cannot hang but may be slow: said again every `progressEveryMs` while it runs. */
+async function longStep<T>(name: string, run: () => Promise<T>): Promise<T> {
+  step(name);
+  const every = data.progressEveryMs;
+  const again = every ? setInterval(() => step(name), every) : undefined;
+  try {
+    return await run();
+  } finally {
+    clearInterval(again);
+  }
+}
+
 async function start(): Promise<string> {
+  step('loading the subscriptions');
   await cache.load();
-  const opened = await openInbox();
+  // SQLite: the writer thread loads its modules as this one did.
+  const opened = await longStep('starting the inbox writer', openInbox);
   inbox = opened;
   receiver = new WebhookReceiver({
     db,
@@ -98,6 +115,7 @@ async function start(): Promise<string> {
     cache.load().catch((err) => logger.warn({ err }, 'server thread: could not reload subscriptions'));
   }, data.cacheReloadMs ?? 30_000);
   reloadTimer.unref();
+  step('building the server');
   const server = await createServer({
     config: data.config,
     store: { db },
@@ -113,6 +131,7 @@ async function start(): Promise<string> {
       if (data.recordTimings) timings.push(ms);
     });
   });
+  step('listening');
   await server.listen({ host: data.host, port: data.port });
   closeServer = () => server.close();
   const address = server.server.address();

@@ -10,7 +10,7 @@ import type { CommandName } from '../../app/commands/index.ts';
 import { type CommandBus, failureOf } from '../../app/commands/local-bus.ts';
 import type { SubscriptionCacheChange } from '../../store/subscription-cache.ts';
 import type { Logger } from '../../util/logger.ts';
-import { moduleUrl, startingModule } from '../../util/runtime-files.ts';
+import { COMPILED, moduleUrl, startingModule } from '../../util/runtime-files.ts';
 import type { GraphUsage } from '../api/metrics.ts';
 import type { RejectionCount } from '../webhooks/receiver.ts';
 import {
@@ -27,12 +27,18 @@ export interface ServerThreadOptions extends Omit<ServerThreadData, 'entry'> {
   onPersisted(): void;
   /** Rejection counters from the thread (periodic, on request and at close). */
   onRejections(counters: RejectionCount[]): void;
-  /** Start-up limit (ms, default 30 s). */
-  startTimeoutMs?: number;
+  /**
+   * Start-up limit (ms, default 30 s): the longest the thread may go without progress — a new
+   * step, or word that a step that cannot hang (loading its modules) is still going. Not a limit
+   * on the whole start, which on a busy machine may take longer from the TypeScript sources.
+   */
+  startStallMs?: number;
   /** The thread ended without being closed (it died): why, as far as known. */
   onExit?(reason: string): void;
   /** Runs the API's changes the thread relays (with `api` set); without it they fail as unavailable. */
   commands?: CommandBus;
+  /** The thread's module (default entry.ts; a test starts a stand-in speaking the same protocol). */
+  entry?: URL;
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -69,11 +75,15 @@ export class ServerThread {
 
   /** Starts the thread; resolves once it listens (rejects when it could not start). */
   static async start(options: ServerThreadOptions): Promise<ServerThread> {
-    const { logger, onPersisted, onRejections, startTimeoutMs, onExit, commands, ...rest } = options;
-    const data: ServerThreadData = { ...rest, entry: ENTRY.href };
+    const { logger, onPersisted, onRejections, startStallMs, onExit, commands, entry, ...rest } = options;
+    const stallMs = startStallMs ?? 30_000;
+    const module = entry ?? ENTRY;
+    const data: ServerThreadData = { ...rest, entry: module.href, progressEveryMs: Math.ceil(stallMs / 6) };
     // Per-thread flags (e.g. --cpu-prof from the bench) are inherited; from the sources the
     // loader comes from boot.mjs, the build starts its entry directly.
-    const worker = new Worker(startingModule('./entry.ts', import.meta.url, BOOT), { workerData: data });
+    // A given entry (a test's fixture) starts as the product's entry would from the same code.
+    const start = entry ? (COMPILED ? entry : BOOT) : startingModule('./entry.ts', import.meta.url, BOOT);
+    const worker = new Worker(start, { workerData: data });
     const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
     let thread: ServerThread | undefined;
     const early: FromServerThread[] = [];
@@ -87,12 +97,33 @@ export class ServerThread {
       logger.error({ err }, 'HTTP server thread failed');
     });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error('the HTTP server thread did not start in time'));
-      }, startTimeoutMs ?? 30_000);
+      const t0 = performance.now();
+      let step = 'loading its modules';
+      let timer: NodeJS.Timeout | undefined;
+      const rearm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+          reject(
+            new Error(
+              `the HTTP server thread did not start: no progress for ${stallMs / 1000} s while ${step} (${seconds} s since it was started)`,
+            ),
+          );
+        }, stallMs);
+      };
+      rearm();
       const done = () => clearTimeout(timer);
       const listener = (message: FromServerThread) => {
-        if (message.type === 'ready') {
+        if (message.type === 'starting') {
+          if (message.step !== step)
+            logger.debug(
+              { step: message.step, ms: Math.round(performance.now() - t0) },
+              'HTTP server thread starting',
+            );
+          step = message.step;
+          rearm();
+        } else if (message.type === 'ready') {
+          logger.debug({ ms: Math.round(performance.now() - t0) }, 'HTTP server thread started');
           done();
           resolve(message.url);
         } else if (message.type === 'start-failed') {

@@ -48,6 +48,12 @@ export interface ServerThreadData {
   entry: string;
   /** Serve the REST API and the web app too (their changes run as commands on the main thread). */
   api?: { webDir?: string };
+  /**
+   * While it starts, the thread says what it is doing at least this often (ms): a step that
+   * cannot hang (loading modules, starting the inbox writer thread) repeats its 'starting'
+   * message, so the host tells a slow start on a busy machine from a stuck one.
+   */
+  progressEveryMs?: number;
 }
 
 /** What the server thread measured since the last `take-timings` (with `recordTimings`; benchmarks). */
@@ -78,6 +84,8 @@ export type ToServerThread =
   | { type: 'crash'; message: string };
 
 export type FromServerThread =
+  /** A start-up step began (or, for one that cannot hang, is still going). */
+  | { type: 'starting'; step: string }
   | { type: 'ready'; url: string }
   | { type: 'start-failed'; message: string }
   /** Inbox rows were committed: wake the inbox worker. */
