@@ -7,9 +7,9 @@ import { driveItem, type GraphDriveItem } from '../resources/drive-item.ts';
 import type { Exposure } from '../resources/grant.ts';
 import { type GraphPermission, permission } from '../resources/permission.ts';
 import type { ResourceRow, RowContext } from '../resources/types.ts';
-import { backfillAccess, propagateAccessSql, rebuildAccess } from './access.ts';
+import { backfillAccess, pendingAccessSql, propagateAccessSql, rebuildAccess } from './access.ts';
 import type { ApplyContext } from './apply.ts';
-import { applyItemsPage, applyPermissionSet } from './items.ts';
+import { applyItemsPage, applyPermissionSet, subtreeIdsSql } from './items.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -402,25 +402,68 @@ for (const dialect of testDialects()) {
 test("SQLite: a folder's access change walks its subtree by the parent index, never by exposure", async () => {
   // The plan the 0720 indexes gave without INDEXED BY: the recursive step searched
   // drive_items_api_exposure (integration, exposure) — every item of that exposure in the
-  // tenant, once per level — and a folder shared at 200k items took minutes.
+  // tenant, once per level — and a folder shared at 200k items took minutes. Then, with the
+  // index named but `drive_items c join sub`, SQLite kept drive_items as the outer loop: each
+  // step read the drive's whole parent index (integration_id, drive_id) for one folder.
   const { store, cleanup } = await openTestStore('sqlite');
   try {
-    const { text, params } = propagateAccessSql(
-      ctxOf(store),
-      'drive',
-      'folder',
+    for (const before of [
       { root: null, exposure: 'private' as Exposure },
-      { root: 'folder', exposure: 'public' as Exposure },
-    );
-    const plan = await store.db.executeQuery<{ detail: string }>(
-      CompiledQuery.raw(`explain query plan ${text}`, params),
-    );
-    const details = plan.rows.map((r) => r.detail);
-    assert.ok(details.length > 0, 'a plan');
-    const searches = details.filter((d) => /SEARCH c /.test(d));
-    assert.ok(searches.length >= 2, details.join('\n'));
-    for (const d of searches) assert.match(d, /drive_items_parent/, details.join('\n'));
+      { root: 'old-root', exposure: 'internal' as Exposure },
+    ]) {
+      const { text, params } = propagateAccessSql(ctxOf(store), 'drive', 'folder', before, {
+        root: 'folder',
+        exposure: 'public' as Exposure,
+      });
+      assertParentRangeSearches(await planOf(store, text, params), 2);
+    }
   } finally {
     await cleanup();
   }
 });
+
+test("SQLite: a deleted folder's subtree is walked one parent_id range per folder", async () => {
+  const { store, cleanup } = await openTestStore('sqlite');
+  try {
+    const { text, params } = subtreeIdsSql(ctxOf(store), 'drive', ['folder-a', 'folder-b']);
+    assertParentRangeSearches(await planOf(store, text, params), 1);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('SQLite: pending access is found and resolved through drive_items_access_pending only', async () => {
+  // drive_items_api_path's (integration_id, drive_id) prefix served these too, reading every
+  // live item of the drive on every page of its feed.
+  const { store, cleanup } = await openTestStore('sqlite');
+  try {
+    const { probe, update } = pendingAccessSql(ctxOf(store));
+    for (const text of [probe, update]) {
+      const details = await planOf(store, text, [INTEGRATION, DRIVE]);
+      const own = details.filter((d) => /SEARCH drive_items /.test(d));
+      assert.equal(own.length, 1, details.join('\n'));
+      assert.match(own[0], /drive_items_access_pending/, details.join('\n'));
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+async function planOf(store: Store, text: string, params: unknown[]): Promise<string[]> {
+  const plan = await store.db.executeQuery<{ detail: string }>(
+    CompiledQuery.raw(`explain query plan ${text}`, params),
+  );
+  return plan.rows.map((r) => r.detail);
+}
+
+/** Every search of the walk's `c` is a parent_id range of drive_items_parent. */
+function assertParentRangeSearches(details: string[], atLeast: number): void {
+  const searches = details.filter((d) => /SEARCH c /.test(d));
+  assert.ok(searches.length >= atLeast, details.join('\n'));
+  for (const d of searches)
+    assert.match(
+      d,
+      /drive_items_parent \(integration_id=\? AND drive_id=\? AND parent_id=\?\)/,
+      details.join('\n'),
+    );
+}

@@ -245,6 +245,19 @@ export function assignPageAccess(
 
 // ---------- subtree updates ----------
 
+/**
+ * The recursive step of a walk down a drive's tree: `select c.id from <queue> cross join
+ * drive_items c … where c.parent_id = <queue>.id`, the caller appending `and …` conditions on c.
+ * The cross join makes the queue (one folder per step) the outer loop on SQLite, and the named
+ * index makes each step one (integration_id, drive_id, parent_id) range; a plain join let SQLite
+ * put drive_items outside and scan every item of the drive once per folder of the subtree.
+ * PostgreSQL plans the same text by its statistics.
+ */
+export function subtreeStep(dialect: Dialect, queue: string, select = 'c.id'): string {
+  const byParent = dialectOf(dialect).indexedBy('drive_items_parent');
+  return `select ${select} from ${queue} cross join drive_items c${byParent} where c.parent_id = ${queue}.id`;
+}
+
 function sameAccess(a: Access, b: Access): boolean {
   return a.root === b.root && a.exposure === b.exposure;
 }
@@ -297,16 +310,19 @@ export function propagateAccessSql(
   // Parameters: 1 integration, 2 drive, 3 folder, then the "before" condition, then the new values.
   const [cond, condParams] = accessIs(ctx, 'c', before, 4);
   const setStart = 4 + condParams.length;
-  // Without it SQLite's recursive step searched drive_items_api_exposure (every item of the
-  // tenant with that exposure) once per folder level: a folder shared in a 200k-item tenant held
-  // the collector for minutes.
+  // Without the index named, SQLite's recursive step searched drive_items_api_exposure (every
+  // item of the tenant with that exposure) once per folder level: a folder shared in a
+  // 200k-item tenant held the collector for minutes. `sub cross join c` keeps sub the outer
+  // loop, so each queued folder's children are one parent_id range; joined the other way the
+  // step scanned the drive's whole parent index for every folder of the subtree (and the first
+  // step took drive_items_access, every item of the old root's). See subtreeStep.
   const byParent = dialectOf(ctx.dialect).indexedBy('drive_items_parent');
   const text = `with recursive sub(id) as (
-       select c.id from drive_items c where c.integration_id = ${ph(ctx, 1)} and c.drive_id = ${ph(ctx, 2)}
+       select c.id from drive_items c${byParent} where c.integration_id = ${ph(ctx, 1)} and c.drive_id = ${ph(ctx, 2)}
          and c.parent_id = ${ph(ctx, 3)} and c.deleted_at is null and ${cond}
        union all
-       select c.id from drive_items c${byParent} join sub on c.parent_id = sub.id
-       where c.integration_id = ${ph(ctx, 1)} and c.drive_id = ${ph(ctx, 2)} and c.deleted_at is null and ${cond}
+       ${subtreeStep(ctx.dialect, 'sub')} and c.integration_id = ${ph(ctx, 1)} and c.drive_id = ${ph(ctx, 2)}
+         and c.deleted_at is null and ${cond}
      )
      update drive_items set access_root_id = ${ph(ctx, setStart)}, exposure = ${ph(ctx, setStart + 1)}
      where integration_id = ${ph(ctx, 1)} and drive_id = ${ph(ctx, 2)} and id in (select id from sub)`;
@@ -330,29 +346,41 @@ export function propagateAccessSql(
 
 /** Gives access to live items still waiting for their parent's, level by level. */
 export async function resolvePendingAccess(ctx: ApplyContext, driveId: string): Promise<number> {
-  const a = ph(ctx, 1);
-  const b = ph(ctx, 2);
-  const pending = await run(
-    ctx.db,
-    `select 1 as x from drive_items where integration_id = ${a} and drive_id = ${b} ` +
-      'and access_root_id is null and exposure is null and deleted_at is null limit 1',
-    [ctx.integrationId, driveId],
-  );
+  const { probe, update } = pendingAccessSql(ctx);
+  const params = [ctx.integrationId, driveId];
+  const pending = await run(ctx.db, probe, params);
   if (pending.rows.length === 0) return 0;
-  // One join with the parent (UPDATE … FROM, on both dialects), level by level.
-  const text =
-    'update drive_items set access_root_id = p.access_root_id, exposure = p.exposure from drive_items p ' +
-    'where p.integration_id = drive_items.integration_id and p.drive_id = drive_items.drive_id ' +
-    'and p.id = drive_items.parent_id and p.deleted_at is null and p.exposure is not null ' +
-    `and drive_items.integration_id = ${a} and drive_items.drive_id = ${b} and drive_items.access_root_id is null ` +
-    'and drive_items.exposure is null and drive_items.deleted_at is null';
   let total = 0;
   for (;;) {
-    const { affected } = await run(ctx.db, text, [ctx.integrationId, driveId]);
+    const { affected } = await run(ctx.db, update, params);
     total += affected;
     if (affected === 0) break;
   }
   return total;
+}
+
+/**
+ * The statements of resolvePendingAccess, both with parameters (integration, drive): `probe`
+ * finds whether any live item of the drive is pending, `update` gives one level of them their
+ * parent's access (UPDATE … FROM, on both dialects). Exported for the plan test in access.test.ts.
+ */
+export function pendingAccessSql(ctx: ApplyContext): { probe: string; update: string } {
+  const a = ph(ctx, 1);
+  const b = ph(ctx, 2);
+  // Both name drive_items_access_pending (only items without exposure): SQLite otherwise took
+  // drive_items_api_path's (integration_id, drive_id) prefix and read every live item of the
+  // drive, on every page of its feed and every batch of permission reads.
+  const pendingIndex = dialectOf(ctx.dialect).indexedBy('drive_items_access_pending');
+  const probe =
+    `select 1 as x from drive_items${pendingIndex} where integration_id = ${a} and drive_id = ${b} ` +
+    'and access_root_id is null and exposure is null and deleted_at is null limit 1';
+  const update =
+    `update drive_items${pendingIndex} set access_root_id = p.access_root_id, exposure = p.exposure from drive_items p ` +
+    'where p.integration_id = drive_items.integration_id and p.drive_id = drive_items.drive_id ' +
+    'and p.id = drive_items.parent_id and p.deleted_at is null and p.exposure is not null ' +
+    `and drive_items.integration_id = ${a} and drive_items.drive_id = ${b} and drive_items.access_root_id is null ` +
+    'and drive_items.exposure is null and drive_items.deleted_at is null';
+  return { probe, update };
 }
 
 // ---------- items whose root status changed outside a delta page ----------
@@ -477,8 +505,8 @@ export async function rebuildAccess(ctx: ApplyContext, driveId: string): Promise
       where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null and ${isRootTrue}
       union all
       select c.id, case when o.own is null then t.root else c.id end, coalesce(o.own, t.exposure)
-      from drive_items c join t on c.parent_id = t.id left join own o on o.item_id = c.id
-      where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
+      from t cross join drive_items c${dialectOf(ctx.dialect).indexedBy('drive_items_parent')} left join own o on o.item_id = c.id
+      where c.parent_id = t.id and c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
     )
     update drive_items set access_root_id = t.root, exposure = t.exposure from t
     where drive_items.integration_id = ${a} and drive_items.drive_id = ${b} and drive_items.id = t.id`;

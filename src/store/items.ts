@@ -12,6 +12,7 @@ import {
   removeGrants,
   resolvePendingAccess,
   storedAccess,
+  subtreeStep,
   writeGrants,
 } from './access.ts';
 import {
@@ -282,25 +283,32 @@ async function rewriteSubtree(
 async function subtreeIds(ctx: ApplyContext, driveId: string, roots: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const part of inLists(roots)) {
-    const list = part.map((_, j) => ph(ctx, 3 + j)).join(', ');
-    const a = ph(ctx, 1);
-    const b = ph(ctx, 2);
-    const { rows } = await run(
-      ctx.db,
-      `with recursive sub(id) as (
-         select id from drive_items where integration_id = ${a} and drive_id = ${b} and id in (${list})
-         union
-         select c.id from drive_items c${dialectOf(ctx.dialect).indexedBy('drive_items_parent')} join sub on c.parent_id = sub.id
-         where c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
-       ) select id from sub`,
-      dialectOf(ctx.dialect).bindsByPosition
-        ? [ctx.integrationId, driveId, ...part, ctx.integrationId, driveId]
-        : [ctx.integrationId, driveId, ...part],
-    );
+    const { text, params } = subtreeIdsSql(ctx, driveId, part);
+    const { rows } = await run(ctx.db, text, params);
     for (const r of rows) out.push(String(r.id));
   }
   // Ids the store never saw are still passed on: removeRows ignores them.
   return [...new Set([...roots, ...out])];
+}
+
+/** The statement of subtreeIds for one IN list of roots (exported for the plan test in access.test.ts). */
+export function subtreeIdsSql(
+  ctx: ApplyContext,
+  driveId: string,
+  roots: string[],
+): { text: string; params: unknown[] } {
+  const list = roots.map((_, j) => ph(ctx, 3 + j)).join(', ');
+  const a = ph(ctx, 1);
+  const b = ph(ctx, 2);
+  const text = `with recursive sub(id) as (
+         select id from drive_items where integration_id = ${a} and drive_id = ${b} and id in (${list})
+         union
+         ${subtreeStep(ctx.dialect, 'sub')} and c.integration_id = ${a} and c.drive_id = ${b} and c.deleted_at is null
+       ) select id from sub`;
+  const params = dialectOf(ctx.dialect).bindsByPosition
+    ? [ctx.integrationId, driveId, ...roots, ctx.integrationId, driveId]
+    : [ctx.integrationId, driveId, ...roots];
+  return { text, params };
 }
 
 /** Gives a path to live items still waiting for their parent's, level by level. */
