@@ -71,7 +71,12 @@ export const apiBench: Scenario = {
           const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
             headers: { authorization: `Bearer ${token}` },
           });
-          const body = (await res.json()) as { items?: unknown[]; nextCursor?: string | null };
+          const body = (await res.json()) as {
+            items?: unknown[];
+            nextCursor?: string | null;
+            drives?: unknown[];
+            files?: unknown[];
+          };
           if (res.status !== 200)
             throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
           return body;
@@ -121,7 +126,8 @@ export const apiBench: Scenario = {
             const body = await get(path);
             const ms = performance.now() - s;
             if (i >= 2) times.push(ms);
-            rows = body.items?.length ?? 0;
+            // Lists answer `items`; /storage/top its top drives and largest files.
+            rows = body.items?.length ?? (body.drives?.length ?? 0) + (body.files?.length ?? 0);
           }
           everything.push(...times);
           figures[`${name}_p50_ms`] = round(percentile(times, 50), 1);
