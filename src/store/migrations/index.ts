@@ -28,6 +28,7 @@ import * as m0920driveItemsIndexes from './0920-drive-items-indexes.ts';
 import * as m0930folderNameIndex from './0930-folder-name-index.ts';
 import * as m0940itemIdIndex from './0940-item-id-index.ts';
 import * as m0960auditOperationIndex from './0960-audit-operation-index.ts';
+import * as m0970liveItemsIndex from './0970-live-items-index.ts';
 
 /**
  * Every migration, in order. Names sort by their numeric prefix; each file serves both
@@ -63,4 +64,5 @@ export const migrations: Record<string, Migration> = {
   '0930-folder-name-index': m0930folderNameIndex,
   '0940-item-id-index': m0940itemIdIndex,
   '0960-audit-operation-index': m0960auditOperationIndex,
+  '0970-live-items-index': m0970liveItemsIndex,
 };
