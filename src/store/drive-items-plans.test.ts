@@ -284,7 +284,11 @@ for (const dialect of testDialects()) {
       const p = await plan(q);
       // SQLite reads drive_items_live's range of the integration (0970 brought it back).
       if (dialect === 'sqlite')
-        assert.match(p, /^SEARCH drive_items USING (COVERING )?INDEX drive_items_live \(integration_id=\?\)$/, p);
+        assert.match(
+          p,
+          /^SEARCH drive_items USING (COVERING )?INDEX drive_items_live \(integration_id=\?\)$/,
+          p,
+        );
       else assert.match(p, /Index Only Scan using drive_items_api_\w+/, p);
     });
   });
