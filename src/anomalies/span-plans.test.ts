@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Compilable, CompiledQuery, sql } from 'kysely';
+import { type Compilable, sql } from 'kysely';
 import { auditRow, background, burst } from '../../test/support/audit-events.ts';
+import { queryPlan } from '../../test/support/query-plan.ts';
 import { openTestStore, type TestStore, testDialects } from '../../test/support/store.ts';
 import { insertAuditEvents } from '../store/audit.ts';
 import { ACCESS } from './detectors/off-hours.ts';
@@ -64,27 +65,7 @@ for (const dialect of testDialects()) {
     });
     after(() => t.cleanup());
 
-    async function plan(query: Compilable): Promise<string> {
-      const q = query.compile();
-      if (dialect === 'sqlite') {
-        const r = await t.db.executeQuery<{ detail: string }>(
-          CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
-        );
-        return r.rows.map((x) => x.detail).join('\n');
-      }
-      // One connection for the setting and the EXPLAIN; nothing is executed.
-      return t.db.connection().execute(async (c) => {
-        await sql`set enable_seqscan = off`.execute(c);
-        try {
-          const r = await c.executeQuery<{ 'QUERY PLAN': string }>(
-            CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]),
-          );
-          return r.rows.map((x) => x['QUERY PLAN']).join('\n');
-        } finally {
-          await sql`reset enable_seqscan`.execute(c);
-        }
-      });
-    }
+    const plan = (query: Compilable) => queryPlan(t.db, dialect, query.compile());
 
     for (const [detector, operations] of Object.entries(COUNTS)) {
       test(`${detector}: a range of audit_events_operation per operation, no table lookup`, async () => {

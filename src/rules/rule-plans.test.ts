@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CompiledQuery } from 'kysely';
+import { queryPlan } from '../../test/support/query-plan.ts';
 import { openTestStore, type TestStore } from '../../test/support/store.ts';
 import { defaultParams } from './definition.ts';
 import { loadBuiltinRules } from './loader.ts';
@@ -35,10 +36,8 @@ describe('built-in rules read drive_items in table order (SQLite)', () => {
         params: defaultParams(rule),
         now: '2026-11-29T00:00:00.000Z',
       });
-      const plan = await t.db.executeQuery<{ detail: string }>(
-        CompiledQuery.raw(`explain query plan ${text}`, [...values]),
-      );
-      for (const { detail } of plan.rows)
-        assert.doesNotMatch(detail, INTEGRATION_ONLY_SORT_INDEX, `${rule.id}: ${detail}`);
+      const plan = await queryPlan(t.db, 'sqlite', CompiledQuery.raw(text, [...values]));
+      for (const line of plan.split('\n'))
+        assert.doesNotMatch(line, INTEGRATION_ONLY_SORT_INDEX, `${rule.id}: ${line}`);
     });
 });

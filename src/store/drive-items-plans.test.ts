@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import { queryPlan } from '../../test/support/query-plan.ts';
 import { openTestStore, type TestStore, testDialects } from '../../test/support/store.ts';
 import type { AuditEventRow } from '../collect/activity/record.ts';
 import { resolveInventory } from '../collect/activity/resolve.ts';
@@ -179,26 +180,7 @@ for (const dialect of testDialects()) {
     });
     after(() => t.cleanup());
 
-    async function plan(q: CompiledQuery): Promise<string> {
-      if (dialect === 'sqlite') {
-        const r = await t.db.executeQuery<{ detail: string }>(
-          CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
-        );
-        return r.rows.map((x) => x.detail).join('\n');
-      }
-      // One connection for the setting and the EXPLAIN; nothing is executed.
-      return t.db.connection().execute(async (c) => {
-        await sql`set enable_seqscan = off`.execute(c);
-        try {
-          const r = await c.executeQuery<{ 'QUERY PLAN': string }>(
-            CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]),
-          );
-          return r.rows.map((x) => x['QUERY PLAN']).join('\n');
-        } finally {
-          await sql`reset enable_seqscan`.execute(c);
-        }
-      });
-    }
+    const plan = (q: CompiledQuery) => queryPlan(t.db, dialect, q);
 
     test('the path statements (subtree rewrites, pending paths) search drive_items_api_path', async () => {
       const pathStatements = statements.filter((q) => PATH_STATEMENT.test(q.sql));
