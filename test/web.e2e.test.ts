@@ -211,6 +211,25 @@ describe('web app in Chromium', { timeout: 180_000 }, () => {
       await filters.getByRole('button', { name: 'Apply filters' }).click();
       await page.waitForURL(/exposure=public/);
       const table = page.getByRole('table', { name: 'Files and folders' });
+      // The unfiltered rows stay shown, marked busy, until the filtered page arrives: wait for a
+      // settled table whose rows are all public (the assertions below say what differs).
+      await page
+        .waitForFunction(
+          () => {
+            const t = [...document.querySelectorAll('table')].find(
+              (x) => x.querySelector('caption')?.textContent === 'Files and folders',
+            );
+            const badges = t ? [...t.querySelectorAll('tbody .badge.exp')] : [];
+            return (
+              !t?.hasAttribute('aria-busy') &&
+              badges.length > 0 &&
+              badges.every((b) => b.textContent === 'public')
+            );
+          },
+          undefined,
+          { timeout: 15_000 },
+        )
+        .catch(() => {});
       const link = table.locator(`a[href="${publicItem.href}"]`);
       await link.waitFor();
       assert.equal(await link.textContent(), publicItem.name);

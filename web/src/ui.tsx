@@ -224,13 +224,15 @@ export function Table<T>(props: {
   rowKey: (row: T, index: number) => string;
   empty?: string;
   caption?: string;
+  /** The rows shown are an earlier query's while the current one loads (aria-busy). */
+  busy?: boolean;
 }) {
   const { rows, columns } = props;
   if (!rows) return null;
   if (rows.length === 0) return <p className="muted">{props.empty ?? 'Nothing here.'}</p>;
   return (
     <div className="table-wrap">
-      <table>
+      <table aria-busy={props.busy ? true : undefined}>
         {props.caption ? <caption>{props.caption}</caption> : null}
         <thead>
           <tr>

@@ -216,6 +216,7 @@ function Items({ params, setParams }: { params: URLSearchParams; setParams: SetP
         // An empty page with a nextCursor is not "no match" (the API stops a page at its time
         // ceiling): UnfinishedSearch says so and searches on.
         rows={list.data?.items.length === 0 && list.hasNext ? undefined : list.data?.items}
+        busy={!list.current}
         rowKey={(r) => `${r.integrationId}/${r.id}`}
         empty="No items match these filters."
         caption="Files and folders"
