@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../store/schema.ts';
+import { connectTrusting } from '../util/extra-ca.ts';
 import { AuthError, createUser, type Role } from './principals.ts';
 import { sameSecret } from './tokens.ts';
 
@@ -61,7 +61,7 @@ const clients = new Map<string, Promise<oidc.Configuration>>();
 
 /** A fetch over undici carrying the extra CA (the simulator's), answering the global Response openid-client expects. */
 function fetchWithCa(caPem: string): oidc.CustomFetch {
-  const agent = new Agent({ connect: { ca: [...rootCertificates, caPem] } });
+  const agent = new Agent({ connect: connectTrusting(caPem) });
   return async (url, options) => {
     const res = await undiciFetch(url, {
       method: options.method,

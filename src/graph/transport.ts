@@ -4,8 +4,8 @@
  * per-attempt timeout, the body read in full, and network failures sorted into a few
  * kinds the retry logic understands.
  */
-import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
+import { connectTrusting } from '../util/extra-ca.ts';
 
 export interface TransportOptions {
   /** Extra CA certificates (PEM), trusted in addition to Node's default roots. */
@@ -120,13 +120,8 @@ export interface Transport {
 }
 
 export function createTransport(options: TransportOptions): Transport {
-  // One TLS context for every connection: given `ca`, each connection built its own and parsed
-  // the ~140 root certificates again (~12 ms of CPU per connection, 0.4 s per sync process).
-  const secureContext = options.caPem
-    ? createSecureContext({ ca: [...rootCertificates, options.caPem] })
-    : undefined;
   const agent = new Agent({
-    connect: secureContext ? { secureContext } : {},
+    connect: connectTrusting(options.caPem),
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
     connections: options.connections ?? 32,
